@@ -1,0 +1,76 @@
+/** Stable error codes; code branches on these, never on instanceof, because errors cross the wire. */
+export const ErrorCodes = [
+  "VALIDATION",
+  "BAD_REQUEST",
+  "NOT_FOUND",
+  "CONFLICT",
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "PAUSED",
+  "NOT_LEADER",
+  "NO_QUORUM",
+  "NO_TARGETS",
+  "TIMEOUT",
+  "UNAVAILABLE",
+  "INTERNAL",
+] as const;
+export type ErrorCode = (typeof ErrorCodes)[number];
+
+/** HTTP status for each code: the one table the edge and control apps share. */
+export const httpStatusOf: Record<ErrorCode, number> = {
+  VALIDATION: 400,
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  PAUSED: 503,
+  NOT_LEADER: 421,
+  NO_QUORUM: 503,
+  NO_TARGETS: 422,
+  TIMEOUT: 504,
+  UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+/** Details that travel with an error (field for validation, leader address for NOT_LEADER, ...). */
+export interface ErrorDetails {
+  field?: string;
+  leader?: string;
+  issues?: { field: string; message: string }[];
+  [k: string]: unknown;
+}
+
+/** The one error class: a code, a message a user can act on, optional details and cause. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails | undefined;
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "AppError";
+    this.code = code;
+    this.details = details;
+  }
+  /** JSON body for HTTP responses: {"error": {code, message, ...details}}. */
+  toJSON(): { error: { code: ErrorCode; message: string } & ErrorDetails } {
+    return { error: { code: this.code, message: this.message, ...(this.details ?? {}) } };
+  }
+}
+
+/** True when e is an AppError (or a plain object carrying one of our codes, e.g. parsed from the wire). */
+export function isAppError(e: unknown): e is AppError {
+  return (
+    typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" &&
+    (ErrorCodes as readonly string[]).includes((e as { code: string }).code)
+  );
+}
+
+/** Rebuilds an AppError from a JSON error body received over the wire. */
+export function appErrorFromBody(body: unknown, fallbackStatus: number): AppError {
+  const err = (body as { error?: { code?: string; message?: string } } | null)?.error;
+  if (err && typeof err.code === "string" && (ErrorCodes as readonly string[]).includes(err.code)) {
+    const { code, message, ...details } = err as { code: ErrorCode; message?: string };
+    return new AppError(code, message ?? code, details as ErrorDetails);
+  }
+  return new AppError(fallbackStatus >= 500 ? "INTERNAL" : "BAD_REQUEST", `unexpected response ${fallbackStatus}`);
+}
