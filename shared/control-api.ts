@@ -1,0 +1,87 @@
+import { z } from "zod";
+import type { ExecutionJson } from "./execution";
+import type { JobJson } from "./job";
+import type { Member, NodeStatus } from "./member";
+
+/**
+ * The edge-to-control contract: one RPC endpoint per method, `POST /_control/rpc/<method>` with a
+ * JSON params body; 200 with the JSON result, or an error body `{"error":{code,message,...}}` with
+ * the status from shared/errors.ts. Params are validated by the control side with these schemas.
+ */
+export const CONTROL_RPC_PREFIX = "/_control/rpc/";
+
+const jobName = z.string().min(1);
+
+/** GET /v1/jobs query, already decoded by the edge. */
+export const JobListParams = z.object({
+  q: z.string().optional(),
+  status: z.string().optional(),
+  disabled: z.enum(["true", "false"]).optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  sort: z.string().default("name"),
+  order: z.enum(["ASC", "DESC"]).default("ASC"),
+  start: z.number().int().min(0).default(0),
+  end: z.number().int().min(0).optional(),
+  stale: z.boolean().optional(),
+});
+
+/** GET /v1/jobs/:job/executions query. */
+export const ExecutionListParams = z.object({
+  job: jobName,
+  sort: z.string().default("started_at"),
+  order: z.enum(["ASC", "DESC"]).default("DESC"),
+  start: z.number().int().min(0).default(0),
+  end: z.number().int().min(0).optional(),
+  output_size_limit: z.number().int().min(0).optional(),
+  stale: z.boolean().optional(),
+});
+
+/** Param schemas per method; the result types are in ControlResults. */
+export const ControlParams = {
+  status: z.object({}),
+  "members.list": z.object({}),
+  "leader.get": z.object({}),
+  leave: z.object({}),
+  busy: z.object({}),
+  "pause.get": z.object({}),
+  "pause.set": z.object({ paused: z.boolean() }),
+  "jobs.list": JobListParams,
+  "jobs.get": z.object({ name: jobName, stale: z.boolean().optional() }),
+  "jobs.put": z.object({ job: z.unknown(), runoncreate: z.boolean().default(false), path_name: z.string().optional() }),
+  "jobs.delete": z.object({ name: jobName }),
+  "jobs.run": z.object({ name: jobName }),
+  "jobs.toggle": z.object({ name: jobName }),
+  "executions.list": ExecutionListParams,
+  "executions.get": z.object({ job: jobName, id: z.string().min(1) }),
+  "executions.clear": z.object({ job: jobName }),
+  restore: z.object({ jobs: z.unknown() }),
+} as const;
+
+/** Method names of the contract. */
+export type ControlMethod = keyof typeof ControlParams;
+
+/** Result type per method. */
+export interface ControlResults {
+  status: NodeStatus;
+  "members.list": Member[];
+  "leader.get": Member | null;
+  leave: { left: string };
+  busy: ExecutionJson[];
+  "pause.get": { paused: boolean };
+  "pause.set": { paused: boolean };
+  "jobs.list": { total: number; items: JobJson[] };
+  "jobs.get": JobJson;
+  "jobs.put": JobJson;
+  "jobs.delete": JobJson;
+  "jobs.run": JobJson;
+  "jobs.toggle": JobJson;
+  "executions.list": { total: number; items: ExecutionJson[] };
+  "executions.get": ExecutionJson;
+  "executions.clear": JobJson;
+  restore: string[];
+}
+
+/** Input type per method (before defaults). */
+export type ControlInput<M extends ControlMethod> = z.input<(typeof ControlParams)[M]>;
+/** Parsed params per method. */
+export type ControlParamsOf<M extends ControlMethod> = z.output<(typeof ControlParams)[M]>;

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { toRfc3339, ZERO_TIME } from "./time";
+
+/** Why an execution exists. */
+export const TRIGGERS = ["schedule", "manual", "retry", "dependent", "catchup"] as const;
+export type Trigger = (typeof TRIGGERS)[number];
+
+/** Lifecycle of one execution record. `missed` = a slot recorded but deliberately not run. */
+export const EXECUTION_STATES = ["running", "success", "failed", "lost", "missed"] as const;
+export type ExecutionState = (typeof EXECUTION_STATES)[number];
+
+/** One execution on one target node (one attempt). Times are epoch ms. */
+export const ExecutionSchema = z.object({
+  id: z.string(),
+  job_name: z.string(),
+  /** Run group: shared by all targets and retries of one run. */
+  group: z.number().int(),
+  attempt: z.number().int().min(1),
+  node_name: z.string(),
+  trigger: z.enum(TRIGGERS),
+  /** The slot time this run belongs to (the cron fire time; the request time for manual runs). */
+  scheduled_at: z.number(),
+  started_at: z.number(),
+  finished_at: z.number().nullable(),
+  state: z.enum(EXECUTION_STATES),
+  success: z.boolean(),
+  output: z.string(),
+  exit_code: z.number().int().nullable(),
+});
+export type Execution = z.infer<typeof ExecutionSchema>;
+
+/** Dkron's JSON rendering of an execution, with our additions (scheduled_at, state, trigger). */
+export interface ExecutionJson {
+  id: string;
+  job_name: string;
+  started_at: string;
+  finished_at: string;
+  success: boolean;
+  output: string;
+  node_name: string;
+  group: number;
+  attempt: number;
+  scheduled_at: string;
+  state: ExecutionState;
+  trigger: Trigger;
+  exit_code: number | null;
+  output_truncated?: boolean;
+}
+
+/** Renders an execution in Dkron's JSON shape; `outputLimit` keeps the output's tail (bytes). */
+export function executionToJson(e: Execution, outputLimit?: number): ExecutionJson {
+  let output = e.output;
+  let truncated: boolean | undefined;
+  if (outputLimit !== undefined) {
+    truncated = false;
+    const bytes = new TextEncoder().encode(output);
+    if (bytes.length > outputLimit) {
+      output = new TextDecoder().decode(bytes.subarray(bytes.length - outputLimit));
+      truncated = true;
+    }
+  }
+  return {
+    id: e.id,
+    job_name: e.job_name,
+    started_at: toRfc3339(e.started_at)!,
+    finished_at: toRfc3339(e.finished_at) ?? ZERO_TIME,
+    success: e.success,
+    output,
+    node_name: e.node_name,
+    group: e.group,
+    attempt: e.attempt,
+    scheduled_at: toRfc3339(e.scheduled_at)!,
+    state: e.state,
+    trigger: e.trigger,
+    exit_code: e.exit_code,
+    ...(truncated === undefined ? {} : { output_truncated: truncated }),
+  };
+}

@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+/** Serf member status codes as Dkron reports them. */
+export const MemberStatus = { none: 0, alive: 1, leaving: 2, left: 3, failed: 4 } as const;
+export type MemberStatusText = keyof typeof MemberStatus;
+
+/** A cluster member (control node or runner) in Dkron's /v1/members shape. */
+export const MemberSchema = z.object({
+  id: z.string(),
+  Name: z.string(),
+  Addr: z.string(),
+  Port: z.number().int(),
+  Tags: z.record(z.string(), z.string()),
+  Status: z.number().int(),
+  statusText: z.string(),
+  ProtocolMin: z.number().int().default(1),
+  ProtocolMax: z.number().int().default(5),
+  ProtocolCur: z.number().int().default(2),
+  DelegateMin: z.number().int().default(2),
+  DelegateMax: z.number().int().default(5),
+  DelegateCur: z.number().int().default(4),
+});
+export type Member = z.infer<typeof MemberSchema>;
+
+/** The node status object served at GET /v1/ (Dkron's shape plus our raft section). */
+export const NodeStatusSchema = z.object({
+  agent: z.object({ name: z.string(), version: z.string() }),
+  serf: z.record(z.string(), z.string()),
+  tags: z.record(z.string(), z.string()),
+  raft: z.object({
+    state: z.string(),
+    term: z.number(),
+    leader: z.string(),
+    commit_index: z.number(),
+    applied_index: z.number(),
+    last_log_index: z.number(),
+  }),
+});
+export type NodeStatus = z.infer<typeof NodeStatusSchema>;

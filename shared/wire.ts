@@ -1,0 +1,140 @@
+import { z } from "zod";
+
+/**
+ * The runner wire protocol: JSON text frames over one WebSocket between a runner and the leader.
+ * The execution id is the idempotency key: a runner never starts the same execution twice, and a
+ * result is reported until the leader acknowledges it.
+ */
+export const WIRE_VERSION = 1;
+
+/** Largest output chunk a runner sends in one frame (bytes of UTF-8, approximately). */
+export const MAX_OUTPUT_CHUNK = 16 * 1024;
+
+const executionId = z.string().min(1);
+
+/** runner → control: first frame. `running` lists executions still held, so a new leader re-attaches them. */
+export const HelloSchema = z.object({
+  type: z.literal("hello"),
+  version: z.number().int(),
+  name: z.string().min(1),
+  tags: z.record(z.string(), z.string()),
+  running: z.array(executionId).default([]),
+  /** Results finished while disconnected, re-sent until acknowledged. */
+  pending_results: z.array(z.lazy(() => ResultSchema)).default([]),
+});
+
+/** control → runner: reply to hello. */
+export const WelcomeSchema = z.object({
+  type: z.literal("welcome"),
+  node: z.string(),
+  /** Executions from `running` the leader does not know (the runner should cancel them). */
+  unknown: z.array(executionId).default([]),
+  heartbeat_ms: z.number().int().positive(),
+});
+
+/** control → runner: run one execution. */
+export const RunSchema = z.object({
+  type: z.literal("run"),
+  execution_id: executionId,
+  job_name: z.string(),
+  scheduled_at: z.string(),
+  attempt: z.number().int().min(1),
+  executor: z.string(),
+  config: z.record(z.string(), z.string()),
+});
+
+/** runner → control: the run was accepted (started or already running). */
+export const AckSchema = z.object({ type: z.literal("ack"), execution_id: executionId });
+
+/** runner → control: a chunk of output, in order (`seq` from 0). */
+export const OutputSchema = z.object({
+  type: z.literal("output"),
+  execution_id: executionId,
+  seq: z.number().int().min(0),
+  data: z.string(),
+});
+
+/** runner → control: the execution finished. */
+export const ResultSchema = z.object({
+  type: z.literal("result"),
+  execution_id: executionId,
+  success: z.boolean(),
+  output: z.string(),
+  error: z.string().optional(),
+  exit_code: z.number().int().nullable().default(null),
+  started_at: z.number(),
+  finished_at: z.number(),
+});
+
+/** control → runner: the result was committed; the runner may forget it. */
+export const ResultAckSchema = z.object({ type: z.literal("result_ack"), execution_id: executionId });
+
+/** control → runner: stop an execution (kill its process group / abort its request). */
+export const CancelSchema = z.object({ type: z.literal("cancel"), execution_id: executionId });
+
+/** either way: liveness; the runner's ping carries the executions it holds (renews their lease). */
+export const PingSchema = z.object({
+  type: z.literal("ping"),
+  ts: z.number(),
+  running: z.array(executionId).optional(),
+});
+export const PongSchema = z.object({ type: z.literal("pong"), ts: z.number() });
+
+/** control → runner: finish running work, accept nothing new. */
+export const DrainSchema = z.object({ type: z.literal("drain") });
+
+/** Frames a runner sends. */
+export const RunnerMessageSchema = z.discriminatedUnion("type", [
+  HelloSchema,
+  AckSchema,
+  OutputSchema,
+  ResultSchema,
+  PingSchema,
+  PongSchema,
+]);
+/** Frames the control node sends. */
+export const ControlMessageSchema = z.discriminatedUnion("type", [
+  WelcomeSchema,
+  RunSchema,
+  CancelSchema,
+  ResultAckSchema,
+  PingSchema,
+  PongSchema,
+  DrainSchema,
+]);
+
+export type Hello = z.infer<typeof HelloSchema>;
+export type Welcome = z.infer<typeof WelcomeSchema>;
+export type Run = z.infer<typeof RunSchema>;
+export type Ack = z.infer<typeof AckSchema>;
+export type Output = z.infer<typeof OutputSchema>;
+export type Result = z.infer<typeof ResultSchema>;
+export type RunnerMessage = z.infer<typeof RunnerMessageSchema>;
+export type ControlMessage = z.infer<typeof ControlMessageSchema>;
+
+/** Encodes a frame. */
+export function encodeFrame(msg: RunnerMessage | ControlMessage): string {
+  return JSON.stringify(msg);
+}
+
+/** Decodes a runner frame; returns an error string instead of throwing on bad input. */
+export function decodeRunnerFrame(text: string): { ok: true; msg: RunnerMessage } | { ok: false; error: string } {
+  return decodeWith(RunnerMessageSchema, text);
+}
+
+/** Decodes a control frame; returns an error string instead of throwing on bad input. */
+export function decodeControlFrame(text: string): { ok: true; msg: ControlMessage } | { ok: false; error: string } {
+  return decodeWith(ControlMessageSchema, text);
+}
+
+function decodeWith<T>(schema: z.ZodType<T>, text: string): { ok: true; msg: T } | { ok: false; error: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "frame is not JSON" };
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) return { ok: false, error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  return { ok: true, msg: r.data };
+}
