@@ -1,0 +1,144 @@
+import { resolveWall, type TimeZone, wallMs } from "../timezone";
+import type { CronFields } from "./cron-fields";
+
+const SECOND = 1000;
+const DAY = 86_400_000;
+/**
+ * How far ahead to look before deciding an expression never matches (`0 0 0 30 2 *`). Nine years, not
+ * robfig's five, so Feb 29 is still found across 2100, which is not a leap year.
+ */
+const HORIZON_YEARS = 9;
+
+/**
+ * First instant strictly after `afterMs` at which the cron fields fire in `zone`, or null.
+ *
+ * Wall-clock semantics: matching wall times are mapped to instants by `f`, where a wall time that exists
+ * once maps to its instant, one that exists twice (fall back) to its first occurrence, and one inside a
+ * spring-forward gap to the transition instant (so several matches in one gap collapse into one run).
+ * `f` is non-decreasing in wall time, so the answer is `f` of the first matching wall time at or after
+ * `w0`, the smallest wall time whose `f` exceeds `afterMs`; the search itself runs on calendar fields.
+ */
+export function nextCronInstant(fields: CronFields, zone: TimeZone, afterMs: number): number | null {
+  const s = Math.floor(afterMs / SECOND) * SECOND + SECOND;
+  let from = firstWallAtOrAfter(zone, s);
+  const limitYear = new Date(from).getUTCFullYear() + HORIZON_YEARS;
+  // One pass in practice; the extra passes only guard against tz data with two transitions in two days.
+  for (let pass = 0; pass < 8; pass++) {
+    const w = nextMatchingWall(fields, from, limitYear);
+    if (w === null) return null;
+    const r = resolveWall(zone, w);
+    if (r.kind === "single") {
+      if (r.instant > afterMs) return r.instant;
+      from = w + SECOND;
+    } else if (r.kind === "repeat") {
+      if (r.first > afterMs) return r.first;
+      from = r.overlapEndWall;
+    } else {
+      if (r.transition > afterMs) return r.transition;
+      from = r.transition + zone.offsetAt(r.transition);
+    }
+  }
+  return null;
+}
+
+/** The smallest wall time whose instant under `f` is >= `s` (a whole second). */
+function firstWallAtOrAfter(zone: TimeZone, s: number): number {
+  if (zone.isUtc) return s;
+  const offset = zone.offsetAt(s);
+  const previous = zone.offsetAt(s - SECOND);
+  // `s` is a transition instant: after a gap, the gap's wall times map to `s`; after a fall back, `s`
+  // starts the repeat pass and the first wall time not yet seen is where the old offset left off.
+  // Both are `s + previous`.
+  if (offset !== previous) return s + previous;
+  const wall = s + offset;
+  const r = resolveWall(zone, wall);
+  // Inside the second pass of an overlap every wall time up to the overlap's end already had its run.
+  return r.kind === "repeat" && r.second === s ? r.overlapEndWall : wall;
+}
+
+/** Smallest whole-second wall time >= `fromWall` matching all fields, or null past `limitYear`. */
+export function nextMatchingWall(f: CronFields, fromWall: number, limitYear: number): number | null {
+  const start = new Date(Math.ceil(fromWall / SECOND) * SECOND);
+  let y = start.getUTCFullYear();
+  let mo = start.getUTCMonth() + 1;
+  let d = start.getUTCDate();
+  let h = start.getUTCHours();
+  let mi = start.getUTCMinutes();
+  let s = start.getUTCSeconds();
+  // Each failed field resets the smaller ones and moves the larger one on; next[] tables end in -1, so
+  // an overflowed unit (hour 24, minute 60) falls through to the carry branch on the next iteration.
+  for (;;) {
+    if (mo > 12) {
+      y++;
+      mo = 1;
+      d = 1;
+      h = mi = s = 0;
+    }
+    if (y > limitYear) return null;
+    const mo2 = f.month.next[mo]!;
+    if (mo2 < 0) {
+      mo = 13;
+      continue;
+    }
+    if (mo2 !== mo) {
+      mo = mo2;
+      d = 1;
+      h = mi = s = 0;
+    }
+    if (d > daysInMonth(y, mo)) {
+      mo++;
+      d = 1;
+      h = mi = s = 0;
+      continue;
+    }
+    if (!dayMatches(f, y, mo, d)) {
+      d++;
+      h = mi = s = 0;
+      continue;
+    }
+    const h2 = f.hour.next[h]!;
+    if (h2 < 0) {
+      d++;
+      h = mi = s = 0;
+      continue;
+    }
+    if (h2 !== h) {
+      h = h2;
+      mi = s = 0;
+    }
+    const mi2 = f.minute.next[mi]!;
+    if (mi2 < 0) {
+      h++;
+      mi = s = 0;
+      continue;
+    }
+    if (mi2 !== mi) {
+      mi = mi2;
+      s = 0;
+    }
+    const s2 = f.second.next[s]!;
+    if (s2 < 0) {
+      mi++;
+      s = 0;
+      continue;
+    }
+    return wallMs(y, mo, d, h, mi, s2);
+  }
+}
+
+/** robfig's rule: if either day field is `*`/`?` both must match, otherwise either may (classic cron). */
+function dayMatches(f: CronFields, y: number, mo: number, d: number): boolean {
+  const domMatch = f.dom.has(d);
+  const dowMatch = f.dow.has(weekday(y, mo, d));
+  return f.dom.star || f.dow.star ? domMatch && dowMatch : domMatch || dowMatch;
+}
+
+function weekday(y: number, mo: number, d: number): number {
+  // 1970-01-01 was a Thursday (4).
+  const days = Math.floor(wallMs(y, mo, d) / DAY);
+  return (((days + 4) % 7) + 7) % 7;
+}
+
+function daysInMonth(y: number, mo: number): number {
+  return new Date(wallMs(y, mo + 1, 0)).getUTCDate();
+}
