@@ -106,8 +106,8 @@ function addRange(expr: string, spec: FieldSpec, bits: Uint8Array): boolean {
     end = spec.max;
     star = true;
   } else {
-    start = valueOf(lowAndHigh[0]!, spec);
-    end = lowAndHigh.length === 2 ? valueOf(lowAndHigh[1]!, spec) : start;
+    start = fieldValue(lowAndHigh[0]!, spec);
+    end = lowAndHigh.length === 2 ? fieldValue(lowAndHigh[1]!, spec) : start;
   }
   let step = 1;
   if (rangeAndStep.length === 2) {
@@ -125,7 +125,7 @@ function addRange(expr: string, spec: FieldSpec, bits: Uint8Array): boolean {
   return star;
 }
 
-function valueOf(text: string, spec: FieldSpec): number {
+function fieldValue(text: string, spec: FieldSpec): number {
   const named = spec.names?.get(text.toLowerCase());
   if (named !== undefined) return named;
   if (!/^\d+$/.test(text)) throw scheduleError(`field "${spec.name}" has invalid value "${text}"`);
