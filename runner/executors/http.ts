@@ -1,0 +1,162 @@
+import { readFile as nodeReadFile } from "node:fs/promises";
+import { Agent, interceptors, request } from "undici";
+import { type Clock, systemClock, type TimerHandle } from "../../shared/clock";
+import { type HttpConfig, parseHttpConfig } from "../../shared/executor-config";
+import type { ExecuteRequest, ExecuteResult, Executor } from "./executor";
+import { OutputSink } from "./output-tail";
+
+/** The outside world the http executor touches, injectable for tests. */
+export interface HttpExecutorDeps {
+  clock?: Clock;
+  /** Reads the PEM files named by the tls* keys; node's by default. */
+  readFile?: (path: string) => Promise<Buffer>;
+}
+
+/** Identity headers sent with every request, so the target can dedupe retries of one slot. */
+export const IDENTITY_HEADERS = {
+  jobName: "X-Dkron-Job",
+  executionId: "X-Dkron-Execution-Id",
+  scheduledAt: "X-Dkron-Scheduled-At",
+} as const;
+
+// Go's client follows up to 10 redirects; jobs written for Dkron rely on it.
+const MAX_REDIRECTS = 10;
+
+/**
+ * Dkron's `http` executor: one request; the response body is the output. Two deliberate differences from
+ * Dkron: expectCode is compared exactly (Dkron's substring match lets "1200" accept 200), and with no
+ * expectCode only a 2xx status is success (Dkron accepts any status, even 5xx, which hides outages).
+ */
+export function createHttpExecutor(deps: HttpExecutorDeps = {}): Executor {
+  return {
+    name: "http",
+    validate: (config) => {
+      parseHttpConfig(config);
+    },
+    execute: (req) => executeHttp(req, deps),
+  };
+}
+
+async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise<ExecuteResult> {
+  const sink = new OutputSink(req.onOutput);
+  const fail = (error: string): ExecuteResult => ({ success: false, ...sink.result(), error });
+  let cfg: HttpConfig;
+  try {
+    cfg = parseHttpConfig(req.config);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  if (req.signal.aborted) return fail("job was cancelled before it started");
+
+  let connect: { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer };
+  try {
+    connect = await tlsOptions(cfg, deps.readFile ?? nodeReadFile);
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+
+  const clock = deps.clock ?? systemClock;
+  const controller = new AbortController();
+  let ending: "timeout" | "cancel" | undefined;
+  const onAbort = () => {
+    ending ??= "cancel";
+    controller.abort();
+  };
+  req.signal.addEventListener("abort", onAbort);
+  let timer: TimerHandle | undefined;
+  if (cfg.timeoutSeconds > 0) {
+    // Like Go's Client.Timeout, this bounds the whole exchange including reading the body.
+    timer = clock.setTimeout(() => {
+      ending ??= "timeout";
+      controller.abort();
+    }, cfg.timeoutSeconds * 1000);
+  }
+  // One agent per execution, closed afterwards, as Dkron sends `Connection: close`: a job never reuses
+  // another job's connection or TLS settings.
+  const agent = new Agent({ connect });
+  let statusCode: number | undefined;
+  try {
+    const res = await request(cfg.url, {
+      method: cfg.method as "GET",
+      headers: buildHeaders(cfg, req),
+      ...(cfg.body === undefined ? {} : { body: cfg.body }),
+      signal: controller.signal,
+      dispatcher: agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })),
+    });
+    statusCode = res.statusCode;
+    const source = sink.source();
+    for await (const chunk of res.body) source.write(chunk as Buffer);
+    source.end();
+  } catch (e) {
+    if (ending === "timeout")
+      return { ...fail(`request exceeded its timeout of ${cfg.timeoutSeconds}s`), statusCode };
+    if (ending === "cancel") return { ...fail("job was cancelled"), statusCode };
+    return { ...fail(`request failed: ${describeError(e)}`), statusCode };
+  } finally {
+    if (timer !== undefined) clock.clearTimeout(timer);
+    req.signal.removeEventListener("abort", onAbort);
+    await agent.destroy().catch(() => {});
+  }
+  return { ...judge(cfg, statusCode, sink), statusCode };
+}
+
+function judge(cfg: HttpConfig, status: number, sink: OutputSink): ExecuteResult {
+  const { output, truncated } = sink.result();
+  const fail = (error: string): ExecuteResult => ({ success: false, output, truncated, error });
+  if (cfg.expectCodes.length > 0 ? !cfg.expectCodes.includes(status) : status < 200 || status > 299) {
+    const expected =
+      cfg.expectCodes.length > 0 ? cfg.expectCodes.join(",") : "2xx (set expectCode to accept others)";
+    return fail(`received response code ${status} does not match the expected code ${expected}`);
+  }
+  // Matched against the kept tail: a body over OUTPUT_TAIL_BYTES is never held whole in memory.
+  if (cfg.expectBody !== undefined && !new RegExp(cfg.expectBody).test(output)) {
+    return fail(`received response body did not match the expected body /${cfg.expectBody}/`);
+  }
+  return { success: true, output, truncated };
+}
+
+function buildHeaders(cfg: HttpConfig, req: ExecuteRequest): string[] {
+  const ours = new Set(Object.values(IDENTITY_HEADERS).map((h) => h.toLowerCase()));
+  // A job's own headers may not spoof the identity the runner vouches for.
+  const flat = cfg.headers.filter(([name]) => !ours.has(name.toLowerCase())).flat();
+  if (!cfg.headers.some(([name]) => name.toLowerCase() === "user-agent"))
+    flat.push("User-Agent", "dkron-runner");
+  const { identity } = req;
+  flat.push(IDENTITY_HEADERS.jobName, identity.jobName);
+  flat.push(IDENTITY_HEADERS.executionId, identity.executionId);
+  flat.push(IDENTITY_HEADERS.scheduledAt, identity.scheduledAt);
+  return flat;
+}
+
+async function tlsOptions(
+  cfg: HttpConfig,
+  readFile: (path: string) => Promise<Buffer>,
+): Promise<{ rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+  // Dkron downgrades unreadable TLS files to a warning and carries on; we fail, because carrying on
+  // without the operator's CA or client certificate talks to the server on terms they did not choose.
+  const read = async (key: string, path: string | undefined) => {
+    if (path === undefined) return undefined;
+    try {
+      return await readFile(path);
+    } catch (e) {
+      throw new Error(`cannot read ${key} "${path}": ${(e as Error).message}`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([
+    read("tlsRootCAsFile", cfg.tlsRootCAsFile),
+    read("tlsCertificateFile", cfg.tlsCertificateFile),
+    read("tlsCertificateKeyFile", cfg.tlsCertificateKeyFile),
+  ]);
+  return {
+    rejectUnauthorized: !cfg.tlsNoVerifyPeer,
+    ...(ca ? { ca } : {}),
+    ...(cert ? { cert } : {}),
+    ...(key ? { key } : {}),
+  };
+}
+
+function describeError(e: unknown): string {
+  const err = e as { message?: string; code?: string; cause?: unknown };
+  const cause = err.cause instanceof Error ? `: ${err.cause.message}` : "";
+  return `${err.message || err.code || String(e)}${cause}`;
+}
