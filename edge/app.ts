@@ -1,0 +1,46 @@
+import { Hono } from "hono";
+import { silentLogger } from "../shared/logger";
+import type { AppEnv, EdgeDeps, EdgeOptions } from "./context";
+import { apiCors } from "./middleware/cors";
+import { notFound, onError } from "./middleware/errors";
+import { pretty } from "./middleware/pretty";
+import { whom } from "./middleware/whom";
+import { clusterRoutes } from "./routes/cluster";
+import { executionRoutes } from "./routes/executions";
+import { jobRoutes } from "./routes/jobs";
+import { restoreRoutes } from "./routes/restore";
+
+export type { EdgeOptions } from "./context";
+
+/** Default X-Whom when the host does not name this edge. */
+const DEFAULT_NODE_NAME = "edge";
+
+/**
+ * Builds the Dkron-compatible HTTP app (/health and /v1) over a control-api client. Stateless and
+ * runtime-neutral: the same app runs in a Worker and in-process on a control node.
+ */
+export function createApp(opts: EdgeOptions): Hono<AppEnv> {
+  const deps: EdgeDeps = {
+    control: opts.control,
+    nodeName: opts.nodeName ?? (() => DEFAULT_NODE_NAME),
+    version: opts.version ?? "unknown",
+    logger: opts.logger ?? silentLogger,
+  };
+  const app = new Hono<AppEnv>();
+
+  // Order matters: X-Whom wraps everything (preflights and errors too), CORS answers preflights before
+  // any route, pretty re-renders whatever JSON the inner layers produced, including error bodies.
+  app.use("*", whom(deps.nodeName));
+  app.use("*", apiCors());
+  app.use("*", pretty());
+
+  app.get("/health", (c) => c.json({ status: "healthy" }));
+  app.route("/", clusterRoutes(deps));
+  app.route("/", jobRoutes(deps));
+  app.route("/", executionRoutes(deps));
+  app.route("/", restoreRoutes(deps));
+
+  app.onError(onError(deps.logger));
+  app.notFound(notFound);
+  return app;
+}

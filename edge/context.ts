@@ -1,0 +1,30 @@
+import type { ControlClient } from "../shared/control-client";
+import type { Logger } from "../shared/logger";
+
+/** What createApp needs from the outside world; only entry files (worker.ts, control/main.ts) build it. */
+export interface EdgeOptions {
+  /** Client for the edge-to-control contract; the edge's only way to reach state. */
+  control: ControlClient;
+  /** Name reported in X-Whom; defaults to "edge". Called per request, so the caller owns any caching. */
+  nodeName?: () => string | Promise<string>;
+  /** Version of this edge build, reported beside the control node's in GET /v1. */
+  version?: string;
+  /** Where unexpected errors are logged; silent by default. */
+  logger?: Logger;
+}
+
+/** Options with defaults filled, as routes and middleware see them. */
+export interface EdgeDeps {
+  control: ControlClient;
+  nodeName: () => string | Promise<string>;
+  version: string;
+  logger: Logger;
+}
+
+/** Hono environment of the edge app: per-request variables set by middleware. */
+export interface AppEnv {
+  Variables: {
+    /** This edge's node name, resolved once per request by the X-Whom middleware. */
+    whom: string;
+  };
+}

@@ -1,0 +1,28 @@
+import { Hono } from "hono";
+import type { AppEnv, EdgeDeps } from "../context";
+import { parseExecutionListQuery, renameQueryField, searchParams } from "./query";
+
+/** Execution routes of a job: list (paged), clear, get one. Paths are absolute. */
+export function executionRoutes(deps: EdgeDeps): Hono<AppEnv> {
+  const { control } = deps;
+  const r = new Hono<AppEnv>();
+
+  r.get("/v1/jobs/:job/executions", async (c) => {
+    const params = parseExecutionListQuery(searchParams(c), c.req.param("job"));
+    const page = await control.call("executions.list", params).catch((e: unknown) => {
+      throw renameQueryField(e);
+    });
+    c.header("X-Total-Count", String(page.total));
+    return c.json(page.items);
+  });
+
+  r.delete("/v1/jobs/:job/executions", async (c) =>
+    c.json(await control.call("executions.clear", { job: c.req.param("job") })),
+  );
+
+  r.get("/v1/jobs/:job/executions/:execution", async (c) =>
+    c.json(await control.call("executions.get", { job: c.req.param("job"), id: c.req.param("execution") })),
+  );
+
+  return r;
+}

@@ -1,0 +1,158 @@
+import type { Context } from "hono";
+import { z } from "zod";
+import type { ControlInput } from "../../shared/control-api";
+import { AppError } from "../../shared/errors";
+import { parseOrThrow } from "../../shared/validation";
+
+// Parsing of the /v1 query strings: Dkron's parameter names in, the control-api contract's params out.
+// Bad values are a 400 naming the parameter the user sent (Dkron answers most of them with a 500).
+
+/** Query parameters of the request with repeats kept (Hono's c.req.query keeps one value per key). */
+export function searchParams(c: Context): URLSearchParams {
+  return new URL(c.req.url).searchParams;
+}
+
+/** Values that mean "not given" when empty: Dkron treats `q=` or `status=` as no filter. */
+const EMPTY_MEANS_ABSENT = new Set(["q", "status", "_sort", "_order"]);
+
+/** First value per key (gin's c.Query semantics), empty values dropped where they mean "absent". */
+function firstValues(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of params) {
+    if (k in out) continue;
+    if (v === "" && EMPTY_MEANS_ABSENT.has(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+const count = z
+  .string()
+  .regex(/^\d+$/, "must be a non-negative integer")
+  .transform(Number)
+  .refine(Number.isSafeInteger, "is too large");
+
+// Lenient like Dkron (anything but DESC ascends), but case-insensitive: `desc` descending is what a
+// person typing it means, and no Dkron client sends lowercase expecting ascending.
+const order = z.string().transform((v): "ASC" | "DESC" => (v.toUpperCase() === "DESC" ? "DESC" : "ASC"));
+
+const flag = z
+  .enum(["", "true", "1", "false", "0"], { error: 'must be "true" or "false" (or empty for true)' })
+  .transform((v) => v === "" || v === "true" || v === "1");
+
+const paging = {
+  _sort: z.string().optional(),
+  _order: order.optional(),
+  _start: count.optional(),
+  _end: count.optional(),
+  stale: flag.optional(),
+};
+
+function endNotBeforeStart(
+  q: { _start?: number | undefined; _end?: number | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (q._start !== undefined && q._end !== undefined && q._end < q._start) {
+    ctx.addIssue({ code: "custom", path: ["_end"], message: `must not be less than _start (${q._start})` });
+  }
+}
+
+const JobListQuery = z
+  .object({
+    ...paging,
+    q: z.string().optional(),
+    status: z.string().optional(),
+    disabled: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
+  })
+  .superRefine(endNotBeforeStart);
+
+const ExecutionListQuery = z
+  .object({ ...paging, output_size_limit: count.optional() })
+  .superRefine(endNotBeforeStart);
+
+const StaleQuery = z.object({ stale: flag.optional() });
+
+const METADATA_KEY = /^metadata\[(.*)\]$/;
+
+/**
+ * Collects `metadata[k]=v` pairs (gin's QueryMap: the first value of a repeated key wins). A bare
+ * `metadata=` is refused rather than ignored: silently dropping a filter returns more jobs than asked.
+ */
+export function parseMetadataFilter(params: URLSearchParams): Record<string, string> | undefined {
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of params) {
+    if (!k.startsWith("metadata")) continue;
+    const m = METADATA_KEY.exec(k);
+    if (!m) {
+      if (k !== "metadata") continue;
+      throw new AppError("VALIDATION", "invalid query: metadata: use metadata[<key>]=<value>", { field: k });
+    }
+    const key = m[1] ?? "";
+    if (key === "") throw new AppError("VALIDATION", `invalid query: ${k}: the key is empty`, { field: k });
+    out ??= {};
+    if (!(key in out)) out[key] = v;
+  }
+  return out;
+}
+
+/** Query of GET /v1/jobs → params of `jobs.list` (`_sort=id` means name, as in Dkron). */
+export function parseJobListQuery(params: URLSearchParams): ControlInput<"jobs.list"> {
+  const q = parseOrThrow(JobListQuery, firstValues(params), "invalid query");
+  const metadata = parseMetadataFilter(params);
+  return {
+    ...(q._sort !== undefined && { sort: q._sort === "id" ? "name" : q._sort }),
+    ...(q._order !== undefined && { order: q._order }),
+    ...(q._start !== undefined && { start: q._start }),
+    ...(q._end !== undefined && { end: q._end }),
+    ...(q.q !== undefined && { q: q.q }),
+    ...(q.status !== undefined && { status: q.status }),
+    ...(q.disabled !== undefined && { disabled: q.disabled }),
+    ...(metadata !== undefined && { metadata }),
+    ...(q.stale !== undefined && { stale: q.stale }),
+  };
+}
+
+/** Query of GET /v1/jobs/:job/executions → params of `executions.list` (`_sort=id` means started_at). */
+export function parseExecutionListQuery(
+  params: URLSearchParams,
+  job: string,
+): ControlInput<"executions.list"> {
+  const q = parseOrThrow(ExecutionListQuery, firstValues(params), "invalid query");
+  return {
+    job,
+    ...(q._sort !== undefined && { sort: q._sort === "id" ? "started_at" : q._sort }),
+    ...(q._order !== undefined && { order: q._order }),
+    ...(q._start !== undefined && { start: q._start }),
+    ...(q._end !== undefined && { end: q._end }),
+    ...(q.output_size_limit !== undefined && { output_size_limit: q.output_size_limit }),
+    ...(q.stale !== undefined && { stale: q.stale }),
+  };
+}
+
+/** `stale` on single reads: true lets a follower answer from its replica without asking the leader. */
+export function parseStale(params: URLSearchParams): { stale?: boolean } {
+  const q = parseOrThrow(StaleQuery, firstValues(params), "invalid query");
+  return q.stale === undefined ? {} : { stale: q.stale };
+}
+
+/** Presence flags such as `runoncreate`: present with any value (even "false") means true, as in Dkron. */
+export function hasFlag(params: URLSearchParams, name: string): boolean {
+  return params.has(name);
+}
+
+/** Contract param names → the query parameter a user sent, so control's errors name what the user typed. */
+const QUERY_NAME_OF: Record<string, string> = {
+  sort: "_sort",
+  order: "_order",
+  start: "_start",
+  end: "_end",
+};
+
+/** Rewrites the `field` of a control VALIDATION error from a contract param name to its query name. */
+export function renameQueryField(err: unknown): unknown {
+  if (!(err instanceof AppError) || err.code !== "VALIDATION") return err;
+  const field = err.details?.field;
+  const renamed = field === undefined ? undefined : QUERY_NAME_OF[field];
+  if (renamed === undefined) return err;
+  return new AppError(err.code, err.message, { ...err.details, field: renamed }, { cause: err });
+}

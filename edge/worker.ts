@@ -1,0 +1,42 @@
+import type { ExecutionContext, Hono } from "hono";
+import { createControlClient } from "../shared/control-client";
+import { AppError } from "../shared/errors";
+import { createApp } from "./app";
+import type { AppEnv } from "./context";
+import { parseWorkerEnv } from "./env";
+
+/** Worker isolates are reused across requests: build the app once per distinct configuration. */
+let cached: { key: string; app: Hono<AppEnv> } | undefined;
+
+function appFor(rawEnv: unknown): Hono<AppEnv> {
+  const env = parseWorkerEnv(rawEnv);
+  const key = JSON.stringify([env.CONTROL_URL, env.CONTROL_TOKEN ?? "", env.EDGE_NAME ?? ""]);
+  if (cached?.key === key) return cached.app;
+  const control = createControlClient({
+    // Called through a wrapper: workerd throws "Illegal invocation" when the global fetch is called
+    // with another object as `this`, which a bare `fetch: fetch` property call would do.
+    fetch: (input, init) => fetch(input, init),
+    baseUrl: env.CONTROL_URL,
+    ...(env.CONTROL_TOKEN !== undefined && { secret: env.CONTROL_TOKEN }),
+  });
+  const name = env.EDGE_NAME ?? "edge";
+  const app = createApp({ control, nodeName: () => name });
+  cached = { key, app };
+  return app;
+}
+
+/** The Workers entry: `{ fetch }`, configured from the CONTROL_URL var and the CONTROL_TOKEN secret. */
+export default {
+  fetch(request: Request, env: unknown, ctx: ExecutionContext): Response | Promise<Response> {
+    let app: Hono<AppEnv>;
+    try {
+      app = appFor(env);
+    } catch (e) {
+      // A misconfigured Worker is the operator's fault, not the caller's: 500, with the binding named.
+      const message = e instanceof Error ? e.message : String(e);
+      const err = new AppError("INTERNAL", message, e instanceof AppError ? e.details : undefined);
+      return Response.json(err.toJSON(), { status: 500 });
+    }
+    return app.fetch(request, env, ctx);
+  },
+};
