@@ -164,7 +164,9 @@ export function executorContract(get: () => ContractHarness): void {
       thrown = e;
     }
     expect(isAppError(thrown) && thrown.code).toBe("VALIDATION");
-    expect((thrown as { details?: { field?: string } }).details?.field).toBe(`executor_config.${h.requiredKey}`);
+    expect((thrown as { details?: { field?: string } }).details?.field).toBe(
+      `executor_config.${h.requiredKey}`,
+    );
     const { result } = await observe(h.executor, broken);
     expect(result.success).toBe(false);
     expect(result.error).toContain(`executor_config.${h.requiredKey}`);

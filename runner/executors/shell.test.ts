@@ -48,7 +48,8 @@ const harness: ContractHarness = {
     return {
       // Bounded wait, so a broken executor fails the test instead of hanging it.
       config: {
-        command: 'echo first; i=0; while [ ! -e "$FLAG" ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i+1)); done; echo second',
+        command:
+          'echo first; i=0; while [ ! -e "$FLAG" ] && [ $i -lt 400 ]; do sleep 0.02; i=$((i+1)); done; echo second',
         shell: "true",
         env: `FLAG=${flag}`,
       },
@@ -90,7 +91,9 @@ describe("shell executor", () => {
       shell: "true",
       env: "FOO=one,BAR=a=b,DKRON_JOB_NAME=spoofed",
     });
-    expect(result.output).toBe(`from-runner|one|a=b|${CONTRACT_IDENTITY.jobName}|${CONTRACT_IDENTITY.jobName}\n`);
+    expect(result.output).toBe(
+      `from-runner|one|a=b|${CONTRACT_IDENTITY.jobName}|${CONTRACT_IDENTITY.jobName}\n`,
+    );
   });
 
   it("runs in cwd", async () => {
@@ -99,7 +102,10 @@ describe("shell executor", () => {
   });
 
   it("feeds a base64 payload to stdin", async () => {
-    const { result } = await observe(shell, { command: "cat", payload: Buffer.from("hi there\n").toString("base64") });
+    const { result } = await observe(shell, {
+      command: "cat",
+      payload: Buffer.from("hi there\n").toString("base64"),
+    });
     expect(result.output).toBe("hi there\n");
   });
 
@@ -155,7 +161,10 @@ describe("shell executor", () => {
   });
 
   it("a kill aimed at the leader alone would leave the grandchild running (the check above can fail)", async () => {
-    const leaderOnly = createShellExecutor({ drainGraceMs: 200, killGroup: (pid, sig) => process.kill(pid, sig) });
+    const leaderOnly = createShellExecutor({
+      drainGraceMs: 200,
+      killGroup: (pid, sig) => process.kill(pid, sig),
+    });
     const { result } = await observe(leaderOnly, {
       command: "sleep 30 & echo $!; sleep 30",
       shell: "true",
