@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { silentLogger } from "../shared/logger";
-import type { AppEnv, EdgeDeps, EdgeOptions } from "./context";
+import type { EdgeDeps, EdgeOptions } from "./context";
 import { apiCors } from "./middleware/cors";
 import { notFound, onError } from "./middleware/errors";
 import { pretty } from "./middleware/pretty";
@@ -10,6 +10,7 @@ import { executionRoutes } from "./routes/executions";
 import { jobRoutes } from "./routes/jobs";
 import { restoreRoutes } from "./routes/restore";
 
+/** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";
 
 /** Default X-Whom when the host does not name this edge. */
@@ -19,14 +20,14 @@ const DEFAULT_NODE_NAME = "edge";
  * Builds the Dkron-compatible HTTP app (/health and /v1) over a control-api client. Stateless and
  * runtime-neutral: the same app runs in a Worker and in-process on a control node.
  */
-export function createApp(opts: EdgeOptions): Hono<AppEnv> {
+export function createApp(opts: EdgeOptions): Hono {
   const deps: EdgeDeps = {
     control: opts.control,
     nodeName: opts.nodeName ?? (() => DEFAULT_NODE_NAME),
     version: opts.version ?? "unknown",
     logger: opts.logger ?? silentLogger,
   };
-  const app = new Hono<AppEnv>();
+  const app = new Hono();
 
   // Order matters: X-Whom wraps everything (preflights and errors too), CORS answers preflights before
   // any route, pretty re-renders whatever JSON the inner layers produced, including error bodies.

@@ -20,11 +20,3 @@ export interface EdgeDeps {
   version: string;
   logger: Logger;
 }
-
-/** Hono environment of the edge app: per-request variables set by middleware. */
-export interface AppEnv {
-  Variables: {
-    /** This edge's node name, resolved once per request by the X-Whom middleware. */
-    whom: string;
-  };
-}

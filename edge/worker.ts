@@ -2,13 +2,12 @@ import type { ExecutionContext, Hono } from "hono";
 import { createControlClient } from "../shared/control-client";
 import { AppError } from "../shared/errors";
 import { createApp } from "./app";
-import type { AppEnv } from "./context";
 import { parseWorkerEnv } from "./env";
 
 /** Worker isolates are reused across requests: build the app once per distinct configuration. */
-let cached: { key: string; app: Hono<AppEnv> } | undefined;
+let cached: { key: string; app: Hono } | undefined;
 
-function appFor(rawEnv: unknown): Hono<AppEnv> {
+function appFor(rawEnv: unknown): Hono {
   const env = parseWorkerEnv(rawEnv);
   const key = JSON.stringify([env.CONTROL_URL, env.CONTROL_TOKEN ?? "", env.EDGE_NAME ?? ""]);
   if (cached?.key === key) return cached.app;
@@ -28,7 +27,7 @@ function appFor(rawEnv: unknown): Hono<AppEnv> {
 /** The Workers entry: `{ fetch }`, configured from the CONTROL_URL var and the CONTROL_TOKEN secret. */
 export default {
   fetch(request: Request, env: unknown, ctx: ExecutionContext): Response | Promise<Response> {
-    let app: Hono<AppEnv>;
+    let app: Hono;
     try {
       app = appFor(env);
     } catch (e) {

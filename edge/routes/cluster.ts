@@ -1,17 +1,18 @@
 import { type Context, Hono } from "hono";
 import { AppError } from "../../shared/errors";
-import type { AppEnv, EdgeDeps } from "../context";
+import type { EdgeDeps } from "../context";
+import { resolveNodeName } from "../middleware/whom";
 
 /** Node and cluster routes: status, members, leader, leave, busy, pause. Paths are absolute. */
-export function clusterRoutes(deps: EdgeDeps): Hono<AppEnv> {
+export function clusterRoutes(deps: EdgeDeps): Hono {
   const { control } = deps;
-  const r = new Hono<AppEnv>();
+  const r = new Hono();
 
-  const status = async (c: Context<AppEnv>) => {
+  const status = async (c: Context) => {
     const s = await control.call("status", {});
     // `edge` is our addition: in a Worker the answering edge and the control node are different
     // processes, and an operator needs both versions when they disagree.
-    return c.json({ ...s, edge: { name: c.get("whom"), version: deps.version } });
+    return c.json({ ...s, edge: { name: await resolveNodeName(deps.nodeName), version: deps.version } });
   };
   r.get("/v1", status);
   r.get("/v1/", status);

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
-import type { AppEnv, EdgeDeps } from "../context";
+import type { EdgeDeps } from "../context";
 import { parseExecutionListQuery, renameQueryField, searchParams } from "./query";
 
 /** Execution routes of a job: list (paged), clear, get one. Paths are absolute. */
-export function executionRoutes(deps: EdgeDeps): Hono<AppEnv> {
+export function executionRoutes(deps: EdgeDeps): Hono {
   const { control } = deps;
-  const r = new Hono<AppEnv>();
+  const r = new Hono();
 
   r.get("/v1/jobs/:job/executions", async (c) => {
     const params = parseExecutionListQuery(searchParams(c), c.req.param("job"));

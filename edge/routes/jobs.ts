@@ -1,12 +1,12 @@
 import { type Context, Hono } from "hono";
-import type { AppEnv, EdgeDeps } from "../context";
+import type { EdgeDeps } from "../context";
 import { readJsonBody } from "./body";
 import { hasFlag, parseJobListQuery, parseStale, renameQueryField, searchParams } from "./query";
 
 /** Job routes: list, create or replace, get, delete, run, toggle. Paths are absolute. */
-export function jobRoutes(deps: EdgeDeps): Hono<AppEnv> {
+export function jobRoutes(deps: EdgeDeps): Hono {
   const { control } = deps;
-  const r = new Hono<AppEnv>();
+  const r = new Hono();
 
   r.get("/v1/jobs", async (c) => {
     const params = parseJobListQuery(searchParams(c));
@@ -20,7 +20,7 @@ export function jobRoutes(deps: EdgeDeps): Hono<AppEnv> {
   // POST and PATCH /v1/jobs and PUT /v1/jobs/:job share Dkron's create-or-replace handler. The body
   // is validated by control, not here: a Worker may be deployed apart from control, and a second copy
   // of the rules at the edge would drift from the build that stores the job.
-  const put = async (c: Context<AppEnv>, pathName?: string) => {
+  const put = async (c: Context, pathName?: string) => {
     const body = await readJsonBody(c);
     const job = await control.call("jobs.put", {
       job: body,
@@ -45,7 +45,7 @@ export function jobRoutes(deps: EdgeDeps): Hono<AppEnv> {
   );
 
   // Dkron blocks until the run has finished on every target; control returns once it is started.
-  const run = async (c: Context<AppEnv>, name: string) => c.json(await control.call("jobs.run", { name }));
+  const run = async (c: Context, name: string) => c.json(await control.call("jobs.run", { name }));
   r.post("/v1/jobs/:job", (c) => run(c, c.req.param("job")));
   r.post("/v1/jobs/:job/run", (c) => run(c, c.req.param("job")));
 

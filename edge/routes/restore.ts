@@ -1,10 +1,10 @@
 import { Hono } from "hono";
-import type { AppEnv, EdgeDeps } from "../context";
+import type { EdgeDeps } from "../context";
 import { readRestoreFile } from "./body";
 
 /** POST /v1/restore: a multipart `file` holding a JSON array of jobs, written parents first by control. */
-export function restoreRoutes(deps: EdgeDeps): Hono<AppEnv> {
-  const r = new Hono<AppEnv>();
+export function restoreRoutes(deps: EdgeDeps): Hono {
+  const r = new Hono();
   r.post("/v1/restore", async (c) => {
     const jobs = await readRestoreFile(c);
     // A plain JSON array of result strings; Dkron double-encodes it as a JSON string.
