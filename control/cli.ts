@@ -1,4 +1,84 @@
-/** The dkron CLI (placeholder until the agent command lands). */
+import { randomBytes } from "node:crypto";
+import { isAppError } from "../shared/errors";
+import { createLogger } from "../shared/logger";
+import { systemClock } from "../shared/clock";
+import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
+import { ControlNode } from "./node";
+
+const HELP = `Usage: dkron <command> [options]
+
+Commands:
+  agent     start a control node (API, dashboard, scheduler, local runner)
+  version   print the version
+
+Run 'dkron <command> --help' for a command's options.
+`;
+
+/** The dkron CLI: a user mistake prints one line and exits 1; a bug prints its stack. */
 export async function main(argv: string[]): Promise<void> {
-  console.log("dkron: not yet implemented", argv.join(" "));
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "agent":
+        return await agent(rest);
+      case "version":
+      case "--version":
+        console.log(`dkron-ts ${VERSION}`);
+        return;
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(HELP);
+        return;
+      default:
+        console.error(`dkron: unknown command "${cmd}" (run dkron --help)`);
+        process.exit(1);
+    }
+  } catch (e) {
+    if (isAppError(e)) {
+      console.error(`dkron: ${(e as Error).message}`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+async function agent(argv: string[]): Promise<void> {
+  const { config, help } = loadAgentConfig(argv, process.env);
+  if (help) {
+    process.stdout.write(AGENT_HELP);
+    return;
+  }
+  const logger = createLogger({ level: config.log_level, write: (l) => process.stdout.write(`${l}\n`) });
+  logger.info("configuration", redacted(config));
+  const node = ControlNode.create(config, {
+    clock: systemClock,
+    logger,
+    random: Math.random,
+    secret: () => randomBytes(24).toString("base64url"),
+  });
+  try {
+    await node.start();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "EADDRINUSE") {
+      console.error(`dkron: --http-addr ${config.http_addr} is already in use; pick another port`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  console.error(`dkron: node ${config.node_name} is up: API http://${node.address}/v1 (data in ${config.data_dir})`);
+  let signals = 0;
+  const shutdown = (sig: string) => {
+    signals++;
+    if (signals > 1) {
+      console.error(`dkron: ${sig} again: exiting now`);
+      process.exit(1);
+    }
+    console.error(`dkron: ${sig}: finishing running executions (up to ${config.shutdown_grace} ms), then exiting`);
+    void node.stop().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
 }

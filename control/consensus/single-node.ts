@@ -1,0 +1,147 @@
+import { asc, gt, lte } from "drizzle-orm";
+import { AppError } from "../../shared/errors";
+import type { Logger } from "../../shared/logger";
+import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
+import type { Command } from "../fsm/commands";
+import type { StateDb } from "../store/db";
+import { commandLog } from "../store/schema";
+import type { AppliedListener, Consensus, ConsensusStatus } from "./consensus";
+
+interface Pending {
+  cmd: Command;
+  resolve: (r: ApplyResult) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Log entries kept behind last_applied (the state tables are the snapshot). */
+const KEEP_APPLIED = 1000;
+
+/**
+ * One-node consensus: every proposal is appended to the command log and committed (fsync) before
+ * it is applied, in batches so concurrent proposals share one fsync. A restart replays entries
+ * after last_applied. This is the flow a Raft group replicates.
+ */
+export class SingleNodeLog implements Consensus {
+  private queue: Pending[] = [];
+  private flushing = false;
+  private lastIndex = 0;
+  private applied = 0;
+  private running = false;
+  private readonly appliedListeners = new Set<AppliedListener>();
+  private readonly leaderListeners = new Set<(l: boolean) => void>();
+
+  constructor(
+    private readonly state: StateDb,
+    private readonly deps: { nodeName: string; logger: Logger },
+  ) {}
+
+  /** Replays committed entries not yet applied, then accepts proposals. */
+  async start(): Promise<void> {
+    this.applied = lastApplied(this.state);
+    const rows = this.state.db
+      .select()
+      .from(commandLog)
+      .where(gt(commandLog.index, this.applied))
+      .orderBy(asc(commandLog.index))
+      .all();
+    for (const row of rows) {
+      const result = apply(this.state, row.index, JSON.parse(row.command) as Command);
+      this.applied = row.index;
+      if (!result.ok) this.deps.logger.debug("replayed entry was rejected", { index: row.index, code: result.error.code });
+    }
+    const last = this.state.db.select({ i: commandLog.index }).from(commandLog).orderBy(asc(commandLog.index)).all().at(-1);
+    this.lastIndex = Math.max(this.applied, last?.i ?? 0);
+    if (rows.length) this.deps.logger.info("replayed command log", { entries: rows.length, applied: this.applied });
+    this.running = true;
+    for (const l of this.leaderListeners) l(true);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    while (this.flushing) await new Promise((r) => setImmediate(r));
+    for (const p of this.queue.splice(0)) p.reject(new AppError("UNAVAILABLE", "node is shutting down"));
+    for (const l of this.leaderListeners) l(false);
+  }
+
+  propose(cmd: Command): Promise<ApplyResult> {
+    if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ cmd, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, 512);
+        const first = this.lastIndex + 1;
+        // One transaction (one fsync) makes the whole batch durable before anything is applied.
+        this.state.sqlite.transaction(() => {
+          batch.forEach((p, i) => {
+            this.state.db.insert(commandLog).values({ index: first + i, term: 1, command: JSON.stringify(p.cmd) }).run();
+          });
+        })();
+        this.lastIndex = first + batch.length - 1;
+        batch.forEach((p, i) => {
+          const index = first + i;
+          let result: ApplyResult;
+          try {
+            result = apply(this.state, index, p.cmd);
+          } catch (e) {
+            p.reject(e);
+            return;
+          } finally {
+            this.applied = index;
+          }
+          for (const l of this.appliedListeners) {
+            try {
+              l(index, p.cmd, result);
+            } catch (e) {
+              this.deps.logger.error("applied listener failed", { err: String(e) });
+            }
+          }
+          p.resolve(result);
+        });
+        if (this.applied % 256 < batch.length) this.compact();
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Drops log entries well behind last_applied: the state tables already hold their effect. */
+  private compact(): void {
+    const upTo = this.applied - KEEP_APPLIED;
+    if (upTo > 0) this.state.db.delete(commandLog).where(lte(commandLog.index, upTo)).run();
+  }
+
+  isLeader(): boolean {
+    return this.running;
+  }
+
+  status(): ConsensusStatus {
+    return {
+      state: this.running ? "leader" : "shutdown",
+      term: 1,
+      leader: this.running ? this.deps.nodeName : "",
+      commitIndex: this.lastIndex,
+      appliedIndex: this.applied,
+      lastLogIndex: this.lastIndex,
+    };
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  onLeadership(listener: (leader: boolean) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+}

@@ -1,0 +1,300 @@
+import type { Clock, TimerHandle } from "../../shared/clock";
+import { AppError } from "../../shared/errors";
+import type { Execution, Trigger } from "../../shared/execution";
+import type { Logger } from "../../shared/logger";
+import { selectTargets } from "../../shared/tags";
+import type { Hello, Output, Result } from "../../shared/wire";
+import type { Consensus } from "../consensus/consensus";
+import type { ApplyResult, FsmEvent } from "../fsm/apply";
+import type { ExecutionStartCommand } from "../fsm/commands";
+import type { StateDb } from "../store/db";
+import { getExecution, runningExecutions } from "../store/execution-queries";
+import { getStoredJob } from "../store/job-queries";
+import type { RunnerHub, RunnerSession } from "../hub/runner-hub";
+import { retryBackoffMs } from "./backoff";
+import { LiveOutput } from "./live-output";
+
+/** Dispatcher settings (resolved from the node config). */
+export interface DispatcherOptions {
+  /** Executions kept per job. */
+  retain: number;
+  /** A running execution no runner has reported for this long is marked lost. */
+  leaseMs: number;
+}
+
+/** Dependencies of the dispatcher. */
+export interface DispatcherDeps {
+  consensus: Consensus;
+  state: StateDb;
+  hub: RunnerHub;
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+}
+
+/**
+ * Starts runs and follows them to the end: proposes `execution.start`, sends `run` to the
+ * targets after commit, proposes each `execution.finish`, and on commit drives retries (with
+ * Dkron's back-off), dependent jobs and ephemeral deletion. Executions whose runner stops
+ * reporting become `lost` after a lease, so a `forbid` job is never blocked forever.
+ */
+export class Dispatcher {
+  readonly live = new LiveOutput();
+  private readonly leases = new Map<string, { node: string; deadline: number }>();
+  private leaseTimer: TimerHandle | undefined;
+  private lastGroup = 0;
+  private leading = false;
+  private readonly timers = new Set<TimerHandle>();
+
+  constructor(
+    private readonly deps: DispatcherDeps,
+    private readonly opts: DispatcherOptions,
+  ) {
+    deps.consensus.onApplied((_i, _cmd, result) => {
+      if (this.leading && result.ok) for (const ev of result.events) this.onEvent(ev);
+    });
+  }
+
+  /** Takes over dispatch on gaining leadership: re-leases running executions, resumes retries. */
+  startLeading(): void {
+    this.leading = true;
+    const now = this.deps.clock.now();
+    for (const e of runningExecutions(this.deps.state)) this.leases.set(e.id, { node: e.node_name, deadline: now + this.opts.leaseMs });
+    this.armLeaseCheck();
+  }
+
+  /** Stops dispatching (leadership lost or shutdown); running executions keep their records. */
+  stopLeading(): void {
+    this.leading = false;
+    this.leases.clear();
+    if (this.leaseTimer) this.deps.clock.clearTimeout(this.leaseTimer);
+    for (const t of this.timers) this.deps.clock.clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Executions running now (for /v1/busy), with their live output. */
+  busy(): Execution[] {
+    return runningExecutions(this.deps.state)
+      .sort((a, b) => a.started_at - b.started_at)
+      .map((e) => ({ ...e, output: this.live.get(e.id) }));
+  }
+
+  /**
+   * Starts a run of a job (a new group) on the targets its tags select now. A run with no target
+   * is recorded as a failed execution rather than dropped.
+   */
+  async run(jobName: string, trigger: Trigger, scheduledAt: number): Promise<ApplyResult> {
+    const job = getStoredJob(this.deps.state, jobName);
+    if (!job) throw new AppError("NOT_FOUND", `job "${jobName}" not found`, { field: "job" });
+    const group = this.nextGroup();
+    const targets = selectTargets(this.deps.hub.candidates(), job.spec.tags, this.deps.random);
+    const executions: ExecutionStartCommand["executions"] = targets.length
+      ? targets.map((t) => ({ id: executionId(group, 1, t.name), node: t.name }))
+      : [
+          {
+            id: executionId(group, 1, "none"),
+            node: "",
+            state: "failed",
+            output: `no target nodes found to run job ${jobName} (tags ${JSON.stringify(job.spec.tags ?? {})}; connected runners: ${
+              this.deps.hub.candidates().map((c) => c.name).join(", ") || "none"
+            })`,
+          },
+        ];
+    return this.propose({ type: "execution.start", at: this.deps.clock.now(), job: jobName, group, trigger, attempt: 1, scheduledAt, retain: this.opts.retain, executions });
+  }
+
+  /** Records a slot that was deliberately not run (catch-up policy); `note` says why. */
+  recordMissed(jobName: string, scheduledAt: number, note: string): Promise<ApplyResult> {
+    const group = this.nextGroup();
+    return this.propose({
+      type: "execution.start",
+      at: this.deps.clock.now(),
+      job: jobName,
+      group,
+      trigger: "schedule",
+      attempt: 1,
+      scheduledAt,
+      retain: this.opts.retain,
+      executions: [{ id: executionId(group, 1, "missed"), node: "", state: "missed", output: note }],
+    });
+  }
+
+  // ---- runner events (from the hub) ----
+
+  /** Hub handler: a runner connected and listed what it holds. */
+  onHello(_session: RunnerSession, hello: Hello): string[] {
+    const unknown: string[] = [];
+    for (const id of hello.running) {
+      const lease = this.leases.get(id);
+      if (lease) lease.deadline = this.deps.clock.now() + this.opts.leaseMs;
+      else unknown.push(id);
+    }
+    return unknown;
+  }
+
+  /** Hub handler: the runner still holds these executions. */
+  onHeld(_runner: string, ids: string[]): void {
+    const deadline = this.deps.clock.now() + this.opts.leaseMs;
+    for (const id of ids) {
+      const lease = this.leases.get(id);
+      if (lease) lease.deadline = deadline;
+    }
+  }
+
+  /** Hub handler: a chunk of live output. */
+  onOutput(runner: string, out: Output): void {
+    this.live.append(out.execution_id, out.seq, out.data);
+    this.onHeld(runner, [out.execution_id]);
+  }
+
+  /** Hub handler: an execution finished; commit it, then acknowledge it to the runner. */
+  onResult(runner: string, r: Result): void {
+    if (!this.leading) return;
+    this.propose({
+      type: "execution.finish",
+      at: this.deps.clock.now(),
+      id: r.execution_id,
+      state: r.success ? "success" : "failed",
+      success: r.success,
+      output: r.error && !r.output.startsWith(r.error) ? `${r.error}\n${r.output}` : r.output,
+      exitCode: r.exit_code,
+      startedAt: r.started_at,
+      finishedAt: r.finished_at,
+    })
+      .then((res) => {
+        // Acknowledge committed and unknown (deleted/pruned) results alike, so the runner forgets them.
+        if (res.ok || res.error.code === "NOT_FOUND") this.deps.hub.send(runner, { type: "result_ack", execution_id: r.execution_id });
+      })
+      .catch((e) => this.deps.logger.warn("could not commit a result; the runner will resend it", { execution: r.execution_id, err: String(e) }));
+  }
+
+  /** Hub handler: nothing to do at once; the lease decides. */
+  onDisconnect(_runner: string): void {}
+
+  // ---- after commit ----
+
+  private onEvent(ev: FsmEvent): void {
+    if (ev.kind === "execution.started") {
+      for (const e of ev.executions) if (e.state === "running") this.send(e);
+    } else if (ev.kind === "execution.finished") {
+      this.leases.delete(ev.execution.id);
+      this.live.delete(ev.execution.id);
+      this.afterFinish(ev);
+    }
+  }
+
+  private send(e: Execution): void {
+    const job = getStoredJob(this.deps.state, e.job_name);
+    this.leases.set(e.id, { node: e.node_name, deadline: this.deps.clock.now() + this.opts.leaseMs });
+    if (!job) return;
+    const sent = this.deps.hub.send(e.node_name, {
+      type: "run",
+      execution_id: e.id,
+      job_name: e.job_name,
+      scheduled_at: new Date(e.scheduled_at).toISOString(),
+      attempt: e.attempt,
+      executor: job.spec.executor,
+      config: job.spec.executor_config ?? {},
+    });
+    if (!sent) this.deps.logger.warn("target runner is not connected; the lease will expire", { execution: e.id, runner: e.node_name });
+  }
+
+  private afterFinish(ev: Extract<FsmEvent, { kind: "execution.finished" }>): void {
+    const e = ev.execution;
+    if (ev.retry) {
+      const wait = retryBackoffMs((e.finished_at ?? e.started_at) - e.started_at, e.attempt);
+      this.later(wait, () => void this.retry(e).catch((err) => this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) })));
+      return;
+    }
+    if (!ev.outcome.complete || ev.outcome.status !== "success") return;
+    const job = getStoredJob(this.deps.state, e.job_name);
+    if (!job) return;
+    for (const child of job.dependents) {
+      void this.run(child, "dependent", this.deps.clock.now()).catch((err) =>
+        this.deps.logger.warn("dependent job failed to start", { job: child, err: String(err) }),
+      );
+    }
+    if (job.spec.ephemeral && job.dependents.length === 0) {
+      void this.propose({ type: "job.delete", at: this.deps.clock.now(), name: e.job_name }).catch(() => undefined);
+    }
+  }
+
+  /** Starts the next attempt of a failed execution: on the same runner if it is still here. */
+  private async retry(failed: Execution): Promise<void> {
+    if (!this.leading) return;
+    const job = getStoredJob(this.deps.state, failed.job_name);
+    if (!job) return;
+    let node = failed.node_name;
+    if (!this.deps.hub.isConnected(node)) {
+      const pool = selectTargets(this.deps.hub.candidates(), job.spec.tags, this.deps.random);
+      node = pool[Math.floor(this.deps.random() * pool.length)]?.name ?? "";
+    }
+    const attempt = failed.attempt + 1;
+    await this.propose({
+      type: "execution.start",
+      at: this.deps.clock.now(),
+      job: failed.job_name,
+      group: failed.group,
+      trigger: "retry",
+      attempt,
+      scheduledAt: failed.scheduled_at,
+      retain: this.opts.retain,
+      executions: node
+        ? [{ id: executionId(failed.group, attempt, node), node }]
+        : [{ id: executionId(failed.group, attempt, "none"), node: failed.node_name, state: "failed", output: `retry: runner ${failed.node_name} is gone and no other target matches` }],
+    });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = this.deps.clock.setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private armLeaseCheck(): void {
+    if (!this.leading) return;
+    this.leaseTimer = this.deps.clock.setTimeout(() => {
+      const now = this.deps.clock.now();
+      for (const [id, lease] of this.leases) {
+        if (lease.deadline > now) continue;
+        this.leases.delete(id);
+        const e = findExecution(this.deps.state, id);
+        if (!e || e.state !== "running") continue;
+        this.deps.logger.warn("execution lost: its runner stopped reporting", { execution: id, runner: lease.node });
+        void this.propose({
+          type: "execution.finish",
+          at: now,
+          id,
+          state: "lost",
+          success: false,
+          output: `${this.live.get(id)}\nlost: runner "${lease.node}" stopped reporting this execution for ${Math.round(this.opts.leaseMs / 1000)}s`.trimStart(),
+          exitCode: null,
+          finishedAt: now,
+        }).catch(() => undefined);
+      }
+      this.armLeaseCheck();
+    }, Math.max(100, Math.min(1000, this.opts.leaseMs / 4)));
+  }
+
+  private async propose(cmd: Parameters<Consensus["propose"]>[0]): Promise<ApplyResult> {
+    return this.deps.consensus.propose(cmd);
+  }
+
+  private nextGroup(): number {
+    // Dkron's group is a nanosecond timestamp; ms*1000 plus a counter keeps ids unique and ordered.
+    this.lastGroup = Math.max(this.deps.clock.now() * 1000, this.lastGroup + 1);
+    return this.lastGroup;
+  }
+}
+
+/** The id of one execution: group, attempt and target node. */
+export function executionId(group: number, attempt: number, node: string): string {
+  return `${group}-${attempt}-${node}`;
+}
+
+function findExecution(state: StateDb, id: string): Execution | undefined {
+  const row = state.sqlite.prepare("select job_name from executions where id = ?").get(id) as { job_name: string } | undefined;
+  return row ? getExecution(state, row.job_name, id) : undefined;
+}

@@ -1,0 +1,47 @@
+import type { JobSpec } from "../../shared/job";
+import type { ExecutionState, Trigger } from "../../shared/execution";
+
+/**
+ * Every change to durable state is one of these commands, proposed to the log and applied by
+ * `apply`. The proposer stamps time (`at`) and ids so apply stays deterministic on every replica.
+ */
+export type Command =
+  | { type: "job.put"; at: number; job: JobSpec }
+  | { type: "job.delete"; at: number; name: string }
+  | { type: "job.toggle"; at: number; name: string }
+  | ExecutionStartCommand
+  | ExecutionFinishCommand
+  | { type: "executions.clear"; at: number; job: string }
+  | { type: "noop"; at: number };
+
+/** Starts one run (a group) of a job on its targets; rejected for a slot that already started. */
+export interface ExecutionStartCommand {
+  type: "execution.start";
+  at: number;
+  job: string;
+  group: number;
+  trigger: Trigger;
+  attempt: number;
+  /** The slot time: the cron fire time for scheduled runs, the request time otherwise. */
+  scheduledAt: number;
+  /** Keep at most this many executions of the job (the proposer's configured retention). */
+  retain: number;
+  /** One record per target; `state` other than running records a run that did not happen. */
+  executions: { id: string; node: string; state?: ExecutionState; output?: string }[];
+}
+
+/** Records the result of one execution. */
+export interface ExecutionFinishCommand {
+  type: "execution.finish";
+  at: number;
+  id: string;
+  state: "success" | "failed" | "lost";
+  success: boolean;
+  output: string;
+  exitCode: number | null;
+  startedAt?: number;
+  finishedAt: number;
+}
+
+/** The command types, for logs and metrics. */
+export type CommandType = Command["type"];

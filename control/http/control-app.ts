@@ -1,0 +1,52 @@
+import { Hono } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ControlParams, type ControlMethod } from "../../shared/control-api";
+import { AppError, httpStatusOf, isAppError } from "../../shared/errors";
+import type { Logger } from "../../shared/logger";
+import { parseOrThrow } from "../../shared/validation";
+import type { ControlService } from "./control-service";
+
+/** Options of the control app. */
+export interface ControlAppOptions {
+  service: ControlService;
+  logger: Logger;
+  /** Service secret the edge must present over the network; empty = none required. */
+  secret: string;
+}
+
+/** Maps any thrown value to the JSON error body and status (the one mapping, from shared/errors). */
+export function errorResponse(e: unknown, logger: Logger): { body: unknown; status: ContentfulStatusCode } {
+  if (isAppError(e)) {
+    const plain = e as { code: AppError["code"]; message?: unknown };
+    const err = e instanceof AppError ? e : new AppError(plain.code, String(plain.message ?? plain.code));
+    return { body: err.toJSON(), status: httpStatusOf[err.code] as ContentfulStatusCode };
+  }
+  logger.error("internal error", { err: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+  return { body: new AppError("INTERNAL", "internal error; see the node's log").toJSON(), status: 500 };
+}
+
+/** The control node's HTTP surface for the edge: POST /_control/rpc/<method>. */
+export function createControlApp(opts: ControlAppOptions): Hono {
+  const app = new Hono();
+  app.post("/_control/rpc/:method", async (c) => {
+    try {
+      if (opts.secret) {
+        const given = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
+        if (given !== opts.secret) throw new AppError("UNAUTHORIZED", "control-api: missing or wrong service secret");
+      }
+      const method = c.req.param("method");
+      if (!Object.hasOwn(ControlParams, method)) throw new AppError("NOT_FOUND", `control-api: unknown method "${method}"`);
+      const raw = await c.req.json().catch(() => {
+        throw new AppError("BAD_REQUEST", "control-api: body is not JSON");
+      });
+      const m = method as ControlMethod;
+      const params = parseOrThrow(ControlParams[m], raw, m);
+      const result = await opts.service.call(m, params as never);
+      return c.json(result as object);
+    } catch (e) {
+      const { body, status } = errorResponse(e, opts.logger);
+      return c.json(body as object, status);
+    }
+  });
+  return app;
+}

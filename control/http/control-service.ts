@@ -1,0 +1,260 @@
+import type { Clock } from "../../shared/clock";
+import type { ControlMethod, ControlParamsOf, ControlResults } from "../../shared/control-api";
+import { AppError } from "../../shared/errors";
+import { executionToJson } from "../../shared/execution";
+import { type Job, type JobJson, jobToJson } from "../../shared/job";
+import { type Member, MemberStatus } from "../../shared/member";
+import type { Consensus } from "../consensus/consensus";
+import type { Dispatcher } from "../dispatch/dispatcher";
+import type { ApplyResult } from "../fsm/apply";
+import type { Command } from "../fsm/commands";
+import type { RunnerHub } from "../hub/runner-hub";
+import { validateJob } from "../jobs/validate-job";
+import { nextFire } from "../scheduler/job-plan";
+import type { StateDb } from "../store/db";
+import { getExecution, isExecutionSort, listExecutions } from "../store/execution-queries";
+import { getStoredJob, listStoredJobs } from "../store/job-queries";
+import type { StoredJob } from "../store/rows";
+import { queryJobs } from "./job-list";
+
+/** What the service needs to know about its node. */
+export interface NodeInfo {
+  name: string;
+  version: string;
+  /** host:port other nodes and runners reach this node at. */
+  advertise: string;
+  tags: Record<string, string>;
+}
+
+/** Dependencies of the control service. */
+export interface ControlServiceDeps {
+  state: StateDb;
+  consensus: Consensus;
+  dispatcher: Dispatcher;
+  hub: RunnerHub;
+  clock: Clock;
+  node: NodeInfo;
+  /** Called by POST /v1/leave: stops this node gracefully. */
+  leave: () => void;
+}
+
+type Handler<M extends ControlMethod> = (p: ControlParamsOf<M>) => Promise<ControlResults[M]> | ControlResults[M];
+
+/**
+ * Implements the control-api contract on a control node: reads from the local state tables,
+ * writes as commands through consensus.
+ */
+export class ControlService {
+  private paused = false;
+  readonly handlers: { [M in ControlMethod]: Handler<M> };
+
+  constructor(private readonly d: ControlServiceDeps) {
+    this.handlers = {
+      status: () => this.status(),
+      "members.list": () => this.members(),
+      "leader.get": () => (this.d.consensus.status().leader ? (this.members().find((m) => m.Name === this.d.consensus.status().leader) ?? null) : null),
+      leave: () => {
+        setTimeout(() => this.d.leave(), 50);
+        return { left: this.d.node.name };
+      },
+      busy: () => this.d.dispatcher.busy().map((e) => executionToJson(e)),
+      "pause.get": () => ({ paused: this.paused }),
+      "pause.set": (p) => {
+        this.paused = p.paused;
+        return { paused: this.paused };
+      },
+      "jobs.list": (p) => queryJobs(listStoredJobs(this.d.state).map((j) => this.render(j)), p),
+      "jobs.get": (p) => this.render(this.mustJob(p.name)),
+      "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
+      "jobs.delete": async (p) => {
+        const before = this.render(this.mustJob(p.name));
+        await this.write({ type: "job.delete", at: this.d.clock.now(), name: p.name });
+        return before;
+      },
+      "jobs.run": async (p) => {
+        this.mustJob(p.name);
+        this.requireLeader();
+        const res = await this.d.dispatcher.run(p.name, "manual", this.d.clock.now());
+        if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
+        return this.render(this.mustJob(p.name));
+      },
+      "jobs.toggle": async (p) => {
+        this.mustJob(p.name);
+        await this.write({ type: "job.toggle", at: this.d.clock.now(), name: p.name });
+        return this.render(this.mustJob(p.name));
+      },
+      "executions.list": (p) => {
+        this.mustJob(p.job);
+        if (!isExecutionSort(p.sort)) {
+          throw new AppError("VALIDATION", `_sort: unknown field "${p.sort}" (use id, started_at, finished_at, attempt or scheduled_at)`, { field: "_sort" });
+        }
+        const all = listExecutions(this.d.state, p.job, p.sort, p.order);
+        const end = Math.min(p.end ?? all.length, all.length);
+        const items = all.slice(p.start, end).map((e) => executionToJson(e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e, p.output_size_limit));
+        return { total: all.length, items };
+      },
+      "executions.get": (p) => {
+        this.mustJob(p.job);
+        const e = getExecution(this.d.state, p.job, p.id);
+        if (!e) throw new AppError("NOT_FOUND", `execution "${p.id}" of job "${p.job}" not found`, { field: "execution" });
+        return executionToJson(e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e);
+      },
+      "executions.clear": async (p) => {
+        this.mustJob(p.job);
+        await this.write({ type: "executions.clear", at: this.d.clock.now(), job: p.job });
+        return this.render(this.mustJob(p.job));
+      },
+      restore: (p) => this.restore(p.jobs),
+    };
+  }
+
+  /** Runs one contract method with already-parsed params. */
+  call<M extends ControlMethod>(method: M, params: ControlParamsOf<M>): Promise<ControlResults[M]> {
+    return Promise.resolve((this.handlers[method] as Handler<M>)(params));
+  }
+
+  private status(): ControlResults["status"] {
+    const s = this.d.consensus.status();
+    return {
+      agent: { name: this.d.node.name, version: this.d.node.version },
+      serf: { members: String(this.members().length), runners: String(this.d.hub.sessions().length) },
+      tags: this.d.node.tags,
+      raft: {
+        state: s.state,
+        term: s.term,
+        leader: s.leader,
+        commit_index: s.commitIndex,
+        applied_index: s.appliedIndex,
+        last_log_index: s.lastLogIndex,
+      },
+    };
+  }
+
+  private members(): Member[] {
+    const [host, port] = splitHostPort(this.d.node.advertise);
+    const self: Member = member(this.d.node.name, host, port, this.d.node.tags);
+    const runners = this.d.hub
+      .sessions()
+      .filter((r) => r.name !== this.d.node.name)
+      .map((r) => member(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
+    return [self, ...runners];
+  }
+
+  private async putJob(body: unknown, runoncreate: boolean, pathName?: string): Promise<JobJson> {
+    if (this.paused) throw new AppError("PAUSED", "New job submissions are currently paused");
+    const spec = validateJob(body);
+    if (pathName !== undefined && pathName !== spec.name) {
+      throw new AppError("VALIDATION", `name: "${spec.name}" does not match the job in the path "${pathName}" (renaming is not supported; create a new job)`, {
+        field: "name",
+      });
+    }
+    await this.write({ type: "job.put", at: this.d.clock.now(), job: spec });
+    if (runoncreate) {
+      void this.d.dispatcher.run(spec.name, "manual", this.d.clock.now()).catch(() => undefined);
+    }
+    return this.render(this.mustJob(spec.name));
+  }
+
+  /** Restores an array of jobs, parents before children; a job whose parent fails is not attempted. */
+  private async restore(input: unknown): Promise<string[]> {
+    if (!Array.isArray(input)) throw new AppError("VALIDATION", "file: expected a JSON array of jobs", { field: "file" });
+    const specs = input.map((j, i) => {
+      try {
+        return validateJob(j);
+      } catch (e) {
+        if (e instanceof AppError) throw new AppError("VALIDATION", `file[${i}]: ${e.message}`, { field: `file[${i}]` });
+        throw e;
+      }
+    });
+    const names = new Set(specs.map((s) => s.name));
+    for (const s of specs) {
+      if (s.parent_job && !names.has(s.parent_job) && !getStoredJob(this.d.state, s.parent_job)) {
+        throw new AppError("NOT_FOUND", `file: job "${s.name}" names parent "${s.parent_job}", which is neither in the file nor stored`, { field: "parent_job" });
+      }
+    }
+    const out: string[] = [];
+    const done = new Set<string>();
+    const failed = new Set<string>();
+    let pending = specs;
+    while (pending.length) {
+      const ready = pending.filter((s) => !s.parent_job || !names.has(s.parent_job) || done.has(s.parent_job) || failed.has(s.parent_job));
+      if (!ready.length) {
+        for (const s of pending) out.push(`fail create ${s.name}: dependency cycle`);
+        break;
+      }
+      for (const s of ready) {
+        if (s.parent_job && failed.has(s.parent_job)) {
+          failed.add(s.name);
+          out.push(`fail create ${s.name}: parent failed`);
+          continue;
+        }
+        const res = await this.d.consensus.propose({ type: "job.put", at: this.d.clock.now(), job: s });
+        if (res.ok) {
+          done.add(s.name);
+          out.push(`success create ${s.name}`);
+        } else {
+          failed.add(s.name);
+          out.push(`fail create ${s.name}: ${res.error.message}`);
+        }
+      }
+      pending = pending.filter((s) => !ready.includes(s));
+    }
+    return out;
+  }
+
+  private requireLeader(): void {
+    if (this.d.consensus.isLeader()) return;
+    const leader = this.d.consensus.status().leader;
+    throw new AppError("NOT_LEADER", leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected", { leader });
+  }
+
+  private async write(cmd: Command): Promise<ApplyResult> {
+    this.requireLeader();
+    const res = await this.d.consensus.propose(cmd);
+    if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
+    return res;
+  }
+
+  private mustJob(name: string): StoredJob {
+    const j = getStoredJob(this.d.state, name);
+    if (!j) throw new AppError("NOT_FOUND", `job "${name}" not found`, { field: "job" });
+    return j;
+  }
+
+  private render(j: StoredJob): JobJson {
+    const job: Job = {
+      ...j.spec,
+      success_count: j.successCount,
+      error_count: j.errorCount,
+      last_success: j.lastSuccess,
+      last_error: j.lastError,
+      status: j.status,
+      next: nextFire(j, this.d.clock.now()),
+      dependent_jobs: j.dependents,
+    };
+    return jobToJson(job);
+  }
+}
+
+function member(name: string, addr: string, port: number, tags: Record<string, string>): Member {
+  return {
+    id: name,
+    Name: name,
+    Addr: addr,
+    Port: port,
+    Tags: tags,
+    Status: MemberStatus.alive,
+    statusText: "alive",
+    ProtocolMin: 1,
+    ProtocolMax: 5,
+    ProtocolCur: 2,
+    DelegateMin: 2,
+    DelegateMax: 5,
+    DelegateCur: 4,
+  };
+}
+
+function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(":");
+  return i < 0 ? [addr, 0] : [addr.slice(0, i), Number(addr.slice(i + 1)) || 0];
+}

@@ -1,0 +1,61 @@
+import { and, asc, desc, eq } from "drizzle-orm";
+import type { Execution } from "../../shared/execution";
+import type { StateDb } from "./db";
+import { executionFromRow } from "./rows";
+import { executions } from "./schema";
+
+/** Sortable execution columns (Dkron's indexes; `id` maps to started_at). */
+const sortColumns = {
+  started_at: executions.startedAt,
+  finished_at: executions.finishedAt,
+  attempt: executions.attempt,
+  scheduled_at: executions.scheduledAt,
+} as const;
+
+/** Whether `sort` names a sortable execution field. */
+export function isExecutionSort(sort: string): sort is keyof typeof sortColumns | "id" {
+  return sort === "id" || sort in sortColumns;
+}
+
+/** Executions of one job (exact name match), sorted; ties broken by id for a stable order. */
+export function listExecutions(
+  s: StateDb,
+  job: string,
+  sort: string = "started_at",
+  order: "ASC" | "DESC" = "DESC",
+): Execution[] {
+  const col = sortColumns[(sort === "id" ? "started_at" : sort) as keyof typeof sortColumns] ?? executions.startedAt;
+  const dir = order === "DESC" ? desc : asc;
+  return s.db
+    .select()
+    .from(executions)
+    .where(eq(executions.jobName, job))
+    .orderBy(dir(col), dir(executions.id))
+    .all()
+    .map(executionFromRow);
+}
+
+/** One execution of a job, or undefined. */
+export function getExecution(s: StateDb, job: string, id: string): Execution | undefined {
+  const row = s.db
+    .select()
+    .from(executions)
+    .where(and(eq(executions.jobName, job), eq(executions.id, id)))
+    .get();
+  return row ? executionFromRow(row) : undefined;
+}
+
+/** Every execution still marked running (all jobs). */
+export function runningExecutions(s: StateDb): Execution[] {
+  return s.db.select().from(executions).where(eq(executions.state, "running")).all().map(executionFromRow);
+}
+
+/** Executions of one run group. */
+export function groupExecutions(s: StateDb, job: string, group: number): Execution[] {
+  return s.db
+    .select()
+    .from(executions)
+    .where(and(eq(executions.jobName, job), eq(executions.group, group)))
+    .all()
+    .map(executionFromRow);
+}

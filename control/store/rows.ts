@@ -1,0 +1,55 @@
+import type { Execution, ExecutionState, Trigger } from "../../shared/execution";
+import type { JobSpec, JobStatus } from "../../shared/job";
+import type { executions, jobs } from "./schema";
+
+/** A jobs row as drizzle returns it. */
+export type JobRow = typeof jobs.$inferSelect;
+/** An executions row as drizzle returns it. */
+export type ExecutionRow = typeof executions.$inferSelect;
+
+/** A stored job before `next` is computed: spec, counters, fences and derived dependents. */
+export interface StoredJob {
+  spec: JobSpec;
+  successCount: number;
+  errorCount: number;
+  lastSuccess: number | null;
+  lastError: number | null;
+  status: JobStatus;
+  anchor: number;
+  cursor: number;
+  dependents: string[];
+}
+
+/** Maps a jobs row (and its derived dependents) to a StoredJob. */
+export function storedJobFromRow(row: JobRow, dependents: string[]): StoredJob {
+  return {
+    spec: JSON.parse(row.spec) as JobSpec,
+    successCount: row.successCount,
+    errorCount: row.errorCount,
+    lastSuccess: row.lastSuccess,
+    lastError: row.lastError,
+    status: row.status as JobStatus,
+    anchor: row.anchor,
+    cursor: row.cursor,
+    dependents,
+  };
+}
+
+/** Maps an executions row to the shared Execution type. */
+export function executionFromRow(r: ExecutionRow): Execution {
+  return {
+    id: r.id,
+    job_name: r.jobName,
+    group: r.group,
+    attempt: r.attempt,
+    node_name: r.nodeName,
+    trigger: r.trigger as Trigger,
+    scheduled_at: r.scheduledAt,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    state: r.state as ExecutionState,
+    success: r.success,
+    output: r.output,
+    exit_code: r.exitCode,
+  };
+}

@@ -1,0 +1,64 @@
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Key/value metadata of the state machine; `last_applied` lives here, written in every apply. */
+export const meta = sqliteTable("meta", {
+  key: text("key").primaryKey(),
+  value: integer("value").notNull(),
+});
+
+/**
+ * The command log of the one-node path: an entry is written (and fsynced) before it is applied,
+ * the same log-then-apply flow the Raft log replicates in a cluster.
+ */
+export const commandLog = sqliteTable("command_log", {
+  index: integer("idx").primaryKey(),
+  term: integer("term").notNull(),
+  command: text("command").notNull(),
+});
+
+/** Jobs: the user's spec as JSON plus the server-maintained state in columns. */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    name: text("name").primaryKey(),
+    spec: text("spec").notNull(),
+    parentJob: text("parent_job").notNull().default(""),
+    successCount: integer("success_count").notNull().default(0),
+    errorCount: integer("error_count").notNull().default(0),
+    lastSuccess: integer("last_success"),
+    lastError: integer("last_error"),
+    status: text("status").notNull().default(""),
+    /** Cadence origin for @every: the instant the schedule was last set. */
+    anchor: integer("anchor").notNull(),
+    /** No scheduled slot at or before this instant may start: the at-most-once fence. */
+    cursor: integer("cursor").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("jobs_parent_idx").on(t.parentJob)],
+);
+
+/** One row per execution (target node × attempt). */
+export const executions = sqliteTable(
+  "executions",
+  {
+    id: text("id").primaryKey(),
+    jobName: text("job_name").notNull(),
+    group: integer("group_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    nodeName: text("node_name").notNull(),
+    trigger: text("trigger").notNull(),
+    scheduledAt: integer("scheduled_at").notNull(),
+    startedAt: integer("started_at").notNull(),
+    finishedAt: integer("finished_at"),
+    state: text("state").notNull(),
+    success: integer("success", { mode: "boolean" }).notNull().default(false),
+    output: text("output").notNull().default(""),
+    exitCode: integer("exit_code"),
+  },
+  (t) => [
+    index("executions_job_started_idx").on(t.jobName, t.startedAt),
+    index("executions_job_group_idx").on(t.jobName, t.group),
+    index("executions_state_idx").on(t.state),
+  ],
+);

@@ -1,0 +1,247 @@
+import WebSocket from "ws";
+import type { Clock, TimerHandle } from "../shared/clock";
+import type { Logger } from "../shared/logger";
+import {
+  type ControlMessage,
+  decodeControlFrame,
+  encodeFrame,
+  MAX_OUTPUT_CHUNK,
+  type Result,
+  type Run,
+  type RunnerMessage,
+  WIRE_VERSION,
+} from "../shared/wire";
+import type { Executor } from "./executors/executor";
+
+/** Options of a runner agent. */
+export interface RunnerAgentOptions {
+  /** ws:// or wss:// URL of a control node's runner endpoint. */
+  url: string;
+  token: string;
+  name: string;
+  tags: Record<string, string>;
+  executors: Map<string, Executor>;
+  clock: Clock;
+  logger: Logger;
+  /** Live output is coalesced for this long before a frame is sent. */
+  flushMs?: number;
+  /** Stop sending live chunks (the final result still carries the tail) above this socket backlog. */
+  maxBacklogBytes?: number;
+}
+
+interface Running {
+  abort: AbortController;
+  seq: number;
+  buffered: string;
+  flushTimer: TimerHandle | undefined;
+  done: Promise<void>;
+}
+
+/**
+ * A runner: keeps one WebSocket to the leader, runs what it is sent (the execution id is the
+ * idempotency key), streams output in bounded chunks and re-sends each result until the leader
+ * acknowledges it, across reconnects.
+ */
+export class RunnerAgent {
+  private ws: WebSocket | undefined;
+  private readonly running = new Map<string, Running>();
+  private readonly unacked = new Map<string, Result>();
+  private readonly finished = new Set<string>();
+  private reconnectDelay = 100;
+  private reconnectTimer: TimerHandle | undefined;
+  private pingTimer: TimerHandle | undefined;
+  private heartbeatMs = 5000;
+  private state: "idle" | "running" | "draining" | "stopped" = "idle";
+  private connectedOnce: Promise<void>;
+  private markConnected!: () => void;
+
+  constructor(private readonly opts: RunnerAgentOptions) {
+    this.connectedOnce = new Promise((r) => {
+      this.markConnected = r;
+    });
+  }
+
+  /** Connects (and keeps reconnecting with back-off). Resolves after the first welcome. */
+  start(): Promise<void> {
+    this.state = "running";
+    this.connect();
+    return this.connectedOnce;
+  }
+
+  /** Executions running now. */
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /**
+   * Stops taking work, lets running executions finish within `graceMs` (then cancels them), waits
+   * briefly for their results to be acknowledged, and closes the connection.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.state === "stopped") return;
+    this.state = "draining";
+    const all = Promise.all([...this.running.values()].map((r) => r.done));
+    const timedOut = await Promise.race([all.then(() => false), this.sleep(graceMs).then(() => true)]);
+    if (timedOut) {
+      this.opts.logger.warn("grace period over; cancelling running executions", { count: this.running.size });
+      for (const r of this.running.values()) r.abort.abort();
+      await Promise.race([all, this.sleep(5000)]);
+    }
+    for (let i = 0; i < 20 && this.unacked.size > 0 && this.ws?.readyState === WebSocket.OPEN; i++) await this.sleep(50);
+    this.state = "stopped";
+    if (this.reconnectTimer) this.opts.clock.clearTimeout(this.reconnectTimer);
+    if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
+    this.ws?.close(1000, "runner stopping");
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.opts.clock.setTimeout(r, ms));
+  }
+
+  private connect(): void {
+    if (this.state === "stopped") return;
+    const ws = new WebSocket(this.opts.url, { headers: { authorization: `Bearer ${this.opts.token}` } });
+    this.ws = ws;
+    ws.on("open", () => {
+      this.send({
+        type: "hello",
+        version: WIRE_VERSION,
+        name: this.opts.name,
+        tags: this.opts.tags,
+        running: [...this.running.keys()],
+        pending_results: [...this.unacked.values()],
+      });
+    });
+    ws.on("message", (data) => {
+      const d = decodeControlFrame(String(data));
+      if (!d.ok) {
+        this.opts.logger.warn("bad frame from control node", { error: d.error });
+        return;
+      }
+      this.onMessage(d.msg);
+    });
+    ws.on("close", () => {
+      if (this.ws !== ws) return;
+      this.ws = undefined;
+      if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
+      if (this.state === "stopped") return;
+      const delay = this.reconnectDelay;
+      this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
+      this.opts.logger.info("disconnected from control node; reconnecting", { inMs: delay });
+      this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
+    });
+    ws.on("error", (err) => this.opts.logger.debug("runner socket error", { err: String(err) }));
+  }
+
+  private onMessage(msg: ControlMessage): void {
+    switch (msg.type) {
+      case "welcome":
+        this.reconnectDelay = 100;
+        this.heartbeatMs = msg.heartbeat_ms;
+        for (const id of msg.unknown) this.running.get(id)?.abort.abort();
+        this.schedulePing();
+        this.markConnected();
+        break;
+      case "run":
+        this.onRun(msg);
+        break;
+      case "cancel":
+        this.running.get(msg.execution_id)?.abort.abort();
+        break;
+      case "result_ack":
+        this.unacked.delete(msg.execution_id);
+        break;
+      case "ping":
+        this.send({ type: "pong", ts: msg.ts });
+        break;
+      case "pong":
+        break;
+      case "drain":
+        this.state = "draining";
+        break;
+    }
+  }
+
+  private onRun(run: Run): void {
+    const id = run.execution_id;
+    // Idempotent: a run re-sent by a new leader is acknowledged, never started twice.
+    if (this.running.has(id) || this.finished.has(id)) {
+      this.send({ type: "ack", execution_id: id });
+      const r = this.unacked.get(id);
+      if (r) this.send(r);
+      return;
+    }
+    const startedAt = this.opts.clock.now();
+    const executor = this.opts.executors.get(run.executor);
+    if (this.state !== "running" || !executor) {
+      const error = executor ? "runner is draining and takes no new work" : `executor "${run.executor}" is not available on runner ${this.opts.name}`;
+      this.complete(id, { type: "result", execution_id: id, success: false, output: "", error, exit_code: null, started_at: startedAt, finished_at: this.opts.clock.now() });
+      return;
+    }
+    const abort = new AbortController();
+    const entry: Running = { abort, seq: 0, buffered: "", flushTimer: undefined, done: Promise.resolve() };
+    this.running.set(id, entry);
+    this.send({ type: "ack", execution_id: id });
+    entry.done = executor
+      .execute({
+        identity: { jobName: run.job_name, executionId: id, scheduledAt: run.scheduled_at },
+        config: run.config,
+        signal: abort.signal,
+        onOutput: (chunk) => this.onOutput(id, entry, chunk),
+      })
+      .catch((e: unknown) => ({ success: false, output: "", error: `runner: executor crashed: ${String(e)}`, exitCode: undefined }))
+      .then((res) => {
+        this.flush(id, entry);
+        this.running.delete(id);
+        this.complete(id, {
+          type: "result",
+          execution_id: id,
+          success: res.success,
+          output: res.output,
+          ...(res.error ? { error: res.error } : {}),
+          exit_code: res.exitCode ?? null,
+          started_at: startedAt,
+          finished_at: this.opts.clock.now(),
+        });
+      });
+  }
+
+  private complete(id: string, result: Result): void {
+    this.finished.add(id);
+    if (this.finished.size > 10_000) this.finished.delete(this.finished.values().next().value!);
+    this.unacked.set(id, result);
+    this.send(result);
+  }
+
+  private onOutput(id: string, entry: Running, chunk: string): void {
+    entry.buffered += chunk;
+    if (entry.buffered.length >= MAX_OUTPUT_CHUNK) this.flush(id, entry);
+    else if (!entry.flushTimer) entry.flushTimer = this.opts.clock.setTimeout(() => this.flush(id, entry), this.opts.flushMs ?? 50);
+  }
+
+  private flush(id: string, entry: Running): void {
+    if (entry.flushTimer) this.opts.clock.clearTimeout(entry.flushTimer);
+    entry.flushTimer = undefined;
+    while (entry.buffered.length) {
+      const data = entry.buffered.slice(0, MAX_OUTPUT_CHUNK);
+      entry.buffered = entry.buffered.slice(data.length);
+      // Live output is a view: under backpressure it is skipped; the result carries the full tail.
+      if ((this.ws?.bufferedAmount ?? 0) > (this.opts.maxBacklogBytes ?? 1 << 20)) continue;
+      this.send({ type: "output", execution_id: id, seq: entry.seq++, data });
+    }
+  }
+
+  private schedulePing(): void {
+    if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
+    this.pingTimer = this.opts.clock.setTimeout(() => {
+      this.send({ type: "ping", ts: this.opts.clock.now(), running: [...this.running.keys()] });
+      // A result the leader has not acknowledged (it may have lost leadership mid-commit) is re-sent.
+      for (const r of this.unacked.values()) this.send(r);
+      this.schedulePing();
+    }, this.heartbeatMs);
+  }
+
+  private send(msg: RunnerMessage): void {
+    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(msg));
+  }
+}
