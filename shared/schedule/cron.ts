@@ -15,14 +15,15 @@ const HORIZON_YEARS = 9;
  * Wall-clock semantics: matching wall times are mapped to instants by `f`, where a wall time that exists
  * once maps to its instant, one that exists twice (fall back) to its first occurrence, and one inside a
  * spring-forward gap to the transition instant (so several matches in one gap collapse into one run).
- * `f` is non-decreasing in wall time, so the answer is `f` of the first matching wall time at or after
- * `w0`, the smallest wall time whose `f` exceeds `afterMs`; the search itself runs on calendar fields.
+ * `f` is non-decreasing in wall time, so the answer is `f` of the first matching wall time whose `f`
+ * exceeds `afterMs`; the search itself runs on calendar fields, then maps the match through the zone.
  */
 export function nextCronInstant(fields: CronFields, zone: TimeZone, afterMs: number): number | null {
   const s = Math.floor(afterMs / SECOND) * SECOND + SECOND;
-  let from = firstWallAtOrAfter(zone, s);
+  let from = searchStart(zone, s);
   const limitYear = new Date(from).getUTCFullYear() + HORIZON_YEARS;
-  // One pass in practice; the extra passes only guard against tz data with two transitions in two days.
+  // One pass, or two when `afterMs` falls in an overlap's repeat pass; the rest guard against tz data
+  // with two transitions within two days.
   for (let pass = 0; pass < 8; pass++) {
     const w = nextMatchingWall(fields, from, limitYear);
     if (w === null) return null;
@@ -41,19 +42,18 @@ export function nextCronInstant(fields: CronFields, zone: TimeZone, afterMs: num
   return null;
 }
 
-/** The smallest wall time whose instant under `f` is >= `s` (a whole second). */
-function firstWallAtOrAfter(zone: TimeZone, s: number): number {
+/**
+ * Where to start the wall-time search for instants >= `s` (a whole second). When `s` is a transition
+ * instant, the wall times just before the new offset's reading map to `s` or later: after a gap, the
+ * gap's wall times map to `s`; after a fall back, the first wall time not yet seen is where the old
+ * offset left off. Both are `s + previous`. Inside the repeat pass of an overlap this returns wall times
+ * whose first occurrence is already past; the caller's loop skips those in one step.
+ */
+function searchStart(zone: TimeZone, s: number): number {
   if (zone.isUtc) return s;
   const offset = zone.offsetAt(s);
   const previous = zone.offsetAt(s - SECOND);
-  // `s` is a transition instant: after a gap, the gap's wall times map to `s`; after a fall back, `s`
-  // starts the repeat pass and the first wall time not yet seen is where the old offset left off.
-  // Both are `s + previous`.
-  if (offset !== previous) return s + previous;
-  const wall = s + offset;
-  const r = resolveWall(zone, wall);
-  // Inside the second pass of an overlap every wall time up to the overlap's end already had its run.
-  return r.kind === "repeat" && r.second === s ? r.overlapEndWall : wall;
+  return offset !== previous ? s + previous : s + offset;
 }
 
 /** Smallest whole-second wall time >= `fromWall` matching all fields, or null past `limitYear`. */
