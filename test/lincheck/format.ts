@@ -104,7 +104,9 @@ export function formatIllegal<S, I, O>(
   for (const { op } of rest) {
     if (op.call > firstReturn) continue;
     const verdict = model.step(state, op.input, op.output).ok
-      ? "legal here, but every continuation fails later"
+      ? // Unreachable after an exhaustive search with a pure step (prefix + op would be longer);
+        // kept so an impure model still yields a readable report.
+        "legal here, yet the search found no continuation (is model.step pure?)"
       : "rejected by the model in this state";
     lines.push(`  ${opLine(model, op, indexOf)}  <- ${verdict}`);
   }
