@@ -34,6 +34,8 @@ export const AgentConfigSchema = z
     shutdown_grace: durationMs.default(30_000),
     /** A running execution no runner reports for this long becomes `lost`. */
     lease_timeout: durationMs.default(30_000),
+    /** On gaining leadership, wait up to this long for a runner to connect before scheduling. */
+    runner_settle: durationMs.default(5000),
     /** Runner heartbeat interval. */
     heartbeat: durationMs.default(5000),
     /** Run the local runner in this process (Dkron servers run jobs too). */
@@ -70,6 +72,7 @@ const FLAGS = {
   "shutdown-grace": { type: "string" },
   "lease-timeout": { type: "string" },
   heartbeat: { type: "string" },
+  "runner-settle": { type: "string" },
   "local-runner": { type: "string" },
   "runner-token": { type: "string" },
   "control-token": { type: "string" },
@@ -98,6 +101,7 @@ Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --
   --shutdown-grace DUR      SIGTERM: time for running jobs to finish (default: 30s)
   --lease-timeout DUR       a running execution nobody reports becomes lost (default: 30s)
   --heartbeat DUR           runner heartbeat (default: 5s)
+  --runner-settle DUR       new leader waits this long for a runner before scheduling (default: 5s)
   --local-runner BOOL       run jobs in this process too (default: true)
   --runner-token SECRET     secret runners present (default: random per start)
   --control-token SECRET    secret the edge presents to the control API (default: none)

@@ -86,10 +86,20 @@ export class ControlNode {
     );
     this.hub.setHandler(this.dispatcher);
     this.scheduler = new Scheduler({ state: this.db, clock: deps.clock, logger: log, dispatcher: this.dispatcher, consensus: this.consensus });
+    let leading = false;
     this.consensus.onLeadership((leader) => {
+      leading = leader;
       if (leader) {
         this.dispatcher.startLeading();
-        this.scheduler.start();
+        // Runners reconnect to a new leader within moments; firing before any is back would
+        // record avoidable "no target" failures. Slots due meanwhile follow the catch-up policy.
+        const deadline = deps.clock.now() + c.runner_settle;
+        const startWhenSettled = () => {
+          if (!leading || this.scheduler.isRunning()) return;
+          if (this.hub.candidates().length > 0 || deps.clock.now() >= deadline) this.scheduler.start();
+          else deps.clock.setTimeout(startWhenSettled, 20);
+        };
+        startWhenSettled();
       } else {
         this.scheduler.stop();
         this.dispatcher.stopLeading();

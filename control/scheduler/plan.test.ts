@@ -12,21 +12,21 @@ const job = (over: Partial<PlanJob> = {}): PlanJob => ({
   catchupDeadlineMs: 3_600_000,
   ...over,
 });
-const opts = { graceMs: 2000, maxSlots: 10_000, maxListed: 5 };
+const opts = { maxSlots: 10_000, maxListed: 5 };
 
 describe("planJob", () => {
   it("runs the slot that is due and reports the next", () => {
-    const p = planJob(job({ cursor: 1000 }), 2000, opts);
+    const p = planJob(job({ cursor: 1000 }), 2000, 2000 - 2000, opts);
     expect(p.slots).toEqual([{ at: 2000, action: "run" }]);
     expect(p.next).toBe(3000);
   });
 
   it("never plans a slot at or before the cursor", () => {
-    expect(planJob(job({ cursor: 5000 }), 5000, opts).slots).toEqual([]);
+    expect(planJob(job({ cursor: 5000 }), 5000, 5000 - 2000, opts).slots).toEqual([]);
   });
 
-  it("runs every slot within the grace (a late timer loses nothing)", () => {
-    const p = planJob(job({ cursor: 1000 }), 3500, opts);
+  it("runs every slot due since the scheduler started, however late the timer (nothing lost)", () => {
+    const p = planJob(job({ cursor: 1000 }), 3500, 1500, opts);
     expect(p.slots.map((s) => [s.at, s.action])).toEqual([
       [2000, "run"],
       [3000, "run"],
@@ -34,7 +34,7 @@ describe("planJob", () => {
   });
 
   it("latest: older missed slots are recorded, the newest runs once", () => {
-    const p = planJob(job({ cursor: 0, next: every(10_000) }), 100_000 + 5000, { ...opts, graceMs: 1000 });
+    const p = planJob(job({ cursor: 0, next: every(10_000) }), 100_000 + 5000, 100_000 + 5000 - 1000, opts);
     const runs = p.slots.filter((s) => s.action !== "missed").map((s) => s.at);
     expect(runs).toEqual([100_000]);
     expect(p.slots.at(-1)).toEqual({ at: 100_000, action: "catchup" });
@@ -43,27 +43,27 @@ describe("planJob", () => {
   });
 
   it("latest: a slot beyond the deadline is recorded as missed, not run", () => {
-    const p = planJob(job({ next: every(10_000), catchupDeadlineMs: 1000 }), 25_000, { ...opts, graceMs: 1000 });
+    const p = planJob(job({ next: every(10_000), catchupDeadlineMs: 1000 }), 25_000, 25_000 - 1000, opts);
     expect(p.slots.every((s) => s.action === "missed")).toBe(true);
     expect(p.slots.map((s) => s.at)).toEqual([10_000, 20_000]);
   });
 
   it("latest: when a slot is on time the missed ones are only recorded", () => {
-    const p = planJob(job({ next: every(1000) }), 10_000, opts);
+    const p = planJob(job({ next: every(1000) }), 10_000, 8000, opts);
     expect(p.slots.filter((s) => s.action !== "missed").map((s) => s.at)).toEqual([8000, 9000, 10_000]);
   });
 
   it("none records every missed slot; all runs them", () => {
-    const none = planJob(job({ next: every(10_000), catchup: "none" }), 30_000 + 5000, { ...opts, graceMs: 1000 });
+    const none = planJob(job({ next: every(10_000), catchup: "none" }), 30_000 + 5000, 30_000 + 5000 - 1000, opts);
     expect(none.slots.map((s) => s.action)).toEqual(["missed", "missed", "missed"]);
-    const all = planJob(job({ next: every(10_000), catchup: "all" }), 30_000 + 5000, { ...opts, graceMs: 1000 });
+    const all = planJob(job({ next: every(10_000), catchup: "all" }), 30_000 + 5000, 30_000 + 5000 - 1000, opts);
     expect(all.slots.map((s) => s.action)).toEqual(["catchup", "catchup", "catchup"]);
   });
 
   it("honours starts_at and expires_at", () => {
-    const p = planJob(job({ startsAt: 5000, expiresAt: 7000 }), 9000, { ...opts, graceMs: 10_000 });
+    const p = planJob(job({ startsAt: 5000, expiresAt: 7000 }), 9000, 9000 - 10_000, opts);
     expect(p.slots.map((s) => s.at)).toEqual([5000, 6000, 7000]);
     expect(p.next).toBeNull();
-    expect(planJob(job({ startsAt: 50_000 }), 9000, opts)).toEqual({ slots: [], unlisted: 0, next: 50_000 });
+    expect(planJob(job({ startsAt: 50_000 }), 9000, 9000 - 2000, opts)).toEqual({ slots: [], unlisted: 0, next: 50_000 });
   });
 });

@@ -31,8 +31,6 @@ export interface Plan {
 
 /** Planner limits. */
 export interface PlanOptions {
-  /** A slot this late is still "on time" (timer jitter, a busy event loop). */
-  graceMs: number;
   /** At most this many past slots are enumerated per call. */
   maxSlots: number;
   /** At most this many missed slots are listed individually. */
@@ -40,7 +38,7 @@ export interface PlanOptions {
 }
 
 /** Default planner limits. */
-export const DEFAULT_PLAN_OPTIONS: PlanOptions = { graceMs: 10_000, maxSlots: 100_000, maxListed: 20 };
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { maxSlots: 100_000, maxListed: 20 };
 
 /** First slot of the job strictly after `after`, honouring starts_at and expires_at. */
 export function nextSlot(job: PlanJob, after: number): number | null {
@@ -53,10 +51,11 @@ export function nextSlot(job: PlanJob, after: number): number | null {
 
 /**
  * Plans which slots of a job to start at `now`: every slot in (cursor, now] is accounted for.
- * Slots within the grace are run; older ones (missed while no leader was scheduling) follow the
- * job's catch-up policy and the rest are recorded as missed, never silently dropped.
+ * Slots due since this scheduler started (`since`) are run, however late the timer was; older
+ * ones (missed while no leader was scheduling) follow the job's catch-up policy and the rest are
+ * recorded as missed, never silently dropped.
  */
-export function planJob(job: PlanJob, now: number, opts: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
+export function planJob(job: PlanJob, now: number, since: number, opts: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
   const due: number[] = [];
   let cursor = job.cursor;
   let next: number | null = null;
@@ -74,8 +73,8 @@ export function planJob(job: PlanJob, now: number, opts: PlanOptions = DEFAULT_P
       break;
     }
   }
-  const onTime = due.filter((t) => now - t <= opts.graceMs);
-  const late = due.filter((t) => now - t > opts.graceMs);
+  const onTime = due.filter((t) => t >= since);
+  const late = due.filter((t) => t < since);
   const slots: PlannedSlot[] = [];
   let runLate: number | null = null;
   if (job.catchup === "all") {

@@ -23,6 +23,8 @@ export class Scheduler {
   private timer: TimerHandle | undefined;
   private armedFor = Number.POSITIVE_INFINITY;
   private running = false;
+  /** When this scheduler started: slots before it were missed by whoever led then. */
+  private since = 0;
 
   constructor(
     private readonly deps: { state: StateDb; clock: Clock; logger: Logger; dispatcher: Dispatcher; consensus: Consensus },
@@ -39,6 +41,7 @@ export class Scheduler {
   /** Rebuilds the schedule from committed state and starts firing. */
   start(): void {
     this.running = true;
+    this.since = this.deps.clock.now();
     this.next.clear();
     // Plan from the cursor, not from now: slots missed while no leader ran are handled by catch-up.
     for (const job of listStoredJobs(this.deps.state)) {
@@ -112,7 +115,7 @@ export class Scheduler {
         return;
       }
       const now = this.deps.clock.now();
-      const plan = planJob(p, now, this.opts);
+      const plan = planJob(p, now, this.since, this.opts);
       for (const [i, slot] of plan.slots.entries()) {
         if (!this.running) return;
         const res =

@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../control/bin/dkron.mjs", import.meta.url));
+
+/** A `dkron agent` running as a real child process. */
+export interface AgentProcess {
+  proc: ChildProcess;
+  /** Base URL of its API, e.g. http://127.0.0.1:41234 */
+  url: string;
+  output: () => string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `dkron agent --server` on a free loopback port and waits until it prints its address. */
+export async function startAgent(args: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [BIN, "agent", "--server", "--http-addr", "127.0.0.1:0", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (d) => {
+    out += d;
+  });
+  const exited = new Promise<number | string>((r) => proc.once("exit", (code, sig) => r(code ?? sig ?? -1)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`agent did not start within 20s:\n${out}`)), 20_000);
+    proc.stderr!.on("data", (d) => {
+      out += d;
+      const m = /API (http:\/\/[^\s/]+)\/v1/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`agent exited (${code}) before it was ready:\n${out}`));
+    });
+  });
+  return { proc, url, output: () => out, exited };
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
