@@ -87,25 +87,33 @@ export class SingleNodeLog implements Consensus {
           });
         })();
         this.lastIndex = first + batch.length - 1;
+        // Apply the batch in one transaction too (each apply is a savepoint inside it), and only
+        // after it committed tell anyone: no side effect ever runs ahead of durable state.
+        const outcomes: ({ ok: true; result: ApplyResult } | { ok: false; error: unknown })[] = [];
+        this.state.sqlite.transaction(() => {
+          batch.forEach((p, i) => {
+            try {
+              outcomes.push({ ok: true, result: apply(this.state, first + i, p.cmd) });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          });
+        })();
+        this.applied = this.lastIndex;
         batch.forEach((p, i) => {
-          const index = first + i;
-          let result: ApplyResult;
-          try {
-            result = apply(this.state, index, p.cmd);
-          } catch (e) {
-            p.reject(e);
+          const o = outcomes[i]!;
+          if (!o.ok) {
+            p.reject(o.error);
             return;
-          } finally {
-            this.applied = index;
           }
           for (const l of this.appliedListeners) {
             try {
-              l(index, p.cmd, result);
+              l(first + i, p.cmd, o.result);
             } catch (e) {
               this.deps.logger.error("applied listener failed", { err: String(e) });
             }
           }
-          p.resolve(result);
+          p.resolve(o.result);
         });
         if (this.applied % 256 < batch.length) this.compact();
       }
