@@ -8,7 +8,7 @@ import { ControlNode } from "./node";
 const HELP = `Usage: dkron <command> [options]
 
 Commands:
-  agent     start a control node (API, dashboard, scheduler, local runner)
+  agent     start a control node (API, scheduler, local runner)
   version   print the version
 
 Run 'dkron <command> --help' for a command's options.

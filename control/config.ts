@@ -83,7 +83,7 @@ const FLAGS = {
 /** Help text for `dkron agent`. */
 export const AGENT_HELP = `Usage: dkron agent --server [options]
 
-Starts a control node: the API and dashboard, the scheduler, and (by default) a local runner.
+Starts a control node: the /v1 API, the scheduler, and (by default) a local runner.
 
 Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --config FILE):
   --server                  run as a control node (required)
