@@ -19,7 +19,7 @@ export const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /** Wall time (encoded as if UTC) and its calendar fields at each instant, read with sv-SE ("2026-03-29 03:00:00"). */
-export function wallReader(tz: string): (t: number) => { wall: number; fields: Fields } {
+export function wallReader(tz: string): (t: number, fieldsOut?: Uint8Array, at?: number) => number {
   const f = new Intl.DateTimeFormat("sv-SE", {
     timeZone: tz,
     hourCycle: "h23",
@@ -30,32 +30,35 @@ export function wallReader(tz: string): (t: number) => { wall: number; fields: F
     minute: "2-digit",
     second: "2-digit",
   });
-  return (t) => {
+  const pattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
+  return (t, fieldsOut, at = 0) => {
     const text = f.format(t);
-    const m = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/.exec(text);
+    const m = pattern.exec(text);
     if (!m) throw new Error(`unexpected sv-SE output ${text}`);
-    const [y, mo, d, h, mi, sec] = m.slice(1).map(Number) as [number, number, number, number, number, number];
+    const [y, mo, d, h, mi, sec] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
     const wall = Date.UTC(y, mo - 1, d, h, mi, sec);
-    return { wall, fields: [sec, mi, h, d, mo, (Math.floor(wall / DAY) + 4) % 7] };
+    if (fieldsOut) fieldsOut.set([sec, mi, h, d, mo, (Math.floor(wall / DAY) + 4) % 7], at);
+    return wall;
   };
 }
 
-/** Calendar fields of a wall time: second, minute, hour, day of month, month (1-12), weekday (0 = Sunday). */
-export type Fields = readonly [number, number, number, number, number, number];
-/** Whether a wall time matches an expression. */
-export type WallMatcher = (f: Fields) => boolean;
+/**
+ * Whether a wall time matches an expression, given its calendar fields: second, minute, hour, day of
+ * month, month (1-12), weekday (0 = Sunday).
+ */
+export type WallMatcher = (s: number, mi: number, h: number, d: number, mo: number, wd: number) => boolean;
 
-/** Calendar fields of a wall time encoded as if UTC. */
-export function fieldsOf(wall: number): Fields {
+/** Calls `m` with the calendar fields of a wall time encoded as if UTC. */
+export function matchWall(m: WallMatcher, wall: number): boolean {
   const d = new Date(wall);
-  return [
+  return m(
     d.getUTCSeconds(),
     d.getUTCMinutes(),
     d.getUTCHours(),
     d.getUTCDate(),
     d.getUTCMonth() + 1,
     d.getUTCDay(),
-  ];
+  );
 }
 
 /** The values a field allows, as a lookup table indexed by value. */
@@ -84,7 +87,7 @@ export function naiveCron(expr: string): WallMatcher {
     naiveField(f[5]!, 0, 6),
   ] as const;
   const bothRestricted = f[3] !== "*" && f[5] !== "*";
-  return ([s, mi, h, d, mo, wd]) => {
+  return (s, mi, h, d, mo, wd) => {
     const dayOk = bothRestricted ? dom[d] === 1 || dow[wd] === 1 : dom[d] === 1 && dow[wd] === 1;
     return dayOk && sec[s] === 1 && min[mi] === 1 && hour[h] === 1 && mon[mo] === 1;
   };
@@ -95,8 +98,8 @@ export interface Walk {
   readonly start: number;
   readonly step: number;
   readonly walls: Float64Array;
-  /** Calendar fields of each wall time, decomposed once. */
-  readonly fields: Fields[];
+  /** Calendar fields of each wall time, decomposed once: six per instant, in WallMatcher's order. */
+  readonly fields: Uint8Array;
   /** Wall time not shown by any earlier instant of the walk. */
   readonly firstSeen: Uint8Array;
   /** Wall times the clock jumped over just before instant i (only where it jumped). */
@@ -110,14 +113,13 @@ export function walk(tz: string, start: number, end: number, step: number): Walk
   const read = wallReader(tz);
   const n = Math.floor((end - start) / step) + 1;
   const walls = new Float64Array(n);
-  const fields: Fields[] = [];
+  const fields = new Uint8Array(n * 6);
   const firstSeen = new Uint8Array(n);
   const skipped = new Map<number, number[]>();
   const seen = new Set<number>();
   for (let i = 0; i < n; i++) {
-    const { wall: w, fields: f } = read(start + i * step);
+    const w = read(start + i * step, fields, i * 6);
     walls[i] = w;
-    fields.push(f);
     if (!seen.has(w)) firstSeen[i] = 1;
     seen.add(w);
     if (i > 0 && w - walls[i - 1]! > step) {
@@ -136,8 +138,12 @@ export function referenceFires(w: Walk, expr: string): number[] {
   const matches = naiveCron(expr);
   const out: number[] = [];
   for (let i = 1; i < w.walls.length; i++) {
-    const jumpedMatch = w.skipped.get(i)?.some((x) => matches(fieldsOf(x))) ?? false;
-    if (jumpedMatch || (w.firstSeen[i] === 1 && matches(w.fields[i]!))) out.push(w.start + i * w.step);
+    const jumpedMatch = w.skipped.get(i)?.some((x) => matchWall(matches, x)) ?? false;
+    const f = w.fields;
+    const k = i * 6;
+    const wallMatch =
+      w.firstSeen[i] === 1 && matches(f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, f[k + 4]!, f[k + 5]!);
+    if (jumpedMatch || wallMatch) out.push(w.start + i * w.step);
   }
   w.memo.set(expr, out);
   return out;

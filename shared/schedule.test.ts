@@ -78,6 +78,17 @@ describe("cron grammar (UTC)", () => {
     expect(s.next(ms("2026-01-01T00:00:00Z") - 1)).toBe(ms("2026-01-01T00:00:00Z"));
   });
 
+  it("rejects a non-finite `after` as a caller bug, and ends at the edge of Date's range", () => {
+    expect(thrown(() => parseSchedule("* * * * * *", job).next(Number.NaN)).code).toBe("INTERNAL");
+    expect(thrown(() => parseSchedule("@every 1s", job).next(0, Number.POSITIVE_INFINITY)).code).toBe(
+      "INTERNAL",
+    );
+    expect(parseSchedule("0 0 0 1 1 *", job).next(8.64e15 - 1000)).toBeNull();
+    expect(
+      parseSchedule("0 0 0 1 1 *", { jobName: "j", timezone: "Europe/Berlin" }).next(8.64e15 - 1000),
+    ).toBeNull();
+  });
+
   it("reports the normalised expression", () => {
     expect(parseSchedule("*/5 * * * *", job).expression).toBe("0 */5 * * * *");
     expect(parseSchedule("@daily", job).expression).toBe("0 0 0 * * *");

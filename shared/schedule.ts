@@ -83,6 +83,12 @@ export function nextFireTimes(spec: string, opts: FireTimesOptions, afterMs: num
   return out;
 }
 
+/** A non-finite instant is a caller bug (it would also defeat the search's bounds), not bad input. */
+function checkInstant(name: string, ms: number): void {
+  if (!Number.isFinite(ms))
+    throw new AppError("INTERNAL", `schedule: ${name} must be a finite instant, got ${ms}`);
+}
+
 function parseDescriptor(rest: string, zone: TimeZone): Schedule {
   const space = rest.search(/\s/);
   const keyword = (space < 0 ? rest : rest.slice(0, space)).toLowerCase();
@@ -99,6 +105,8 @@ function parseDescriptor(rest: string, zone: TimeZone): Schedule {
           if (anchorMs === undefined) {
             throw new AppError("INTERNAL", "schedule: @every needs an anchor instant to count slots from");
           }
+          checkInstant("afterMs", afterMs);
+          checkInstant("anchorMs", anchorMs);
           return nextEveryInstant(interval, anchorMs, afterMs);
         },
       };
@@ -140,6 +148,9 @@ function cronFromFields(fields: string[], zone: TimeZone): Schedule {
     kind: "cron",
     timezone: zone.name,
     expression: fields.join(" "),
-    next: (afterMs) => nextCronInstant(compiled, zone, afterMs),
+    next(afterMs) {
+      checkInstant("afterMs", afterMs);
+      return nextCronInstant(compiled, zone, afterMs);
+    },
   };
 }

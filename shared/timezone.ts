@@ -10,6 +10,10 @@ import { AppError } from "./errors";
 
 const SECOND = 1000;
 const DAY = 86_400_000;
+// Intl reads instants only within Date's range and prints years BC without a sign, so offsets are read
+// inside [year 1, end of Date's range] and held constant outside it (local mean time, or the last rule).
+const FIRST_READABLE = -62_135_510_400_000; // 0001-01-02T00:00:00Z
+const LAST_READABLE = 8.64e15 - 2 * DAY;
 
 /** A loaded IANA time zone. */
 export interface TimeZone {
@@ -92,7 +96,7 @@ function build(name: string): TimeZone | null {
     name,
     isUtc: false,
     offsetAt(instantMs) {
-      const t = Math.floor(instantMs / SECOND) * SECOND;
+      const t = Math.min(Math.max(Math.floor(instantMs / SECOND) * SECOND, FIRST_READABLE), LAST_READABLE);
       return wallOf(t) - t;
     },
   };

@@ -21,7 +21,8 @@ const HORIZON_YEARS = 9;
 export function nextCronInstant(fields: CronFields, zone: TimeZone, afterMs: number): number | null {
   const s = Math.floor(afterMs / SECOND) * SECOND + SECOND;
   let from = searchStart(zone, s);
-  const limitYear = new Date(from).getUTCFullYear() + HORIZON_YEARS;
+  // Capped below the last full year a Date can hold, where calendar arithmetic turns into NaN.
+  const limitYear = Math.min(new Date(from).getUTCFullYear() + HORIZON_YEARS, 275_759);
   // One pass, or two when `afterMs` falls in an overlap's repeat pass; the rest guard against tz data
   // with two transitions within two days.
   for (let pass = 0; pass < 8; pass++) {
@@ -74,7 +75,8 @@ export function nextMatchingWall(f: CronFields, fromWall: number, limitYear: num
       d = 1;
       h = mi = s = 0;
     }
-    if (y > limitYear) return null;
+    // Negated so that NaN (an instant outside Date's range) ends the search too.
+    if (!(y <= limitYear)) return null;
     const mo2 = f.month.next[mo]!;
     if (mo2 < 0) {
       mo = 13;
