@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { systemClock } from "../shared/clock";
 import { isAppError } from "../shared/errors";
 import { createLogger } from "../shared/logger";
-import { systemClock } from "../shared/clock";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
 import { ControlNode } from "./node";
 
@@ -68,7 +68,9 @@ async function agent(argv: string[]): Promise<void> {
     }
     throw e;
   }
-  console.error(`dkron: node ${config.node_name} is up: API http://${node.address}/v1 (data in ${config.data_dir})`);
+  console.error(
+    `dkron: node ${config.node_name} is up: API http://${node.address}/v1 (data in ${config.data_dir})`,
+  );
   let signals = 0;
   const shutdown = (sig: string) => {
     signals++;
@@ -76,7 +78,9 @@ async function agent(argv: string[]): Promise<void> {
       console.error(`dkron: ${sig} again: exiting now`);
       process.exit(1);
     }
-    console.error(`dkron: ${sig}: finishing running executions (up to ${config.shutdown_grace} ms), then exiting`);
+    console.error(
+      `dkron: ${sig}: finishing running executions (up to ${config.shutdown_grace} ms), then exiting`,
+    );
     void node.stop().then(() => process.exit(0));
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));

@@ -19,7 +19,11 @@ export const AgentConfigSchema = z
   .object({
     server: z.boolean().default(false),
     bootstrap_expect: z.number().int().min(0).max(9).default(0),
-    node_name: z.string().min(1).regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, _ . and -").default(hostname().replace(/[^A-Za-z0-9_.-]/g, "-")),
+    node_name: z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9_.-]+$/, "use letters, digits, _ . and -")
+      .default(hostname().replace(/[^A-Za-z0-9_.-]/g, "-")),
     data_dir: z.string().min(1).default("dkron.data"),
     http_addr: hostPort.default("127.0.0.1:8080"),
     advertise_addr: hostPort.optional(),
@@ -46,9 +50,20 @@ export const AgentConfigSchema = z
     control_token: z.string().default(""),
   })
   .superRefine((c, ctx) => {
-    if (!c.server) ctx.addIssue({ code: "custom", path: ["server"], message: "this build runs control nodes only: pass --server (runners use dkron-runner)" });
-    if (c.bootstrap_expect > 1) ctx.addIssue({ code: "custom", path: ["bootstrap_expect"], message: "clusters of more than one node are not supported yet: use --bootstrap-expect 1" });
-    if (c.heartbeat * 3 > c.lease_timeout) ctx.addIssue({ code: "custom", path: ["lease_timeout"], message: "must be at least three heartbeats" });
+    if (!c.server)
+      ctx.addIssue({
+        code: "custom",
+        path: ["server"],
+        message: "this build runs control nodes only: pass --server (runners use dkron-runner)",
+      });
+    if (c.bootstrap_expect > 1)
+      ctx.addIssue({
+        code: "custom",
+        path: ["bootstrap_expect"],
+        message: "clusters of more than one node are not supported yet: use --bootstrap-expect 1",
+      });
+    if (c.heartbeat * 3 > c.lease_timeout)
+      ctx.addIssue({ code: "custom", path: ["lease_timeout"], message: "must be at least three heartbeats" });
   });
 
 /** The resolved configuration. */
@@ -124,11 +139,13 @@ const boolKeys = new Set(["server", "local_runner"]);
 
 function coerce(key: string, v: string, source: string): unknown {
   if (numberKeys.has(key)) {
-    if (!/^\d+$/.test(v)) throw new AppError("VALIDATION", `${source}: expected a whole number, got "${v}"`, { field: key });
+    if (!/^\d+$/.test(v))
+      throw new AppError("VALIDATION", `${source}: expected a whole number, got "${v}"`, { field: key });
     return Number(v);
   }
   if (boolKeys.has(key)) {
-    if (!/^(true|false|1|0)$/i.test(v)) throw new AppError("VALIDATION", `${source}: expected true or false, got "${v}"`, { field: key });
+    if (!/^(true|false|1|0)$/i.test(v))
+      throw new AppError("VALIDATION", `${source}: expected true or false, got "${v}"`, { field: key });
     return /^(true|1)$/i.test(v);
   }
   return v;
@@ -138,8 +155,13 @@ function coerce(key: string, v: string, source: string): unknown {
  * Resolves the agent config once: flags over env DKRON_* over the config file over defaults,
  * validated by one zod schema. Throws AppError VALIDATION naming the option on bad input.
  */
-export function loadAgentConfig(argv: string[], env: Record<string, string | undefined>): { config: AgentConfig; help: boolean } {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; allowPositionals: false; strict: true; args: string[] }>>;
+export function loadAgentConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): { config: AgentConfig; help: boolean } {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: typeof FLAGS; allowPositionals: false; strict: true; args: string[] }>
+  >;
   try {
     parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: false, strict: true });
   } catch (e) {
@@ -155,16 +177,20 @@ export function loadAgentConfig(argv: string[], env: Record<string, string | und
     try {
       raw = JSON.parse(readFileSync(file, "utf8"));
     } catch (e) {
-      throw new AppError("VALIDATION", `config: cannot read ${file} as JSON: ${(e as Error).message}`, { field: "config" });
+      throw new AppError("VALIDATION", `config: cannot read ${file} as JSON: ${(e as Error).message}`, {
+        field: "config",
+      });
     }
-    if (typeof raw !== "object" || raw === null) throw new AppError("VALIDATION", `config: ${file} must hold a JSON object`, { field: "config" });
+    if (typeof raw !== "object" || raw === null)
+      throw new AppError("VALIDATION", `config: ${file} must hold a JSON object`, { field: "config" });
     for (const [k, val] of Object.entries(raw)) merged[k.replace(/-/g, "_")] = val;
   }
 
   for (const key of Object.keys(AgentConfigSchema.shape)) {
     const e = env[`DKRON_${key.toUpperCase()}`];
     if (e === undefined || e === "") continue;
-    if (key === "tags") merged.tags = { ...(merged.tags as object), ...parseTags(e.split(","), "DKRON_TAGS") };
+    if (key === "tags")
+      merged.tags = { ...(merged.tags as object), ...parseTags(e.split(","), "DKRON_TAGS") };
     else if (key === "join") merged.join = e.split(",").filter(Boolean);
     else merged[key] = coerce(key, e, `DKRON_${key.toUpperCase()}`);
   }
@@ -172,7 +198,8 @@ export function loadAgentConfig(argv: string[], env: Record<string, string | und
   for (const [flag, val] of Object.entries(v)) {
     if (val === undefined || flag === "config" || flag === "help") continue;
     const key = flag.replace(/-/g, "_");
-    if (flag === "tags" || flag === "tag") merged.tags = { ...(merged.tags as object), ...parseTags(val as string[], `--${flag}`) };
+    if (flag === "tags" || flag === "tag")
+      merged.tags = { ...(merged.tags as object), ...parseTags(val as string[], `--${flag}`) };
     else if (flag === "join") merged.join = val;
     else if (typeof val === "boolean") merged[key] = val;
     else merged[key] = coerce(key, val as string, `--${flag}`);

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import { createApp as createEdgeApp } from "../edge/app";
+import { RunnerAgent } from "../runner/agent";
+import { createExecutors } from "../runner/executors";
 import type { Clock } from "../shared/clock";
 import { createControlClient } from "../shared/control-client";
 import type { Logger } from "../shared/logger";
-import { RunnerAgent } from "../runner/agent";
-import { createExecutors } from "../runner/executors";
 import { type AgentConfig, VERSION } from "./config";
 import { SingleNodeLog } from "./consensus/single-node";
 import { Dispatcher } from "./dispatch/dispatcher";
@@ -79,13 +79,32 @@ export class ControlNode {
     this.db = openStateDb(join(c.data_dir, "state.db"));
     this.consensus = new SingleNodeLog(this.db, { nodeName: c.node_name, logger: log });
     const runnerToken = c.runner_token || deps.secret();
-    this.hub = new RunnerHub({ clock: deps.clock, logger: log, token: runnerToken, heartbeatMs: c.heartbeat, nodeName: c.node_name });
+    this.hub = new RunnerHub({
+      clock: deps.clock,
+      logger: log,
+      token: runnerToken,
+      heartbeatMs: c.heartbeat,
+      nodeName: c.node_name,
+    });
     this.dispatcher = new Dispatcher(
-      { consensus: this.consensus, state: this.db, hub: this.hub, clock: deps.clock, logger: log, random: deps.random },
+      {
+        consensus: this.consensus,
+        state: this.db,
+        hub: this.hub,
+        clock: deps.clock,
+        logger: log,
+        random: deps.random,
+      },
       { retain: c.execution_retention, leaseMs: c.lease_timeout },
     );
     this.hub.setHandler(this.dispatcher);
-    this.scheduler = new Scheduler({ state: this.db, clock: deps.clock, logger: log, dispatcher: this.dispatcher, consensus: this.consensus });
+    this.scheduler = new Scheduler({
+      state: this.db,
+      clock: deps.clock,
+      logger: log,
+      dispatcher: this.dispatcher,
+      consensus: this.consensus,
+    });
     let leading = false;
     this.consensus.onLeadership((leader) => {
       leading = leader;
@@ -131,7 +150,10 @@ export class ControlNode {
     const controlApp = createControlApp({ service, logger: log, secret: c.control_token });
     // The edge reaches control in-process: the same contract, no socket.
     const edge = createEdgeApp({
-      control: createControlClient({ fetch: async (input, init) => controlApp.fetch(new Request(input, init)), baseUrl: "http://control.local" }),
+      control: createControlClient({
+        fetch: async (input, init) => controlApp.fetch(new Request(input, init)),
+        baseUrl: "http://control.local",
+      }),
       nodeName: () => c.node_name,
       version: VERSION,
       logger: log,
@@ -182,7 +204,9 @@ export class ControlNode {
       if (this.state !== "running") return;
       this.state = "stopping";
       const log = this.deps.logger;
-      log.info("stopping: no new runs; waiting for running executions", { graceMs: this.config.shutdown_grace });
+      log.info("stopping: no new runs; waiting for running executions", {
+        graceMs: this.config.shutdown_grace,
+      });
       this.scheduler.stop();
       await this.runner?.stop(this.config.shutdown_grace);
       // Let the last results commit before the log closes.

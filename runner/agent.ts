@@ -87,7 +87,8 @@ export class RunnerAgent {
       for (const r of this.running.values()) r.abort.abort();
       await Promise.race([all, this.sleep(5000)]);
     }
-    for (let i = 0; i < 20 && this.unacked.size > 0 && this.ws?.readyState === WebSocket.OPEN; i++) await this.sleep(50);
+    for (let i = 0; i < 20 && this.unacked.size > 0 && this.ws?.readyState === WebSocket.OPEN; i++)
+      await this.sleep(50);
     this.state = "stopped";
     if (this.reconnectTimer) this.opts.clock.clearTimeout(this.reconnectTimer);
     if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
@@ -174,8 +175,19 @@ export class RunnerAgent {
     const startedAt = this.opts.clock.now();
     const executor = this.opts.executors.get(run.executor);
     if (this.state !== "running" || !executor) {
-      const error = executor ? "runner is draining and takes no new work" : `executor "${run.executor}" is not available on runner ${this.opts.name}`;
-      this.complete(id, { type: "result", execution_id: id, success: false, output: "", error, exit_code: null, started_at: startedAt, finished_at: this.opts.clock.now() });
+      const error = executor
+        ? "runner is draining and takes no new work"
+        : `executor "${run.executor}" is not available on runner ${this.opts.name}`;
+      this.complete(id, {
+        type: "result",
+        execution_id: id,
+        success: false,
+        output: "",
+        error,
+        exit_code: null,
+        started_at: startedAt,
+        finished_at: this.opts.clock.now(),
+      });
       return;
     }
     const abort = new AbortController();
@@ -189,7 +201,12 @@ export class RunnerAgent {
         signal: abort.signal,
         onOutput: (chunk) => this.onOutput(id, entry, chunk),
       })
-      .catch((e: unknown) => ({ success: false, output: "", error: `runner: executor crashed: ${String(e)}`, exitCode: undefined }))
+      .catch((e: unknown) => ({
+        success: false,
+        output: "",
+        error: `runner: executor crashed: ${String(e)}`,
+        exitCode: undefined,
+      }))
       .then((res) => {
         this.flush(id, entry);
         this.running.delete(id);
@@ -216,7 +233,8 @@ export class RunnerAgent {
   private onOutput(id: string, entry: Running, chunk: string): void {
     entry.buffered += chunk;
     if (entry.buffered.length >= MAX_OUTPUT_CHUNK) this.flush(id, entry);
-    else if (!entry.flushTimer) entry.flushTimer = this.opts.clock.setTimeout(() => this.flush(id, entry), this.opts.flushMs ?? 50);
+    else if (!entry.flushTimer)
+      entry.flushTimer = this.opts.clock.setTimeout(() => this.flush(id, entry), this.opts.flushMs ?? 50);
   }
 
   private flush(id: string, entry: Running): void {

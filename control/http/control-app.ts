@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ControlParams, type ControlMethod } from "../../shared/control-api";
+import { type ControlMethod, ControlParams } from "../../shared/control-api";
 import { AppError, httpStatusOf, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
@@ -32,10 +32,12 @@ export function createControlApp(opts: ControlAppOptions): Hono {
     try {
       if (opts.secret) {
         const given = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
-        if (given !== opts.secret) throw new AppError("UNAUTHORIZED", "control-api: missing or wrong service secret");
+        if (given !== opts.secret)
+          throw new AppError("UNAUTHORIZED", "control-api: missing or wrong service secret");
       }
       const method = c.req.param("method");
-      if (!Object.hasOwn(ControlParams, method)) throw new AppError("NOT_FOUND", `control-api: unknown method "${method}"`);
+      if (!Object.hasOwn(ControlParams, method))
+        throw new AppError("NOT_FOUND", `control-api: unknown method "${method}"`);
       const raw = await c.req.json().catch(() => {
         throw new AppError("BAD_REQUEST", "control-api: body is not JSON");
       });

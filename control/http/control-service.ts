@@ -38,7 +38,9 @@ export interface ControlServiceDeps {
   leave: () => void;
 }
 
-type Handler<M extends ControlMethod> = (p: ControlParamsOf<M>) => Promise<ControlResults[M]> | ControlResults[M];
+type Handler<M extends ControlMethod> = (
+  p: ControlParamsOf<M>,
+) => Promise<ControlResults[M]> | ControlResults[M];
 
 /**
  * Implements the control-api contract on a control node: reads from the local state tables,
@@ -52,7 +54,10 @@ export class ControlService {
     this.handlers = {
       status: () => this.status(),
       "members.list": () => this.members(),
-      "leader.get": () => (this.d.consensus.status().leader ? (this.members().find((m) => m.Name === this.d.consensus.status().leader) ?? null) : null),
+      "leader.get": () =>
+        this.d.consensus.status().leader
+          ? (this.members().find((m) => m.Name === this.d.consensus.status().leader) ?? null)
+          : null,
       leave: () => {
         setTimeout(() => this.d.leave(), 50);
         return { left: this.d.node.name };
@@ -63,7 +68,11 @@ export class ControlService {
         this.paused = p.paused;
         return { paused: this.paused };
       },
-      "jobs.list": (p) => queryJobs(listStoredJobs(this.d.state).map((j) => this.render(j)), p),
+      "jobs.list": (p) =>
+        queryJobs(
+          listStoredJobs(this.d.state).map((j) => this.render(j)),
+          p,
+        ),
       "jobs.get": (p) => this.render(this.mustJob(p.name)),
       "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
       "jobs.delete": async (p) => {
@@ -86,18 +95,34 @@ export class ControlService {
       "executions.list": (p) => {
         this.mustJob(p.job);
         if (!isExecutionSort(p.sort)) {
-          throw new AppError("VALIDATION", `_sort: unknown field "${p.sort}" (use id, started_at, finished_at, attempt or scheduled_at)`, { field: "_sort" });
+          throw new AppError(
+            "VALIDATION",
+            `_sort: unknown field "${p.sort}" (use id, started_at, finished_at, attempt or scheduled_at)`,
+            { field: "_sort" },
+          );
         }
         const all = listExecutions(this.d.state, p.job, p.sort, p.order);
         const end = Math.min(p.end ?? all.length, all.length);
-        const items = all.slice(p.start, end).map((e) => executionToJson(e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e, p.output_size_limit));
+        const items = all
+          .slice(p.start, end)
+          .map((e) =>
+            executionToJson(
+              e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e,
+              p.output_size_limit,
+            ),
+          );
         return { total: all.length, items };
       },
       "executions.get": (p) => {
         this.mustJob(p.job);
         const e = getExecution(this.d.state, p.job, p.id);
-        if (!e) throw new AppError("NOT_FOUND", `execution "${p.id}" of job "${p.job}" not found`, { field: "execution" });
-        return executionToJson(e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e);
+        if (!e)
+          throw new AppError("NOT_FOUND", `execution "${p.id}" of job "${p.job}" not found`, {
+            field: "execution",
+          });
+        return executionToJson(
+          e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e,
+        );
       },
       "executions.clear": async (p) => {
         this.mustJob(p.job);
@@ -144,9 +169,13 @@ export class ControlService {
     if (this.paused) throw new AppError("PAUSED", "New job submissions are currently paused");
     const spec = validateJob(body);
     if (pathName !== undefined && pathName !== spec.name) {
-      throw new AppError("VALIDATION", `name: "${spec.name}" does not match the job in the path "${pathName}" (renaming is not supported; create a new job)`, {
-        field: "name",
-      });
+      throw new AppError(
+        "VALIDATION",
+        `name: "${spec.name}" does not match the job in the path "${pathName}" (renaming is not supported; create a new job)`,
+        {
+          field: "name",
+        },
+      );
     }
     await this.write({ type: "job.put", at: this.d.clock.now(), job: spec });
     if (runoncreate) {
@@ -157,19 +186,25 @@ export class ControlService {
 
   /** Restores an array of jobs, parents before children; a job whose parent fails is not attempted. */
   private async restore(input: unknown): Promise<string[]> {
-    if (!Array.isArray(input)) throw new AppError("VALIDATION", "file: expected a JSON array of jobs", { field: "file" });
+    if (!Array.isArray(input))
+      throw new AppError("VALIDATION", "file: expected a JSON array of jobs", { field: "file" });
     const specs = input.map((j, i) => {
       try {
         return validateJob(j);
       } catch (e) {
-        if (e instanceof AppError) throw new AppError("VALIDATION", `file[${i}]: ${e.message}`, { field: `file[${i}]` });
+        if (e instanceof AppError)
+          throw new AppError("VALIDATION", `file[${i}]: ${e.message}`, { field: `file[${i}]` });
         throw e;
       }
     });
     const names = new Set(specs.map((s) => s.name));
     for (const s of specs) {
       if (s.parent_job && !names.has(s.parent_job) && !getStoredJob(this.d.state, s.parent_job)) {
-        throw new AppError("NOT_FOUND", `file: job "${s.name}" names parent "${s.parent_job}", which is neither in the file nor stored`, { field: "parent_job" });
+        throw new AppError(
+          "NOT_FOUND",
+          `file: job "${s.name}" names parent "${s.parent_job}", which is neither in the file nor stored`,
+          { field: "parent_job" },
+        );
       }
     }
     const out: string[] = [];
@@ -177,7 +212,10 @@ export class ControlService {
     const failed = new Set<string>();
     let pending = specs;
     while (pending.length) {
-      const ready = pending.filter((s) => !s.parent_job || !names.has(s.parent_job) || done.has(s.parent_job) || failed.has(s.parent_job));
+      const ready = pending.filter(
+        (s) =>
+          !s.parent_job || !names.has(s.parent_job) || done.has(s.parent_job) || failed.has(s.parent_job),
+      );
       if (!ready.length) {
         for (const s of pending) out.push(`fail create ${s.name}: dependency cycle`);
         break;
@@ -205,7 +243,11 @@ export class ControlService {
   private requireLeader(): void {
     if (this.d.consensus.isLeader()) return;
     const leader = this.d.consensus.status().leader;
-    throw new AppError("NOT_LEADER", leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected", { leader });
+    throw new AppError(
+      "NOT_LEADER",
+      leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected",
+      { leader },
+    );
   }
 
   private async write(cmd: Command): Promise<ApplyResult> {

@@ -1,18 +1,34 @@
+import type { ControlParamsOf } from "../../shared/control-api";
 import { AppError } from "../../shared/errors";
 import type { JobJson } from "../../shared/job";
-import type { ControlParamsOf } from "../../shared/control-api";
 
 /** Dkron's sortable job fields (`id` maps to name). */
-const SORTS = ["name", "displayname", "schedule", "success_count", "error_count", "last_success", "last_error", "next"] as const;
+const SORTS = [
+  "name",
+  "displayname",
+  "schedule",
+  "success_count",
+  "error_count",
+  "last_success",
+  "last_error",
+  "next",
+] as const;
 
 /**
  * Filters, sorts and slices jobs as Dkron's GET /v1/jobs does; returns the total after filtering.
  * An unknown sort field or start > end is a 400 (Dkron answers 500 or panics).
  */
-export function queryJobs(all: JobJson[], q: ControlParamsOf<"jobs.list">): { total: number; items: JobJson[] } {
+export function queryJobs(
+  all: JobJson[],
+  q: ControlParamsOf<"jobs.list">,
+): { total: number; items: JobJson[] } {
   const sort = q.sort === "id" ? "name" : q.sort;
   if (!(SORTS as readonly string[]).includes(sort)) {
-    throw new AppError("VALIDATION", `_sort: unknown field "${q.sort}" (use one of id, ${SORTS.join(", ")})`, { field: "_sort" });
+    throw new AppError(
+      "VALIDATION",
+      `_sort: unknown field "${q.sort}" (use one of id, ${SORTS.join(", ")})`,
+      { field: "_sort" },
+    );
   }
   let list = all.filter((j) => {
     if (q.q && !j.name.includes(q.q) && !j.displayname.includes(q.q)) return false;

@@ -1,6 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { timingSafeEqual } from "node:crypto";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Clock, TimerHandle } from "../../shared/clock";
 import type { Logger } from "../../shared/logger";
@@ -87,9 +87,12 @@ export class RunnerHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname !== RUNNER_WS_PATH) return false;
-    const given = (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "") || url.searchParams.get("token") || "";
+    const given =
+      (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "") || url.searchParams.get("token") || "";
     if (this.opts.token && !safeEqual(given, this.opts.token)) {
-      socket.write("HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nrunner token rejected\n");
+      socket.write(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nrunner token rejected\n",
+      );
       socket.destroy();
       return true;
     }
@@ -171,22 +174,45 @@ export class RunnerHub {
         this.handler?.onDisconnect(conn.session.name);
       }
     });
-    ws.on("error", (err) => this.opts.logger.warn("runner socket error", { runner: conn?.session.name, err: String(err) }));
+    ws.on("error", (err) =>
+      this.opts.logger.warn("runner socket error", { runner: conn?.session.name, err: String(err) }),
+    );
   }
 
   private register(ws: WebSocket, hello: Hello, addr: string): Conn {
     const now = this.opts.clock.now();
     const old = this.conns.get(hello.name);
     if (old) old.ws.close(4000, "replaced by a new connection from the same runner");
-    const session: RunnerSession = { name: hello.name, tags: hello.tags, addr, connectedAt: now, lastSeen: now };
+    const session: RunnerSession = {
+      name: hello.name,
+      tags: hello.tags,
+      addr,
+      connectedAt: now,
+      lastSeen: now,
+    };
     const conn = { session, ws };
     this.conns.set(hello.name, conn);
-    if (hello.version !== WIRE_VERSION) this.opts.logger.warn("runner speaks another wire version", { runner: hello.name, version: hello.version });
+    if (hello.version !== WIRE_VERSION)
+      this.opts.logger.warn("runner speaks another wire version", {
+        runner: hello.name,
+        version: hello.version,
+      });
     const unknown = this.handler?.onHello(session, hello) ?? [];
-    ws.send(encodeFrame({ type: "welcome", node: this.opts.nodeName, unknown, heartbeat_ms: this.opts.heartbeatMs }));
+    ws.send(
+      encodeFrame({
+        type: "welcome",
+        node: this.opts.nodeName,
+        unknown,
+        heartbeat_ms: this.opts.heartbeatMs,
+      }),
+    );
     // Results finished while disconnected arrive with the hello and are processed like live ones.
     for (const r of hello.pending_results) this.handler?.onResult(hello.name, r);
-    this.opts.logger.info("runner connected", { runner: hello.name, tags: hello.tags, running: hello.running.length });
+    this.opts.logger.info("runner connected", {
+      runner: hello.name,
+      tags: hello.tags,
+      running: hello.running.length,
+    });
     return conn;
   }
 

@@ -16,14 +16,21 @@ export function validateJob(body: unknown): JobSpec {
   const spec = parseOrThrow(JobInputSchema, body, "job");
   if (spec.timezone) validateTimezone(spec.timezone);
   // Child jobs run after their parent, so they may have no schedule (as in Dkron).
-  if (!(spec.parent_job && isEmptySchedule(spec.schedule))) parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone });
+  if (!(spec.parent_job && isEmptySchedule(spec.schedule)))
+    parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone });
   if (!spec.executor) {
-    throw new AppError("VALIDATION", `executor: is required (one of ${EXECUTORS.join(", ")})`, { field: "executor" });
-  }
-  if (!(EXECUTORS as readonly string[]).includes(spec.executor)) {
-    throw new AppError("VALIDATION", `executor: unknown executor "${spec.executor}" (use one of ${EXECUTORS.join(", ")})`, {
+    throw new AppError("VALIDATION", `executor: is required (one of ${EXECUTORS.join(", ")})`, {
       field: "executor",
     });
+  }
+  if (!(EXECUTORS as readonly string[]).includes(spec.executor)) {
+    throw new AppError(
+      "VALIDATION",
+      `executor: unknown executor "${spec.executor}" (use one of ${EXECUTORS.join(", ")})`,
+      {
+        field: "executor",
+      },
+    );
   }
   validateExecutorConfig(spec.executor, spec.executor_config);
   if (spec.starts_at !== null && spec.expires_at !== null && spec.expires_at <= spec.starts_at) {

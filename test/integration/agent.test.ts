@@ -22,7 +22,17 @@ afterEach(async () => {
 });
 
 async function agent(dataDir: string, extra: string[] = []): Promise<AgentProcess> {
-  const a = await startAgent(["--bootstrap-expect", "1", "--data-dir", dataDir, "--node-name", "n1", "--shutdown-grace", "5s", ...extra]);
+  const a = await startAgent([
+    "--bootstrap-expect",
+    "1",
+    "--data-dir",
+    dataDir,
+    "--node-name",
+    "n1",
+    "--shutdown-grace",
+    "5s",
+    ...extra,
+  ]);
   running.push(a);
   return a;
 }
@@ -34,7 +44,11 @@ async function executions(url: string, job: string): Promise<Exec[]> {
 }
 
 function post(url: string, body: unknown, path = "/v1/jobs") {
-  return fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+  return fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
 }
 
 describe("dkron agent (real process, real SQLite, real local runner)", () => {
@@ -43,7 +57,12 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
     dirs.push(dir.cleanup);
     const a = await agent(dir.path);
 
-    const created = await post(a.url, { name: "hi", schedule: "@every 1s", executor: "shell", executor_config: { command: "echo hi" } });
+    const created = await post(a.url, {
+      name: "hi",
+      schedule: "@every 1s",
+      executor: "shell",
+      executor_config: { command: "echo hi" },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get("location")).toBe("/v1/jobs/hi");
 
@@ -55,10 +74,18 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
 
     // Bad input: 4xx naming the problem, and nothing stored.
     const cases: [unknown, number, string][] = [
-      [{ name: "bad1", schedule: "61 * * * * *", executor: "shell", executor_config: { command: "true" } }, 400, "schedule"],
+      [
+        { name: "bad1", schedule: "61 * * * * *", executor: "shell", executor_config: { command: "true" } },
+        400,
+        "schedule",
+      ],
       [{ name: "bad2", schedule: "@every 1s", executor: "kafka", executor_config: {} }, 400, "executor"],
       ['{"name": "bad3", ', 400, "body"],
-      [{ name: "Bad Name", schedule: "@every 1s", executor: "shell", executor_config: { command: "true" } }, 400, "name"],
+      [
+        { name: "Bad Name", schedule: "@every 1s", executor: "shell", executor_config: { command: "true" } },
+        400,
+        "name",
+      ],
     ];
     for (const [body, status, field] of cases) {
       const r = await post(a.url, body);
@@ -75,7 +102,10 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
     a.proc.kill("SIGKILL");
     await a.exited;
     const b = await agent(dir.path);
-    const job = (await (await fetch(`${b.url}/v1/jobs/hi`)).json()) as { name: string; success_count: number };
+    const job = (await (await fetch(`${b.url}/v1/jobs/hi`)).json()) as {
+      name: string;
+      success_count: number;
+    };
     expect(job.name).toBe("hi");
     const after = await waitFor("runs after the restart", async () => {
       const ex = await executions(b.url, "hi");
@@ -83,7 +113,8 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
       return newer.length >= 2 ? ex : undefined;
     });
     // Every finished execution from before the crash is still there.
-    for (const e of before.filter((x) => x.state !== "running")) expect(after.some((x) => x.id === e.id)).toBe(true);
+    for (const e of before.filter((x) => x.state !== "running"))
+      expect(after.some((x) => x.id === e.id)).toBe(true);
     // No slot ran twice.
     const slots = after.filter((e) => e.state !== "missed").map((e) => e.scheduled_at);
     expect(new Set(slots).size).toBe(slots.length);
@@ -96,7 +127,12 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
     const dir = tempDir();
     dirs.push(dir.cleanup);
     const a = await agent(dir.path);
-    await post(a.url, { name: "slow", schedule: "@manually", executor: "shell", executor_config: { command: "sleep 1; echo done", shell: "true" } });
+    await post(a.url, {
+      name: "slow",
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command: "sleep 1; echo done", shell: "true" },
+    });
     expect((await post(a.url, {}, "/v1/jobs/slow/run")).status).toBe(200);
     await waitFor("the run to be busy", async () => {
       const busy = (await (await fetch(`${a.url}/v1/busy`)).json()) as unknown[];
