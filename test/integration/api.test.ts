@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AgentConfigSchema } from "../../control/config";
+import { ControlNode } from "../../control/node";
+import { systemClock } from "../../shared/clock";
+import { silentLogger } from "../../shared/logger";
+import { waitFor } from "../helpers/agent-process";
+import { tempDir } from "../helpers/tmp";
+
+// The real node in-process: edge /v1 app → control-api → state machine → WebSocket → local runner.
+let node: ControlNode;
+let base = "";
+const dir = tempDir();
+
+beforeAll(async () => {
+  const config = AgentConfigSchema.parse({
+    server: true,
+    bootstrap_expect: 1,
+    node_name: "api-node",
+    data_dir: join(dir.path, "data"),
+    http_addr: "127.0.0.1:0",
+    tags: { zone: "z1" },
+    runner_settle: 2000,
+  });
+  node = ControlNode.create(config, { clock: systemClock, logger: silentLogger, random: Math.random, secret: () => randomBytes(16).toString("hex") });
+  await node.start();
+  base = `http://${node.address}`;
+});
+
+afterAll(async () => {
+  await node.stop();
+  dir.cleanup();
+});
+
+const json = (method: string, path: string, body?: unknown) =>
+  fetch(`${base}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+const shell = (name: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  schedule: "@manually",
+  executor: "shell",
+  executor_config: { command: `echo ${name}` },
+  ...extra,
+});
+
+async function finished(job: string, n = 1) {
+  return waitFor(`${n} finished execution(s) of ${job}`, async () => {
+    const ex = (await (await fetch(`${base}/v1/jobs/${job}/executions`)).json()) as { state: string; output: string; node_name: string }[];
+    const done = ex.filter((e) => e.state !== "running");
+    return done.length >= n ? done : undefined;
+  });
+}
+
+describe("/v1 through the real control node", () => {
+  it("reports status, members with Dkron's automatic tags, leader", async () => {
+    const status = (await (await fetch(`${base}/v1/`)).json()) as { agent: { name: string }; tags: Record<string, string>; raft: { state: string } };
+    expect(status.agent.name).toBe("api-node");
+    expect(status.raft.state).toBe("leader");
+    expect(status.tags).toMatchObject({ role: "dkron", server: "true", dc: "dc1", region: "global", zone: "z1", bootstrap: "1" });
+    const members = await fetch(`${base}/v1/members`);
+    expect(members.headers.get("x-total-count")).toBe("1");
+    expect(((await members.json()) as { Name: string; statusText: string }[])[0]).toMatchObject({ Name: "api-node", statusText: "alive" });
+    expect((await fetch(`${base}/v1/isleader`)).status).toBe(200);
+    expect(((await (await fetch(`${base}/v1/leader`)).json()) as { Name: string }).Name).toBe("api-node");
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect((await fetch(`${base}/v1/`)).headers.get("x-whom")).toBe("api-node");
+  });
+
+  it("targets the server by tag and runs a job on demand with its identity", async () => {
+    const created = await json("POST", "/v1/jobs", shell("ident", { tags: { server: "true:1" }, executor_config: { command: "echo $DKRON_JOB_NAME $DKRON_EXECUTION_ID $DKRON_SCHEDULED_AT", shell: "true" } }));
+    expect(created.status).toBe(201);
+    expect((await json("POST", "/v1/jobs/ident/run")).status).toBe(200);
+    const [e] = await finished("ident");
+    expect(e!.node_name).toBe("api-node");
+    const [name, id, at] = e!.output.trim().split(" ");
+    expect(name).toBe("ident");
+    expect(id).toMatch(/-api-node$/);
+    expect(Number.isNaN(Date.parse(at!))).toBe(false);
+  });
+
+  it("records a run with no matching target as failed instead of dropping it", async () => {
+    await json("POST", "/v1/jobs", shell("nowhere", { tags: { zone: "mars" } }));
+    await json("POST", "/v1/jobs/nowhere/run");
+    const [e] = await finished("nowhere");
+    expect(e!.state).toBe("failed");
+    expect(e!.output).toMatch(/no target nodes found/);
+  });
+
+  it("runs a child after its parent succeeds, and refuses to delete the parent", async () => {
+    expect((await json("POST", "/v1/jobs", shell("parent"))).status).toBe(201);
+    expect((await json("POST", "/v1/jobs", shell("child", { parent_job: "parent", schedule: "" }))).status).toBe(201);
+    const parent = (await (await fetch(`${base}/v1/jobs/parent`)).json()) as { dependent_jobs: string[] };
+    expect(parent.dependent_jobs).toEqual(["child"]);
+    await json("POST", "/v1/jobs/parent/run");
+    const [c] = await finished("child");
+    expect(c!.output).toBe("child\n");
+    const del = await json("DELETE", "/v1/jobs/parent");
+    expect(del.status).toBe(409);
+    expect((await fetch(`${base}/v1/jobs/parent`)).status).toBe(200);
+    expect((await json("POST", "/v1/jobs", shell("orphan", { parent_job: "ghost" }))).status).toBe(404);
+  });
+
+  it("filters, sorts and pages the job list with X-Total-Count", async () => {
+    for (const n of ["list-a", "list-b", "list-c"]) await json("POST", "/v1/jobs", shell(n, { metadata: { team: n === "list-b" ? "x" : "y" } }));
+    const r = await fetch(`${base}/v1/jobs?q=list-&_sort=id&_order=DESC&_start=0&_end=2`);
+    expect(r.headers.get("x-total-count")).toBe("3");
+    expect(((await r.json()) as { name: string }[]).map((j) => j.name)).toEqual(["list-c", "list-b"]);
+    const m = (await (await fetch(`${base}/v1/jobs?metadata[team]=x`)).json()) as { name: string }[];
+    expect(m.map((j) => j.name)).toEqual(["list-b"]);
+    expect((await fetch(`${base}/v1/jobs?_sort=color`)).status).toBe(400);
+    const untriggered = (await (await fetch(`${base}/v1/jobs?status=untriggered&q=list-`)).json()) as unknown[];
+    expect(untriggered).toHaveLength(3);
+  });
+
+  it("toggles, clears executions, deletes", async () => {
+    await json("POST", "/v1/jobs", shell("tog"));
+    const t = (await (await json("POST", "/v1/jobs/tog/toggle")).json()) as { disabled: boolean };
+    expect(t.disabled).toBe(true);
+    await json("POST", "/v1/jobs/tog/run");
+    await finished("tog");
+    const cleared = (await (await json("DELETE", "/v1/jobs/tog/executions")).json()) as { success_count: number };
+    expect(cleared.success_count).toBe(0);
+    expect((await (await fetch(`${base}/v1/jobs/tog/executions`)).json()) as unknown[]).toEqual([]);
+    expect((await json("DELETE", "/v1/jobs/tog")).status).toBe(200);
+    expect((await fetch(`${base}/v1/jobs/tog`)).status).toBe(404);
+    expect((await json("PUT", "/v1/jobs/other", shell("tog"))).status).toBe(400);
+  });
+
+  it("pause refuses new jobs with 503 and changes nothing", async () => {
+    expect(((await (await json("POST", "/v1/pause")).json()) as { paused: boolean }).paused).toBe(true);
+    const r = await json("POST", "/v1/jobs", shell("while-paused"));
+    expect(r.status).toBe(503);
+    expect((await fetch(`${base}/v1/jobs/while-paused`)).status).toBe(404);
+    await json("POST", "/v1/unpause");
+    expect((await json("POST", "/v1/jobs", shell("while-paused"))).status).toBe(201);
+  });
+
+  it("restores jobs from a multipart file, parents first", async () => {
+    const form = new FormData();
+    const jobs = [shell("r-child", { parent_job: "r-parent", schedule: "" }), shell("r-parent")];
+    form.append("file", new Blob([JSON.stringify(jobs)], { type: "application/json" }), "jobs.json");
+    const r = await fetch(`${base}/v1/restore`, { method: "POST", body: form });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual(["success create r-parent", "success create r-child"]);
+    expect((await fetch(`${base}/v1/jobs/r-child`)).status).toBe(200);
+  });
+
+  it("truncates execution output to output_size_limit, keeping the tail", async () => {
+    await json("POST", "/v1/jobs", shell("long", { executor_config: { command: "seq 1 1000", shell: "true" } }));
+    await json("POST", "/v1/jobs/long/run");
+    await finished("long");
+    const [e] = (await (await fetch(`${base}/v1/jobs/long/executions?output_size_limit=9`)).json()) as { id: string; output: string; output_truncated: boolean }[];
+    expect(e!.output).toBe("999\n1000\n");
+    expect(e!.output_truncated).toBe(true);
+    const full = (await (await fetch(`${base}/v1/jobs/long/executions/${e!.id}`)).json()) as { output: string };
+    expect(full.output.startsWith("1\n2\n")).toBe(true);
+  });
+});
