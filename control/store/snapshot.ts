@@ -1,0 +1,41 @@
+import { writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import type { StateDb } from "./db";
+
+/** State tables copied by a snapshot (the command log is Raft's business, not the state's). */
+const STATE_TABLES = ["meta", "jobs", "executions"] as const;
+
+/**
+ * A consistent copy of the state database (better-sqlite3's serialize takes it inside one read
+ * transaction), base64-encoded so it travels in InstallSnapshot chunks as text.
+ */
+export function takeStateSnapshot(state: StateDb): string {
+  return state.sqlite.serialize().toString("base64");
+}
+
+/**
+ * Replaces the state tables with a snapshot's, in one transaction: a crash leaves either the old
+ * state or the new one, and `last_applied` moves with the rows that produced it.
+ */
+export function restoreStateSnapshot(state: StateDb, data: string): void {
+  const file = join(tmpdir(), `dkron-snap-${randomBytes(6).toString("hex")}.db`);
+  writeFileSync(file, Buffer.from(data, "base64"));
+  try {
+    state.sqlite.prepare("ATTACH DATABASE ? AS snap").run(file);
+    try {
+      state.sqlite.transaction(() => {
+        for (const t of STATE_TABLES) {
+          state.sqlite.exec(`DELETE FROM main.${t}; INSERT INTO main.${t} SELECT * FROM snap.${t};`);
+        }
+      })();
+    } finally {
+      state.sqlite.exec("DETACH DATABASE snap");
+    }
+  } finally {
+    rmSync(file, { force: true });
+    rmSync(`${file}-wal`, { force: true });
+    rmSync(`${file}-shm`, { force: true });
+  }
+}
