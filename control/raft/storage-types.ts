@@ -1,0 +1,35 @@
+import type { Entry, HardState, LogPosition, Snapshot } from "./messages";
+
+/** Everything a node needs to restart: what a LogStore holds durably. */
+export interface StoredState {
+  hardState: HardState;
+  /** The latest snapshot, or null before the first one. */
+  snapshot: Snapshot | null;
+  /** The log holds the entries after this position (the compacted prefix ends here). */
+  logStart: LogPosition;
+  /** Contiguous entries from logStart.index + 1. */
+  entries: Entry[];
+}
+
+/**
+ * One Ready's writes, applied atomically and in this order: save `snapshot`; if `discardLog`, drop
+ * every entry; if `compact`, drop entries up to it and remember it as the log start; write `entries`
+ * (dropping any stored entry at or after the first one's index); save `hardState`.
+ */
+export interface PersistBatch {
+  hardState?: HardState;
+  snapshot?: Snapshot;
+  discardLog: boolean;
+  compact?: LogPosition;
+  entries: Entry[];
+}
+
+/** The state of an empty store: a node that has never run. */
+export function emptyStoredState(): StoredState {
+  return {
+    hardState: { term: 0, vote: null, commit: 0 },
+    snapshot: null,
+    logStart: { index: 0, term: 0 },
+    entries: [],
+  };
+}
