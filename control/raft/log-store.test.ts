@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { MemoryLogStore } from "./log-store";
+import { runLogStoreContract } from "./log-store.contract";
+import { SqliteLogStore } from "./sqlite-log-store";
+
+runLogStoreContract("memory", () => {
+  const store = new MemoryLogStore();
+  return { open: () => store, reopen: () => store, cleanup: () => {} };
+});
+
+runLogStoreContract("sqlite", () => {
+  const dir = mkdtempSync(join(tmpdir(), "raft-log-"));
+  const file = join(dir, "log.db");
+  let current: SqliteLogStore | undefined;
+  const open = () => {
+    current = SqliteLogStore.open(file);
+    return current;
+  };
+  return {
+    open,
+    reopen: open,
+    cleanup: () => {
+      try {
+        current?.close();
+      } catch {}
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe("SqliteLogStore durability settings", () => {
+  it("runs with synchronous=FULL in WAL mode", () => {
+    const dir = mkdtempSync(join(tmpdir(), "raft-log-"));
+    try {
+      const s = SqliteLogStore.open(join(dir, "log.db"));
+      expect(s.synchronousLevel()).toBe(2);
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

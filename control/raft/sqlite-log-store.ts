@@ -1,0 +1,200 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { asc, eq, gt, gte, lte, sql } from "drizzle-orm";
+import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { RaftInvariantError } from "./log";
+import { raftEntries, raftHardState, raftSnapshot } from "./log-schema";
+import { checkBatch, type LogStore } from "./log-store";
+import { confStateSchema, type LogPosition } from "./messages";
+import { emptyStoredState, type PersistBatch, type StoredState } from "./storage-types";
+
+const MIGRATIONS = fileURLToPath(new URL("./migrations", import.meta.url));
+/** Its own journal table, so the log store can share a file with the state store's migrations. */
+const MIGRATIONS_TABLE = "__raft_log_migrations";
+const SYNCHRONOUS_FULL = 2;
+const schema = { raftEntries, raftHardState, raftSnapshot };
+
+/**
+ * The durable LogStore: better-sqlite3 in WAL mode with synchronous=FULL, so a commit fsyncs the WAL
+ * (better-sqlite3 defaults WAL databases to NORMAL, under which a committed transaction can roll back
+ * on power loss — and a vote or ack sent after it would be a lie). One transaction per Ready batch
+ * amortises the fsync over everything in it. Queries are drizzle prepared statements.
+ */
+export class SqliteLogStore implements LogStore {
+  private readonly db: BetterSQLite3Database<typeof schema>;
+  private logStart: LogPosition = { index: 0, term: 0 };
+  private last = 0;
+  private readonly q;
+  private readonly tx: (batch: PersistBatch) => void;
+
+  private constructor(private readonly sqlite: Database.Database) {
+    this.db = drizzle(sqlite, { schema });
+    const ph = (name: string) => sql.placeholder(name);
+    this.q = {
+      insertEntry: this.db
+        .insert(raftEntries)
+        .values({ idx: ph("idx"), term: ph("term"), type: ph("type"), data: ph("data") })
+        .prepare(),
+      deleteFrom: this.db
+        .delete(raftEntries)
+        .where(gte(raftEntries.idx, ph("idx")))
+        .prepare(),
+      deleteUpTo: this.db
+        .delete(raftEntries)
+        .where(lte(raftEntries.idx, ph("idx")))
+        .prepare(),
+      deleteAll: this.db.delete(raftEntries).prepare(),
+      saveHardState: this.db
+        .update(raftHardState)
+        .set({ term: sql`${ph("term")}`, vote: sql`${ph("vote")}`, commit: sql`${ph("commit")}` })
+        .where(eq(raftHardState.id, 1))
+        .prepare(),
+      saveLogStart: this.db
+        .update(raftHardState)
+        .set({ logStartIndex: sql`${ph("index")}`, logStartTerm: sql`${ph("term")}` })
+        .where(eq(raftHardState.id, 1))
+        .prepare(),
+      saveSnapshot: this.db
+        .insert(raftSnapshot)
+        .values({ id: 1, idx: ph("idx"), term: ph("term"), conf: ph("conf"), data: ph("data") })
+        .onConflictDoUpdate({
+          target: raftSnapshot.id,
+          set: {
+            idx: sql`excluded.idx`,
+            term: sql`excluded.term`,
+            conf: sql`excluded.conf`,
+            data: sql`excluded.data`,
+          },
+        })
+        .prepare(),
+    };
+    this.tx = sqlite.transaction((batch: PersistBatch) => this.write(batch));
+  }
+
+  /**
+   * Opens (creating if needed) the log database, asserts WAL and synchronous=FULL by reading the
+   * pragmas back, and applies the drizzle-kit migrations. ":memory:" works for tests (no WAL there).
+   */
+  static open(file: string): SqliteLogStore {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new Database(file);
+    try {
+      sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("synchronous = FULL");
+      const mode = String(sqlite.pragma("journal_mode", { simple: true })).toLowerCase();
+      const sync = Number(sqlite.pragma("synchronous", { simple: true }));
+      if ((file !== ":memory:" && mode !== "wal") || sync !== SYNCHRONOUS_FULL) {
+        throw new Error(
+          `raft log ${file}: need journal_mode=wal and synchronous=FULL(2), got ${mode}/${sync}`,
+        );
+      }
+      migrate(drizzle(sqlite), { migrationsFolder: MIGRATIONS, migrationsTable: MIGRATIONS_TABLE });
+      sqlite
+        .prepare(
+          "INSERT OR IGNORE INTO raft_hard_state (id, term, vote, commit_index, log_start_index, log_start_term) VALUES (1, 0, NULL, 0, 0, 0)",
+        )
+        .run();
+      const store = new SqliteLogStore(sqlite);
+      store.refreshBounds();
+      return store;
+    } catch (err) {
+      sqlite.close();
+      throw err;
+    }
+  }
+
+  /** The pragma value the store runs with (2 = FULL); exposed so tests can assert it. */
+  synchronousLevel(): number {
+    return Number(this.sqlite.pragma("synchronous", { simple: true }));
+  }
+
+  private refreshBounds(): void {
+    const hs = this.db.select().from(raftHardState).where(eq(raftHardState.id, 1)).get();
+    this.logStart = { index: hs?.logStartIndex ?? 0, term: hs?.logStartTerm ?? 0 };
+    const row = this.db
+      .select({ max: sql<number | null>`max(${raftEntries.idx})` })
+      .from(raftEntries)
+      .get();
+    this.last = row?.max ?? this.logStart.index;
+  }
+
+  load(): StoredState {
+    const st = emptyStoredState();
+    const hs = this.db.select().from(raftHardState).where(eq(raftHardState.id, 1)).get();
+    if (hs) {
+      st.hardState = { term: hs.term, vote: hs.vote, commit: hs.commit };
+      st.logStart = { index: hs.logStartIndex, term: hs.logStartTerm };
+    }
+    const snap = this.db.select().from(raftSnapshot).where(eq(raftSnapshot.id, 1)).get();
+    if (snap) {
+      st.snapshot = {
+        meta: { index: snap.idx, term: snap.term, conf: confStateSchema.parse(JSON.parse(snap.conf)) },
+        data: snap.data.toString("utf8"),
+      };
+    }
+    st.entries = this.db
+      .select()
+      .from(raftEntries)
+      .where(gt(raftEntries.idx, st.logStart.index))
+      .orderBy(asc(raftEntries.idx))
+      .all()
+      .map((r) => ({ index: r.idx, term: r.term, type: r.type, data: r.data }));
+    st.entries.forEach((e, i) => {
+      if (e.index !== st.logStart.index + 1 + i) throw new RaftInvariantError("stored log has a gap");
+    });
+    return st;
+  }
+
+  save(batch: PersistBatch): void {
+    // better-sqlite3's transaction() commits (and, with synchronous=FULL, fsyncs) before returning,
+    // or rolls back and rethrows; either way the in-memory bounds stay in step with the file.
+    try {
+      this.tx(batch);
+    } catch (err) {
+      this.refreshBounds();
+      throw err;
+    }
+  }
+
+  private write(batch: PersistBatch): void {
+    const start = checkBatch(batch, this.logStart, this.last);
+    const q = this.q;
+    if (batch.snapshot) {
+      const { meta, data } = batch.snapshot;
+      q.saveSnapshot.run({
+        idx: meta.index,
+        term: meta.term,
+        conf: JSON.stringify(meta.conf),
+        data: Buffer.from(data),
+      });
+    }
+    if (batch.discardLog) {
+      q.deleteAll.run();
+      this.last = start.index;
+    }
+    if (start.index !== this.logStart.index || start.term !== this.logStart.term) {
+      q.deleteUpTo.run({ idx: start.index });
+      q.saveLogStart.run({ index: start.index, term: start.term });
+      this.logStart = { ...start };
+      this.last = Math.max(this.last, start.index);
+    }
+    const first = batch.entries[0];
+    if (first) {
+      if (first.index <= this.last) q.deleteFrom.run({ idx: first.index });
+      for (const e of batch.entries)
+        q.insertEntry.run({ idx: e.index, term: e.term, type: e.type, data: e.data });
+      this.last = first.index + batch.entries.length - 1;
+    }
+    if (batch.hardState) {
+      const { term, vote, commit } = batch.hardState;
+      q.saveHardState.run({ term, vote, commit });
+    }
+  }
+
+  close(): void {
+    this.sqlite.close();
+  }
+}
