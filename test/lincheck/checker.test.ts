@@ -111,6 +111,20 @@ describe("checkLinearizable / kvModel: linearizable histories", () => {
     expectOk([...base, get(3, 10, 11, "x", "a")]);
   });
 
+  it("keeps an unknown write available after a branch that used it early failed", () => {
+    // Using put(b) early to make the cas at t=4 fail is a dead end (the later cas needs b after
+    // both puts of a); the valid order is cas-fail on absent, put a, put a, put b, cas b => a.
+    // Regression guard for the memo: a failed configuration that had spent the unknown op must
+    // not rule out configurations where it is still unspent.
+    expectOk([
+      cas(2, 4, 4, "x", "a", "b", false),
+      put(0, 1, 6, "x", "a"),
+      cas(0, 8, 13, "x", "b", "a", true),
+      put(0, 5, 5, "x", "a"),
+      unknown(put(0, 2, 3, "x", "b")),
+    ]);
+  });
+
   it("ignores the recorded return time of an unknown op", () => {
     // The client gave up at 3, but the write may still apply later.
     const late: KvOp = { ...put(2, 2, 3, "x", "b"), output: null };

@@ -1,6 +1,9 @@
 // Linearizability checking in the style of Porcupine: the Wing & Gong search with Lowe's
 // memoization (a configuration = set of linearized ops + model state is explored at most once)
 // and Horn & Kroening's P-compositionality (each partition, e.g. each key, is checked on its own).
+// One addition: ops with unknown outcome are optional, and a failed configuration also rules out
+// every configuration that differs from it only by extra unknown ops (see `subsumes`). Without
+// that, k pending timed-out writes multiply the memo by up to 2^k.
 // Reimplemented from the papers; no code is taken from Porcupine.
 
 import { formatIllegal, formatTimeout } from "./format";
@@ -18,10 +21,21 @@ interface Entry {
   match: Entry | null;
 }
 
-/** A memoized configuration: which ops were linearized and the model state that resulted. */
+/** A configuration known to have no successful continuation: linearized ops + resulting state. */
 interface MemoEntry<S> {
   bits: Uint32Array;
   state: S;
+  /** Interned model.hash of state (0 when the model has no hash). */
+  sid: number;
+}
+
+/** A search frame: the call entry linearized, and the state and flags of the config before it. */
+interface Frame<S> {
+  entry: Entry;
+  state: S;
+  sid: number;
+  /** The config before this op skipped a child by the overwrite rule (see the search loop). */
+  conditional: boolean;
 }
 
 /** Outcome of searching one partition. */
@@ -111,8 +125,18 @@ function zobristTable(n: number, seed: number, mask: number): Uint32Array {
   return t;
 }
 
-function sameBits(a: Uint32Array, b: Uint32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/**
+ * True if failed configuration `done` rules out `cur` (same state assumed): both linearized the
+ * same known ops and `done` linearized a subset of `cur`'s unknown ops. Any continuation from `cur`
+ * is then also a continuation from `done` (the extra unknown ops are optional and impose no
+ * real-time order), so `cur` cannot succeed either. With no unknown ops this is plain equality.
+ */
+function subsumes(done: Uint32Array, cur: Uint32Array, known: Uint32Array): boolean {
+  for (let i = 0; i < cur.length; i++) {
+    const d = done[i]!;
+    const c = cur[i]!;
+    if ((d & ~c) !== 0 || (c & ~d & known[i]!) !== 0) return false;
+  }
   return true;
 }
 
@@ -134,42 +158,83 @@ export function searchPartition<S, I, O>(
   if (remainingKnown === 0) return { kind: "ok" };
 
   const head = buildList(ops);
-  const bits = new Uint32Array((n + 31) >>> 5);
-  // Incremental Zobrist hash of `bits` (53 bits across two words) so each step costs O(1) to key
-  // the memo; exact bitsets are still compared inside a bucket.
+  const words = (n + 31) >>> 5;
+  const bits = new Uint32Array(words);
+  const known = new Uint32Array(words);
+  ops.forEach((op, id) => {
+    if (op.output !== null) known[id >>> 5]! |= 1 << (id & 31);
+  });
+  // Incremental Zobrist hash of the known ops in `bits` (53 bits across two words) keys the memo
+  // in O(1) per step. Unknown ops are left out of the key so that configurations differing only
+  // in optional ops share a bucket, where the subsumption check can see them.
   const z1 = zobristTable(n, 0x9e3779b9, 0xffffffff);
   const z2 = zobristTable(n, 0x85ebca6b, 0x1fffff);
+  ops.forEach((op, id) => {
+    if (op.output === null) z1[id] = z2[id] = 0;
+  });
   let h1 = 0;
   let h2 = 0;
-  const memo = new Map<number | string, MemoEntry<S>[]>();
-  const hashState = model.hash?.bind(model);
-
   const toggle = (id: number): void => {
     bits[id >>> 5]! ^= 1 << (id & 31);
     h1 = (h1 ^ z1[id]!) >>> 0;
     h2 ^= z2[id]!;
   };
-  /** Records the current (bits, state) configuration; false if it was already explored. */
-  const remember = (state: S): boolean => {
-    const bitsKey = h2 * 0x100000000 + h1;
-    const key = hashState ? `${bitsKey}:${hashState(state)}` : bitsKey;
-    let bucket = memo.get(key);
-    if (!bucket) {
-      bucket = [];
-      memo.set(key, bucket);
+
+  // States are interned to small ids through model.hash, so comparing states and keying the memo
+  // costs no string building per step. Without a hash every state gets id 0 and equal() decides.
+  const hashState = model.hash?.bind(model);
+  const interned = new Map<string, number>();
+  const sidOf = (s: S): number => {
+    if (!hashState) return 0;
+    const h = hashState(s);
+    let id = interned.get(h);
+    if (id === undefined) {
+      id = interned.size + 1;
+      interned.set(h, id);
     }
-    for (const e of bucket) {
-      if (sameBits(e.bits, bits) && (hashState !== undefined || model.equal(e.state, state))) return false;
+    return id;
+  };
+  const sameState = (a: S, aSid: number, b: S, bSid: number): boolean =>
+    hashState ? aSid === bSid : model.equal(a, b);
+  const keyOf = (sid: number): number => h2 * 0x100000000 + ((h1 ^ Math.imul(sid, 0x9e3779b1)) >>> 0);
+
+  // Only failed configurations are stored (on backtrack). Lowe's memo also stores configurations
+  // still being explored, but the linearized set grows strictly along the search path, so an
+  // in-progress configuration can never be reached again anyway.
+  const memo = new Map<number, MemoEntry<S>[]>();
+  /** Whether (bits, state) is ruled out by a configuration that already failed. */
+  const knownToFail = (s: S, sid: number): boolean => {
+    const bucket = memo.get(keyOf(sid));
+    if (bucket) {
+      for (const e of bucket)
+        if (subsumes(e.bits, bits, known) && sameState(e.state, e.sid, s, sid)) return true;
     }
-    bucket.push({ bits: bits.slice(), state });
-    return true;
+    return false;
+  };
+  /** Records (bits, state) as failed, dropping entries it subsumes to keep buckets short. */
+  const recordFailure = (s: S, sid: number): void => {
+    const key = keyOf(sid);
+    const old = memo.get(key);
+    const bucket = old
+      ? old.filter((e) => !(subsumes(bits, e.bits, known) && sameState(e.state, e.sid, s, sid)))
+      : [];
+    bucket.push({ bits: bits.slice(), state: s, sid });
+    memo.set(key, bucket);
   };
 
-  // Each frame: the call entry linearized and the state just before it.
-  const stack: { entry: Entry; state: S }[] = [];
+  const stack: Frame<S>[] = [];
   let longest: number[] = [];
   let state = model.init();
+  let sid = sidOf(state);
+  // Whether the current config skipped a child by the overwrite rule; its failure then proves
+  // nothing on its own and must not enter the memo.
+  let conditional = false;
   let entry = head.next;
+  // Candidates are the calls before the first return entry. Known ops are tried first and unknown
+  // ops only after them (a second pass over the same window): an unknown op stays available until
+  // the end, so placing it just in time, right before the op that observes its effect, loses
+  // nothing, while placing it eagerly sends the search down dead ends first.
+  let unknownPass = false;
   let iterations = 0;
 
   for (;;) {
@@ -181,31 +246,70 @@ export function searchPartition<S, I, O>(
     }
     if (entry?.isCall) {
       const op = ops[entry.id]!;
-      const r = model.step(state, op.input, op.output);
-      if (r.ok) {
-        toggle(entry.id);
-        if (remember(r.state)) {
-          stack.push({ entry, state });
-          state = r.state;
-          lift(entry);
-          if (op.output !== null && --remainingKnown === 0) return { kind: "ok" };
-          entry = head.next;
-          continue;
+      if ((op.output === null) === unknownPass) {
+        const r = model.step(state, op.input, op.output);
+        let skip = !r.ok;
+        let nextSid = 0;
+        if (!skip) {
+          nextSid = sidOf(r.state);
+          // Pruning of unknown ops, both sound because a shortest successful linearization never
+          // contains these patterns (the unknown op involved could be dropped from it):
+          // - useless: the op would leave the state unchanged;
+          // - overwrite: the previous step was unknown op p and this op yields the same state
+          //   whether or not p ran, so "p, op" is covered by trying op instead of p one level up.
+          //   That covering happens in the parent, so this config is marked conditional.
+          if (unknownPass && sameState(r.state, nextSid, state, sid)) {
+            skip = true;
+          } else if (unknownPass) {
+            const prev = stack[stack.length - 1];
+            if (prev && ops[prev.entry.id]!.output === null) {
+              const r0 = model.step(prev.state, op.input, op.output);
+              if (r0.ok && sameState(r0.state, sidOf(r0.state), r.state, nextSid)) {
+                skip = true;
+                conditional = true;
+              }
+            }
+          }
         }
-        toggle(entry.id);
+        if (!skip) {
+          toggle(entry.id);
+          if (!knownToFail(r.state, nextSid)) {
+            stack.push({ entry, state, sid, conditional });
+            state = r.state;
+            sid = nextSid;
+            conditional = false;
+            lift(entry);
+            if (op.output !== null && --remainingKnown === 0) return { kind: "ok" };
+            entry = head.next;
+            unknownPass = false;
+            continue;
+          }
+          toggle(entry.id);
+        }
       }
       entry = entry.next;
       continue;
     }
-    // A return entry (or the end of the list): the op it belongs to cannot be postponed past this
-    // point and nothing before it could be linearized, so undo the most recent choice.
+    // End of the candidate window: a return entry (or the end of the list).
+    if (!unknownPass) {
+      unknownPass = true;
+      entry = head.next;
+      continue;
+    }
+    // The op owning that return cannot be postponed past it and no candidate worked, so undo
+    // the most recent choice and resume the scan after it, in the pass it belonged to.
     const top = stack.pop();
     if (top === undefined) return { kind: "illegal", longest };
     if (stack.length + 1 > longest.length) longest = [...stack.map((f) => f.entry.id), top.entry.id];
+    if (!conditional) recordFailure(state, sid);
     state = top.state;
+    sid = top.sid;
+    conditional = top.conditional;
     toggle(top.entry.id);
     unlift(top.entry);
-    if (ops[top.entry.id]!.output !== null) remainingKnown++;
+    const topKnown = ops[top.entry.id]!.output !== null;
+    if (topKnown) remainingKnown++;
+    unknownPass = !topKnown;
     entry = top.entry.next;
   }
 }
