@@ -271,6 +271,18 @@ describe("failure report", () => {
     expect(info).toContain("(empty: no op can even be linearized first)");
   });
 
+  it("explains pending unknown ops among the candidates", () => {
+    const info = expectIllegal([
+      put(1, 0, 1, "x", "a"),
+      unknown(put(2, 2, 3, "x", "b")),
+      unknown(put(4, 2, 3, "x", "c")),
+      get(3, 5, 6, "x", "d"),
+    ]);
+    expect(info).toContain("longest linearizable prefix (2 of 4 ops)");
+    expect(info).toContain('get("x") -> "d"  <- rejected by the model in this state');
+    expect(info).toContain("? (unknown)  <- unknown outcome: could apply here, but that leads nowhere");
+  });
+
   it("lists every op that could come next with the model's verdict", () => {
     const info = expectIllegal([
       put(1, 0, 1, "x", "a"),

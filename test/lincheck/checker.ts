@@ -1,9 +1,16 @@
 // Linearizability checking in the style of Porcupine: the Wing & Gong search with Lowe's
 // memoization (a configuration = set of linearized ops + model state is explored at most once)
 // and Horn & Kroening's P-compositionality (each partition, e.g. each key, is checked on its own).
-// One addition: ops with unknown outcome are optional, and a failed configuration also rules out
-// every configuration that differs from it only by extra unknown ops (see `subsumes`). Without
-// that, k pending timed-out writes multiply the memo by up to 2^k.
+//
+// Additions for ops with unknown outcome (timed-out writes), which never return and so stay
+// candidates for the rest of the history: they are optional (success = every known op
+// linearized), tried only after the known candidates, skipped when they would not change the
+// state or merely overwrite the unknown op just before them, and a failed configuration also
+// rules out every configuration that differs from it only by extra unknown ops (`subsumes`).
+// Without these, k pending timed-out writes multiply the search by up to 2^k. All of them are
+// checked against an exhaustive oracle in random.test.ts.
+//
+// model.step must be pure and deterministic: the memo assumes equal (ops, state) behave equally.
 // Reimplemented from the papers; no code is taken from Porcupine.
 
 import { formatIllegal, formatTimeout } from "./format";

@@ -8,6 +8,7 @@ import type { Model, Operation } from "./types";
 /** Caps keep a report readable for long partitions; the tail of the prefix is the interesting part. */
 const MAX_PREFIX_LINES = 25;
 const MAX_REMAINING_LINES = 40;
+const MAX_CANDIDATE_LINES = 30;
 
 function fmtTime(t: number): string {
   return t === Number.POSITIVE_INFINITY ? "never" : String(t);
@@ -101,14 +102,18 @@ export function formatIllegal<S, I, O>(
     `state after the prefix: ${formatState(state)}`,
     `candidates to linearize next (called by t=${fmtTime(firstReturn)}, the earliest pending response):`,
   ];
-  for (const { op } of rest) {
-    if (op.call > firstReturn) continue;
-    const verdict = model.step(state, op.input, op.output).ok
-      ? // Unreachable after an exhaustive search with a pure step (prefix + op would be longer);
-        // kept so an impure model still yields a readable report.
-        "legal here, yet the search found no continuation (is model.step pure?)"
-      : "rejected by the model in this state";
+  const candidates = rest.filter(({ op }) => op.call <= firstReturn);
+  for (const { op } of candidates.slice(0, MAX_CANDIDATE_LINES)) {
+    let verdict: string;
+    if (!model.step(state, op.input, op.output).ok) verdict = "rejected by the model in this state";
+    else if (op.output === null) verdict = "unknown outcome: could apply here, but that leads nowhere";
+    // Unreachable for a known op after an exhaustive search with a pure step (prefix + op would
+    // be longer); kept so an impure model still yields a readable report.
+    else verdict = "legal here, yet the search found no continuation (is model.step pure?)";
     lines.push(`  ${opLine(model, op, indexOf)}  <- ${verdict}`);
+  }
+  if (candidates.length > MAX_CANDIDATE_LINES) {
+    lines.push(`  ... ${candidates.length - MAX_CANDIDATE_LINES} more`);
   }
   lines.push(`ops not in the prefix (${rest.length}, by call time):`);
   for (const { op } of rest.slice(0, MAX_REMAINING_LINES)) lines.push(`  ${opLine(model, op, indexOf)}`);

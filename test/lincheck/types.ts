@@ -32,6 +32,7 @@ export interface Model<S, I, O> {
    * Whether applying input to state may produce the observed output, and the state afterwards.
    * output null = unknown: describe the effect the op has if it did take effect; the checker itself
    * handles the "never happened" case by allowing unknown ops to stay unlinearized.
+   * Must be pure and deterministic (the search memoizes on its results).
    */
   step(state: S, input: I, output: O | null): { ok: boolean; state: S };
   /** State equality, used by the memo when `hash` is absent. */
