@@ -1,0 +1,203 @@
+import { SingleNodeLog } from "../../control/consensus/single-node";
+import { Dispatcher, type DispatcherOptions } from "../../control/dispatch/dispatcher";
+import type { ApplyResult } from "../../control/fsm/apply";
+import type { Command } from "../../control/fsm/commands";
+import type { RunnerHub, RunnerSession } from "../../control/hub/runner-hub";
+import { Scheduler } from "../../control/scheduler/scheduler";
+import { type StateDb, openStateDb } from "../../control/store/db";
+import { listExecutions } from "../../control/store/execution-queries";
+import { getStoredJob } from "../../control/store/job-queries";
+import type { StoredJob } from "../../control/store/rows";
+import type { Execution } from "../../shared/execution";
+import type { JobInput } from "../../shared/job";
+import { silentLogger } from "../../shared/logger";
+import type { Candidate } from "../../shared/tags";
+import type { ControlMessage, Result, Run } from "../../shared/wire";
+import { jobSpec, T0 } from "./builders";
+import { FakeClock } from "./fake-clock";
+
+/**
+ * Stands in for RunnerHub: the runners "connected" are names with tags, and every frame sent to
+ * them is recorded. It is the one part that cannot run on virtual time (real WebSockets are
+ * covered by the integration tests); the test answers runs through `ControlHarness.finish`.
+ */
+export class FakeHub {
+  /** Every frame the dispatcher sent, in order. */
+  readonly sent: { runner: string; msg: ControlMessage }[] = [];
+  private readonly runners = new Map<string, Record<string, string>>();
+
+  connect(name: string, tags: Record<string, string> = {}): void {
+    this.runners.set(name, tags);
+  }
+
+  disconnect(name: string): void {
+    this.runners.delete(name);
+  }
+
+  candidates(): Candidate[] {
+    return [...this.runners].map(([name, tags]) => ({ name, tags }));
+  }
+
+  sessions(): RunnerSession[] {
+    return [...this.runners].map(([name, tags]) => ({ name, tags, addr: "", connectedAt: 0, lastSeen: 0 }));
+  }
+
+  isConnected(name: string): boolean {
+    return this.runners.has(name);
+  }
+
+  send(runner: string, msg: ControlMessage): boolean {
+    if (!this.runners.has(runner)) return false;
+    this.sent.push({ runner, msg });
+    return true;
+  }
+
+  /** `run` frames sent so far (optionally to one runner). */
+  runs(runner?: string): (Run & { runner: string })[] {
+    return this.sent.flatMap((s) =>
+      s.msg.type === "run" && (runner === undefined || s.runner === runner) ? [{ ...s.msg, runner: s.runner }] : [],
+    );
+  }
+
+  /** Execution ids acknowledged with `result_ack`. */
+  acks(): string[] {
+    return this.sent.flatMap((s) => (s.msg.type === "result_ack" ? [s.msg.execution_id] : []));
+  }
+}
+
+/** Harness options. */
+export interface HarnessOptions {
+  /** Virtual start time (default T0). */
+  start?: number;
+  /** State database file (default ":memory:"). */
+  file?: string;
+  /** Runners connected at the start (default ["r1"]). */
+  runners?: string[];
+  dispatcher?: Partial<DispatcherOptions>;
+  /** Start the scheduler with the consensus (default true); false leaves it to `startScheduler`. */
+  scheduler?: boolean;
+}
+
+/**
+ * The one-node control plane on virtual time: a real SingleNodeLog over real SQLite, a real
+ * Dispatcher and Scheduler wired as ControlNode wires them, a FakeHub and a FakeClock.
+ */
+export class ControlHarness {
+  readonly clock: FakeClock;
+  readonly hub = new FakeHub();
+  readonly state: StateDb;
+  readonly consensus: SingleNodeLog;
+  readonly dispatcher: Dispatcher;
+  readonly scheduler: Scheduler;
+
+  private constructor(opts: HarnessOptions) {
+    this.clock = new FakeClock(opts.start ?? T0);
+    this.state = openStateDb(opts.file ?? ":memory:");
+    this.consensus = new SingleNodeLog(this.state, { nodeName: "control-1", logger: silentLogger });
+    for (const r of opts.runners ?? ["r1"]) this.hub.connect(r);
+    this.dispatcher = new Dispatcher(
+      {
+        consensus: this.consensus,
+        state: this.state,
+        hub: this.hub as unknown as RunnerHub,
+        clock: this.clock,
+        logger: silentLogger,
+        random: () => 0,
+      },
+      { retain: 100, leaseMs: 30_000, ...opts.dispatcher },
+    );
+    this.scheduler = new Scheduler({
+      state: this.state,
+      clock: this.clock,
+      logger: silentLogger,
+      dispatcher: this.dispatcher,
+      consensus: this.consensus,
+    });
+    this.consensus.onLeadership((leader) => {
+      if (leader) this.dispatcher.startLeading();
+      else {
+        this.scheduler.stop();
+        this.dispatcher.stopLeading();
+      }
+    });
+  }
+
+  /** Builds and starts a harness (consensus, dispatcher and, unless told otherwise, the scheduler). */
+  static async start(opts: HarnessOptions = {}): Promise<ControlHarness> {
+    const h = new ControlHarness(opts);
+    await h.consensus.start();
+    if (opts.scheduler !== false) h.scheduler.start();
+    await h.settle();
+    return h;
+  }
+
+  /** Starts the scheduler now (slots before now were missed by "whoever led before"). */
+  async startScheduler(): Promise<void> {
+    this.scheduler.start();
+    await this.settle();
+  }
+
+  /** Lets proposals, commits and their follow-ups run without moving virtual time. */
+  async settle(rounds = 10): Promise<void> {
+    for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+  }
+
+  /** Moves virtual time forward; async work progresses between steps of `stepMs`. */
+  async advance(ms: number, stepMs = 1000): Promise<void> {
+    await this.clock.advanceAsync(ms, stepMs);
+    await this.settle();
+  }
+
+  /** Moves virtual time to an absolute instant. */
+  async advanceTo(at: number, stepMs = 1000): Promise<void> {
+    if (at > this.clock.now()) await this.advance(at - this.clock.now(), stepMs);
+  }
+
+  /** Proposes a command stamped now and waits for it to be applied. */
+  async propose(cmd: Command): Promise<ApplyResult> {
+    const res = this.consensus.propose(cmd);
+    await this.settle();
+    return res;
+  }
+
+  /** Creates or replaces a job (jobSpec defaults), stamped now; throws if rejected. */
+  async put(over: Partial<JobInput> = {}): Promise<void> {
+    const res = await this.propose({ type: "job.put", at: this.clock.now(), job: jobSpec(over) });
+    if (!res.ok) throw new Error(`job.put rejected: ${res.error.message}`);
+  }
+
+  /** A runner reports the result of an execution (defaults: success, started and finished now). */
+  async finish(id: string, over: Partial<Result> = {}): Promise<void> {
+    const runner = this.hub.runs().find((r) => r.execution_id === id)?.runner ?? "r1";
+    const now = this.clock.now();
+    const success = over.success ?? true;
+    this.dispatcher.onResult(runner, {
+      type: "result",
+      execution_id: id,
+      success,
+      output: success ? "ok\n" : "boom\n",
+      exit_code: success ? 0 : 1,
+      started_at: now,
+      finished_at: now,
+      ...over,
+    });
+    await this.settle();
+  }
+
+  /** Executions of a job, oldest first. */
+  executions(job = "job"): Execution[] {
+    return listExecutions(this.state, job, "started_at", "ASC");
+  }
+
+  /** A stored job, or undefined. */
+  job(name = "job"): StoredJob | undefined {
+    return getStoredJob(this.state, name);
+  }
+
+  /** Stops everything and closes the database. */
+  async close(): Promise<void> {
+    this.scheduler.stop();
+    await this.consensus.stop();
+    this.state.close();
+  }
+}
