@@ -126,7 +126,10 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
       .run();
   } else {
     const old = JSON.parse(existing.spec) as typeof spec;
-    const reschedule = old.schedule !== spec.schedule || old.timezone !== spec.timezone;
+    // A child that becomes a top-level job starts its schedule now too: its cursor still dates
+    // from creation, so every slot since then would otherwise be due at once.
+    const becameTopLevel = old.parent_job !== "" && spec.parent_job === "";
+    const reschedule = old.schedule !== spec.schedule || old.timezone !== spec.timezone || becameTopLevel;
     const enabled = old.disabled && !spec.disabled;
     s.db
       .update(jobs)
@@ -195,6 +198,12 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
       .where(and(eq(executions.jobName, cmd.job), eq(executions.state, "running")))
       .get();
     if (busy) {
+      // A scheduled slot is skipped for good (Dkron's isRunnable): the cursor moves past it, or the
+      // slot would start late once the run ends and every later slot would lag behind.
+      if (scheduled) {
+        s.db.update(jobs).set({ cursor: cmd.scheduledAt }).where(eq(jobs.name, cmd.job)).run();
+        return { ok: true, value: { skipped: "concurrency", running: busy.id }, events: [] };
+      }
       throw new AppError("CONFLICT", `job "${cmd.job}" is still running (execution ${busy.id}) and its concurrency is forbid`, {
         field: "concurrency",
       });

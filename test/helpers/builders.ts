@@ -47,7 +47,10 @@ export function startExecution(over: Partial<ExecutionStartCommand> = {}): Execu
 }
 
 /** An `execution.finish` command for `id`, successful unless told otherwise. */
-export function finishExecution(id: string, over: Partial<ExecutionFinishCommand> = {}): ExecutionFinishCommand {
+export function finishExecution(
+  id: string,
+  over: Partial<ExecutionFinishCommand> = {},
+): ExecutionFinishCommand {
   const success = over.success ?? (over.state === undefined || over.state === "success");
   return {
     type: "execution.finish",
@@ -81,7 +84,10 @@ export function resultFrame(id: string, over: Partial<Result> = {}): Result {
  * Every row of the state tables (and the command log), ordered by primary key: two databases are
  * equal when these dumps are equal.
  */
-export function dumpTables(s: StateDb, tables = ["meta", "jobs", "executions", "command_log"]): Record<string, unknown[]> {
+export function dumpTables(
+  s: StateDb,
+  tables = ["meta", "jobs", "executions", "command_log"],
+): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const t of tables) out[t] = s.sqlite.prepare(`select * from ${t} order by 1`).all();
   return out;
@@ -89,5 +95,7 @@ export function dumpTables(s: StateDb, tables = ["meta", "jobs", "executions", "
 
 /** Raw jobs row of one job (server-maintained columns included). */
 export function jobRow(s: StateDb, name: string): Record<string, unknown> | undefined {
-  return s.sqlite.prepare("select * from jobs where name = ?").get(name) as Record<string, unknown> | undefined;
+  return s.sqlite.prepare("select * from jobs where name = ?").get(name) as
+    | Record<string, unknown>
+    | undefined;
 }

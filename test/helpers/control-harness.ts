@@ -4,7 +4,7 @@ import type { ApplyResult } from "../../control/fsm/apply";
 import type { Command } from "../../control/fsm/commands";
 import type { RunnerHub, RunnerSession } from "../../control/hub/runner-hub";
 import { Scheduler } from "../../control/scheduler/scheduler";
-import { type StateDb, openStateDb } from "../../control/store/db";
+import { openStateDb, type StateDb } from "../../control/store/db";
 import { listExecutions } from "../../control/store/execution-queries";
 import { getStoredJob } from "../../control/store/job-queries";
 import type { StoredJob } from "../../control/store/rows";
@@ -55,7 +55,9 @@ export class FakeHub {
   /** `run` frames sent so far (optionally to one runner). */
   runs(runner?: string): (Run & { runner: string })[] {
     return this.sent.flatMap((s) =>
-      s.msg.type === "run" && (runner === undefined || s.runner === runner) ? [{ ...s.msg, runner: s.runner }] : [],
+      s.msg.type === "run" && (runner === undefined || s.runner === runner)
+        ? [{ ...s.msg, runner: s.runner }]
+        : [],
     );
   }
 
