@@ -8,7 +8,8 @@ import type { Consensus } from "../consensus/consensus";
 import type { ApplyResult, FsmEvent } from "../fsm/apply";
 import type { ExecutionStartCommand } from "../fsm/commands";
 import type { StateDb } from "../store/db";
-import { getExecution, runningExecutions } from "../store/execution-queries";
+import { retriesOwed } from "../fsm/group-status";
+import { failedExecutions, getExecution, groupExecutions, runningExecutions } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
 import type { RunnerHub, RunnerSession } from "../hub/runner-hub";
 import { retryBackoffMs } from "./backoff";
@@ -31,6 +32,9 @@ export interface DispatcherDeps {
   logger: Logger;
   random: () => number;
 }
+
+/** Least wait before a retry taken over from a previous leader: runners reconnect first. */
+const RESUME_WAIT_MS = 5_000;
 
 /**
  * Starts runs and follows them to the end: proposes `execution.start`, sends `run` to the
@@ -60,7 +64,31 @@ export class Dispatcher {
     this.leading = true;
     const now = this.deps.clock.now();
     for (const e of runningExecutions(this.deps.state)) this.leases.set(e.id, { node: e.node_name, deadline: now + this.opts.leaseMs });
+    this.resumeRetries(now);
     this.armLeaseCheck();
+  }
+
+  /**
+   * Retries whose back-off timer died with the previous leader (or process) are owed by this one:
+   * without them their groups never complete, so no status, dependent jobs or ephemeral delete.
+   * They wait out the rest of their back-off, and at least RESUME_WAIT_MS so runners can reconnect.
+   */
+  private resumeRetries(now: number): void {
+    const seen = new Set<string>();
+    for (const f of failedExecutions(this.deps.state)) {
+      const key = `${f.job_name}\u0000${f.group}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const job = getStoredJob(this.deps.state, f.job_name);
+      if (!job) continue;
+      for (const e of retriesOwed(groupExecutions(this.deps.state, f.job_name, f.group), job.spec.retries)) {
+        const finished = e.finished_at ?? e.started_at;
+        const due = finished + retryBackoffMs(finished - e.started_at, e.attempt);
+        this.later(Math.max(RESUME_WAIT_MS, due - now), () =>
+          void this.retry(e).catch((err) => this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) })),
+        );
+      }
+    }
   }
 
   /** Stops dispatching (leadership lost or shutdown); running executions keep their records. */

@@ -195,7 +195,7 @@ describe("apply: determinism", () => {
     expect(ra).toEqual(rb);
     expect(ra.filter((r) => !r.ok).length).toBe(4);
     expect(dumpTables(a)).toEqual(dumpTables(b));
-    expect(dumpTables(a).jobs.length).toBe(2);
+    expect(dumpTables(a).jobs).toHaveLength(2);
   });
 
   it("a replica that restarts midway and replays entries it already applied ends equal too", () => {

@@ -190,6 +190,8 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
     }
     if (job.spec.disabled) throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
   }
+  // Dkron's isRunnable: a disabled child is skipped when its parent succeeds.
+  if (cmd.trigger === "dependent" && job.spec.disabled) throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
   const running = cmd.executions.some((e) => (e.state ?? "running") === "running");
   if (running && cmd.trigger !== "retry" && job.spec.concurrency === "forbid") {
     const busy = s.db
@@ -234,9 +236,18 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
     inserted.push(executionFromRow(row));
     if (state === "failed") bumpCounters(s, cmd.job, false, cmd.at);
   }
-  if (inserted.some((e) => e.state === "failed")) settleGroup(s, cmd.job, cmd.group, job.spec.retries);
+  const events: FsmEvent[] = [{ kind: "execution.started", job: cmd.job, executions: inserted }];
+  const failed = inserted.filter((e) => e.state === "failed");
+  if (failed.length) {
+    const outcome = settleGroup(s, cmd.job, cmd.group, job.spec.retries);
+    // A record that failed before it ran (no target) is finished at once: it is retried like any
+    // failure, or its group would wait for a retry nobody starts and never get a status.
+    for (const e of failed) {
+      events.push({ kind: "execution.finished", execution: e, outcome, retry: retryPending(e, job.spec.retries) });
+    }
+  }
   prune(s, cmd.job, cmd.retain);
-  return { ok: true, value: { executions: inserted }, events: [{ kind: "execution.started", job: cmd.job, executions: inserted }] };
+  return { ok: true, value: { executions: inserted }, events };
 }
 
 function bumpCounters(s: StateDb, job: string, success: boolean, at: number) {

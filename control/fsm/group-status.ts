@@ -10,6 +10,32 @@ export function retryPending(e: Execution, retries: number): boolean {
 }
 
 /**
+ * Failed records of a group that no later attempt supersedes yet and that are still to be retried
+ * (a retry supersedes a failed record on its own runner first, then any), in id order.
+ */
+export function retriesOwed(group: readonly Execution[], retries: number): Execution[] {
+  const byAttempt = new Map<number, Execution[]>();
+  for (const e of [...group].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    if (e.state === "missed") continue;
+    byAttempt.set(e.attempt, [...(byAttempt.get(e.attempt) ?? []), e]);
+  }
+  const owed: Execution[] = [];
+  for (const [attempt, records] of byAttempt) {
+    if (attempt >= retries + 1) continue;
+    const next = [...(byAttempt.get(attempt + 1) ?? [])];
+    const unmatched = records.filter((f) => {
+      if (f.state === "running" || f.success) return false;
+      const i = next.findIndex((n) => n.node_name === f.node_name);
+      if (i < 0) return true;
+      next.splice(i, 1);
+      return false;
+    });
+    owed.push(...unmatched.slice(next.length));
+  }
+  return owed;
+}
+
+/**
  * Status of a run group from the final attempt of each target (Dkron counts every attempt, so a
  * failure followed by a successful retry ends as partially_failed; we judge the final attempt).
  * Each retry supersedes one failed record of the attempt before it, whichever runner it ran on (a

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq } from "drizzle-orm";
+import { and, asc, desc, eq, inArray } from "drizzle-orm";
 import type { Execution } from "../../shared/execution";
 import type { StateDb } from "./db";
 import { executionFromRow } from "./rows";
@@ -48,6 +48,17 @@ export function getExecution(s: StateDb, job: string, id: string): Execution | u
 /** Every execution still marked running (all jobs). */
 export function runningExecutions(s: StateDb): Execution[] {
   return s.db.select().from(executions).where(eq(executions.state, "running")).all().map(executionFromRow);
+}
+
+/** Finished unsuccessful executions (all jobs), oldest first: where a retry may still be owed. */
+export function failedExecutions(s: StateDb): Execution[] {
+  return s.db
+    .select()
+    .from(executions)
+    .where(inArray(executions.state, ["failed", "lost"]))
+    .orderBy(asc(executions.startedAt), asc(executions.id))
+    .all()
+    .map(executionFromRow);
 }
 
 /** Executions of one run group. */

@@ -1,0 +1,334 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { T0 } from "../../test/helpers/builders";
+import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
+import { tempDir } from "../../test/helpers/tmp";
+import { retryBackoffMs } from "./backoff";
+
+const harnesses: ControlHarness[] = [];
+const cleanups: (() => void)[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.close();
+  for (const c of cleanups.splice(0)) c();
+});
+
+/** A harness without the scheduler: runs start only when a test asks. */
+async function harness(opts: HarnessOptions = {}): Promise<ControlHarness> {
+  const h = await ControlHarness.start({ scheduler: false, ...opts });
+  harnesses.push(h);
+  return h;
+}
+
+/** Starts a manual run of `job` now and returns the ids of its executions. */
+async function runNow(h: ControlHarness, job = "job"): Promise<string[]> {
+  const res = await h.dispatcher.run(job, "manual", h.clock.now());
+  if (!res.ok) throw new Error(`run rejected: ${res.error.message}`);
+  await h.settle();
+  return (res.value as { executions: { id: string }[] }).executions.map((e) => e.id);
+}
+
+describe("Dispatcher: one run", () => {
+  it("sends run to every target after the start is committed and acknowledges each committed result", async () => {
+    const h = await harness({ runners: ["r1", "r2"] });
+    await h.put({ schedule: "@manually", executor_config: { command: "echo hi" } });
+    const ids = await runNow(h);
+    expect(h.hub.runs().map((r) => [r.runner, r.execution_id])).toEqual([
+      ["r1", ids[0]],
+      ["r2", ids[1]],
+    ]);
+    expect(h.hub.runs()[0]).toMatchObject({
+      job_name: "job",
+      attempt: 1,
+      executor: "shell",
+      config: { command: "echo hi" },
+      scheduled_at: new Date(T0).toISOString(),
+    });
+    expect(h.executions().map((e) => e.state)).toEqual(["running", "running"]);
+    expect(h.dispatcher.busy().map((e) => e.id)).toEqual(ids);
+
+    await h.finish(ids[0]!);
+    expect(h.job()?.status).toBe("");
+    await h.finish(ids[1]!, { success: false, exit_code: 2, error: "exit status 2" });
+    expect(h.hub.acks()).toEqual(ids);
+    expect(h.job()).toMatchObject({ status: "partially_failed", successCount: 1, errorCount: 1 });
+    const failed = h.executions().find((e) => e.id === ids[1]);
+    expect(failed).toMatchObject({ state: "failed", exit_code: 2, output: "exit status 2\nboom\n" });
+    expect(h.dispatcher.busy()).toEqual([]);
+  });
+
+  it("targets only runners whose tags match, as many as the count asks", async () => {
+    const h = await harness({ runners: [] });
+    h.hub.connect("a", { role: "web" });
+    h.hub.connect("b", { role: "web" });
+    h.hub.connect("c", { role: "db" });
+    await h.put({ schedule: "@manually", tags: { role: "web:1" } });
+    await runNow(h);
+    expect(h.hub.runs().map((r) => r.runner)).toEqual(["a"]);
+  });
+
+  it("keeps live output of a running execution for busy() and drops it with the result", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    h.dispatcher.onOutput("r1", { type: "output", execution_id: id!, seq: 0, data: "a" });
+    h.dispatcher.onOutput("r1", { type: "output", execution_id: id!, seq: 1, data: "b" });
+    h.dispatcher.onOutput("r1", { type: "output", execution_id: id!, seq: 1, data: "b" });
+    expect(h.dispatcher.busy()[0]?.output).toBe("ab");
+    await h.finish(id!, { output: "ab" });
+    expect(h.dispatcher.live.get(id!)).toBe("");
+    expect(h.executions()[0]?.output).toBe("ab");
+  });
+
+  it("counts a result reported twice once and acknowledges both; acknowledges results it does not know", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    await h.finish(id!);
+    await h.finish(id!);
+    await h.finish("gone-1-r1");
+    expect(h.hub.acks()).toEqual([id, id, "gone-1-r1"]);
+    expect(h.job()).toMatchObject({ successCount: 1, errorCount: 0 });
+  });
+
+  it("records a run with no target as a failed execution that says why", async () => {
+    const h = await harness({ runners: [] });
+    await h.put({ schedule: "@manually" });
+    await runNow(h);
+    expect(h.executions()).toMatchObject([{ state: "failed", node_name: "" }]);
+    expect(h.executions()[0]?.output).toMatch(/no target nodes found to run job job/);
+    expect(h.job()).toMatchObject({ status: "failed", errorCount: 1 });
+  });
+
+  it("with retries and no target, retries and then settles the group as failed", async () => {
+    const h = await harness({ runners: [] });
+    await h.put({ schedule: "@manually", retries: 2 });
+    await runNow(h);
+    await h.advance(1000, 100);
+    expect(h.executions().map((e) => [e.attempt, e.state])).toEqual([
+      [1, "failed"],
+      [2, "failed"],
+      [3, "failed"],
+    ]);
+    expect(h.job()).toMatchObject({ status: "failed", errorCount: 3 });
+  });
+});
+
+describe("Dispatcher: retries (Dkron's back-off)", () => {
+  it("retries a failed run on the same runner after floor(log2(elapsed/500ms) + attempt) * 500ms", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually", retries: 2 });
+    const [first] = await runNow(h);
+    await h.advance(2000);
+    await h.finish(first!, { success: false, started_at: T0, finished_at: T0 + 2000 });
+
+    const wait1 = retryBackoffMs(2000, 1);
+    expect(wait1).toBe(1500);
+    await h.advance(wait1 - 100, 50);
+    expect(h.hub.runs()).toHaveLength(1);
+    await h.advance(150, 50);
+    const second = h.hub.runs()[1]!;
+    expect(second).toMatchObject({ runner: "r1", attempt: 2 });
+
+    const started = h.clock.now();
+    await h.advance(4000);
+    await h.finish(second.execution_id, { success: false, started_at: started, finished_at: started + 4000 });
+    const wait2 = retryBackoffMs(4000, 2);
+    expect(wait2).toBe(2500);
+    await h.advance(wait2 - 100, 50);
+    expect(h.hub.runs()).toHaveLength(2);
+    await h.advance(150, 50);
+    const third = h.hub.runs()[2]!;
+    expect(third).toMatchObject({ runner: "r1", attempt: 3 });
+    expect(h.job()?.status).toBe("");
+
+    await h.finish(third.execution_id);
+    const runs = h.executions();
+    expect(runs.map((e) => [e.attempt, e.trigger, e.state])).toEqual([
+      [1, "manual", "failed"],
+      [2, "retry", "failed"],
+      [3, "retry", "success"],
+    ]);
+    expect(new Set(runs.map((e) => e.group)).size).toBe(1);
+    expect(new Set(runs.map((e) => e.scheduled_at))).toEqual(new Set([T0]));
+    expect(h.job()).toMatchObject({ status: "success", successCount: 1, errorCount: 2 });
+  });
+
+  it("stops after `retries` retries: the group fails and dependent jobs do not run", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually", retries: 1 });
+    await h.put({ name: "child", parent_job: "job", schedule: "" });
+    const [first] = await runNow(h);
+    await h.finish(first!, { success: false });
+    await h.advance(1000, 100);
+    const second = h.hub.runs()[1]!;
+    await h.finish(second.execution_id, { success: false });
+    await h.advance(60_000);
+    expect(h.hub.runs()).toHaveLength(2);
+    expect(h.job()).toMatchObject({ status: "failed", errorCount: 2 });
+    expect(h.executions("child")).toEqual([]);
+  });
+
+  it("retries on another matching runner when the first is gone, and the group settles", async () => {
+    const h = await harness({ runners: [] });
+    h.hub.connect("r1", { pool: "a" });
+    h.hub.connect("r2", { pool: "a" });
+    await h.put({ schedule: "@manually", retries: 1, tags: { pool: "a:1" } });
+    await h.put({ name: "child", parent_job: "job", schedule: "" });
+    const [first] = await runNow(h);
+    expect(h.hub.runs()[0]?.runner).toBe("r1");
+    h.hub.disconnect("r1");
+    await h.finish(first!, { success: false });
+    await h.advance(1000, 100);
+    const retry = h.hub.runs()[1]!;
+    expect(retry).toMatchObject({ runner: "r2", attempt: 2 });
+    await h.finish(retry.execution_id);
+    expect(h.job()?.status).toBe("success");
+    expect(h.hub.runs().at(-1)).toMatchObject({ job_name: "child", runner: "r2" });
+  });
+
+  it("a retry waiting out its back-off when the node restarts is started by the next leader", async () => {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false, dispatcher: { leaseMs: 120_000 } });
+    await h1.put({ schedule: "@manually", retries: 1 });
+    const [first] = await runNow(h1);
+    await h1.advance(60_000, 5000);
+    await h1.finish(first!, { success: false, started_at: T0, finished_at: T0 + 60_000 });
+    await h1.close();
+
+    const h2 = await harness({ file, start: T0 + 61_000 });
+    // The rest of the back-off has passed, but runners get a few seconds to reconnect first.
+    expect(retryBackoffMs(60_000, 1)).toBeLessThan(4000);
+    await h2.advance(4000, 100);
+    expect(h2.hub.runs()).toEqual([]);
+    await h2.advance(1500, 100);
+    const retry = h2.hub.runs()[0];
+    expect(retry).toMatchObject({ attempt: 2, runner: "r1" });
+    await h2.finish(retry!.execution_id);
+    expect(h2.job()?.status).toBe("success");
+  });
+});
+
+describe("Dispatcher: leases", () => {
+  it("marks a run whose result never arrives lost after the lease, which unblocks a forbid job", async () => {
+    const h = await harness({ dispatcher: { leaseMs: 30_000 } });
+    await h.put({ schedule: "@manually", concurrency: "forbid" });
+    const [id] = await runNow(h);
+    await h.advance(29_000);
+    expect(h.executions()[0]?.state).toBe("running");
+    const blocked = await h.dispatcher.run("job", "manual", h.clock.now());
+    expect(blocked).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+
+    await h.advance(2000);
+    expect(h.executions()[0]).toMatchObject({ id, state: "lost", success: false });
+    expect(h.executions()[0]?.output).toMatch(/lost: runner "r1" stopped reporting/);
+    expect(h.job()).toMatchObject({ status: "failed", errorCount: 1 });
+    expect(h.dispatcher.busy()).toEqual([]);
+
+    // The job runs again; the lost run's late result changes nothing but is acknowledged.
+    expect((await runNow(h)).length).toBe(1);
+    await h.finish(id!);
+    expect(h.hub.acks()).toEqual([id]);
+    expect(h.executions()[0]).toMatchObject({ id, state: "lost" });
+  });
+
+  it("keeps a run alive while its runner reports it (ack, ping, output)", async () => {
+    const h = await harness({ dispatcher: { leaseMs: 30_000 } });
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    for (let i = 0; i < 4; i++) {
+      await h.advance(20_000);
+      if (i % 2) h.dispatcher.onHeld("r1", [id!]);
+      else h.dispatcher.onOutput("r1", { type: "output", execution_id: id!, seq: i, data: "." });
+    }
+    expect(h.executions()[0]?.state).toBe("running");
+    await h.advance(31_000);
+    expect(h.executions()[0]?.state).toBe("lost");
+    expect(h.executions()[0]?.output).toMatch(/^\.\.\nlost:/);
+  });
+
+  it("a new leader re-leases running executions: held ones survive, the others become lost", async () => {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false, runners: ["r1", "r2"] });
+    await h1.put({ schedule: "@manually" });
+    const [held, orphan] = await runNow(h1);
+    await h1.close();
+
+    const h2 = await harness({ file, start: T0 + 5000, runners: ["r1"], dispatcher: { leaseMs: 30_000 } });
+    const session = h2.hub.sessions()[0]!;
+    const unknown = h2.dispatcher.onHello(session, {
+      type: "hello",
+      version: 1,
+      name: "r1",
+      tags: {},
+      running: [held!, "stale-1-r1"],
+      pending_results: [],
+    });
+    expect(unknown).toEqual(["stale-1-r1"]);
+    await h2.advance(20_000);
+    h2.dispatcher.onHeld("r1", [held!]);
+    await h2.advance(20_000);
+    const byId = new Map(h2.executions().map((e) => [e.id, e.state]));
+    expect(byId.get(held!)).toBe("running");
+    expect(byId.get(orphan!)).toBe("lost");
+    await h2.finish(held!);
+    expect(h2.job()?.status).toBe("partially_failed");
+  });
+});
+
+describe("Dispatcher: dependent jobs and ephemeral jobs", () => {
+  it("runs children after the parent's success, down the chain; not after a failure", async () => {
+    const h = await harness();
+    await h.put({ name: "parent", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "parent", schedule: "" });
+    await h.put({ name: "grandchild", parent_job: "child", schedule: "" });
+
+    const [failed] = await runNow(h, "parent");
+    await h.finish(failed!, { success: false });
+    expect(h.hub.runs().map((r) => r.job_name)).toEqual(["parent"]);
+
+    const [ok] = await runNow(h, "parent");
+    await h.finish(ok!);
+    const child = h.hub.runs().at(-1)!;
+    expect(child.job_name).toBe("child");
+    expect(h.executions("child")[0]).toMatchObject({ trigger: "dependent" });
+    expect(h.executions("grandchild")).toEqual([]);
+    await h.finish(child.execution_id);
+    expect(h.hub.runs().at(-1)?.job_name).toBe("grandchild");
+  });
+
+  it("does not run a disabled child", async () => {
+    const h = await harness();
+    await h.put({ name: "parent", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "parent", schedule: "", disabled: true });
+    const [id] = await runNow(h, "parent");
+    await h.finish(id!);
+    expect(h.hub.runs().map((r) => r.job_name)).toEqual(["parent"]);
+    expect(h.executions("child")).toEqual([]);
+  });
+
+  it("deletes an ephemeral job after its success, not after a failure", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually", ephemeral: true, retries: 1 });
+    const [first] = await runNow(h);
+    await h.finish(first!, { success: false });
+    await h.advance(1000, 100);
+    expect(h.job()).toBeDefined();
+    await h.finish(h.hub.runs()[1]!.execution_id);
+    expect(h.job()).toBeUndefined();
+    expect(h.executions()).toEqual([]);
+  });
+
+  it("keeps an ephemeral parent until its children are gone", async () => {
+    const h = await harness();
+    await h.put({ name: "parent", schedule: "@manually", ephemeral: true });
+    await h.put({ name: "child", parent_job: "parent", schedule: "" });
+    const [id] = await runNow(h, "parent");
+    await h.finish(id!);
+    expect(h.job("parent")).toBeDefined();
+    expect(h.executions("child")).toHaveLength(1);
+  });
+});
