@@ -84,5 +84,7 @@ async function agent(argv: string[]): Promise<void> {
     void node.stop().then(() => process.exit(0));
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // POST /v1/leave stops the node from inside.
+  void node.whenStopped().then(() => process.exit(0));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }

@@ -48,6 +48,10 @@ export const AgentConfigSchema = z
     runner_token: z.string().default(""),
     /** Secret the edge (Worker) presents to the control-api; empty = none. */
     control_token: z.string().default(""),
+    /** Secret control nodes present to each other (Raft RPC, forwarding); empty = unauthenticated. */
+    cluster_secret: z.string().default(""),
+    /** Raft timing: default = election timeouts in [1000, 2000) ms, fast = [300, 600) ms. */
+    raft_profile: z.enum(["default", "fast"]).default("default"),
   })
   .superRefine((c, ctx) => {
     if (!c.server)
@@ -91,6 +95,8 @@ const FLAGS = {
   "local-runner": { type: "string" },
   "runner-token": { type: "string" },
   "control-token": { type: "string" },
+  "cluster-secret": { type: "string" },
+  "raft-profile": { type: "string" },
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -108,7 +114,7 @@ Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --
   --http-addr HOST:PORT     API address (default: 127.0.0.1:8080)
   --advertise-addr H:P      address others reach this node at (default: http-addr)
   --tags k=v                node tag, repeatable (also --tag)
-  --join H:P                a peer's HTTP address, repeatable
+  --join H:P                a peer's HTTP address, repeatable (cluster mode)
   --datacenter NAME         dc tag (default: dc1)
   --region NAME             region tag (default: global)
   --log-level LEVEL         debug, info, warn, error (default: info)
@@ -120,6 +126,8 @@ Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --
   --local-runner BOOL       run jobs in this process too (default: true)
   --runner-token SECRET     secret runners present (default: random per start)
   --control-token SECRET    secret the edge presents to the control API (default: none)
+  --cluster-secret SECRET   secret control nodes present to each other (default: none, with a warning)
+  --raft-profile P          default (elections in 1-2 s) or fast (0.3-0.6 s)
   --config FILE             JSON config file with the keys above (snake_case or kebab-case)
   -h, --help                show this help
 `;
@@ -209,5 +217,5 @@ export function loadAgentConfig(
 
 /** The config as logged at start-up: secrets redacted. */
 export function redacted(c: AgentConfig): Record<string, unknown> {
-  return { ...c, runner_token: c.runner_token ? "***" : "", control_token: c.control_token ? "***" : "" };
+  return { ...c, runner_token: c.runner_token ? "***" : "", control_token: c.control_token ? "***" : "", cluster_secret: c.cluster_secret ? "***" : "" };
 }

@@ -4,17 +4,25 @@ import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import { createApp as createEdgeApp } from "../edge/app";
-import { RunnerAgent } from "../runner/agent";
-import { createExecutors } from "../runner/executors";
 import type { Clock } from "../shared/clock";
 import { createControlClient } from "../shared/control-client";
 import type { Logger } from "../shared/logger";
+import { RunnerAgent } from "../runner/agent";
+import { createExecutors } from "../runner/executors";
+import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
+import { discover, requestJoin } from "./cluster/discovery";
+import { PeerBook } from "./cluster/peer-book";
+import { RaftConsensus } from "./cluster/raft-consensus";
+import { HttpRaftTransport } from "./cluster/raft-transport";
 import { type AgentConfig, VERSION } from "./config";
+import type { Consensus } from "./consensus/consensus";
 import { SingleNodeLog } from "./consensus/single-node";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
 import { ControlService } from "./http/control-service";
 import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
+import { seededRandom } from "./raft/random";
+import { SqliteLogStore } from "./raft/sqlite-log-store";
 import { Scheduler } from "./scheduler/scheduler";
 import { openStateDb, type StateDb } from "./store/db";
 
@@ -26,6 +34,9 @@ export interface NodeDeps {
   /** Random secret generator (runner token when none is configured). */
   secret: () => string;
 }
+
+/** Raft timing per profile: ms per tick; election timeout is 10 ticks, randomised up to 20. */
+const TICK_MS = { default: 100, fast: 30 } as const;
 
 /** Dkron's automatic node tags plus the user's. */
 export function nodeTags(c: AgentConfig, advertise: string): Record<string, string> {
@@ -45,22 +56,29 @@ export function nodeTags(c: AgentConfig, advertise: string): Record<string, stri
 }
 
 /**
- * A control node: state database, consensus, scheduler, dispatcher, runner hub, the HTTP server
- * (edge /v1 app + control-api + runner WebSocket) and, by default, a local runner that connects
- * back over the same protocol a remote runner uses.
+ * A control node: state database, consensus (a one-node log, or Raft when clustered), scheduler,
+ * dispatcher, runner hub, the HTTP server (edge /v1 app + control-api + Raft RPC + runner
+ * WebSocket) and, by default, a local runner that connects over the protocol a remote one uses.
  */
 export class ControlNode {
   private state: "new" | "running" | "stopping" | "stopped" = "new";
   private db!: StateDb;
-  private consensus!: SingleNodeLog;
+  private consensus!: Consensus;
+  private raft: RaftConsensus | undefined;
+  private raftLog: SqliteLogStore | undefined;
+  private transport: HttpRaftTransport | undefined;
+  private peers!: PeerBook;
   private hub!: RunnerHub;
   private dispatcher!: Dispatcher;
   private scheduler!: Scheduler;
   private server!: Server;
   private runner: RunnerAgent | undefined;
   private stopping: Promise<void> | undefined;
+  private raftStarted = false;
   /** The address the HTTP server listens on (resolved port when 0 was asked). */
   address = "";
+  /** The address other nodes and runners reach this node at. */
+  advertise = "";
 
   private constructor(
     readonly config: AgentConfig,
@@ -72,44 +90,93 @@ export class ControlNode {
     return new ControlNode(config, deps);
   }
 
-  /** Opens the state, replays the log, starts the HTTP server, scheduler and local runner. */
+  /** Whether this node runs Raft (more than one node expected, or joining a cluster). */
+  get clustered(): boolean {
+    return this.config.bootstrap_expect > 1 || this.config.join.length > 0;
+  }
+
+  /** Opens the state, starts the HTTP server, enters the cluster, and starts the local runner. */
   async start(): Promise<void> {
     const { config: c, deps } = this;
     const log = deps.logger.child({ node: c.node_name });
     this.db = openStateDb(join(c.data_dir, "state.db"));
-    this.consensus = new SingleNodeLog(this.db, { nodeName: c.node_name, logger: log });
-    const runnerToken = c.runner_token || deps.secret();
+    this.peers = new PeerBook(this.db);
+    if (this.clustered) {
+      if (!c.cluster_secret) log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
+      this.raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
+      this.transport = new HttpRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log });
+      this.raft = new RaftConsensus({
+        id: c.node_name,
+        state: this.db,
+        log: this.raftLog,
+        send: (m) => this.transport?.send(m),
+        clock: deps.clock,
+        logger: log,
+        random: seededRandom(Math.floor(deps.random() * 2 ** 32)),
+        tickMs: TICK_MS[c.raft_profile],
+        tunables: { electionTicks: 10, heartbeatTicks: 1 },
+      });
+      this.consensus = this.raft;
+    } else {
+      this.consensus = new SingleNodeLog(this.db, { nodeName: c.node_name, logger: log });
+    }
+    const runnerToken = c.runner_token || c.cluster_secret || deps.secret();
     this.hub = new RunnerHub({
       clock: deps.clock,
       logger: log,
       token: runnerToken,
       heartbeatMs: c.heartbeat,
       nodeName: c.node_name,
+      redirect: () => {
+        if (this.consensus.isLeader()) return undefined;
+        const leader = this.consensus.status().leader;
+        return leader ? (this.peers.get(leader) ?? null) : null;
+      },
     });
     this.dispatcher = new Dispatcher(
-      {
-        consensus: this.consensus,
-        state: this.db,
-        hub: this.hub,
-        clock: deps.clock,
-        logger: log,
-        random: deps.random,
-      },
+      { consensus: this.consensus, state: this.db, hub: this.hub, clock: deps.clock, logger: log, random: deps.random },
       { retain: c.execution_retention, leaseMs: c.lease_timeout },
     );
     this.hub.setHandler(this.dispatcher);
-    this.scheduler = new Scheduler({
-      state: this.db,
-      clock: deps.clock,
-      logger: log,
-      dispatcher: this.dispatcher,
-      consensus: this.consensus,
+    this.scheduler = new Scheduler({ state: this.db, clock: deps.clock, logger: log, dispatcher: this.dispatcher, consensus: this.consensus });
+    this.wireLeadership(log);
+    this.consensus.onApplied((_i, _cmd, result) => {
+      if (result.ok && result.events.some((e) => e.kind === "peers.changed")) this.syncPeers();
     });
+    this.raft?.onConf(() => this.syncPeers());
+
+    await this.listen(log, runnerToken);
+    this.hub.start();
+
+    if (this.raft) await this.enterCluster(log);
+    else await this.consensus.start();
+    this.state = "running";
+    log.info("control node started", { http: `http://${this.address}`, data: c.data_dir, mode: this.raft ? "cluster" : "single" });
+
+    if (c.local_runner) {
+      this.runner = new RunnerAgent({
+        url: `ws://${this.advertise}${RUNNER_WS_PATH}`,
+        token: runnerToken,
+        name: c.node_name,
+        tags: nodeTags(c, this.advertise),
+        executors: createExecutors({ clock: deps.clock }),
+        clock: deps.clock,
+        logger: log.child({ runner: c.node_name }),
+      });
+      // In a cluster the leader may not be elected yet; the runner connects when it is.
+      if (this.raft) void this.runner.start();
+      else await this.runner.start();
+    }
+  }
+
+  private wireLeadership(log: Logger): void {
+    const { config: c, deps } = this;
     let leading = false;
     this.consensus.onLeadership((leader) => {
       leading = leader;
       if (leader) {
         this.dispatcher.startLeading();
+        this.replicatePeers(log);
         // Runners reconnect to a new leader within moments; firing before any is back would
         // record avoidable "no target" failures. Slots due meanwhile follow the catch-up policy.
         const deadline = deps.clock.now() + c.runner_settle;
@@ -120,47 +187,130 @@ export class ControlNode {
         };
         startWhenSettled();
       } else {
+        // Stop at once: a deposed leader must not start another slot (apply would refuse it anyway).
         this.scheduler.stop();
         this.dispatcher.stopLeading();
+        this.hub.disconnectAll("this node is no longer the leader");
       }
     });
+  }
 
-    // The HTTP server starts first so the advertised address (and a resolved port 0) is known.
+  /** The leader records addresses it learned outside the log so every node can reach every peer. */
+  private replicatePeers(log: Logger): void {
+    if (!this.raft) return;
+    for (const [id, addr] of this.peers.unreplicated()) {
+      this.consensus.propose({ type: "peer.set", at: this.deps.clock.now(), id, addr }).catch((e) => log.debug("peer.set not committed", { err: String(e) }));
+    }
+  }
+
+  private syncPeers(): void {
+    if (!this.transport) return;
+    for (const [id, addr] of this.peers.all()) if (id !== this.config.node_name) this.transport.setPeer(id, `http://${addr}`);
+  }
+
+  private async enterCluster(log: Logger): Promise<void> {
+    const c = this.config;
+    const stored = this.raftLog!.load();
+    const fresh = stored.hardState.term === 0 && stored.entries.length === 0 && !stored.snapshot;
+    this.peers.learn(c.node_name, this.advertise);
+    if (!fresh) {
+      this.syncPeers();
+      await this.raft!.start();
+      this.raftStarted = true;
+      return;
+    }
+    const opts = {
+      self: { id: c.node_name, addr: this.advertise, bootstrapExpect: c.bootstrap_expect },
+      join: c.join,
+      secret: c.cluster_secret,
+      logger: log,
+      fetch,
+      sleep: (ms: number) => new Promise<void>((r) => this.deps.clock.setTimeout(r, ms)),
+      cancelled: () => this.state === "stopping" || this.state === "stopped",
+    };
+    const entry = await discover(opts);
+    for (const [id, addr] of entry.peers) this.peers.learn(id, addr);
+    this.syncPeers();
+    if (entry.mode === "bootstrap") {
+      log.info("bootstrapping the cluster", { voters: entry.voters.join(", ") });
+      await this.startRaft(entry.voters);
+    } else {
+      log.info("joining an existing cluster", { via: c.join.join(", ") });
+      await this.startRaft(undefined);
+      await requestJoin(opts, [...entry.peers.values()].filter((a) => a !== this.advertise));
+    }
+  }
+
+  private async startRaft(bootstrap: string[] | undefined): Promise<void> {
+    await this.raft!.start(bootstrap);
+    this.raftStarted = true;
+  }
+
+  private async listen(log: Logger, _runnerToken: string): Promise<void> {
+    const { config: c, deps } = this;
     const app = new Hono();
-    let tags: Record<string, string> = {};
-    let advertise = "";
     const service = new ControlService({
       state: this.db,
       consensus: this.consensus,
       dispatcher: this.dispatcher,
       hub: this.hub,
       clock: deps.clock,
+      peers: this.peers,
       node: {
         name: c.node_name,
         version: VERSION,
         get advertise() {
-          return advertise;
+          return self.advertise;
         },
         get tags() {
-          return tags;
+          return nodeTags(c, self.advertise);
         },
       },
-      leave: () => void this.stop(),
+      leave: () => void this.leave(),
     });
-    const controlApp = createControlApp({ service, logger: log, secret: c.control_token });
-    // The edge reaches control in-process: the same contract, no socket.
+    const self = this;
+    const controlToken = c.control_token || c.cluster_secret;
+    const controlApp = createControlApp({ service, logger: log, secret: controlToken });
+    // The edge reaches its own node in-process (no socket); a redirect to the leader goes over HTTP.
+    const localBase = "http://control.local";
     const edge = createEdgeApp({
       control: createControlClient({
-        fetch: async (input, init) => controlApp.fetch(new Request(input, init)),
-        baseUrl: "http://control.local",
+        fetch: async (input, init) => {
+          const req = new Request(input, init);
+          return req.url.startsWith(localBase) ? controlApp.fetch(req) : fetch(req);
+        },
+        baseUrl: localBase,
+        ...(controlToken ? { secret: controlToken } : {}),
       }),
       nodeName: () => c.node_name,
       version: VERSION,
       logger: log,
     });
+    if (this.clustered) {
+      app.route(
+        "/",
+        clusterRoutes({
+          self: () => this.hello(),
+          consensus: () => (this.raftStarted ? this.raft : undefined),
+          peers: this.peers,
+          secret: c.cluster_secret,
+          logger: log,
+          recordPeer: async (id, addr) => {
+            this.peers.learn(id, addr);
+            this.syncPeers();
+            const r = await this.consensus.propose({ type: "peer.set", at: deps.clock.now(), id, addr });
+            if (!r.ok) throw new Error(r.error.message);
+          },
+          removePeer: async (id) => {
+            await this.consensus.propose({ type: "peer.remove", at: deps.clock.now(), id });
+          },
+        }),
+      );
+    }
     app.route("/", controlApp);
     app.route("/", edge);
     this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    this.server.keepAliveTimeout = 65_000;
     this.server.on("upgrade", (req, socket, head) => {
       if (!this.hub.handleUpgrade(req, socket, head)) socket.destroy();
     });
@@ -171,27 +321,54 @@ export class ControlNode {
     });
     const bound = this.server.address() as AddressInfo;
     this.address = `${host}:${bound.port}`;
-    advertise = c.advertise_addr ?? this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
-    tags = nodeTags(c, advertise);
+    this.advertise = c.advertise_addr ?? this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
+  }
 
-    this.hub.start();
-    await this.consensus.start();
-    this.state = "running";
-    log.info("control node started", { http: `http://${this.address}`, state: join(c.data_dir, "state.db") });
+  private hello(): Hello {
+    const st = this.consensus.status();
+    return {
+      id: this.config.node_name,
+      addr: this.advertise,
+      bootstrapExpect: this.config.bootstrap_expect,
+      started: this.raftStarted,
+      leader: st.leader,
+      peers: Object.fromEntries(this.peers.all()),
+    };
+  }
 
-    if (c.local_runner) {
-      const local = this.address.replace(/^0\.0\.0\.0:/, "127.0.0.1:");
-      this.runner = new RunnerAgent({
-        url: `ws://${local}${RUNNER_WS_PATH}`,
-        token: runnerToken,
-        name: c.node_name,
-        tags,
-        executors: createExecutors({ clock: deps.clock }),
-        clock: deps.clock,
-        logger: log.child({ runner: c.node_name }),
-      });
-      await this.runner.start();
+  /** POST /v1/leave: leaves the Raft configuration (when clustered), then stops. */
+  private async leave(): Promise<void> {
+    if (this.raft && this.raftStarted) {
+      const leaderId = this.raft.status().leader;
+      const addr = leaderId ? this.peers.get(leaderId) : undefined;
+      try {
+        if (this.raft.isLeader()) {
+          const other = this.raft.conf().voters.find((v) => v !== this.config.node_name);
+          if (other) this.raft.transferLeadership(other);
+          await new Promise((r) => setTimeout(r, 1500));
+        }
+        const to = this.raft.isLeader() ? undefined : (this.peers.get(this.raft.status().leader) ?? addr);
+        if (to) {
+          await fetch(`http://${to}/_raft/remove`, {
+            method: "POST",
+            headers: { "content-type": "application/json", ...(this.config.cluster_secret ? { authorization: `Bearer ${this.config.cluster_secret}` } : {}) },
+            body: JSON.stringify({ id: this.config.node_name }),
+            signal: AbortSignal.timeout(5000),
+          });
+        }
+      } catch (e) {
+        this.deps.logger.warn("could not leave the raft configuration cleanly", { err: String(e) });
+      }
     }
+    await this.stop();
+  }
+
+  /** Resolves once the node has stopped (SIGTERM, or POST /v1/leave). */
+  whenStopped(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => (this.state === "stopped" ? resolve() : setTimeout(check, 100));
+      check();
+    });
   }
 
   /**
@@ -204,9 +381,7 @@ export class ControlNode {
       if (this.state !== "running") return;
       this.state = "stopping";
       const log = this.deps.logger;
-      log.info("stopping: no new runs; waiting for running executions", {
-        graceMs: this.config.shutdown_grace,
-      });
+      log.info("stopping: no new runs; waiting for running executions", { graceMs: this.config.shutdown_grace });
       this.scheduler.stop();
       await this.runner?.stop(this.config.shutdown_grace);
       // Let the last results commit before the log closes.
@@ -218,6 +393,8 @@ export class ControlNode {
         this.server.closeAllConnections?.();
       });
       await this.consensus.stop();
+      await this.transport?.close();
+      this.raftLog?.close();
       this.db.close();
       this.state = "stopped";
       log.info("stopped");

@@ -48,6 +48,7 @@ export class RunnerAgent {
   private readonly unacked = new Map<string, Result>();
   private readonly finished = new Set<string>();
   private reconnectDelay = 100;
+  private redirectTo: string | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private pingTimer: TimerHandle | undefined;
   private heartbeatMs = 5000;
@@ -101,8 +102,21 @@ export class RunnerAgent {
 
   private connect(): void {
     if (this.state === "stopped") return;
-    const ws = new WebSocket(this.opts.url, { headers: { authorization: `Bearer ${this.opts.token}` } });
+    const url = this.redirectTo ?? this.opts.url;
+    this.redirectTo = undefined;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 5000 });
     this.ws = ws;
+    // A control node that is not the leader answers 307 with the leader's URL: go there next,
+    // keeping the credential (ws's own redirect following drops it across hosts).
+    ws.on("unexpected-response", (_req, res) => {
+      const location = res.headers.location;
+      if (res.statusCode === 307 && location) {
+        this.redirectTo = location;
+        this.reconnectDelay = 0;
+      }
+      res.resume();
+      ws.terminate();
+    });
     ws.on("open", () => {
       this.send({
         type: "hello",
@@ -127,7 +141,7 @@ export class RunnerAgent {
       if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
       if (this.state === "stopped") return;
       const delay = this.reconnectDelay;
-      this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
+      this.reconnectDelay = Math.min(Math.max(this.reconnectDelay * 2, 100), 5000);
       this.opts.logger.info("disconnected from control node; reconnecting", { inMs: delay });
       this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
     });

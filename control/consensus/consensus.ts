@@ -22,6 +22,8 @@ export interface Consensus {
   start(): Promise<void>;
   stop(): Promise<void>;
   propose(cmd: Command): Promise<ApplyResult>;
+  /** Resolves once this node has applied everything committed before the call (linearizable reads). */
+  readBarrier(): Promise<void>;
   isLeader(): boolean;
   status(): ConsensusStatus;
   onApplied(listener: AppliedListener): () => void;

@@ -128,6 +128,9 @@ export class SingleNodeLog implements Consensus {
     if (upTo > 0) this.state.db.delete(commandLog).where(lte(commandLog.index, upTo)).run();
   }
 
+  /** One node applies everything it commits before answering: reads are always current. */
+  async readBarrier(): Promise<void> {}
+
   isLeader(): boolean {
     return this.running;
   }

@@ -5,7 +5,7 @@ import type { StateDb } from "../store/db";
 import { groupExecutions } from "../store/execution-queries";
 import { dependentsOf, getStoredJob } from "../store/job-queries";
 import { executionFromRow } from "../store/rows";
-import { executions, jobs, meta } from "../store/schema";
+import { executions, jobs, meta, peers } from "../store/schema";
 import type { Command, ExecutionFinishCommand, ExecutionStartCommand } from "./commands";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 
@@ -13,6 +13,7 @@ import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 export type FsmEvent =
   | { kind: "job.changed"; name: string }
   | { kind: "job.deleted"; name: string }
+  | { kind: "peers.changed" }
   | { kind: "execution.started"; job: string; executions: Execution[] }
   | {
       kind: "execution.finished";
@@ -75,6 +76,12 @@ function applyCommand(s: StateDb, cmd: Command): ApplyResult {
       return finishExecution(s, cmd);
     case "executions.clear":
       return clearExecutions(s, cmd.job, cmd.at);
+    case "peer.set":
+      s.db.insert(peers).values({ id: cmd.id, addr: cmd.addr }).onConflictDoUpdate({ target: peers.id, set: { addr: cmd.addr } }).run();
+      return { ok: true, events: [{ kind: "peers.changed" }] };
+    case "peer.remove":
+      s.db.delete(peers).where(eq(peers.id, cmd.id)).run();
+      return { ok: true, events: [{ kind: "peers.changed" }] };
   }
 }
 

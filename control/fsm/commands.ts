@@ -12,7 +12,10 @@ export type Command =
   | ExecutionStartCommand
   | ExecutionFinishCommand
   | { type: "executions.clear"; at: number; job: string }
-  | { type: "noop"; at: number };
+  | { type: "noop"; at: number }
+  /** Records where a control node's HTTP API is (Raft RPC rides on it). */
+  | { type: "peer.set"; at: number; id: string; addr: string }
+  | { type: "peer.remove"; at: number; id: string };
 
 /** Starts one run (a group) of a job on its targets; rejected for a slot that already started. */
 export interface ExecutionStartCommand {

@@ -15,6 +15,7 @@ import type { StateDb } from "../store/db";
 import { getExecution, isExecutionSort, listExecutions } from "../store/execution-queries";
 import { getStoredJob, listStoredJobs } from "../store/job-queries";
 import type { StoredJob } from "../store/rows";
+import type { PeerBook } from "../cluster/peer-book";
 import { queryJobs } from "./job-list";
 
 /** What the service needs to know about its node. */
@@ -34,6 +35,8 @@ export interface ControlServiceDeps {
   hub: RunnerHub;
   clock: Clock;
   node: NodeInfo;
+  /** Addresses of control nodes (cluster members). */
+  peers: PeerBook;
   /** Called by POST /v1/leave: stops this node gracefully. */
   leave: () => void;
 }
@@ -73,7 +76,7 @@ export class ControlService {
           listStoredJobs(this.d.state).map((j) => this.render(j)),
           p,
         ),
-      "jobs.get": (p) => this.render(this.mustJob(p.name)),
+      "jobs.get": async (p) => (await this.read(p.stale), this.render(this.mustJob(p.name))),
       "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
       "jobs.delete": async (p) => {
         const before = this.render(this.mustJob(p.name));
@@ -92,7 +95,8 @@ export class ControlService {
         await this.write({ type: "job.toggle", at: this.d.clock.now(), name: p.name });
         return this.render(this.mustJob(p.name));
       },
-      "executions.list": (p) => {
+      "executions.list": async (p) => {
+        await this.read(p.stale);
         this.mustJob(p.job);
         if (!isExecutionSort(p.sort)) {
           throw new AppError(
@@ -113,7 +117,8 @@ export class ControlService {
           );
         return { total: all.length, items };
       },
-      "executions.get": (p) => {
+      "executions.get": async (p) => {
+        await this.read();
         this.mustJob(p.job);
         const e = getExecution(this.d.state, p.job, p.id);
         if (!e)
@@ -135,8 +140,12 @@ export class ControlService {
 
   /** Runs one contract method with already-parsed params. */
   call<M extends ControlMethod>(method: M, params: ControlParamsOf<M>): Promise<ControlResults[M]> {
+    // Writes go to the leader: a follower answers NOT_LEADER (with the leader's address) before
+    // looking at its own, possibly lagging, copy.
+    if (WRITES.has(method)) this.requireLeader();
     return Promise.resolve((this.handlers[method] as Handler<M>)(params));
   }
+
 
   private status(): ControlResults["status"] {
     const s = this.d.consensus.status();
@@ -158,11 +167,23 @@ export class ControlService {
   private members(): Member[] {
     const [host, port] = splitHostPort(this.d.node.advertise);
     const self: Member = member(this.d.node.name, host, port, this.d.node.tags);
+    const controls = [...this.d.peers.all()]
+      .filter(([id]) => id !== this.d.node.name)
+      .map(([id, addr]) => {
+        const [h, p] = splitHostPort(addr);
+        return member(id, h, p, { role: "dkron", server: "true", rpc_addr: addr, port: String(p) });
+      });
+    const known = new Set([this.d.node.name, ...controls.map((m) => m.Name)]);
+    // Runners connect to the leader; a control node's own runner shares its name and tags.
     const runners = this.d.hub
       .sessions()
-      .filter((r) => r.name !== this.d.node.name)
+      .filter((r) => !known.has(r.name))
       .map((r) => member(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
-    return [self, ...runners];
+    for (const r of this.d.hub.sessions()) {
+      const m = controls.find((c) => c.Name === r.name);
+      if (m) m.Tags = r.tags;
+    }
+    return [self, ...controls, ...runners];
   }
 
   private async putJob(body: unknown, runoncreate: boolean, pathName?: string): Promise<JobJson> {
@@ -240,19 +261,33 @@ export class ControlService {
     return out;
   }
 
+  /** Linearizable by default (ReadIndex through the leader); `stale` reads this node's copy. */
+  private async read(stale?: boolean): Promise<void> {
+    if (!stale) await this.d.consensus.readBarrier().catch((e) => this.rethrowWithLeaderAddr(e));
+  }
+
   private requireLeader(): void {
     if (this.d.consensus.isLeader()) return;
     const leader = this.d.consensus.status().leader;
     throw new AppError(
       "NOT_LEADER",
-      leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected",
-      { leader },
+      leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected yet; retry shortly",
+      { leader: leader ? (this.d.peers.get(leader) ?? "") : "" },
     );
+  }
+
+  /** NOT_LEADER carries the leader's address (not its id), so clients can retry there. */
+  private rethrowWithLeaderAddr(e: unknown): never {
+    if (e instanceof AppError && e.code === "NOT_LEADER") {
+      const id = typeof e.details?.leader === "string" ? e.details.leader : "";
+      throw new AppError("NOT_LEADER", e.message, { leader: id ? (this.d.peers.get(id) ?? "") : "" });
+    }
+    throw e;
   }
 
   private async write(cmd: Command): Promise<ApplyResult> {
     this.requireLeader();
-    const res = await this.d.consensus.propose(cmd);
+    const res = await this.d.consensus.propose(cmd).catch((e) => this.rethrowWithLeaderAddr(e));
     if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
     return res;
   }
@@ -277,6 +312,15 @@ export class ControlService {
     return jobToJson(job);
   }
 }
+
+const WRITES = new Set<ControlMethod>([
+  "jobs.put",
+  "jobs.delete",
+  "jobs.run",
+  "jobs.toggle",
+  "executions.clear",
+  "restore",
+]);
 
 function member(name: string, addr: string, port: number, tags: Record<string, string>): Member {
   return {

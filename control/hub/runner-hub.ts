@@ -46,6 +46,11 @@ export interface HubOptions {
   token: string;
   heartbeatMs: number;
   nodeName: string;
+  /**
+   * Where runners must go instead: undefined while this node leads, the leader's host:port when
+   * another node leads, null when no leader is known.
+   */
+  redirect?: () => string | null | undefined;
 }
 
 interface Conn {
@@ -96,8 +101,26 @@ export class RunnerHub {
       socket.destroy();
       return true;
     }
+    const to = this.opts.redirect?.();
+    if (to === null) {
+      socket.write("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno leader is elected yet\n");
+      socket.destroy();
+      return true;
+    }
+    if (to !== undefined) {
+      // Runners talk to the leader only; ws clients follow this redirect.
+      socket.write(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ws://${to}${url.pathname}${url.search}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+      return true;
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? ""));
     return true;
+  }
+
+  /** Closes every runner session (leadership moved: runners reconnect and find the new leader). */
+  disconnectAll(reason: string): void {
+    for (const c of this.conns.values()) c.ws.close(4001, reason);
+    this.conns.clear();
   }
 
   /** Runners connected now, as target candidates. */

@@ -62,3 +62,9 @@ export const executions = sqliteTable(
     index("executions_state_idx").on(t.state),
   ],
 );
+
+/** Control-node addresses, replicated so every node can reach every peer it learns of. */
+export const peers = sqliteTable("peers", {
+  id: text("id").primaryKey(),
+  addr: text("addr").notNull(),
+});

@@ -1,0 +1,131 @@
+import { timingSafeEqual } from "node:crypto";
+import { Hono } from "hono";
+import { z } from "zod";
+import { AppError } from "../../shared/errors";
+import type { Logger } from "../../shared/logger";
+import { parseOrThrow } from "../../shared/validation";
+import { errorResponse } from "../http/control-app";
+import { messageSchema } from "../raft/messages";
+import type { PeerBook } from "./peer-book";
+import type { RaftConsensus } from "./raft-consensus";
+import { RAFT_MESSAGES_PATH } from "./raft-transport";
+
+/** What GET /_raft/hello tells a node that is discovering its peers. */
+export interface Hello {
+  id: string;
+  addr: string;
+  bootstrapExpect: number;
+  /** True once this node runs Raft (bootstrapped or joined). */
+  started: boolean;
+  leader: string;
+  peers: Record<string, string>;
+}
+
+/** One peer in `dkron raft list-peers`. */
+export interface PeerInfo {
+  id: string;
+  addr: string;
+  suffrage: "voter" | "learner";
+  leader: boolean;
+  match?: number;
+}
+
+const JoinBody = z.object({ id: z.string().min(1), addr: z.string().min(3) });
+const RemoveBody = z.object({ id: z.string().min(1) });
+
+/** Dependencies of the cluster routes. */
+export interface ClusterRoutesDeps {
+  self: () => Hello;
+  consensus: () => RaftConsensus | undefined;
+  peers: PeerBook;
+  secret: string;
+  logger: Logger;
+  /** Proposes peer.set (the address must be replicated before the member is added). */
+  recordPeer: (id: string, addr: string) => Promise<void>;
+  removePeer: (id: string) => Promise<void>;
+}
+
+/** Raft RPC and membership endpoints on the control node's HTTP port, behind the cluster secret. */
+export function clusterRoutes(d: ClusterRoutesDeps): Hono {
+  const app = new Hono();
+  app.use("/_raft/*", async (c, next) => {
+    const given = Buffer.from((c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, ""));
+    const want = Buffer.from(d.secret);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+      const { body, status } = errorResponse(new AppError("UNAUTHORIZED", "raft: missing or wrong cluster secret"), d.logger);
+      return c.json(body as object, status);
+    }
+    return next();
+  });
+  app.post(RAFT_MESSAGES_PATH, async (c) => {
+    const raw = (await c.req.json().catch(() => null)) as unknown;
+    const consensus = d.consensus();
+    if (!Array.isArray(raw) || !consensus) return c.body(null, consensus ? 400 : 503);
+    const msgs = [];
+    for (const m of raw) {
+      const r = messageSchema.safeParse(m);
+      if (r.success) msgs.push(r.data);
+    }
+    consensus.receive(msgs);
+    return c.body(null, 204);
+  });
+  app.get("/_raft/hello", (c) => c.json(d.self()));
+  app.get("/_raft/peers", (c) => c.json(listPeers(d)));
+  app.post("/_raft/join", async (c) => {
+    try {
+      const body = parseOrThrow(JoinBody, await c.req.json().catch(() => null), "join");
+      const consensus = mustLead(d);
+      await d.recordPeer(body.id, body.addr);
+      const conf = consensus.conf();
+      if (!conf.voters.includes(body.id) && !conf.learners.includes(body.id)) consensus.changeMembership({ type: "addVoter", node: body.id });
+      d.logger.info("node joining as a learner; promoted once caught up", { peer: body.id, addr: body.addr });
+      return c.json(d.self());
+    } catch (e) {
+      const { body, status } = errorResponse(e, d.logger);
+      return c.json(body as object, status);
+    }
+  });
+  app.post("/_raft/remove", async (c) => {
+    try {
+      const body = parseOrThrow(RemoveBody, await c.req.json().catch(() => null), "remove");
+      const consensus = mustLead(d);
+      const conf = consensus.conf();
+      if (!conf.voters.includes(body.id) && !conf.learners.includes(body.id)) {
+        throw new AppError("NOT_FOUND", `peer "${body.id}" is not a member`, { field: "peer_id" });
+      }
+      consensus.changeMembership({ type: "remove", node: body.id });
+      await d.removePeer(body.id);
+      return c.json(listPeers(d));
+    } catch (e) {
+      const { body, status } = errorResponse(e, d.logger);
+      return c.json(body as object, status);
+    }
+  });
+  return app;
+}
+
+function mustLead(d: ClusterRoutesDeps): RaftConsensus {
+  const consensus = d.consensus();
+  if (!consensus) throw new AppError("UNAVAILABLE", "raft is not running on this node yet");
+  if (!consensus.isLeader()) {
+    const leader = consensus.status().leader;
+    throw new AppError("NOT_LEADER", `not the leader; the leader is ${leader || "unknown"}`, { leader: d.peers.get(leader) ?? "" });
+  }
+  return consensus;
+}
+
+function listPeers(d: ClusterRoutesDeps): PeerInfo[] {
+  const consensus = d.consensus();
+  if (!consensus) return [];
+  const conf = consensus.conf();
+  const st = consensus.raftStatus();
+  const book = d.peers.all();
+  const row = (id: string, suffrage: "voter" | "learner"): PeerInfo => ({
+    id,
+    addr: book.get(id) ?? "",
+    suffrage,
+    leader: st.leader === id,
+    ...(st.progress?.[id] ? { match: st.progress[id]!.match } : {}),
+  });
+  return [...conf.voters.map((v) => row(v, "voter")), ...conf.learners.map((l) => row(l, "learner"))];
+}

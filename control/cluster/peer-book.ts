@@ -1,0 +1,32 @@
+import type { StateDb } from "../store/db";
+import { peers } from "../store/schema";
+
+/** Where each control node's HTTP API is: replicated rows plus what this node discovered itself. */
+export class PeerBook {
+  private readonly discovered = new Map<string, string>();
+
+  constructor(private readonly state: StateDb) {}
+
+  /** Remembers an address learned outside the log (discovery, join). */
+  learn(id: string, addr: string): void {
+    this.discovered.set(id, addr);
+  }
+
+  /** Every known address: replicated rows win over local discovery. */
+  all(): Map<string, string> {
+    const out = new Map(this.discovered);
+    for (const r of this.state.db.select().from(peers).all()) out.set(r.id, r.addr);
+    return out;
+  }
+
+  /** Address of one node, or undefined. */
+  get(id: string): string | undefined {
+    return this.all().get(id);
+  }
+
+  /** Addresses learned locally that the replicated table does not have yet. */
+  unreplicated(): [string, string][] {
+    const rows = new Map(this.state.db.select().from(peers).all().map((r) => [r.id, r.addr]));
+    return [...this.discovered].filter(([id, addr]) => rows.get(id) !== addr);
+  }
+}

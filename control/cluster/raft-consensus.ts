@@ -1,0 +1,329 @@
+import type { Clock, TimerHandle } from "../../shared/clock";
+import { AppError } from "../../shared/errors";
+import type { Logger } from "../../shared/logger";
+import type { AppliedListener, Consensus, ConsensusStatus } from "../consensus/consensus";
+import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
+import type { Command } from "../fsm/commands";
+import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft/core";
+import type { LogStore } from "../raft/log-store";
+import type { Message } from "../raft/messages";
+import type { RaftTunablesInput } from "../raft/options";
+import type { Random } from "../raft/random";
+import type { StateDb } from "../store/db";
+import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
+
+/** Dependencies of the Raft-backed consensus. */
+export interface RaftConsensusDeps {
+  id: string;
+  state: StateDb;
+  log: LogStore;
+  /** Sends messages to peers (fire and forget; Raft retransmits). */
+  send: (msgs: Message[]) => void;
+  clock: Clock;
+  logger: Logger;
+  random: Random;
+  /** Milliseconds per Raft tick (election timeout = electionTicks × tickMs). */
+  tickMs: number;
+  tunables: RaftTunablesInput;
+  /** Initial voters of a brand-new cluster; omitted by nodes that join an existing one. */
+  bootstrap?: string[];
+  /** How long a proposal may wait for its commit before the caller hears TIMEOUT. */
+  proposeTimeoutMs?: number;
+}
+
+interface Pending {
+  resolve: (r: ApplyResult) => void;
+  reject: (e: unknown) => void;
+  timer: TimerHandle;
+  term: number;
+}
+
+/** What an entry's data holds: the proposer's id for the proposal and the command. */
+interface EntryData {
+  p: string;
+  c: Command;
+}
+
+/**
+ * Consensus over the Raft core: drives ticks, persists each Ready in one SQLite transaction before
+ * its acknowledgements leave, applies committed entries to the state tables (with last_applied in
+ * the same transaction), takes and installs state snapshots, and resolves proposals and ReadIndex
+ * reads once applied here.
+ */
+export class RaftConsensus implements Consensus {
+  private node!: RaftNode;
+  private readonly pending = new Map<string, Pending>();
+  private readonly reads = new Map<string, { index: number | null; resolve: () => void; reject: (e: unknown) => void; timer: TimerHandle }>();
+  private readonly appliedListeners = new Set<AppliedListener>();
+  private readonly leaderListeners = new Set<(l: boolean) => void>();
+  private readonly confListeners = new Set<() => void>();
+  private tickTimer: TimerHandle | undefined;
+  private drainScheduled = false;
+  private seq = 0;
+  private running = false;
+  private leading = false;
+  private applied = 0;
+
+  constructor(private readonly d: RaftConsensusDeps) {}
+
+  /** Starts the node; `bootstrap` gives the voters of a brand-new cluster (ignored once it has state). */
+  async start(bootstrap?: string[]): Promise<void> {
+    const stored = this.d.log.load();
+    let applied = lastApplied(this.d.state);
+    // A crash between persisting a snapshot and restoring the state from it: restore now.
+    if (stored.snapshot && applied < stored.snapshot.meta.index) {
+      restoreStateSnapshot(this.d.state, stored.snapshot.data);
+      applied = lastApplied(this.d.state);
+    }
+    this.applied = applied;
+    this.node = new RaftNode({
+      id: this.d.id,
+      storage: stored,
+      applied,
+      ...((bootstrap ?? this.d.bootstrap) ? { bootstrap: bootstrap ?? this.d.bootstrap } : {}),
+      random: this.d.random,
+      ...this.d.tunables,
+    });
+    this.running = true;
+    this.scheduleTick();
+    this.drain();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    if (this.tickTimer) this.d.clock.clearTimeout(this.tickTimer);
+    this.failPending(new AppError("UNAVAILABLE", "node is shutting down"));
+    if (this.leading) {
+      this.leading = false;
+      for (const l of this.leaderListeners) l(false);
+    }
+  }
+
+  /** Hands messages from a peer to the core. */
+  receive(msgs: readonly Message[]): void {
+    if (!this.running) return;
+    for (const m of msgs) this.node.step(m);
+    this.scheduleDrain();
+  }
+
+  propose(cmd: Command): Promise<ApplyResult> {
+    if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
+    if (this.node.role !== "leader") return Promise.reject(this.notLeader());
+    const p = `${this.d.id}:${++this.seq}`;
+    const r = this.node.propose(JSON.stringify({ p, c: cmd } satisfies EntryData));
+    if (!r.ok) return Promise.reject(r.reason === "no-leader" ? this.notLeader() : new AppError("UNAVAILABLE", `proposal refused: ${r.reason}`));
+    return new Promise((resolve, reject) => {
+      const timer = this.d.clock.setTimeout(() => {
+        this.pending.delete(p);
+        reject(new AppError("TIMEOUT", "the write was not committed in time; its outcome is unknown"));
+      }, this.d.proposeTimeoutMs ?? 10_000);
+      this.pending.set(p, { resolve, reject, timer, term: this.node.term });
+      this.scheduleDrain();
+    });
+  }
+
+  /** Waits until this node has applied everything committed when the call was made (ReadIndex). */
+  readBarrier(): Promise<void> {
+    if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
+    const ctx = `${this.d.id}:r${++this.seq}`;
+    if (!this.node.readIndex(ctx)) return Promise.reject(this.notLeader());
+    return new Promise((resolve, reject) => {
+      const timer = this.d.clock.setTimeout(() => {
+        this.reads.delete(ctx);
+        reject(new AppError("NO_QUORUM", "could not confirm leadership with a quorum for a linearizable read; retry or use ?stale=true"));
+      }, this.d.proposeTimeoutMs ?? 10_000);
+      this.reads.set(ctx, { index: null, resolve, reject, timer });
+      this.scheduleDrain();
+    });
+  }
+
+  /** Proposes a membership change (leader only). */
+  changeMembership(req: ConfChangeRequest): void {
+    if (this.node.role !== "leader") throw this.notLeader();
+    const r = this.node.proposeConfChange(req);
+    if (!r.ok) throw new AppError("CONFLICT", `membership change refused: ${r.reason}`);
+    this.scheduleDrain();
+  }
+
+  /** Hands leadership to another voter (leader only). */
+  transferLeadership(to: string): boolean {
+    const ok = this.node.transferLeadership(to);
+    this.scheduleDrain();
+    return ok;
+  }
+
+  /** Voters and learners of the current configuration. */
+  conf(): { voters: string[]; learners: string[] } {
+    const c = this.node.conf;
+    return { voters: [...c.voters], learners: [...c.learners] };
+  }
+
+  /** Called after a membership change is applied. */
+  onConf(listener: () => void): () => void {
+    this.confListeners.add(listener);
+    return () => this.confListeners.delete(listener);
+  }
+
+  /** Replication progress on the leader. */
+  raftStatus() {
+    return this.node.status();
+  }
+
+  isLeader(): boolean {
+    return this.running && this.node.role === "leader";
+  }
+
+  status(): ConsensusStatus {
+    if (!this.node) return { state: "shutdown", term: 0, leader: "", commitIndex: 0, appliedIndex: 0, lastLogIndex: 0 };
+    const s = this.node.status();
+    const learner = s.conf.learners.includes(this.d.id);
+    return {
+      state: !this.running ? "shutdown" : learner ? "learner" : s.role === "leader" ? "leader" : s.role === "candidate" || s.role === "preCandidate" ? "candidate" : "follower",
+      term: s.term,
+      leader: s.leader ?? "",
+      commitIndex: s.commitIndex,
+      appliedIndex: this.applied,
+      lastLogIndex: s.lastIndex,
+    };
+  }
+
+  onApplied(listener: AppliedListener): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  onLeadership(listener: (leader: boolean) => void): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  private notLeader(): AppError {
+    const leader = this.node?.leader ?? "";
+    return new AppError("NOT_LEADER", leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected yet; retry shortly", {
+      leader,
+    });
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.d.clock.setTimeout(() => {
+      if (!this.running) return;
+      this.node.tick();
+      this.drain();
+      this.scheduleTick();
+    }, this.d.tickMs);
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Processes every Ready the core has, in the order the core requires. */
+  private drain(): void {
+    while (this.running && this.node.hasReady()) {
+      const rd = this.node.ready();
+      if (!rd) break;
+      this.handle(rd);
+      this.node.advance(rd);
+    }
+  }
+
+  private handle(rd: Ready): void {
+    if (rd.messages.length) this.d.send(rd.messages);
+    // Durable before any vote or acknowledgement leaves: one transaction, one fsync.
+    this.d.log.save(persistBatch(rd));
+    if (rd.restoreSnapshot && rd.snapshot) {
+      restoreStateSnapshot(this.d.state, rd.snapshot.data);
+      this.applied = lastApplied(this.d.state);
+      this.d.logger.info("installed a snapshot from the leader", { index: rd.snapshot.meta.index });
+      for (const l of this.confListeners) l();
+    }
+    if (rd.committedEntries.length) this.applyEntries(rd);
+    if (rd.messagesAfterPersist.length) this.d.send(rd.messagesAfterPersist);
+    for (const rs of rd.readStates) {
+      const r = this.reads.get(rs.ctx);
+      if (r) r.index = rs.index;
+    }
+    this.settleReads();
+    if (rd.softState) {
+      const nowLeader = rd.softState.role === "leader";
+      if (nowLeader !== this.leading) {
+        this.leading = nowLeader;
+        if (!nowLeader) this.failPending(this.notLeader());
+        this.d.logger.info(nowLeader ? "became leader" : "not leader", { term: this.node.term, leader: rd.softState.leader });
+        for (const l of this.leaderListeners) l(nowLeader);
+      }
+    }
+    if (rd.wantSnapshot) this.node.compact(this.applied, takeStateSnapshot(this.d.state));
+  }
+
+  private applyEntries(rd: Ready): void {
+    const results: { index: number; data: EntryData | null; result: ApplyResult }[] = [];
+    let confChanged = false;
+    this.d.state.sqlite.transaction(() => {
+      for (const e of rd.committedEntries) {
+        if (e.index <= this.applied) continue;
+        let data: EntryData | null = null;
+        if (e.type === "normal" && e.data) data = JSON.parse(e.data) as EntryData;
+        if (e.type === "conf") confChanged = true;
+        const cmd: Command = data?.c ?? { type: "noop", at: 0 };
+        let result: ApplyResult;
+        try {
+          result = apply(this.d.state, e.index, cmd);
+        } catch (err) {
+          this.d.logger.error("apply failed (bug); entry skipped", { index: e.index, err: String(err) });
+          result = { ok: false, error: { code: "INTERNAL", message: String(err) } };
+        }
+        this.applied = e.index;
+        results.push({ index: e.index, data, result });
+      }
+    })();
+    // Effects only after the apply transaction committed.
+    for (const { index, data, result } of results) {
+      if (!data) continue;
+      for (const l of this.appliedListeners) {
+        try {
+          l(index, data.c, result);
+        } catch (err) {
+          this.d.logger.error("applied listener failed", { err: String(err) });
+        }
+      }
+      const p = this.pending.get(data.p);
+      if (p) {
+        this.pending.delete(data.p);
+        this.d.clock.clearTimeout(p.timer);
+        p.resolve(result);
+      }
+    }
+    if (confChanged) for (const l of this.confListeners) l();
+  }
+
+  private settleReads(): void {
+    for (const [ctx, r] of this.reads) {
+      if (r.index !== null && r.index <= this.applied) {
+        this.reads.delete(ctx);
+        this.d.clock.clearTimeout(r.timer);
+        r.resolve();
+      }
+    }
+  }
+
+  private failPending(err: AppError): void {
+    for (const [p, x] of this.pending) {
+      this.d.clock.clearTimeout(x.timer);
+      // The entry may still commit under the next leader: the caller learns the outcome is unknown.
+      x.reject(new AppError(err.code, `${err.message} (the write may or may not have been committed)`, err.details));
+      this.pending.delete(p);
+    }
+    for (const [ctx, r] of this.reads) {
+      this.d.clock.clearTimeout(r.timer);
+      r.reject(err);
+      this.reads.delete(ctx);
+    }
+  }
+}
