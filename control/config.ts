@@ -60,11 +60,11 @@ export const AgentConfigSchema = z
         path: ["server"],
         message: "this build runs control nodes only: pass --server (runners use dkron-runner)",
       });
-    if (c.bootstrap_expect > 1)
+    if (c.bootstrap_expect > 1 && c.join.length === 0)
       ctx.addIssue({
         code: "custom",
-        path: ["bootstrap_expect"],
-        message: "clusters of more than one node are not supported yet: use --bootstrap-expect 1",
+        path: ["join"],
+        message: `--bootstrap-expect ${c.bootstrap_expect} needs --join with the other nodes' addresses`,
       });
     if (c.heartbeat * 3 > c.lease_timeout)
       ctx.addIssue({ code: "custom", path: ["lease_timeout"], message: "must be at least three heartbeats" });

@@ -1,0 +1,137 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../control/bin/dkron.mjs", import.meta.url));
+
+/** Free loopback TCP ports (bound then released; fine for tests on one machine). */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: n }, () => new Promise<import("node:net").Server>((resolve) => {
+      const s = createServer();
+      s.listen(0, "127.0.0.1", () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** One control node process of a test cluster. */
+export interface ClusterNode {
+  name: string;
+  port: number;
+  url: string;
+  dataDir: string;
+  proc: ChildProcess | undefined;
+  log: string;
+}
+
+/** Options of a test cluster. */
+export interface ClusterOptions {
+  size: number;
+  baseDir: string;
+  profile?: "default" | "fast";
+  secret?: string;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+}
+
+/** A cluster of real `dkron agent` processes on loopback, each with its local runner. */
+export class TestCluster {
+  readonly nodes: ClusterNode[] = [];
+  private constructor(private readonly opts: ClusterOptions) {}
+
+  /** Picks ports and starts every node (bootstrap-expect = size). */
+  static async start(opts: ClusterOptions): Promise<TestCluster> {
+    const c = new TestCluster(opts);
+    const ports = await freePorts(opts.size);
+    ports.forEach((port, i) => {
+      const name = `n${i + 1}`;
+      c.nodes.push({ name, port, url: `http://127.0.0.1:${port}`, dataDir: join(opts.baseDir, name), proc: undefined, log: "" });
+    });
+    for (const n of c.nodes) c.spawn(n);
+    return c;
+  }
+
+  /** (Re)starts one node's process on its data dir. */
+  spawn(n: ClusterNode): void {
+    const peers = this.nodes.filter((x) => x !== n).flatMap((x) => ["--join", `127.0.0.1:${x.port}`]);
+    const args = [
+      BIN, "agent", "--server", "--bootstrap-expect", String(this.opts.size), "--node-name", n.name,
+      "--http-addr", `127.0.0.1:${n.port}`, "--data-dir", n.dataDir, ...peers,
+      "--cluster-secret", this.opts.secret ?? "test-secret", "--raft-profile", this.opts.profile ?? "fast",
+      "--log-level", "warn", ...(this.opts.extraArgs ?? []),
+    ];
+    const proc = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const append = (d: Buffer) => {
+      n.log = (n.log + String(d)).slice(-200_000);
+    };
+    proc.stdout!.on("data", append);
+    proc.stderr!.on("data", append);
+    n.proc = proc;
+  }
+
+  /** SIGKILLs a node and waits for it to exit. */
+  async kill(n: ClusterNode): Promise<void> {
+    const p = n.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once("exit", r));
+    p.kill("SIGKILL");
+    await exited;
+  }
+
+  /** Sends a signal (SIGSTOP / SIGCONT / SIGTERM). */
+  signal(n: ClusterNode, sig: NodeJS.Signals): void {
+    n.proc?.kill(sig);
+  }
+
+  /** The node every live node agrees leads, or undefined. */
+  async leader(among: ClusterNode[] = this.nodes): Promise<ClusterNode | undefined> {
+    const names = new Set<string>();
+    for (const n of among) {
+      const st = await getJson<{ raft: { state: string; leader: string } }>(`${n.url}/v1/`);
+      if (st?.raft.leader) names.add(st.raft.leader);
+    }
+    if (names.size !== 1) return undefined;
+    const [name] = [...names];
+    const node = this.nodes.find((n) => n.name === name);
+    const st = node ? await getJson<{ raft: { state: string } }>(`${node.url}/v1/`) : undefined;
+    return st?.raft.state === "leader" ? node : undefined;
+  }
+
+  /** Waits until one leader is agreed. */
+  async waitForLeader(timeoutMs = 30_000, among?: ClusterNode[]): Promise<ClusterNode> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const l = await this.leader(among ?? this.alive());
+      if (l) return l;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no leader within ${timeoutMs} ms\n${this.nodes.map((n) => `--- ${n.name}\n${n.log.slice(-3000)}`).join("\n")}`);
+  }
+
+  /** Nodes whose process is running. */
+  alive(): ClusterNode[] {
+    return this.nodes.filter((n) => n.proc && n.proc.exitCode === null && n.proc.signalCode === null);
+  }
+
+  /** Kills every node. */
+  async stop(): Promise<void> {
+    for (const n of this.nodes) {
+      this.signal(n, "SIGCONT");
+      await this.kill(n);
+    }
+  }
+}
+
+/** GET a JSON document, or undefined on any failure. */
+export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T | undefined> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    return r.ok ? ((await r.json()) as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
