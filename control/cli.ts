@@ -4,11 +4,14 @@ import { isAppError } from "../shared/errors";
 import { createLogger } from "../shared/logger";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
 import { ControlNode } from "./node";
+import { leaveCommand, raftCommand } from "./raft-cli";
 
 const HELP = `Usage: dkron <command> [options]
 
 Commands:
   agent     start a control node (API, scheduler, local runner)
+  raft      list-peers / remove-peer: inspect and change the Raft configuration
+  leave     ask a control node to leave the cluster and stop
   version   print the version
 
 Run 'dkron <command> --help' for a command's options.
@@ -21,6 +24,10 @@ export async function main(argv: string[]): Promise<void> {
     switch (cmd) {
       case "agent":
         return await agent(rest);
+      case "raft":
+        return await raftCommand(rest, process.env);
+      case "leave":
+        return await leaveCommand(rest, process.env);
       case "version":
       case "--version":
         console.log(`dkron-ts ${VERSION}`);
