@@ -139,9 +139,15 @@ export class ControlHarness {
     await this.settle();
   }
 
-  /** Lets proposals, commits and their follow-ups run without moving virtual time. */
-  async settle(rounds = 10): Promise<void> {
-    for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+  /**
+   * Lets proposals, commits and their follow-ups run without moving virtual time; timers due now
+   * (zero-delay ones) fire, as real ones would.
+   */
+  async settle(rounds = 20): Promise<void> {
+    for (let i = 0; i < rounds; i++) {
+      this.clock.advance(0);
+      await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** Moves virtual time forward; async work progresses between steps of `stepMs`. */

@@ -1,0 +1,238 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MINUTE, T0 } from "../../test/helpers/builders";
+import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
+
+const harnesses: ControlHarness[] = [];
+afterEach(async () => {
+  for (const h of harnesses.splice(0)) await h.close();
+});
+
+async function harness(opts: HarnessOptions = {}): Promise<ControlHarness> {
+  const h = await ControlHarness.start(opts);
+  harnesses.push(h);
+  return h;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const at = (m: number) => T0 + m * MINUTE;
+/** Slot times of the run frames sent for a job. */
+const slots = (h: ControlHarness, job = "job") =>
+  h.hub
+    .runs()
+    .filter((r) => r.job_name === job)
+    .map((r) => r.scheduled_at);
+
+/** Answers every run frame not answered yet with success. */
+async function answerAll(h: ControlHarness): Promise<void> {
+  const done = new Set(h.hub.acks());
+  for (const r of h.hub.runs()) if (!done.has(r.execution_id)) await h.finish(r.execution_id);
+}
+
+describe("Scheduler: firing", () => {
+  it("fires each slot of an @every job once, at its time", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m" });
+    await h.advance(59_000);
+    expect(slots(h)).toEqual([]);
+    await h.advance(1000);
+    expect(slots(h)).toEqual([iso(at(1))]);
+    await answerAll(h);
+    await h.advance(2 * MINUTE + 30_000);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(2)), iso(at(3))]);
+    const runs = h.executions();
+    expect(runs.map((e) => e.trigger)).toEqual(["schedule", "schedule", "schedule"]);
+    // Virtual time: each run started exactly at its slot.
+    expect(runs.map((e) => e.started_at)).toEqual([at(1), at(2), at(3)]);
+  });
+
+  it("fires cron schedules in the job's time zone", async () => {
+    const h = await harness();
+    // 01:00 in Berlin is 00:00 UTC in January.
+    await h.put({ schedule: "0 0 1 * * *", timezone: "Europe/Berlin" });
+    await h.advance(24 * 60 * MINUTE, 60_000);
+    expect(slots(h)).toEqual([iso(Date.UTC(2026, 0, 2, 0, 0))]);
+  });
+
+  it("runs an @at job once", async () => {
+    const h = await harness();
+    await h.put({ schedule: `@at ${iso(at(2))}` });
+    await h.advance(10 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(2))]);
+  });
+
+  it("never starts a slot twice: not on a second proposal, not after the scheduler restarts", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m" });
+    await h.advance(MINUTE + 10_000);
+    expect(slots(h)).toHaveLength(1);
+    const again = await h.dispatcher.run("job", "schedule", at(1));
+    expect(again).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+
+    h.scheduler.stop();
+    await h.startScheduler();
+    await h.advance(MINUTE);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(2))]);
+    expect(h.executions().map((e) => e.scheduled_at)).toEqual([at(1), at(2)]);
+  });
+
+  it("stops firing a deleted job", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m" });
+    await h.advance(MINUTE);
+    await answerAll(h);
+    await h.propose({ type: "job.delete", at: h.clock.now(), name: "job" });
+    await h.advance(5 * MINUTE);
+    expect(slots(h)).toHaveLength(1);
+  });
+});
+
+describe("Scheduler: what does not fire", () => {
+  it("skips a disabled job, and enabling it does not run the slots missed meanwhile", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m" });
+    await h.advance(MINUTE + 30_000);
+    await h.propose({ type: "job.toggle", at: h.clock.now(), name: "job" });
+    await h.advance(4 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(1))]);
+    await h.propose({ type: "job.toggle", at: h.clock.now(), name: "job" }); // at 5m30s
+    await h.advance(20_000);
+    expect(slots(h)).toEqual([iso(at(1))]);
+    await h.advance(20_000);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(6))]);
+    expect(h.executions().map((e) => e.state)).not.toContain("missed");
+  });
+
+  it("honours starts_at and expires_at", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m", starts_at: iso(at(3) - 30_000), expires_at: iso(at(5)) });
+    await h.advance(10 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(3)), iso(at(4)), iso(at(5))]);
+  });
+
+  it("never fires @manually jobs or child jobs on their own; both can be run", async () => {
+    const h = await harness();
+    await h.put({ name: "manual", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "manual", schedule: "@every 1m" });
+    await h.advance(5 * MINUTE);
+    expect(h.hub.runs()).toEqual([]);
+    expect((await h.dispatcher.run("child", "manual", h.clock.now())).ok).toBe(true);
+    expect((await h.dispatcher.run("manual", "manual", h.clock.now())).ok).toBe(true);
+    expect(h.hub.runs().map((r) => r.job_name)).toEqual(["child", "manual"]);
+  });
+
+  it("a child made top-level starts its schedule then, without a burst of old slots", async () => {
+    const h = await harness();
+    await h.put({ name: "parent", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "parent", schedule: "@every 1m" });
+    await h.advance(30 * MINUTE + 30_000);
+    await h.put({ name: "child", schedule: "@every 1m" });
+    await h.advance(MINUTE);
+    expect(slots(h, "child")).toEqual([iso(at(31) + 30_000)]);
+  });
+});
+
+describe("Scheduler: schedule changes", () => {
+  it("restarts the @every cadence when the schedule changes", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 10m" });
+    await h.advance(3 * MINUTE);
+    await h.put({ schedule: "@every 5m" });
+    await h.advance(12 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(8)), iso(at(13))]);
+  });
+
+  it("keeps the cadence when something else about the job changes", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 10m" });
+    await h.advance(3 * MINUTE);
+    await h.put({ schedule: "@every 10m", owner: "ops" });
+    await h.advance(8 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(10))]);
+  });
+});
+
+describe("Scheduler: concurrency forbid", () => {
+  it("skips slots while a run is in progress and does not run them late", async () => {
+    const h = await harness({ dispatcher: { leaseMs: 10 * MINUTE } });
+    await h.put({ schedule: "@every 1m", concurrency: "forbid" });
+    await h.advance(MINUTE);
+    const first = h.hub.runs()[0]!;
+    await h.advance(MINUTE + 30_000); // the 2m slot passes while the first run is still going
+    await h.finish(first.execution_id);
+    await h.advance(MINUTE);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(3))]);
+    expect(h.executions().map((e) => e.scheduled_at)).toEqual([at(1), at(3)]);
+  });
+
+  it("a run whose result never arrives blocks the job only until its lease expires", async () => {
+    const h = await harness({ dispatcher: { leaseMs: 90_000 } });
+    await h.put({ schedule: "@every 1m", concurrency: "forbid" });
+    await h.advance(4 * MINUTE + 10_000);
+    // Runs are never answered: 1m runs, 2m is skipped, 1m is lost at 2m30s, 3m runs, 4m is skipped.
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(3))]);
+    expect(h.executions().map((e) => [e.scheduled_at, e.state])).toEqual([
+      [at(1), "lost"],
+      [at(3), "running"],
+    ]);
+    await h.advance(MINUTE);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(3)), iso(at(5))]);
+  });
+});
+
+describe("Scheduler: catch-up of slots missed before it started", () => {
+  /** A job created at T0 with @every 10m; the scheduler starts at 1h05m. */
+  async function late(over: Parameters<ControlHarness["put"]>[0]): Promise<ControlHarness> {
+    const h = await harness({ scheduler: false });
+    await h.put({ schedule: "@every 10m", ...over });
+    await h.advance(65 * MINUTE, 60_000);
+    expect(h.hub.runs()).toEqual([]);
+    await h.startScheduler();
+    return h;
+  }
+  const history = (h: ControlHarness) =>
+    h.executions().map((e) => [(e.scheduled_at - T0) / MINUTE, e.trigger, e.state]);
+
+  it("latest (default): runs the newest missed slot once and records the others as missed", async () => {
+    const h = await late({});
+    expect(slots(h)).toEqual([iso(at(60))]);
+    expect(history(h)).toEqual([
+      [10, "schedule", "missed"],
+      [20, "schedule", "missed"],
+      [30, "schedule", "missed"],
+      [40, "schedule", "missed"],
+      [50, "schedule", "missed"],
+      [60, "catchup", "running"],
+    ]);
+    expect(h.executions()[0]?.output).toMatch(/catch-up policy "latest"/);
+    // Missed slots do not count as failures; the regular cadence goes on.
+    await answerAll(h);
+    expect(h.job()).toMatchObject({ status: "success", errorCount: 0 });
+    await h.advance(5 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(60)), iso(at(70))]);
+  });
+
+  it("latest: a newest slot older than catchup_deadline is only recorded", async () => {
+    const h = await late({ catchup_deadline: 60_000 });
+    expect(slots(h)).toEqual([]);
+    expect(history(h).map((r) => r[2])).toEqual(Array(6).fill("missed"));
+  });
+
+  it("none: records every missed slot and runs none", async () => {
+    const h = await late({ catchup: "none" });
+    expect(slots(h)).toEqual([]);
+    expect(history(h).map((r) => r[0])).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(history(h).every((r) => r[2] === "missed")).toBe(true);
+  });
+
+  it("all: runs every missed slot, oldest first", async () => {
+    const h = await late({ catchup: "all" });
+    await answerAll(h);
+    expect(slots(h)).toEqual([10, 20, 30, 40, 50, 60].map((m) => iso(at(m))));
+    expect(history(h).every((r) => r[1] === "catchup")).toBe(true);
+  });
+
+  it("does not treat slots of a disabled job as missed", async () => {
+    const h = await late({ disabled: true });
+    expect(h.executions()).toEqual([]);
+  });
+});
