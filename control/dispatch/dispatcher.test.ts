@@ -90,6 +90,22 @@ describe("Dispatcher: one run", () => {
     expect(h.job()).toMatchObject({ successCount: 1, errorCount: 0 });
   });
 
+  it("keeps the configured number of executions per job, oldest removed first", async () => {
+    const h = await harness({ dispatcher: { retain: 3 } });
+    await h.put({ schedule: "@manually" });
+    await h.put({ name: "job-2", schedule: "@manually" });
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const [id] = await runNow(h);
+      ids.push(id!);
+      await h.finish(id!);
+      await h.advance(1000);
+    }
+    await runNow(h, "job-2");
+    expect(h.executions().map((e) => e.id)).toEqual(ids.slice(2));
+    expect(h.executions("job-2")).toHaveLength(1);
+  });
+
   it("records a run with no target as a failed execution that says why", async () => {
     const h = await harness({ runners: [] });
     await h.put({ schedule: "@manually" });

@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MINUTE, T0 } from "../../test/helpers/builders";
 import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
+import { tempDir } from "../../test/helpers/tmp";
 
 const harnesses: ControlHarness[] = [];
 afterEach(async () => {
@@ -83,6 +85,19 @@ describe("Scheduler: firing", () => {
     await h.propose({ type: "job.delete", at: h.clock.now(), name: "job" });
     await h.advance(5 * MINUTE);
     expect(slots(h)).toHaveLength(1);
+  });
+});
+
+describe("Scheduler: several jobs", () => {
+  it("fires each job on its own schedule", async () => {
+    const h = await harness();
+    await h.put({ name: "a", schedule: "@every 2m" });
+    await h.put({ name: "b", schedule: "@every 3m" });
+    await h.put({ name: "c", schedule: "*/5 * * * *" });
+    await h.advance(10 * MINUTE);
+    expect(slots(h, "a")).toEqual([2, 4, 6, 8, 10].map((m) => iso(at(m))));
+    expect(slots(h, "b")).toEqual([3, 6, 9].map((m) => iso(at(m))));
+    expect(slots(h, "c")).toEqual([5, 10].map((m) => iso(at(m))));
   });
 });
 
@@ -229,6 +244,32 @@ describe("Scheduler: catch-up of slots missed before it started", () => {
     await answerAll(h);
     expect(slots(h)).toEqual([10, 20, 30, 40, 50, 60].map((m) => iso(at(m))));
     expect(history(h).every((r) => r[1] === "catchup")).toBe(true);
+  });
+
+  it("after a restart of the node, plans from the last started slot kept in the database", async () => {
+    const dir = tempDir("dkron-sched-");
+    try {
+      const file = join(dir.path, "state.db");
+      const h1 = await ControlHarness.start({ file });
+      await h1.put({ schedule: "@every 10m" });
+      await h1.advance(10 * MINUTE);
+      await answerAll(h1);
+      await h1.advance(2 * MINUTE);
+      await h1.close();
+
+      // Down from 12m to 45m: 20m, 30m and 40m were missed; 40m is run once, 50m on time.
+      const h2 = await harness({ file, start: at(45) });
+      expect(history(h2)).toEqual([
+        [10, "schedule", "success"],
+        [20, "schedule", "missed"],
+        [30, "schedule", "missed"],
+        [40, "catchup", "running"],
+      ]);
+      await h2.advance(5 * MINUTE);
+      expect(slots(h2)).toEqual([iso(at(40)), iso(at(50))]);
+    } finally {
+      dir.cleanup();
+    }
   });
 
   it("does not treat slots of a disabled job as missed", async () => {
