@@ -138,6 +138,8 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
     const becameTopLevel = old.parent_job !== "" && spec.parent_job === "";
     const reschedule = old.schedule !== spec.schedule || old.timezone !== spec.timezone || becameTopLevel;
     const enabled = old.disabled && !spec.disabled;
+    // A new run window applies from now: slots that passed outside the old one are not owed.
+    const newWindow = old.starts_at !== spec.starts_at || old.expires_at !== spec.expires_at;
     s.db
       .update(jobs)
       .set({
@@ -147,7 +149,8 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
         // A new schedule starts its cadence now; slots of the old one never fire late.
         ...(reschedule ? { anchor: cmd.at, cursor: Math.max(existing.cursor, cmd.at) } : {}),
         // Slots that passed while the job was disabled are not run when it is enabled again.
-        ...(enabled && !reschedule ? { cursor: Math.max(existing.cursor, cmd.at) } : {}),
+        // Neither are slots that passed outside an old run window (starts_at/expires_at).
+        ...((enabled || newWindow) && !reschedule ? { cursor: Math.max(existing.cursor, cmd.at) } : {}),
       })
       .where(eq(jobs.name, spec.name))
       .run();

@@ -124,6 +124,26 @@ describe("Scheduler: what does not fire", () => {
     expect(slots(h)).toEqual([iso(at(3)), iso(at(4)), iso(at(5))]);
   });
 
+  it("extending an expired job's expires_at does not run the slots that passed after it expired", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m", expires_at: iso(at(2)) });
+    await h.advance(10 * MINUTE + 30_000);
+    await answerAll(h);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(2))]);
+    await h.put({ schedule: "@every 1m", expires_at: iso(at(60)) });
+    await h.advance(MINUTE);
+    expect(slots(h)).toEqual([iso(at(1)), iso(at(2)), iso(at(11))]);
+  });
+
+  it("moving starts_at into the past does not run the slots between it and now", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1m", starts_at: iso(at(24 * 60)) });
+    await h.advance(10 * MINUTE + 30_000);
+    await h.put({ schedule: "@every 1m", starts_at: iso(at(5)) });
+    await h.advance(MINUTE);
+    expect(slots(h)).toEqual([iso(at(11))]);
+  });
+
   it("never fires @manually jobs or child jobs on their own; both can be run", async () => {
     const h = await harness();
     await h.put({ name: "manual", schedule: "@manually" });
