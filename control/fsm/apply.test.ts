@@ -196,6 +196,8 @@ describe("apply: determinism", () => {
     expect(ra.filter((r) => !r.ok).length).toBe(4);
     expect(dumpTables(a)).toEqual(dumpTables(b));
     expect(dumpTables(a).jobs).toHaveLength(2);
+    // Same operations in the same order: the database images are byte-for-byte equal too.
+    expect(Buffer.compare(a.sqlite.serialize(), b.sqlite.serialize())).toBe(0);
   });
 
   it("a replica that restarts midway and replays entries it already applied ends equal too", () => {
