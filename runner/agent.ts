@@ -52,6 +52,8 @@ export class RunnerAgent {
   private reconnectTimer: TimerHandle | undefined;
   private pingTimer: TimerHandle | undefined;
   private heartbeatMs = 5000;
+  /** When the control node last sent anything on the current connection. */
+  private lastHeard = 0;
   private state: "idle" | "running" | "draining" | "stopped" = "idle";
   private connectedOnce: Promise<void>;
   private markConnected!: () => void;
@@ -104,7 +106,10 @@ export class RunnerAgent {
     if (this.state === "stopped") return;
     const url = this.redirectTo ?? this.opts.url;
     this.redirectTo = undefined;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${this.opts.token}` }, handshakeTimeout: 5000 });
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.opts.token}` },
+      handshakeTimeout: 5000,
+    });
     this.ws = ws;
     // A control node that is not the leader answers 307 with the leader's URL: go there next,
     // keeping the credential (ws's own redirect following drops it across hosts).
@@ -128,6 +133,7 @@ export class RunnerAgent {
       });
     });
     ws.on("message", (data) => {
+      this.lastHeard = this.opts.clock.now();
       const d = decodeControlFrame(String(data));
       if (!d.ok) {
         this.opts.logger.warn("bad frame from control node", { error: d.error });
@@ -266,6 +272,15 @@ export class RunnerAgent {
   private schedulePing(): void {
     if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
     this.pingTimer = this.opts.clock.setTimeout(() => {
+      // A leader that answers nothing for three heartbeats is gone even if its socket is not (a
+      // frozen or partitioned process keeps the TCP connection open): leave it and find the leader.
+      if (this.opts.clock.now() - this.lastHeard > 3 * this.heartbeatMs) {
+        this.opts.logger.warn("control node stopped answering; reconnecting", {
+          silentMs: this.opts.clock.now() - this.lastHeard,
+        });
+        this.ws?.terminate();
+        return;
+      }
       this.send({ type: "ping", ts: this.opts.clock.now(), running: [...this.running.keys()] });
       // A result the leader has not acknowledged (it may have lost leadership mid-commit) is re-sent.
       for (const r of this.unacked.values()) this.send(r);
