@@ -202,6 +202,25 @@ describe("Dispatcher: retries (Dkron's back-off)", () => {
     expect(h.hub.runs().at(-1)).toMatchObject({ job_name: "child", runner: "r2" });
   });
 
+  it("retries two failed targets when both retries land on the same runner", async () => {
+    const h = await harness({ runners: ["r1", "r2"] });
+    await h.put({ schedule: "@manually", retries: 1 });
+    const [a, b] = await runNow(h);
+    h.hub.disconnect("r1");
+    await h.finish(b!, { success: false });
+    await h.finish(a!, { success: false });
+    await h.advance(1000, 100);
+    const retries = h.hub.runs().slice(2);
+    expect(retries.map((r) => [r.runner, r.attempt])).toEqual([
+      ["r2", 2],
+      ["r2", 2],
+    ]);
+    expect(new Set(retries.map((r) => r.execution_id)).size).toBe(2);
+    for (const r of retries) await h.finish(r.execution_id);
+    expect(h.executions().filter((e) => e.attempt === 2)).toHaveLength(2);
+    expect(h.job()).toMatchObject({ status: "success", successCount: 2, errorCount: 2 });
+  });
+
   it("a retry waiting out its back-off when the node restarts is started by the next leader", async () => {
     const dir = tempDir("dkron-dispatch-");
     cleanups.push(dir.cleanup);

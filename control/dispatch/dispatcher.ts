@@ -258,6 +258,11 @@ export class Dispatcher {
       node = pool[Math.floor(this.deps.random() * pool.length)]?.name ?? "";
     }
     const attempt = failed.attempt + 1;
+    // The id names the target the run started on, not the runner the retry lands on: two failures
+    // retried on the same runner would otherwise share an id and the second retry would be lost.
+    const prefix = `${failed.group}-${failed.attempt}-`;
+    const target = failed.id.startsWith(prefix) ? failed.id.slice(prefix.length) : failed.node_name || "none";
+    const id = executionId(failed.group, attempt, target);
     await this.propose({
       type: "execution.start",
       at: this.deps.clock.now(),
@@ -268,8 +273,8 @@ export class Dispatcher {
       scheduledAt: failed.scheduled_at,
       retain: this.opts.retain,
       executions: node
-        ? [{ id: executionId(failed.group, attempt, node), node }]
-        : [{ id: executionId(failed.group, attempt, "none"), node: failed.node_name, state: "failed", output: `retry: runner ${failed.node_name} is gone and no other target matches` }],
+        ? [{ id, node }]
+        : [{ id, node: failed.node_name, state: "failed", output: `retry: runner ${failed.node_name} is gone and no other target matches` }],
     });
   }
 
@@ -317,7 +322,7 @@ export class Dispatcher {
   }
 }
 
-/** The id of one execution: group, attempt and target node. */
+/** The id of one execution: group, attempt and target node (a retry keeps the first attempt's target). */
 export function executionId(group: number, attempt: number, node: string): string {
   return `${group}-${attempt}-${node}`;
 }
