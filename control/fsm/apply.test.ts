@@ -596,6 +596,35 @@ describe("apply: run group status (per group, judged on each target's final atte
     expect(getStoredJob(s, "job")).toMatchObject({ status: "failed", errorCount: 1 });
   });
 
+  it("a start whose execution ids are already recorded adds nothing (a proposal committed twice)", () => {
+    const s = db();
+    const retry = startExecution({
+      group: 5,
+      attempt: 2,
+      trigger: "retry",
+      executions: [{ id: "5-2-r1", node: "r1", state: "failed", output: "runner gone" }],
+    });
+    applyAll(s, [
+      putJob({ retries: 2 }),
+      startExecution({ group: 5, executions: [{ id: "5-1-r1", node: "r1" }] }),
+    ]);
+    applyAll(s, [finishExecution("5-1-r1", { success: false })]);
+    const first = applyAll(s, [retry])[0];
+    expect(first).toMatchObject({
+      ok: true,
+      events: [{ kind: "execution.started" }, { kind: "execution.finished", retry: true }],
+    });
+    const before = state(s);
+    const again = applyAll(s, [retry])[0];
+    expect(again).toEqual({
+      ok: true,
+      value: { executions: [] },
+      events: [{ kind: "execution.started", job: "job", executions: [] }],
+    });
+    expect(state(s)).toEqual(before);
+    expect(getStoredJob(s, "job")?.errorCount).toBe(2);
+  });
+
   it("missed slots are recorded but do not change the status", () => {
     const s = db();
     applyAll(s, [

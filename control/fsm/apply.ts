@@ -242,7 +242,9 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
       output: target.output ?? "",
       exitCode: null,
     };
-    s.db.insert(executions).values(row).onConflictDoNothing().run();
+    // An id already recorded is the same start committed twice (a re-proposal): nothing new, no
+    // second `run` frame, no second error count or retry.
+    if (s.db.insert(executions).values(row).onConflictDoNothing().run().changes === 0) continue;
     inserted.push(executionFromRow(row));
     if (state === "failed") bumpCounters(s, cmd.job, false, cmd.at);
   }
