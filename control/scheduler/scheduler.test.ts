@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { MINUTE, T0 } from "../../test/helpers/builders";
+import { jobSpec, MINUTE, T0 } from "../../test/helpers/builders";
 import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
 import { tempDir } from "../../test/helpers/tmp";
 
@@ -174,6 +174,17 @@ describe("Scheduler: schedule changes", () => {
     await h.put({ schedule: "@every 5m" });
     await h.advance(12 * MINUTE);
     expect(slots(h)).toEqual([iso(at(8)), iso(at(13))]);
+  });
+
+  it("plans a job again when its schedule changes while one of its slots is being started", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 10m" });
+    await h.advance(10 * MINUTE - 1000);
+    h.clock.advance(1000); // the 10m timer fires: its start is proposed, not yet committed
+    const change = h.propose({ type: "job.put", at: h.clock.now(), job: jobSpec({ schedule: "@every 3m" }) });
+    await change;
+    await h.advance(7 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(10)), iso(at(13)), iso(at(16))]);
   });
 
   it("keeps the cadence when something else about the job changes", async () => {
