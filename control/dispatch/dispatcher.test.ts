@@ -245,6 +245,35 @@ describe("Dispatcher: retries (Dkron's back-off)", () => {
   });
 });
 
+describe("Dispatcher: after a restart", () => {
+  it("retries nothing for settled groups: no retries configured, retries used up, or a retry already ran", async () => {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false });
+    await h1.put({ name: "none", schedule: "@manually" });
+    await h1.put({ name: "used", schedule: "@manually", retries: 1 });
+    await h1.put({ name: "healed", schedule: "@manually", retries: 3 });
+    for (const job of ["none", "used", "healed"]) {
+      const [id] = await runNow(h1, job);
+      await h1.finish(id!, { success: false });
+    }
+    await h1.advance(1000, 100);
+    for (const r of h1.hub.runs().slice(3))
+      await h1.finish(r.execution_id, { success: r.job_name === "healed" });
+    await h1.advance(60_000);
+    const statuses = () => ["none", "used", "healed"].map((j) => h1.job(j)?.status);
+    expect(statuses()).toEqual(["failed", "failed", "success"]);
+    const runs = h1.hub.runs().length;
+    expect(runs).toBe(5);
+    await h1.close();
+
+    const h2 = await harness({ file, start: T0 + 10 * 60_000 });
+    await h2.advance(60_000);
+    expect(h2.hub.runs()).toEqual([]);
+  });
+});
+
 describe("Dispatcher: leases", () => {
   it("marks a run whose result never arrives lost after the lease, which unblocks a forbid job", async () => {
     const h = await harness({ dispatcher: { leaseMs: 30_000 } });

@@ -1,8 +1,8 @@
-import { and, asc, desc, eq, inArray } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Execution } from "../../shared/execution";
 import type { StateDb } from "./db";
 import { executionFromRow } from "./rows";
-import { executions } from "./schema";
+import { executions, jobs } from "./schema";
 
 /** Sortable execution columns (Dkron's indexes; `id` maps to started_at). */
 const sortColumns = {
@@ -50,15 +50,24 @@ export function runningExecutions(s: StateDb): Execution[] {
   return s.db.select().from(executions).where(eq(executions.state, "running")).all().map(executionFromRow);
 }
 
-/** Finished unsuccessful executions (all jobs), oldest first: where a retry may still be owed. */
+/**
+ * Failed or lost executions whose job's `retries` allow another attempt (all jobs), oldest first:
+ * where a retry may still be owed. Jobs without retries cost nothing here.
+ */
 export function failedExecutions(s: StateDb): Execution[] {
   return s.db
-    .select()
+    .select({ e: executions })
     .from(executions)
-    .where(inArray(executions.state, ["failed", "lost"]))
+    .innerJoin(jobs, eq(jobs.name, executions.jobName))
+    .where(
+      and(
+        inArray(executions.state, ["failed", "lost"]),
+        sql`${executions.attempt} <= coalesce(json_extract(${jobs.spec}, '$.retries'), 0)`,
+      ),
+    )
     .orderBy(asc(executions.startedAt), asc(executions.id))
     .all()
-    .map(executionFromRow);
+    .map((r) => executionFromRow(r.e));
 }
 
 /** Executions of one run group. */
