@@ -217,5 +217,10 @@ export function loadAgentConfig(
 
 /** The config as logged at start-up: secrets redacted. */
 export function redacted(c: AgentConfig): Record<string, unknown> {
-  return { ...c, runner_token: c.runner_token ? "***" : "", control_token: c.control_token ? "***" : "", cluster_secret: c.cluster_secret ? "***" : "" };
+  return {
+    ...c,
+    runner_token: c.runner_token ? "***" : "",
+    control_token: c.control_token ? "***" : "",
+    cluster_secret: c.cluster_secret ? "***" : "",
+  };
 }

@@ -30,7 +30,12 @@ function opts(argv: string[], extra: Record<string, { type: "string" }> = {}) {
   try {
     return parseArgs({
       args: argv,
-      options: { "http-addr": { type: "string" }, "cluster-secret": { type: "string" }, help: { type: "boolean", short: "h" }, ...extra },
+      options: {
+        "http-addr": { type: "string" },
+        "cluster-secret": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        ...extra,
+      },
       allowPositionals: false,
       strict: true,
     }).values as Record<string, string | boolean | undefined>;
@@ -48,11 +53,17 @@ async function call(o: Opts, path: string, init: RequestInit = {}): Promise<unkn
   for (let hop = 0; hop < 3; hop++) {
     let res: Response;
     try {
-      res = await fetch(`http://${addr}${path}`, { ...init, headers: headers(o), signal: AbortSignal.timeout(10_000) });
+      res = await fetch(`http://${addr}${path}`, {
+        ...init,
+        headers: headers(o),
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch {
       throw new AppError("UNAVAILABLE", `cannot reach a control node at ${addr} (set --http-addr)`);
     }
-    const body = (await res.json().catch(() => null)) as { error?: { code: string; message: string; leader?: string } } | null;
+    const body = (await res.json().catch(() => null)) as {
+      error?: { code: string; message: string; leader?: string };
+    } | null;
     if (res.ok) return body;
     if (body?.error?.code === "NOT_LEADER" && body.error.leader) {
       addr = body.error.leader;
@@ -81,14 +92,24 @@ export async function raftCommand(argv: string[], env: Record<string, string | u
   };
   if (sub === "list-peers") {
     const peers = (await call(o, "/_raft/peers")) as PeerInfo[];
-    const rows = [["Node", "ID", "Address", "State", "Voter"], ...peers.map((p) => [p.id, p.id, p.addr, p.leader ? "leader" : "follower", String(p.suffrage === "voter")])];
+    const rows = [
+      ["Node", "ID", "Address", "State", "Voter"],
+      ...peers.map((p) => [
+        p.id,
+        p.id,
+        p.addr,
+        p.leader ? "leader" : "follower",
+        String(p.suffrage === "voter"),
+      ]),
+    ];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join("  "));
     return;
   }
   if (sub === "remove-peer") {
     const id = v["peer-id"];
-    if (typeof id !== "string" || !id) throw new AppError("VALIDATION", "remove-peer needs --peer-id ID (see dkron raft list-peers)");
+    if (typeof id !== "string" || !id)
+      throw new AppError("VALIDATION", "remove-peer needs --peer-id ID (see dkron raft list-peers)");
     await call(o, "/_raft/remove", { method: "POST", body: JSON.stringify({ id }) });
     console.log(`removed ${id} from the raft configuration`);
     return;

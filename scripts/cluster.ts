@@ -13,10 +13,23 @@ const extra = process.argv.slice(2);
 const children = ports.map((port, i) => {
   const name = `node${i + 1}`;
   const args = [
-    BIN, "agent", "--server", "--bootstrap-expect", "3", "--node-name", name,
-    "--http-addr", `127.0.0.1:${port}`, "--data-dir", `data/cluster/${name}`,
+    BIN,
+    "agent",
+    "--server",
+    "--bootstrap-expect",
+    "3",
+    "--node-name",
+    name,
+    "--http-addr",
+    `127.0.0.1:${port}`,
+    "--data-dir",
+    `data/cluster/${name}`,
     ...ports.filter((p) => p !== port).flatMap((p) => ["--join", `127.0.0.1:${p}`]),
-    "--cluster-secret", secret, "--log-level", "warn", ...extra,
+    "--cluster-secret",
+    secret,
+    "--log-level",
+    "warn",
+    ...extra,
   ];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const prefix = `[${name}] `;

@@ -47,7 +47,11 @@ export const ControlParams = {
   "pause.set": z.object({ paused: z.boolean() }),
   "jobs.list": JobListParams,
   "jobs.get": z.object({ name: jobName, stale: z.boolean().optional() }),
-  "jobs.put": z.object({ job: z.unknown(), runoncreate: z.boolean().default(false), path_name: z.string().optional() }),
+  "jobs.put": z.object({
+    job: z.unknown(),
+    runoncreate: z.boolean().default(false),
+    path_name: z.string().optional(),
+  }),
   "jobs.delete": z.object({ name: jobName }),
   "jobs.run": z.object({ name: jobName }),
   "jobs.toggle": z.object({ name: jobName }),

@@ -1,5 +1,10 @@
+import {
+  CONTROL_RPC_PREFIX,
+  type ControlInput,
+  type ControlMethod,
+  type ControlResults,
+} from "./control-api";
 import { AppError, appErrorFromBody } from "./errors";
-import { CONTROL_RPC_PREFIX, type ControlInput, type ControlMethod, type ControlResults } from "./control-api";
 
 /** Anything with the fetch signature: the global fetch, or an app's in-process `fetch`. */
 export type FetchLike = (input: Request | string, init?: RequestInit) => Promise<Response>;

@@ -60,7 +60,9 @@ export class AppError extends Error {
 /** True when e is an AppError (or a plain object carrying one of our codes, e.g. parsed from the wire). */
 export function isAppError(e: unknown): e is AppError {
   return (
-    typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string" &&
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as { code?: unknown }).code === "string" &&
     (ErrorCodes as readonly string[]).includes((e as { code: string }).code)
   );
 }
@@ -72,5 +74,8 @@ export function appErrorFromBody(body: unknown, fallbackStatus: number): AppErro
     const { code, message, ...details } = err as { code: ErrorCode; message?: string };
     return new AppError(code, message ?? code, details as ErrorDetails);
   }
-  return new AppError(fallbackStatus >= 500 ? "INTERNAL" : "BAD_REQUEST", `unexpected response ${fallbackStatus}`);
+  return new AppError(
+    fallbackStatus >= 500 ? "INTERNAL" : "BAD_REQUEST",
+    `unexpected response ${fallbackStatus}`,
+  );
 }

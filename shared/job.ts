@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { nullableTime, ZERO_TIME, toRfc3339 } from "./time";
+import { nullableTime, toRfc3339, ZERO_TIME } from "./time";
 
 /** Dkron's job-name rule: Unicode lowercase letters, ASCII digits, `_` and `-`. */
 export const JOB_NAME_RE = /^[\p{Ll}0-9_-]+$/u;
@@ -41,7 +41,12 @@ export const JobInputSchema = z.object({
   disabled: z.boolean().default(false),
   tags: z.record(z.string(), z.string()).nullable().default(null),
   metadata: z.record(z.string(), z.string()).nullable().default(null),
-  retries: z.number().int("must be an integer").min(0, "cannot be negative").max(100, "at most 100").default(0),
+  retries: z
+    .number()
+    .int("must be an integer")
+    .min(0, "cannot be negative")
+    .max(100, "at most 100")
+    .default(0),
   parent_job: z.string().default(""),
   processors: z.record(z.string(), stringMap).nullable().default({}),
   concurrency: z

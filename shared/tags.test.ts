@@ -9,7 +9,10 @@ const nodes = [
 
 describe("target tags", () => {
   it("parses counts and takes the smallest", () => {
-    expect(parseTargetTags({ a: "x:5", b: "y:2", c: "z" })).toEqual({ match: { a: "x", b: "y", c: "z" }, count: 2 });
+    expect(parseTargetTags({ a: "x:5", b: "y:2", c: "z" })).toEqual({
+      match: { a: "x", b: "y", c: "z" },
+      count: 2,
+    });
     expect(parseTargetTags({ a: "value:cardinality" }).count).toBe(0);
     expect(parseTargetTags({ a: "v:1:2" })).toEqual({ match: { a: "v" }, count: Number.POSITIVE_INFINITY });
   });

@@ -33,13 +33,24 @@ export const nullableTime = z
     if (v === null || v === undefined || v === "" || v === ZERO_TIME) return null;
     const ms = parseTime(v);
     if (ms === null) {
-      ctx.addIssue({ code: "custom", message: `expected an RFC3339 time such as 2026-01-02T15:04:05Z, got "${v}"` });
+      ctx.addIssue({
+        code: "custom",
+        message: `expected an RFC3339 time such as 2026-01-02T15:04:05Z, got "${v}"`,
+      });
       return z.NEVER;
     }
     return ms;
   });
 
-const units: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const units: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /** Parses a Go duration ("1h30m", "500ms", "10s") into milliseconds; null if malformed. */
 export function parseGoDuration(text: string): number | null {
@@ -60,7 +71,10 @@ export const durationMs = z.union([z.number().nonnegative(), z.string()]).transf
   if (typeof v === "number") return v;
   const ms = /^\d+$/.test(v) ? Number(v) : parseGoDuration(v);
   if (ms === null) {
-    ctx.addIssue({ code: "custom", message: `expected a duration such as "30s" or milliseconds, got "${v}"` });
+    ctx.addIssue({
+      code: "custom",
+      message: `expected a duration such as "30s" or milliseconds, got "${v}"`,
+    });
     return z.NEVER;
   }
   return ms;

@@ -7,16 +7,36 @@ describe("wire codec", () => {
       { type: "hello", version: 1, name: "r1", tags: { a: "b" }, running: ["e1"], pending_results: [] },
       { type: "ack", execution_id: "e1" },
       { type: "output", execution_id: "e1", seq: 3, data: "héllo\n" },
-      { type: "result", execution_id: "e1", success: false, output: "x", error: "exit status 2", exit_code: 2, started_at: 1, finished_at: 2 },
+      {
+        type: "result",
+        execution_id: "e1",
+        success: false,
+        output: "x",
+        error: "exit status 2",
+        exit_code: 2,
+        started_at: 1,
+        finished_at: 2,
+      },
       { type: "ping", ts: 5, running: ["e1"] },
     ];
     for (const f of frames) expect(decodeRunnerFrame(encodeFrame(f))).toEqual({ ok: true, msg: f });
   });
 
   it("round-trips control frames", () => {
-    const run = { type: "run" as const, execution_id: "e", job_name: "j", scheduled_at: "2026-01-01T00:00:00.000Z", attempt: 1, executor: "shell", config: { command: "true" } };
+    const run = {
+      type: "run" as const,
+      execution_id: "e",
+      job_name: "j",
+      scheduled_at: "2026-01-01T00:00:00.000Z",
+      attempt: 1,
+      executor: "shell",
+      config: { command: "true" },
+    };
     expect(decodeControlFrame(encodeFrame(run))).toEqual({ ok: true, msg: run });
-    expect(decodeControlFrame(encodeFrame({ type: "result_ack", execution_id: "e" }))).toEqual({ ok: true, msg: { type: "result_ack", execution_id: "e" } });
+    expect(decodeControlFrame(encodeFrame({ type: "result_ack", execution_id: "e" }))).toEqual({
+      ok: true,
+      msg: { type: "result_ack", execution_id: "e" },
+    });
   });
 
   it("rejects malformed frames with a reason instead of throwing", () => {

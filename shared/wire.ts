@@ -118,16 +118,23 @@ export function encodeFrame(msg: RunnerMessage | ControlMessage): string {
 }
 
 /** Decodes a runner frame; returns an error string instead of throwing on bad input. */
-export function decodeRunnerFrame(text: string): { ok: true; msg: RunnerMessage } | { ok: false; error: string } {
+export function decodeRunnerFrame(
+  text: string,
+): { ok: true; msg: RunnerMessage } | { ok: false; error: string } {
   return decodeWith(RunnerMessageSchema, text);
 }
 
 /** Decodes a control frame; returns an error string instead of throwing on bad input. */
-export function decodeControlFrame(text: string): { ok: true; msg: ControlMessage } | { ok: false; error: string } {
+export function decodeControlFrame(
+  text: string,
+): { ok: true; msg: ControlMessage } | { ok: false; error: string } {
   return decodeWith(ControlMessageSchema, text);
 }
 
-function decodeWith<T>(schema: z.ZodType<T>, text: string): { ok: true; msg: T } | { ok: false; error: string } {
+function decodeWith<T>(
+  schema: z.ZodType<T>,
+  text: string,
+): { ok: true; msg: T } | { ok: false; error: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -135,6 +142,7 @@ function decodeWith<T>(schema: z.ZodType<T>, text: string): { ok: true; msg: T }
     return { ok: false, error: "frame is not JSON" };
   }
   const r = schema.safeParse(raw);
-  if (!r.success) return { ok: false, error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  if (!r.success)
+    return { ok: false, error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
   return { ok: true, msg: r.data };
 }

@@ -47,11 +47,18 @@ export class SingleNodeLog implements Consensus {
     for (const row of rows) {
       const result = apply(this.state, row.index, JSON.parse(row.command) as Command);
       this.applied = row.index;
-      if (!result.ok) this.deps.logger.debug("replayed entry was rejected", { index: row.index, code: result.error.code });
+      if (!result.ok)
+        this.deps.logger.debug("replayed entry was rejected", { index: row.index, code: result.error.code });
     }
-    const last = this.state.db.select({ i: commandLog.index }).from(commandLog).orderBy(asc(commandLog.index)).all().at(-1);
+    const last = this.state.db
+      .select({ i: commandLog.index })
+      .from(commandLog)
+      .orderBy(asc(commandLog.index))
+      .all()
+      .at(-1);
     this.lastIndex = Math.max(this.applied, last?.i ?? 0);
-    if (rows.length) this.deps.logger.info("replayed command log", { entries: rows.length, applied: this.applied });
+    if (rows.length)
+      this.deps.logger.info("replayed command log", { entries: rows.length, applied: this.applied });
     this.running = true;
     for (const l of this.leaderListeners) l(true);
   }
@@ -83,7 +90,10 @@ export class SingleNodeLog implements Consensus {
         // One transaction (one fsync) makes the whole batch durable before anything is applied.
         this.state.sqlite.transaction(() => {
           batch.forEach((p, i) => {
-            this.state.db.insert(commandLog).values({ index: first + i, term: 1, command: JSON.stringify(p.cmd) }).run();
+            this.state.db
+              .insert(commandLog)
+              .values({ index: first + i, term: 1, command: JSON.stringify(p.cmd) })
+              .run();
           });
         })();
         this.lastIndex = first + batch.length - 1;

@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
-import type { Execution } from "../../shared/execution";
 import { AppError } from "../../shared/errors";
+import type { Execution } from "../../shared/execution";
 import type { StateDb } from "../store/db";
 import { groupExecutions } from "../store/execution-queries";
 import { dependentsOf, getStoredJob } from "../store/job-queries";
@@ -77,7 +77,11 @@ function applyCommand(s: StateDb, cmd: Command): ApplyResult {
     case "executions.clear":
       return clearExecutions(s, cmd.job, cmd.at);
     case "peer.set":
-      s.db.insert(peers).values({ id: cmd.id, addr: cmd.addr }).onConflictDoUpdate({ target: peers.id, set: { addr: cmd.addr } }).run();
+      s.db
+        .insert(peers)
+        .values({ id: cmd.id, addr: cmd.addr })
+        .onConflictDoUpdate({ target: peers.id, set: { addr: cmd.addr } })
+        .run();
       return { ok: true, events: [{ kind: "peers.changed" }] };
     case "peer.remove":
       s.db.delete(peers).where(eq(peers.id, cmd.id)).run();
@@ -95,7 +99,9 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
   const spec = cmd.job;
   if (spec.parent_job) {
     if (spec.parent_job === spec.name) {
-      throw new AppError("VALIDATION", "parent_job: the job can not have itself as parent", { field: "parent_job" });
+      throw new AppError("VALIDATION", "parent_job: the job can not have itself as parent", {
+        field: "parent_job",
+      });
     }
     // Walk up from the new parent: reaching this job again would make a cycle.
     const seen = new Set<string>([spec.name]);
@@ -194,14 +200,19 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
   if (scheduled) {
     if (cmd.scheduledAt <= job.cursor) {
-      throw new AppError("CONFLICT", `slot ${new Date(cmd.scheduledAt).toISOString()} of "${cmd.job}" already started`, {
-        field: "scheduled_at",
-      });
+      throw new AppError(
+        "CONFLICT",
+        `slot ${new Date(cmd.scheduledAt).toISOString()} of "${cmd.job}" already started`,
+        {
+          field: "scheduled_at",
+        },
+      );
     }
     if (job.spec.disabled) throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
   }
   // Dkron's isRunnable: a disabled child is skipped when its parent succeeds.
-  if (cmd.trigger === "dependent" && job.spec.disabled) throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
+  if (cmd.trigger === "dependent" && job.spec.disabled)
+    throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
   const running = cmd.executions.some((e) => (e.state ?? "running") === "running");
   if (running && cmd.trigger !== "retry" && job.spec.concurrency === "forbid") {
     const busy = s.db
@@ -216,9 +227,13 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
         s.db.update(jobs).set({ cursor: cmd.scheduledAt }).where(eq(jobs.name, cmd.job)).run();
         return { ok: true, value: { skipped: "concurrency", running: busy.id }, events: [] };
       }
-      throw new AppError("CONFLICT", `job "${cmd.job}" is still running (execution ${busy.id}) and its concurrency is forbid`, {
-        field: "concurrency",
-      });
+      throw new AppError(
+        "CONFLICT",
+        `job "${cmd.job}" is still running (execution ${busy.id}) and its concurrency is forbid`,
+        {
+          field: "concurrency",
+        },
+      );
     }
   }
   if (scheduled) s.db.update(jobs).set({ cursor: cmd.scheduledAt }).where(eq(jobs.name, cmd.job)).run();
@@ -255,7 +270,12 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
     // A record that failed before it ran (no target) is finished at once: it is retried like any
     // failure, or its group would wait for a retry nobody starts and never get a status.
     for (const e of failed) {
-      events.push({ kind: "execution.finished", execution: e, outcome, retry: retryPending(e, job.spec.retries) });
+      events.push({
+        kind: "execution.finished",
+        execution: e,
+        outcome,
+        retry: retryPending(e, job.spec.retries),
+      });
     }
   }
   prune(s, cmd.job, cmd.retain);
@@ -267,8 +287,14 @@ function bumpCounters(s: StateDb, job: string, success: boolean, at: number) {
     .update(jobs)
     .set(
       success
-        ? { successCount: sql`${jobs.successCount} + 1`, lastSuccess: sql`max(coalesce(${jobs.lastSuccess}, 0), ${at})` }
-        : { errorCount: sql`${jobs.errorCount} + 1`, lastError: sql`max(coalesce(${jobs.lastError}, 0), ${at})` },
+        ? {
+            successCount: sql`${jobs.successCount} + 1`,
+            lastSuccess: sql`max(coalesce(${jobs.lastSuccess}, 0), ${at})`,
+          }
+        : {
+            errorCount: sql`${jobs.errorCount} + 1`,
+            lastError: sql`max(coalesce(${jobs.lastError}, 0), ${at})`,
+          },
     )
     .where(eq(jobs.name, job))
     .run();
@@ -313,7 +339,10 @@ function finishExecution(s: StateDb, cmd: ExecutionFinishCommand): ApplyResult {
 function clearExecutions(s: StateDb, job: string, at: number): ApplyResult {
   mustGetJob(s, job);
   // Running records stay: they are still needed for concurrency and leases.
-  s.db.delete(executions).where(and(eq(executions.jobName, job), ne(executions.state, "running"))).run();
+  s.db
+    .delete(executions)
+    .where(and(eq(executions.jobName, job), ne(executions.state, "running")))
+    .run();
   s.db
     .update(jobs)
     .set({ successCount: 0, errorCount: 0, lastSuccess: null, lastError: null, updatedAt: at })

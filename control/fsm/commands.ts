@@ -1,5 +1,5 @@
-import type { JobSpec } from "../../shared/job";
 import type { ExecutionState, Trigger } from "../../shared/execution";
+import type { JobSpec } from "../../shared/job";
 
 /**
  * Every change to durable state is one of these commands, proposed to the log and applied by

@@ -4,6 +4,7 @@ import { AppError } from "../../shared/errors";
 import { executionToJson } from "../../shared/execution";
 import { type Job, type JobJson, jobToJson } from "../../shared/job";
 import { type Member, MemberStatus } from "../../shared/member";
+import type { PeerBook } from "../cluster/peer-book";
 import type { Consensus } from "../consensus/consensus";
 import type { Dispatcher } from "../dispatch/dispatcher";
 import type { ApplyResult } from "../fsm/apply";
@@ -15,7 +16,6 @@ import type { StateDb } from "../store/db";
 import { getExecution, isExecutionSort, listExecutions } from "../store/execution-queries";
 import { getStoredJob, listStoredJobs } from "../store/job-queries";
 import type { StoredJob } from "../store/rows";
-import type { PeerBook } from "../cluster/peer-book";
 import { queryJobs } from "./job-list";
 
 /** What the service needs to know about its node. */
@@ -71,12 +71,17 @@ export class ControlService {
         this.paused = p.paused;
         return { paused: this.paused };
       },
-      "jobs.list": (p) =>
-        queryJobs(
+      "jobs.list": async (p) => {
+        await this.read(p.stale);
+        return queryJobs(
           listStoredJobs(this.d.state).map((j) => this.render(j)),
           p,
-        ),
-      "jobs.get": async (p) => (await this.read(p.stale), this.render(this.mustJob(p.name))),
+        );
+      },
+      "jobs.get": async (p) => {
+        await this.read(p.stale);
+        return this.render(this.mustJob(p.name));
+      },
       "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
       "jobs.delete": async (p) => {
         const before = this.render(this.mustJob(p.name));
@@ -145,7 +150,6 @@ export class ControlService {
     if (WRITES.has(method)) this.requireLeader();
     return Promise.resolve((this.handlers[method] as Handler<M>)(params));
   }
-
 
   private status(): ControlResults["status"] {
     const s = this.d.consensus.status();
@@ -271,7 +275,9 @@ export class ControlService {
     const leader = this.d.consensus.status().leader;
     throw new AppError(
       "NOT_LEADER",
-      leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected yet; retry shortly",
+      leader
+        ? `this node is not the leader; the leader is ${leader}`
+        : "no leader is elected yet; retry shortly",
       { leader: leader ? (this.d.peers.get(leader) ?? "") : "" },
     );
   }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { type PlanJob, planJob } from "./plan";
 
-const every = (ms: number, anchor = 0) => (after: number) => anchor + (Math.floor((after - anchor) / ms) + 1) * ms;
+const every =
+  (ms: number, anchor = 0) =>
+  (after: number) =>
+    anchor + (Math.floor((after - anchor) / ms) + 1) * ms;
 const job = (over: Partial<PlanJob> = {}): PlanJob => ({
   name: "j",
   next: every(1000),
@@ -12,7 +15,7 @@ const job = (over: Partial<PlanJob> = {}): PlanJob => ({
   catchupDeadlineMs: 3_600_000,
   ...over,
 });
-const opts = { maxSlots: 10_000, maxListed: 5 };
+const opts = { maxSlots: 10_000, maxListed: 5, stallMs: 60_000 };
 
 describe("planJob", () => {
   it("runs the slot that is due and reports the next", () => {
@@ -54,16 +57,38 @@ describe("planJob", () => {
   });
 
   it("none records every missed slot; all runs them", () => {
-    const none = planJob(job({ next: every(10_000), catchup: "none" }), 30_000 + 5000, 30_000 + 5000 - 1000, opts);
+    const none = planJob(
+      job({ next: every(10_000), catchup: "none" }),
+      30_000 + 5000,
+      30_000 + 5000 - 1000,
+      opts,
+    );
     expect(none.slots.map((s) => s.action)).toEqual(["missed", "missed", "missed"]);
-    const all = planJob(job({ next: every(10_000), catchup: "all" }), 30_000 + 5000, 30_000 + 5000 - 1000, opts);
+    const all = planJob(
+      job({ next: every(10_000), catchup: "all" }),
+      30_000 + 5000,
+      30_000 + 5000 - 1000,
+      opts,
+    );
     expect(all.slots.map((s) => s.action)).toEqual(["catchup", "catchup", "catchup"]);
+  });
+
+  it("a stall longer than stallMs (host suspended) follows the catch-up policy instead of a burst", () => {
+    // The scheduler started at 0; the process then stalled for 8 hours.
+    const p = planJob(job({ next: every(60_000), cursor: 0 }), 8 * 3_600_000 + 500, 0, opts);
+    const ran = p.slots.filter((s) => s.action !== "missed");
+    expect(ran).toEqual([{ at: 8 * 3_600_000, action: "run" }]);
+    expect(p.slots.filter((s) => s.action === "missed").length + p.unlisted).toBe(479);
   });
 
   it("honours starts_at and expires_at", () => {
     const p = planJob(job({ startsAt: 5000, expiresAt: 7000 }), 9000, 9000 - 10_000, opts);
     expect(p.slots.map((s) => s.at)).toEqual([5000, 6000, 7000]);
     expect(p.next).toBeNull();
-    expect(planJob(job({ startsAt: 50_000 }), 9000, 9000 - 2000, opts)).toEqual({ slots: [], unlisted: 0, next: 50_000 });
+    expect(planJob(job({ startsAt: 50_000 }), 9000, 9000 - 2000, opts)).toEqual({
+      slots: [],
+      unlisted: 0,
+      next: 50_000,
+    });
   });
 });

@@ -35,10 +35,15 @@ export interface PlanOptions {
   maxSlots: number;
   /** At most this many missed slots are listed individually. */
   maxListed: number;
+  /**
+   * A slot more than this late is treated as missed even while the scheduler ran (the host was
+   * suspended or the process stalled): it follows the catch-up policy instead of firing in a burst.
+   */
+  stallMs: number;
 }
 
 /** Default planner limits. */
-export const DEFAULT_PLAN_OPTIONS: PlanOptions = { maxSlots: 100_000, maxListed: 20 };
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = { maxSlots: 100_000, maxListed: 20, stallMs: 60_000 };
 
 /** First slot of the job strictly after `after`, honouring starts_at and expires_at. */
 export function nextSlot(job: PlanJob, after: number): number | null {
@@ -51,11 +56,17 @@ export function nextSlot(job: PlanJob, after: number): number | null {
 
 /**
  * Plans which slots of a job to start at `now`: every slot in (cursor, now] is accounted for.
- * Slots due since this scheduler started (`since`) are run, however late the timer was; older
+ * Slots due since this scheduler started (`since`) are run even if the timer was late (up to
+ * `stallMs`); older
  * ones (missed while no leader was scheduling) follow the job's catch-up policy and the rest are
  * recorded as missed, never silently dropped.
  */
-export function planJob(job: PlanJob, now: number, since: number, opts: PlanOptions = DEFAULT_PLAN_OPTIONS): Plan {
+export function planJob(
+  job: PlanJob,
+  now: number,
+  since: number,
+  opts: PlanOptions = DEFAULT_PLAN_OPTIONS,
+): Plan {
   const due: number[] = [];
   let cursor = job.cursor;
   let next: number | null = null;
@@ -73,8 +84,8 @@ export function planJob(job: PlanJob, now: number, since: number, opts: PlanOpti
       break;
     }
   }
-  const onTime = due.filter((t) => t >= since);
-  const late = due.filter((t) => t < since);
+  const onTime = due.filter((t) => t >= since && now - t <= opts.stallMs);
+  const late = due.filter((t) => t < since || now - t > opts.stallMs);
   const slots: PlannedSlot[] = [];
   let runLate: number | null = null;
   if (job.catchup === "all") {
@@ -88,7 +99,11 @@ export function planJob(job: PlanJob, now: number, since: number, opts: PlanOpti
     const listed = missed.slice(Math.max(0, missed.length - opts.maxListed));
     for (const t of listed) slots.push({ at: t, action: "missed" });
     if (runLate !== null) slots.push({ at: runLate, action: "catchup" });
-    return { slots: [...slots, ...onTime.map((t) => ({ at: t, action: "run" as const }))], unlisted: missed.length - listed.length, next };
+    return {
+      slots: [...slots, ...onTime.map((t) => ({ at: t, action: "run" as const }))],
+      unlisted: missed.length - listed.length,
+      next,
+    };
   }
   return { slots: [...slots, ...onTime.map((t) => ({ at: t, action: "run" as const }))], unlisted: 0, next };
 }

@@ -27,7 +27,13 @@ export class Scheduler {
   private since = 0;
 
   constructor(
-    private readonly deps: { state: StateDb; clock: Clock; logger: Logger; dispatcher: Dispatcher; consensus: Consensus },
+    private readonly deps: {
+      state: StateDb;
+      clock: Clock;
+      logger: Logger;
+      dispatcher: Dispatcher;
+      consensus: Consensus;
+    },
     private readonly opts: PlanOptions = DEFAULT_PLAN_OPTIONS,
   ) {
     deps.consensus.onApplied((_i, _cmd, result) => {
@@ -120,10 +126,18 @@ export class Scheduler {
         if (!this.running) return;
         const res =
           slot.action === "missed"
-            ? await this.deps.dispatcher.recordMissed(name, slot.at, missedNote(p.catchup, i === 0 ? plan.unlisted : 0))
+            ? await this.deps.dispatcher.recordMissed(
+                name,
+                slot.at,
+                missedNote(p.catchup, i === 0 ? plan.unlisted : 0),
+              )
             : await this.deps.dispatcher.run(name, slot.action === "run" ? "schedule" : "catchup", slot.at);
         if (!res.ok && res.error.code !== "CONFLICT") {
-          this.deps.logger.warn("could not start slot", { job: name, slot: new Date(slot.at).toISOString(), error: res.error.message });
+          this.deps.logger.warn("could not start slot", {
+            job: name,
+            slot: new Date(slot.at).toISOString(),
+            error: res.error.message,
+          });
         }
       }
       if (plan.next === null) this.next.delete(name);

@@ -31,7 +31,9 @@ export function openStateDb(file: string): StateDb {
   const sync = Number(sqlite.pragma("synchronous", { simple: true }));
   if ((file !== ":memory:" && mode !== "wal") || sync !== 2) {
     sqlite.close();
-    throw new Error(`state db ${file}: expected journal_mode=wal and synchronous=FULL(2), got ${mode}/${sync}`);
+    throw new Error(
+      `state db ${file}: expected journal_mode=wal and synchronous=FULL(2), got ${mode}/${sync}`,
+    );
   }
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder: MIGRATIONS });

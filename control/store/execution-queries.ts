@@ -24,7 +24,8 @@ export function listExecutions(
   sort: string = "started_at",
   order: "ASC" | "DESC" = "DESC",
 ): Execution[] {
-  const col = sortColumns[(sort === "id" ? "started_at" : sort) as keyof typeof sortColumns] ?? executions.startedAt;
+  const col =
+    sortColumns[(sort === "id" ? "started_at" : sort) as keyof typeof sortColumns] ?? executions.startedAt;
   const dir = order === "DESC" ? desc : asc;
   return s.db
     .select()

@@ -1,7 +1,7 @@
-import { writeFileSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
 import type { StateDb } from "./db";
 
 /** State tables copied by a snapshot (the command log is Raft's business, not the state's). */

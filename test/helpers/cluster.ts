@@ -8,10 +8,14 @@ const BIN = fileURLToPath(new URL("../../control/bin/dkron.mjs", import.meta.url
 /** Free loopback TCP ports (bound then released; fine for tests on one machine). */
 export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise<import("node:net").Server>((resolve) => {
-      const s = createServer();
-      s.listen(0, "127.0.0.1", () => resolve(s));
-    })),
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<import("node:net").Server>((resolve) => {
+          const s = createServer();
+          s.listen(0, "127.0.0.1", () => resolve(s));
+        }),
+    ),
   );
   const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
@@ -49,7 +53,14 @@ export class TestCluster {
     const ports = await freePorts(opts.size);
     ports.forEach((port, i) => {
       const name = `n${i + 1}`;
-      c.nodes.push({ name, port, url: `http://127.0.0.1:${port}`, dataDir: join(opts.baseDir, name), proc: undefined, log: "" });
+      c.nodes.push({
+        name,
+        port,
+        url: `http://127.0.0.1:${port}`,
+        dataDir: join(opts.baseDir, name),
+        proc: undefined,
+        log: "",
+      });
     });
     for (const n of c.nodes) c.spawn(n);
     return c;
@@ -59,12 +70,30 @@ export class TestCluster {
   spawn(n: ClusterNode): void {
     const peers = this.nodes.filter((x) => x !== n).flatMap((x) => ["--join", `127.0.0.1:${x.port}`]);
     const args = [
-      BIN, "agent", "--server", "--bootstrap-expect", String(this.opts.size), "--node-name", n.name,
-      "--http-addr", `127.0.0.1:${n.port}`, "--data-dir", n.dataDir, ...peers,
-      "--cluster-secret", this.opts.secret ?? "test-secret", "--raft-profile", this.opts.profile ?? "fast",
-      "--log-level", "warn", ...(this.opts.extraArgs ?? []),
+      BIN,
+      "agent",
+      "--server",
+      "--bootstrap-expect",
+      String(this.opts.size),
+      "--node-name",
+      n.name,
+      "--http-addr",
+      `127.0.0.1:${n.port}`,
+      "--data-dir",
+      n.dataDir,
+      ...peers,
+      "--cluster-secret",
+      this.opts.secret ?? "test-secret",
+      "--raft-profile",
+      this.opts.profile ?? "fast",
+      "--log-level",
+      "warn",
+      ...(this.opts.extraArgs ?? []),
     ];
-    const proc = spawn(process.execPath, args, { env: { ...process.env, ...this.opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const proc = spawn(process.execPath, args, {
+      env: { ...process.env, ...this.opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const append = (d: Buffer) => {
       n.log = (n.log + String(d)).slice(-200_000);
     };
@@ -109,7 +138,9 @@ export class TestCluster {
       if (l) return l;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`no leader within ${timeoutMs} ms\n${this.nodes.map((n) => `--- ${n.name}\n${n.log.slice(-3000)}`).join("\n")}`);
+    throw new Error(
+      `no leader within ${timeoutMs} ms\n${this.nodes.map((n) => `--- ${n.name}\n${n.log.slice(-3000)}`).join("\n")}`,
+    );
   }
 
   /** Nodes whose process is running. */
