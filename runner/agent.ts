@@ -47,6 +47,7 @@ export class RunnerAgent {
   private readonly running = new Map<string, Running>();
   private readonly unacked = new Map<string, Result>();
   private readonly finished = new Set<string>();
+  private readonly bornAt: number;
   private reconnectDelay = 100;
   private redirectTo: string | undefined;
   private reconnectTimer: TimerHandle | undefined;
@@ -59,6 +60,7 @@ export class RunnerAgent {
   private markConnected!: () => void;
 
   constructor(private readonly opts: RunnerAgentOptions) {
+    this.bornAt = opts.clock.now();
     this.connectedOnce = new Promise((r) => {
       this.markConnected = r;
     });
@@ -130,6 +132,8 @@ export class RunnerAgent {
         tags: this.opts.tags,
         running: [...this.running.keys()],
         pending_results: [...this.unacked.values()],
+        seen: [...this.finished].slice(-1000),
+        uptime_ms: Math.max(0, this.opts.clock.now() - this.bornAt),
       });
     });
     ws.on("message", (data) => {

@@ -4,7 +4,16 @@ import { decodeControlFrame, decodeRunnerFrame, encodeFrame, type RunnerMessage 
 describe("wire codec", () => {
   it("round-trips every runner frame", () => {
     const frames: RunnerMessage[] = [
-      { type: "hello", version: 1, name: "r1", tags: { a: "b" }, running: ["e1"], pending_results: [] },
+      {
+        type: "hello",
+        version: 1,
+        name: "r1",
+        tags: { a: "b" },
+        running: ["e1"],
+        pending_results: [],
+        seen: ["e0"],
+        uptime_ms: 5,
+      },
       { type: "ack", execution_id: "e1" },
       { type: "output", execution_id: "e1", seq: 3, data: "héllo\n" },
       {

@@ -21,6 +21,13 @@ export const HelloSchema = z.object({
   running: z.array(executionId).default([]),
   /** Results finished while disconnected, re-sent until acknowledged. */
   pending_results: z.array(z.lazy(() => ResultSchema)).default([]),
+  /** Executions this runner process already ran (recent ones): never to be sent again. */
+  seen: z.array(executionId).default([]),
+  /**
+   * How long this runner process has been up. A new leader re-sends an inherited execution the
+   * runner does not know only if the runner was up before it started (so it cannot have run it).
+   */
+  uptime_ms: z.number().int().min(0).default(0),
 });
 
 /** control → runner: reply to hello. */

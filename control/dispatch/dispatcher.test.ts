@@ -330,6 +330,8 @@ describe("Dispatcher: leases", () => {
       tags: {},
       running: [held!, "stale-1-r1"],
       pending_results: [],
+      seen: [],
+      uptime_ms: 0,
     });
     expect(unknown).toEqual(["stale-1-r1"]);
     await h2.advance(20_000);
@@ -340,6 +342,50 @@ describe("Dispatcher: leases", () => {
     expect(byId.get(orphan!)).toBe("lost");
     await h2.finish(held!);
     expect(h2.job()?.status).toBe("partially_failed");
+  });
+});
+
+describe("Dispatcher: executions inherited from a previous leader", () => {
+  async function inherited(uptimeMs: number, seen: string[] = []) {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false, runners: ["r1"] });
+    await h1.put({ schedule: "@manually" });
+    const [id] = await runNow(h1);
+    await h1.close();
+    // The new leader starts 5 s later; the start above may never have reached r1.
+    const h2 = await harness({ file, start: T0 + 5000, runners: ["r1"], dispatcher: { leaseMs: 30_000 } });
+    const before = h2.hub.runs("r1").length;
+    h2.dispatcher.onHello(h2.hub.sessions()[0]!, {
+      type: "hello",
+      version: 1,
+      name: "r1",
+      tags: {},
+      running: [],
+      pending_results: [],
+      seen,
+      uptime_ms: uptimeMs,
+    });
+    await h2.advance(10);
+    return {
+      id: id!,
+      resent: h2.hub
+        .runs("r1")
+        .slice(before)
+        .map((r) => r.execution_id),
+    };
+  }
+
+  it("re-sends a start the runner never received when the runner was up before it", async () => {
+    const { id, resent } = await inherited(60_000);
+    expect(resent).toEqual([id]);
+  });
+
+  it("never re-sends to a runner that restarted since (it may have run it) or that already ran it", async () => {
+    expect((await inherited(1000)).resent).toEqual([]);
+    const first = await inherited(60_000, []);
+    expect((await inherited(60_000, [first.id])).resent).toEqual([]);
   });
 });
 

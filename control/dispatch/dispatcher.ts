@@ -7,11 +7,16 @@ import type { Hello, Output, Result } from "../../shared/wire";
 import type { Consensus } from "../consensus/consensus";
 import type { ApplyResult, FsmEvent } from "../fsm/apply";
 import type { ExecutionStartCommand } from "../fsm/commands";
-import type { StateDb } from "../store/db";
 import { retriesOwed } from "../fsm/group-status";
-import { failedExecutions, getExecution, groupExecutions, runningExecutions } from "../store/execution-queries";
-import { getStoredJob } from "../store/job-queries";
 import type { RunnerHub, RunnerSession } from "../hub/runner-hub";
+import type { StateDb } from "../store/db";
+import {
+  failedExecutions,
+  getExecution,
+  groupExecutions,
+  runningExecutions,
+} from "../store/execution-queries";
+import { getStoredJob } from "../store/job-queries";
 import { retryBackoffMs } from "./backoff";
 import { LiveOutput } from "./live-output";
 
@@ -47,6 +52,10 @@ export class Dispatcher {
   private readonly leases = new Map<string, { node: string; deadline: number }>();
   private leaseTimer: TimerHandle | undefined;
   private lastGroup = 0;
+  /** Execution ids this leader proposed to start, dispatched when they commit. */
+  private readonly ownStarts = new Set<string>();
+  /** Per connected runner: since when its process is up, and the executions it said it knows. */
+  private readonly runnerInfo = new Map<string, { upSince: number; known: Set<string> }>();
   private leading = false;
   private readonly timers = new Set<TimerHandle>();
 
@@ -62,8 +71,10 @@ export class Dispatcher {
   /** Takes over dispatch on gaining leadership: re-leases running executions, resumes retries. */
   startLeading(): void {
     this.leading = true;
+    this.ownStarts.clear();
     const now = this.deps.clock.now();
-    for (const e of runningExecutions(this.deps.state)) this.leases.set(e.id, { node: e.node_name, deadline: now + this.opts.leaseMs });
+    for (const e of runningExecutions(this.deps.state))
+      this.leases.set(e.id, { node: e.node_name, deadline: now + this.opts.leaseMs });
     this.resumeRetries(now);
     this.armLeaseCheck();
   }
@@ -84,8 +95,12 @@ export class Dispatcher {
       for (const e of retriesOwed(groupExecutions(this.deps.state, f.job_name, f.group), job.spec.retries)) {
         const finished = e.finished_at ?? e.started_at;
         const due = finished + retryBackoffMs(finished - e.started_at, e.attempt);
-        this.later(Math.max(RESUME_WAIT_MS, due - now), () =>
-          void this.retry(e).catch((err) => this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) })),
+        this.later(
+          Math.max(RESUME_WAIT_MS, due - now),
+          () =>
+            void this.retry(e).catch((err) =>
+              this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) }),
+            ),
         );
       }
     }
@@ -124,11 +139,24 @@ export class Dispatcher {
             node: "",
             state: "failed",
             output: `no target nodes found to run job ${jobName} (tags ${JSON.stringify(job.spec.tags ?? {})}; connected runners: ${
-              this.deps.hub.candidates().map((c) => c.name).join(", ") || "none"
+              this.deps.hub
+                .candidates()
+                .map((c) => c.name)
+                .join(", ") || "none"
             })`,
           },
         ];
-    return this.propose({ type: "execution.start", at: this.deps.clock.now(), job: jobName, group, trigger, attempt: 1, scheduledAt, retain: this.opts.retain, executions });
+    return this.propose({
+      type: "execution.start",
+      at: this.deps.clock.now(),
+      job: jobName,
+      group,
+      trigger,
+      attempt: 1,
+      scheduledAt,
+      retain: this.opts.retain,
+      executions,
+    });
   }
 
   /** Records a slot that was deliberately not run (catch-up policy); `note` says why. */
@@ -150,14 +178,53 @@ export class Dispatcher {
   // ---- runner events (from the hub) ----
 
   /** Hub handler: a runner connected and listed what it holds. */
-  onHello(_session: RunnerSession, hello: Hello): string[] {
+  onHello(session: RunnerSession, hello: Hello): string[] {
+    const now = this.deps.clock.now();
     const unknown: string[] = [];
     for (const id of hello.running) {
       const lease = this.leases.get(id);
-      if (lease) lease.deadline = this.deps.clock.now() + this.opts.leaseMs;
+      if (lease) lease.deadline = now + this.opts.leaseMs;
       else unknown.push(id);
     }
+    if (this.leading) this.redispatchInherited(session.name, hello, now);
     return unknown;
+  }
+
+  /** Whether an inherited execution provably never reached its (connected) runner. */
+  private mayResend(e: Execution): boolean {
+    const info = this.runnerInfo.get(e.node_name);
+    if (!info || !this.deps.hub.isConnected(e.node_name) || info.known.has(e.id)) return false;
+    // Control nodes' clocks may differ a little; only a runner clearly up before the start counts.
+    return info.upSince < e.started_at - 1000;
+  }
+
+  /**
+   * A start committed just before a leader change may never have reached its runner. If the
+   * runner does not hold or know it and has been up since before it started (so a restart did not
+   * wipe its memory of running it), it cannot have run it: send it now instead of letting it go
+   * `lost`. Otherwise the lease decides — never a second run.
+   */
+  private redispatchInherited(runner: string, hello: Hello, now: number): void {
+    const known = new Set([
+      ...hello.running,
+      ...hello.seen,
+      ...hello.pending_results.map((r) => r.execution_id),
+    ]);
+    this.runnerInfo.set(runner, { upSince: now - hello.uptime_ms, known });
+    const owed = runningExecutions(this.deps.state).filter(
+      (e) => e.node_name === runner && this.mayResend(e),
+    );
+    if (!owed.length) return;
+    // After the welcome frame (the hub sends it when onHello returns).
+    this.later(0, () => {
+      for (const e of owed) {
+        this.deps.logger.info("re-sending an execution the runner never received", {
+          execution: e.id,
+          runner,
+        });
+        this.send(e);
+      }
+    });
   }
 
   /** Hub handler: the runner still holds these executions. */
@@ -191,9 +258,15 @@ export class Dispatcher {
     })
       .then((res) => {
         // Acknowledge committed and unknown (deleted/pruned) results alike, so the runner forgets them.
-        if (res.ok || res.error.code === "NOT_FOUND") this.deps.hub.send(runner, { type: "result_ack", execution_id: r.execution_id });
+        if (res.ok || res.error.code === "NOT_FOUND")
+          this.deps.hub.send(runner, { type: "result_ack", execution_id: r.execution_id });
       })
-      .catch((e) => this.deps.logger.warn("could not commit a result; the runner will resend it", { execution: r.execution_id, err: String(e) }));
+      .catch((e) =>
+        this.deps.logger.warn("could not commit a result; the runner will resend it", {
+          execution: r.execution_id,
+          err: String(e),
+        }),
+      );
   }
 
   /** Hub handler: nothing to do at once; the lease decides. */
@@ -203,7 +276,13 @@ export class Dispatcher {
 
   private onEvent(ev: FsmEvent): void {
     if (ev.kind === "execution.started") {
-      for (const e of ev.executions) if (e.state === "running") this.send(e);
+      for (const e of ev.executions) {
+        if (e.state !== "running") continue;
+        if (this.ownStarts.delete(e.id) || this.mayResend(e)) this.send(e);
+        // Otherwise: the previous leader may have dispatched it; its runner reports it, or the lease ends it.
+        else
+          this.leases.set(e.id, { node: e.node_name, deadline: this.deps.clock.now() + this.opts.leaseMs });
+      }
     } else if (ev.kind === "execution.finished") {
       this.leases.delete(ev.execution.id);
       this.live.delete(ev.execution.id);
@@ -224,14 +303,24 @@ export class Dispatcher {
       executor: job.spec.executor,
       config: job.spec.executor_config ?? {},
     });
-    if (!sent) this.deps.logger.warn("target runner is not connected; the lease will expire", { execution: e.id, runner: e.node_name });
+    if (!sent)
+      this.deps.logger.warn("target runner is not connected; the lease will expire", {
+        execution: e.id,
+        runner: e.node_name,
+      });
   }
 
   private afterFinish(ev: Extract<FsmEvent, { kind: "execution.finished" }>): void {
     const e = ev.execution;
     if (ev.retry) {
       const wait = retryBackoffMs((e.finished_at ?? e.started_at) - e.started_at, e.attempt);
-      this.later(wait, () => void this.retry(e).catch((err) => this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) })));
+      this.later(
+        wait,
+        () =>
+          void this.retry(e).catch((err) =>
+            this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) }),
+          ),
+      );
       return;
     }
     if (!ev.outcome.complete || ev.outcome.status !== "success") return;
@@ -243,7 +332,9 @@ export class Dispatcher {
       );
     }
     if (job.spec.ephemeral && job.dependents.length === 0) {
-      void this.propose({ type: "job.delete", at: this.deps.clock.now(), name: e.job_name }).catch(() => undefined);
+      void this.propose({ type: "job.delete", at: this.deps.clock.now(), name: e.job_name }).catch(
+        () => undefined,
+      );
     }
   }
 
@@ -274,7 +365,14 @@ export class Dispatcher {
       retain: this.opts.retain,
       executions: node
         ? [{ id, node }]
-        : [{ id, node: failed.node_name, state: "failed", output: `retry: runner ${failed.node_name} is gone and no other target matches` }],
+        : [
+            {
+              id,
+              node: failed.node_name,
+              state: "failed",
+              output: `retry: runner ${failed.node_name} is gone and no other target matches`,
+            },
+          ],
     });
   }
 
@@ -288,31 +386,49 @@ export class Dispatcher {
 
   private armLeaseCheck(): void {
     if (!this.leading) return;
-    this.leaseTimer = this.deps.clock.setTimeout(() => {
-      const now = this.deps.clock.now();
-      for (const [id, lease] of this.leases) {
-        if (lease.deadline > now) continue;
-        this.leases.delete(id);
-        const e = findExecution(this.deps.state, id);
-        if (!e || e.state !== "running") continue;
-        this.deps.logger.warn("execution lost: its runner stopped reporting", { execution: id, runner: lease.node });
-        void this.propose({
-          type: "execution.finish",
-          at: now,
-          id,
-          state: "lost",
-          success: false,
-          output: `${this.live.get(id)}\nlost: runner "${lease.node}" stopped reporting this execution for ${Math.round(this.opts.leaseMs / 1000)}s`.trimStart(),
-          exitCode: null,
-          finishedAt: now,
-        }).catch(() => undefined);
-      }
-      this.armLeaseCheck();
-    }, Math.max(100, Math.min(1000, this.opts.leaseMs / 4)));
+    this.leaseTimer = this.deps.clock.setTimeout(
+      () => {
+        const now = this.deps.clock.now();
+        for (const [id, lease] of this.leases) {
+          if (lease.deadline > now) continue;
+          this.leases.delete(id);
+          const e = findExecution(this.deps.state, id);
+          if (!e || e.state !== "running") continue;
+          this.deps.logger.warn("execution lost: its runner stopped reporting", {
+            execution: id,
+            runner: lease.node,
+          });
+          void this.propose({
+            type: "execution.finish",
+            at: now,
+            id,
+            state: "lost",
+            success: false,
+            output:
+              `${this.live.get(id)}\nlost: runner "${lease.node}" stopped reporting this execution for ${Math.round(this.opts.leaseMs / 1000)}s`.trimStart(),
+            exitCode: null,
+            finishedAt: now,
+          }).catch(() => undefined);
+        }
+        this.armLeaseCheck();
+      },
+      Math.max(100, Math.min(1000, this.opts.leaseMs / 4)),
+    );
   }
 
   private async propose(cmd: Parameters<Consensus["propose"]>[0]): Promise<ApplyResult> {
-    return this.deps.consensus.propose(cmd);
+    // Starts this leader proposes are dispatched on commit; others (inherited) only by the rule
+    // in redispatchInherited.
+    if (cmd.type !== "execution.start") return this.deps.consensus.propose(cmd);
+    for (const x of cmd.executions) this.ownStarts.add(x.id);
+    try {
+      const res = await this.deps.consensus.propose(cmd);
+      if (!res.ok) for (const x of cmd.executions) this.ownStarts.delete(x.id);
+      return res;
+    } catch (e) {
+      for (const x of cmd.executions) this.ownStarts.delete(x.id);
+      throw e;
+    }
   }
 
   private nextGroup(): number {
@@ -328,6 +444,8 @@ export function executionId(group: number, attempt: number, node: string): strin
 }
 
 function findExecution(state: StateDb, id: string): Execution | undefined {
-  const row = state.sqlite.prepare("select job_name from executions where id = ?").get(id) as { job_name: string } | undefined;
+  const row = state.sqlite.prepare("select job_name from executions where id = ?").get(id) as
+    | { job_name: string }
+    | undefined;
   return row ? getExecution(state, row.job_name, id) : undefined;
 }
