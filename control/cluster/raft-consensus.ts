@@ -6,7 +6,7 @@ import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
 import type { Command } from "../fsm/commands";
 import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft/core";
 import type { LogStore } from "../raft/log-store";
-import type { Message } from "../raft/messages";
+import type { HardState, Message } from "../raft/messages";
 import type { RaftTunablesInput } from "../raft/options";
 import type { Random } from "../raft/random";
 import type { StateDb } from "../store/db";
@@ -63,12 +63,17 @@ export class RaftConsensus implements Consensus {
   private running = false;
   private leading = false;
   private applied = 0;
+  /** The hard state last written to the log store (term and vote must be durable before messages leave). */
+  private durableHard: HardState = { term: 0, vote: null, commit: 0 };
+  /** A higher commit index not written yet: it goes out with the next write that has to happen anyway. */
+  private unsavedHard: HardState | undefined;
 
   constructor(private readonly d: RaftConsensusDeps) {}
 
   /** Starts the node; `bootstrap` gives the voters of a brand-new cluster (ignored once it has state). */
   async start(bootstrap?: string[]): Promise<void> {
     const stored = this.d.log.load();
+    this.durableHard = { ...stored.hardState };
     let applied = lastApplied(this.d.state);
     // A crash between persisting a snapshot and restoring the state from it: restore now.
     if (stored.snapshot && applied < stored.snapshot.meta.index) {
@@ -93,6 +98,14 @@ export class RaftConsensus implements Consensus {
     if (!this.running) return;
     this.running = false;
     if (this.tickTimer) this.d.clock.clearTimeout(this.tickTimer);
+    if (this.unsavedHard) {
+      try {
+        this.d.log.save({ entries: [], discardLog: false, hardState: this.unsavedHard });
+      } catch (e) {
+        this.d.logger.warn("could not record the commit index on stop", { err: String(e) });
+      }
+      this.unsavedHard = undefined;
+    }
     this.failPending(new AppError("UNAVAILABLE", "node is shutting down"));
     if (this.leading) {
       this.leading = false;
@@ -236,15 +249,18 @@ export class RaftConsensus implements Consensus {
   private handle(rd: Ready): void {
     if (rd.messages.length) this.d.send(rd.messages);
     // Durable before any vote or acknowledgement leaves: one transaction, one fsync.
-    this.d.log.save(persistBatch(rd));
+    this.persist(rd);
     if (rd.restoreSnapshot && rd.snapshot) {
       restoreStateSnapshot(this.d.state, rd.snapshot.data);
       this.applied = lastApplied(this.d.state);
       this.d.logger.info("installed a snapshot from the leader", { index: rd.snapshot.meta.index });
       for (const l of this.confListeners) l();
     }
-    if (rd.committedEntries.length) this.applyEntries(rd);
+    // Acks and votes wait for the write above, not for the state machine: a follower that applied
+    // the entries committed so far before acknowledging new ones held every commit back by an apply
+    // (a state.db transaction with its own fsync).
     if (rd.messagesAfterPersist.length) this.d.send(rd.messagesAfterPersist);
+    if (rd.committedEntries.length) this.applyEntries(rd);
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.ctx);
       if (r) r.index = rs.index;
@@ -260,6 +276,27 @@ export class RaftConsensus implements Consensus {
       }
     }
     if (rd.wantSnapshot) this.node.compact(this.applied, takeStateSnapshot(this.d.state));
+  }
+
+  /**
+   * Writes the Ready in one transaction (one fsync). A Ready that only raises the commit index is
+   * not written on its own: the commit index need not be durable (a restarted node learns it again
+   * from the leader, and its log starts at least at the applied index state.db keeps), and that
+   * fsync sat on every commit's path, on the leader and on each follower. It is written with the
+   * next batch that has to be saved anyway.
+   */
+  private persist(rd: Ready): void {
+    const batch = persistBatch(rd);
+    const hs = batch.hardState;
+    const onlyCommit = !batch.entries.length && !batch.snapshot && !batch.compact && !batch.discardLog;
+    if (onlyCommit && (!hs || (hs.term === this.durableHard.term && hs.vote === this.durableHard.vote))) {
+      if (hs) this.unsavedHard = hs;
+      return;
+    }
+    if (!hs && this.unsavedHard) batch.hardState = this.unsavedHard;
+    this.d.log.save(batch);
+    if (batch.hardState) this.durableHard = batch.hardState;
+    this.unsavedHard = undefined;
   }
 
   private applyEntries(rd: Ready): void {
