@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
 import { createApp as createEdgeApp } from "../edge/app";
+import { notFound as edgeNotFound } from "../edge/middleware/errors";
+import { RunnerAgent } from "../runner/agent";
+import { createExecutors } from "../runner/executors";
 import type { Clock } from "../shared/clock";
 import { createControlClient } from "../shared/control-client";
 import type { Logger } from "../shared/logger";
-import { RunnerAgent } from "../runner/agent";
-import { createExecutors } from "../runner/executors";
 import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
 import { discover, requestJoin } from "./cluster/discovery";
 import { PeerBook } from "./cluster/peer-book";
@@ -102,7 +103,8 @@ export class ControlNode {
     this.db = openStateDb(join(c.data_dir, "state.db"));
     this.peers = new PeerBook(this.db);
     if (this.clustered) {
-      if (!c.cluster_secret) log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
+      if (!c.cluster_secret)
+        log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
       this.raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
       this.transport = new HttpRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log });
       this.raft = new RaftConsensus({
@@ -134,11 +136,24 @@ export class ControlNode {
       },
     });
     this.dispatcher = new Dispatcher(
-      { consensus: this.consensus, state: this.db, hub: this.hub, clock: deps.clock, logger: log, random: deps.random },
+      {
+        consensus: this.consensus,
+        state: this.db,
+        hub: this.hub,
+        clock: deps.clock,
+        logger: log,
+        random: deps.random,
+      },
       { retain: c.execution_retention, leaseMs: c.lease_timeout },
     );
     this.hub.setHandler(this.dispatcher);
-    this.scheduler = new Scheduler({ state: this.db, clock: deps.clock, logger: log, dispatcher: this.dispatcher, consensus: this.consensus });
+    this.scheduler = new Scheduler({
+      state: this.db,
+      clock: deps.clock,
+      logger: log,
+      dispatcher: this.dispatcher,
+      consensus: this.consensus,
+    });
     this.wireLeadership(log);
     this.consensus.onApplied((_i, _cmd, result) => {
       if (result.ok && result.events.some((e) => e.kind === "peers.changed")) this.syncPeers();
@@ -151,7 +166,11 @@ export class ControlNode {
     if (this.raft) await this.enterCluster(log);
     else await this.consensus.start();
     this.state = "running";
-    log.info("control node started", { http: `http://${this.address}`, data: c.data_dir, mode: this.raft ? "cluster" : "single" });
+    log.info("control node started", {
+      http: `http://${this.address}`,
+      data: c.data_dir,
+      mode: this.raft ? "cluster" : "single",
+    });
 
     if (c.local_runner) {
       this.runner = new RunnerAgent({
@@ -199,13 +218,16 @@ export class ControlNode {
   private replicatePeers(log: Logger): void {
     if (!this.raft) return;
     for (const [id, addr] of this.peers.unreplicated()) {
-      this.consensus.propose({ type: "peer.set", at: this.deps.clock.now(), id, addr }).catch((e) => log.debug("peer.set not committed", { err: String(e) }));
+      this.consensus
+        .propose({ type: "peer.set", at: this.deps.clock.now(), id, addr })
+        .catch((e) => log.debug("peer.set not committed", { err: String(e) }));
     }
   }
 
   private syncPeers(): void {
     if (!this.transport) return;
-    for (const [id, addr] of this.peers.all()) if (id !== this.config.node_name) this.transport.setPeer(id, `http://${addr}`);
+    for (const [id, addr] of this.peers.all())
+      if (id !== this.config.node_name) this.transport.setPeer(id, `http://${addr}`);
   }
 
   private async enterCluster(log: Logger): Promise<void> {
@@ -237,7 +259,10 @@ export class ControlNode {
     } else {
       log.info("joining an existing cluster", { via: c.join.join(", ") });
       await this.startRaft(undefined);
-      await requestJoin(opts, [...entry.peers.values()].filter((a) => a !== this.advertise));
+      await requestJoin(
+        opts,
+        [...entry.peers.values()].filter((a) => a !== this.advertise),
+      );
     }
   }
 
@@ -309,6 +334,8 @@ export class ControlNode {
     }
     app.route("/", controlApp);
     app.route("/", edge);
+    // Unknown paths get the edge's JSON 404 (a mounted app's notFound does not reach the outer app).
+    app.notFound(edgeNotFound);
     this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
     this.server.keepAliveTimeout = 65_000;
     this.server.on("upgrade", (req, socket, head) => {
@@ -351,7 +378,12 @@ export class ControlNode {
         if (to) {
           await fetch(`http://${to}/_raft/remove`, {
             method: "POST",
-            headers: { "content-type": "application/json", ...(this.config.cluster_secret ? { authorization: `Bearer ${this.config.cluster_secret}` } : {}) },
+            headers: {
+              "content-type": "application/json",
+              ...(this.config.cluster_secret
+                ? { authorization: `Bearer ${this.config.cluster_secret}` }
+                : {}),
+            },
             body: JSON.stringify({ id: this.config.node_name }),
             signal: AbortSignal.timeout(5000),
           });
@@ -381,7 +413,9 @@ export class ControlNode {
       if (this.state !== "running") return;
       this.state = "stopping";
       const log = this.deps.logger;
-      log.info("stopping: no new runs; waiting for running executions", { graceMs: this.config.shutdown_grace });
+      log.info("stopping: no new runs; waiting for running executions", {
+        graceMs: this.config.shutdown_grace,
+      });
       this.scheduler.stop();
       await this.runner?.stop(this.config.shutdown_grace);
       // Let the last results commit before the log closes.

@@ -84,10 +84,23 @@ export class SingleNodeLog implements Consensus {
 
   private flush(): void {
     try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, 512);
-        const first = this.lastIndex + 1;
-        // One transaction (one fsync) makes the whole batch durable before anything is applied.
+      this.flushBatches();
+    } catch (e) {
+      // The log could not be written (disk full, I/O error): nothing in the queue was acknowledged.
+      this.deps.logger.error("command log write failed", { err: String(e) });
+      for (const p of this.queue.splice(0))
+        p.reject(new AppError("UNAVAILABLE", `state could not be written: ${String(e)}`));
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private flushBatches(): void {
+    while (this.queue.length) {
+      const batch = this.queue.splice(0, 512);
+      const first = this.lastIndex + 1;
+      // One transaction (one fsync) makes the whole batch durable before anything is applied.
+      try {
         this.state.sqlite.transaction(() => {
           batch.forEach((p, i) => {
             this.state.db
@@ -96,39 +109,41 @@ export class SingleNodeLog implements Consensus {
               .run();
           });
         })();
-        this.lastIndex = first + batch.length - 1;
-        // Apply the batch in one transaction too (each apply is a savepoint inside it), and only
-        // after it committed tell anyone: no side effect ever runs ahead of durable state.
-        const outcomes: ({ ok: true; result: ApplyResult } | { ok: false; error: unknown })[] = [];
-        this.state.sqlite.transaction(() => {
-          batch.forEach((p, i) => {
-            try {
-              outcomes.push({ ok: true, result: apply(this.state, first + i, p.cmd) });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-            }
-          });
-        })();
-        this.applied = this.lastIndex;
-        batch.forEach((p, i) => {
-          const o = outcomes[i]!;
-          if (!o.ok) {
-            p.reject(o.error);
-            return;
-          }
-          for (const l of this.appliedListeners) {
-            try {
-              l(first + i, p.cmd, o.result);
-            } catch (e) {
-              this.deps.logger.error("applied listener failed", { err: String(e) });
-            }
-          }
-          p.resolve(o.result);
-        });
-        if (this.applied % 256 < batch.length) this.compact();
+      } catch (e) {
+        for (const p of batch)
+          p.reject(new AppError("UNAVAILABLE", `state could not be written: ${String(e)}`));
+        throw e;
       }
-    } finally {
-      this.flushing = false;
+      this.lastIndex = first + batch.length - 1;
+      // Apply the batch in one transaction too (each apply is a savepoint inside it), and only
+      // after it committed tell anyone: no side effect ever runs ahead of durable state.
+      const outcomes: ({ ok: true; result: ApplyResult } | { ok: false; error: unknown })[] = [];
+      this.state.sqlite.transaction(() => {
+        batch.forEach((p, i) => {
+          try {
+            outcomes.push({ ok: true, result: apply(this.state, first + i, p.cmd) });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        });
+      })();
+      this.applied = this.lastIndex;
+      batch.forEach((p, i) => {
+        const o = outcomes[i]!;
+        if (!o.ok) {
+          p.reject(o.error);
+          return;
+        }
+        for (const l of this.appliedListeners) {
+          try {
+            l(first + i, p.cmd, o.result);
+          } catch (e) {
+            this.deps.logger.error("applied listener failed", { err: String(e) });
+          }
+        }
+        p.resolve(o.result);
+      });
+      if (this.applied % 256 < batch.length) this.compact();
     }
   }
 
