@@ -68,6 +68,9 @@ describe("/v1 through the real control node", () => {
     expect(((await (await fetch(`${base}/v1/leader`)).json()) as { Name: string }).Name).toBe("api-node");
     expect((await fetch(`${base}/health`)).status).toBe(200);
     expect((await fetch(`${base}/v1/`)).headers.get("x-whom")).toBe("api-node");
+    const missing = await fetch(`${base}/v1/nope`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
   });
 
   it("targets the server by tag and runs a job on demand with its identity", async () => {
