@@ -72,5 +72,12 @@ export class MemoryLogStore implements LogStore {
     this.saves++;
   }
 
+  /** Whether the durable log holds (index, term), or has compacted it away (only applied entries are). */
+  covers(index: number, term: number): boolean {
+    const st = this.state;
+    if (index <= st.logStart.index) return true;
+    return st.entries[index - st.logStart.index - 1]?.term === term;
+  }
+
   close(): void {}
 }
