@@ -12,10 +12,31 @@ afterEach(() => {
 describe("agent config", () => {
   it("reads Dkron's flags with defaults", () => {
     const { config } = loadAgentConfig(
-      ["--server", "--bootstrap-expect", "1", "--node-name", "n1", "--data-dir", "/d", "--http-addr", "127.0.0.1:9", "--tags", "a=1", "--tag", "b=x=y"],
+      [
+        "--server",
+        "--bootstrap-expect",
+        "1",
+        "--node-name",
+        "n1",
+        "--data-dir",
+        "/d",
+        "--http-addr",
+        "127.0.0.1:9",
+        "--tags",
+        "a=1",
+        "--tag",
+        "b=x=y",
+      ],
       {},
     );
-    expect(config).toMatchObject({ server: true, bootstrap_expect: 1, node_name: "n1", data_dir: "/d", http_addr: "127.0.0.1:9", tags: { a: "1", b: "x=y" } });
+    expect(config).toMatchObject({
+      server: true,
+      bootstrap_expect: 1,
+      node_name: "n1",
+      data_dir: "/d",
+      http_addr: "127.0.0.1:9",
+      tags: { a: "1", b: "x=y" },
+    });
     expect(config.execution_retention).toBe(100);
     expect(config.shutdown_grace).toBe(30_000);
   });
@@ -24,8 +45,20 @@ describe("agent config", () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const file = join(dir.path, "dkron.json");
-    writeFileSync(file, JSON.stringify({ server: true, "node-name": "from-file", data_dir: "/file", execution_retention: 7, tags: { z: "1" } }));
-    const { config } = loadAgentConfig(["--config", file, "--data-dir", "/flag"], { DKRON_NODE_NAME: "from-env", DKRON_LEASE_TIMEOUT: "1m" });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        server: true,
+        "node-name": "from-file",
+        data_dir: "/file",
+        execution_retention: 7,
+        tags: { z: "1" },
+      }),
+    );
+    const { config } = loadAgentConfig(["--config", file, "--data-dir", "/flag"], {
+      DKRON_NODE_NAME: "from-env",
+      DKRON_LEASE_TIMEOUT: "1m",
+    });
     expect(config.node_name).toBe("from-env");
     expect(config.data_dir).toBe("/flag");
     expect(config.execution_retention).toBe(7);
@@ -42,7 +75,11 @@ describe("agent config", () => {
       [["--server"], { DKRON_LOCAL_RUNNER: "maybe" }, /DKRON_LOCAL_RUNNER: expected true or false/],
       [["--server", "--nope"], {}, /Unknown option '--nope'/],
       [[], {}, /server: this build runs control nodes only/],
-      [["--server", "--heartbeat", "20s", "--lease-timeout", "30s"], {}, /lease_timeout: must be at least three heartbeats/],
+      [
+        ["--server", "--heartbeat", "20s", "--lease-timeout", "30s"],
+        {},
+        /lease_timeout: must be at least three heartbeats/,
+      ],
     ];
     for (const [argv, env, re] of bad) expect(() => loadAgentConfig(argv, env)).toThrow(re);
   });

@@ -52,7 +52,10 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono {
     const given = Buffer.from((c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, ""));
     const want = Buffer.from(d.secret);
     if (given.length !== want.length || !timingSafeEqual(given, want)) {
-      const { body, status } = errorResponse(new AppError("UNAUTHORIZED", "raft: missing or wrong cluster secret"), d.logger);
+      const { body, status } = errorResponse(
+        new AppError("UNAUTHORIZED", "raft: missing or wrong cluster secret"),
+        d.logger,
+      );
       return c.json(body as object, status);
     }
     return next();
@@ -77,7 +80,8 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono {
       const consensus = mustLead(d);
       await d.recordPeer(body.id, body.addr);
       const conf = consensus.conf();
-      if (!conf.voters.includes(body.id) && !conf.learners.includes(body.id)) consensus.changeMembership({ type: "addVoter", node: body.id });
+      if (!conf.voters.includes(body.id) && !conf.learners.includes(body.id))
+        consensus.changeMembership({ type: "addVoter", node: body.id });
       d.logger.info("node joining as a learner; promoted once caught up", { peer: body.id, addr: body.addr });
       return c.json(d.self());
     } catch (e) {
@@ -109,7 +113,9 @@ function mustLead(d: ClusterRoutesDeps): RaftConsensus {
   if (!consensus) throw new AppError("UNAVAILABLE", "raft is not running on this node yet");
   if (!consensus.isLeader()) {
     const leader = consensus.status().leader;
-    throw new AppError("NOT_LEADER", `not the leader; the leader is ${leader || "unknown"}`, { leader: d.peers.get(leader) ?? "" });
+    throw new AppError("NOT_LEADER", `not the leader; the leader is ${leader || "unknown"}`, {
+      leader: d.peers.get(leader) ?? "",
+    });
   }
   return consensus;
 }

@@ -20,7 +20,9 @@ export interface DiscoveryOptions {
 }
 
 function headers(secret: string): Record<string, string> {
-  return secret ? { authorization: `Bearer ${secret}`, "content-type": "application/json" } : { "content-type": "application/json" };
+  return secret
+    ? { authorization: `Bearer ${secret}`, "content-type": "application/json" }
+    : { "content-type": "application/json" };
 }
 
 /**
@@ -36,15 +38,26 @@ export async function discover(o: DiscoveryOptions): Promise<Entry> {
     const addrs = new Set([...o.join, ...[...peers.values()].filter((a) => a !== o.self.addr)]);
     for (const addr of addrs) {
       try {
-        const res = await o.fetch(`http://${addr}/_raft/hello`, { headers: headers(o.secret), signal: AbortSignal.timeout(2000) });
-        if (res.status === 401) throw new AppError("UNAUTHORIZED", `peer ${addr} rejected the cluster secret; every node needs the same --cluster-secret`);
+        const res = await o.fetch(`http://${addr}/_raft/hello`, {
+          headers: headers(o.secret),
+          signal: AbortSignal.timeout(2000),
+        });
+        if (res.status === 401)
+          throw new AppError(
+            "UNAUTHORIZED",
+            `peer ${addr} rejected the cluster secret; every node needs the same --cluster-secret`,
+          );
         if (!res.ok) continue;
         const h = (await res.json()) as Hello;
         peers.set(h.id, h.addr);
         for (const [id, a] of Object.entries(h.peers)) if (!peers.has(id)) peers.set(id, a);
         if (h.started) return { mode: "join", peers };
         if (h.bootstrapExpect !== o.self.bootstrapExpect && h.bootstrapExpect > 0) {
-          o.logger.warn("peer expects a different cluster size", { peer: h.id, theirs: h.bootstrapExpect, ours: o.self.bootstrapExpect });
+          o.logger.warn("peer expects a different cluster size", {
+            peer: h.id,
+            theirs: h.bootstrapExpect,
+            ours: o.self.bootstrapExpect,
+          });
         }
       } catch (e) {
         if (e instanceof AppError) throw e;
@@ -55,7 +68,10 @@ export async function discover(o: DiscoveryOptions): Promise<Entry> {
     }
     const report = [...peers.keys()].sort().join(", ");
     if (report !== lastReport) {
-      o.logger.info("waiting for control nodes to bootstrap", { expect: o.self.bootstrapExpect, known: report });
+      o.logger.info("waiting for control nodes to bootstrap", {
+        expect: o.self.bootstrapExpect,
+        known: report,
+      });
       lastReport = report;
     }
     await o.sleep(300);
@@ -77,12 +93,15 @@ export async function requestJoin(o: DiscoveryOptions, via: Iterable<string>): P
             signal: AbortSignal.timeout(5000),
           });
           if (res.ok) return;
-          const body = (await res.json().catch(() => null)) as { error?: { code?: string; leader?: string; message?: string } } | null;
+          const body = (await res.json().catch(() => null)) as {
+            error?: { code?: string; leader?: string; message?: string };
+          } | null;
           if (body?.error?.code === "NOT_LEADER" && body.error.leader) {
             addr = body.error.leader;
             continue;
           }
-          if (body?.error?.code === "UNAUTHORIZED") throw new AppError("UNAUTHORIZED", body.error.message ?? "cluster secret rejected");
+          if (body?.error?.code === "UNAUTHORIZED")
+            throw new AppError("UNAUTHORIZED", body.error.message ?? "cluster secret rejected");
         } catch (e) {
           if (e instanceof AppError) throw e;
         }

@@ -26,7 +26,13 @@ export class PeerBook {
 
   /** Addresses learned locally that the replicated table does not have yet. */
   unreplicated(): [string, string][] {
-    const rows = new Map(this.state.db.select().from(peers).all().map((r) => [r.id, r.addr]));
+    const rows = new Map(
+      this.state.db
+        .select()
+        .from(peers)
+        .all()
+        .map((r) => [r.id, r.addr]),
+    );
     return [...this.discovered].filter(([id, addr]) => rows.get(id) !== addr);
   }
 }

@@ -30,7 +30,12 @@ interface PeerQueue {
  * batch (Raft retransmits) and is logged once per failure streak.
  */
 export class HttpRaftTransport {
-  private readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 8, pipelining: 1, connectTimeout: 2000 });
+  private readonly agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connections: 8,
+    pipelining: 1,
+    connectTimeout: 2000,
+  });
   private readonly peers = new Map<string, PeerQueue>();
   private closed = false;
 
@@ -79,7 +84,11 @@ export class HttpRaftTransport {
           p.failures = 0;
         })
         .catch((e: unknown) => {
-          if (p.failures++ === 0) this.opts.logger.warn("raft peer unreachable; messages dropped until it answers", { peer: id, err: String(e) });
+          if (p.failures++ === 0)
+            this.opts.logger.warn("raft peer unreachable; messages dropped until it answers", {
+              peer: id,
+              err: String(e),
+            });
         })
         .finally(() => {
           p.inFlight--;
@@ -92,7 +101,11 @@ export class HttpRaftTransport {
     const res = await request(`${url}${RAFT_MESSAGES_PATH}`, {
       method: "POST",
       dispatcher: this.agent,
-      headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.secret}`, "x-raft-from": this.opts.self },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${this.opts.secret}`,
+        "x-raft-from": this.opts.self,
+      },
       body: JSON.stringify(batch),
       headersTimeout: 5000,
       bodyTimeout: 5000,

@@ -393,7 +393,7 @@ export class Dispatcher {
           if (lease.deadline > now) continue;
           this.leases.delete(id);
           const e = findExecution(this.deps.state, id);
-          if (!e || e.state !== "running") continue;
+          if (e?.state !== "running") continue;
           this.deps.logger.warn("execution lost: its runner stopped reporting", {
             execution: id,
             runner: lease.node,

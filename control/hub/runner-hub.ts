@@ -103,13 +103,17 @@ export class RunnerHub {
     }
     const to = this.opts.redirect?.();
     if (to === null) {
-      socket.write("HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno leader is elected yet\n");
+      socket.write(
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno leader is elected yet\n",
+      );
       socket.destroy();
       return true;
     }
     if (to !== undefined) {
       // Runners talk to the leader only; ws clients follow this redirect.
-      socket.write(`HTTP/1.1 307 Temporary Redirect\r\nLocation: ws://${to}${url.pathname}${url.search}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.write(
+        `HTTP/1.1 307 Temporary Redirect\r\nLocation: ws://${to}${url.pathname}${url.search}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
       socket.destroy();
       return true;
     }

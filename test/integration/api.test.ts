@@ -23,7 +23,12 @@ beforeAll(async () => {
     tags: { zone: "z1" },
     runner_settle: 2000,
   });
-  node = ControlNode.create(config, { clock: systemClock, logger: silentLogger, random: Math.random, secret: () => randomBytes(16).toString("hex") });
+  node = ControlNode.create(config, {
+    clock: systemClock,
+    logger: silentLogger,
+    random: Math.random,
+    secret: () => randomBytes(16).toString("hex"),
+  });
   await node.start();
   base = `http://${node.address}`;
 });
@@ -49,7 +54,11 @@ const shell = (name: string, extra: Record<string, unknown> = {}) => ({
 
 async function finished(job: string, n = 1) {
   return waitFor(`${n} finished execution(s) of ${job}`, async () => {
-    const ex = (await (await fetch(`${base}/v1/jobs/${job}/executions`)).json()) as { state: string; output: string; node_name: string }[];
+    const ex = (await (await fetch(`${base}/v1/jobs/${job}/executions`)).json()) as {
+      state: string;
+      output: string;
+      node_name: string;
+    }[];
     const done = ex.filter((e) => e.state !== "running");
     return done.length >= n ? done : undefined;
   });
@@ -57,13 +66,27 @@ async function finished(job: string, n = 1) {
 
 describe("/v1 through the real control node", () => {
   it("reports status, members with Dkron's automatic tags, leader", async () => {
-    const status = (await (await fetch(`${base}/v1/`)).json()) as { agent: { name: string }; tags: Record<string, string>; raft: { state: string } };
+    const status = (await (await fetch(`${base}/v1/`)).json()) as {
+      agent: { name: string };
+      tags: Record<string, string>;
+      raft: { state: string };
+    };
     expect(status.agent.name).toBe("api-node");
     expect(status.raft.state).toBe("leader");
-    expect(status.tags).toMatchObject({ role: "dkron", server: "true", dc: "dc1", region: "global", zone: "z1", bootstrap: "1" });
+    expect(status.tags).toMatchObject({
+      role: "dkron",
+      server: "true",
+      dc: "dc1",
+      region: "global",
+      zone: "z1",
+      bootstrap: "1",
+    });
     const members = await fetch(`${base}/v1/members`);
     expect(members.headers.get("x-total-count")).toBe("1");
-    expect(((await members.json()) as { Name: string; statusText: string }[])[0]).toMatchObject({ Name: "api-node", statusText: "alive" });
+    expect(((await members.json()) as { Name: string; statusText: string }[])[0]).toMatchObject({
+      Name: "api-node",
+      statusText: "alive",
+    });
     expect((await fetch(`${base}/v1/isleader`)).status).toBe(200);
     expect(((await (await fetch(`${base}/v1/leader`)).json()) as { Name: string }).Name).toBe("api-node");
     expect((await fetch(`${base}/health`)).status).toBe(200);
@@ -74,7 +97,17 @@ describe("/v1 through the real control node", () => {
   });
 
   it("targets the server by tag and runs a job on demand with its identity", async () => {
-    const created = await json("POST", "/v1/jobs", shell("ident", { tags: { server: "true:1" }, executor_config: { command: "echo $DKRON_JOB_NAME $DKRON_EXECUTION_ID $DKRON_SCHEDULED_AT", shell: "true" } }));
+    const created = await json(
+      "POST",
+      "/v1/jobs",
+      shell("ident", {
+        tags: { server: "true:1" },
+        executor_config: {
+          command: "echo $DKRON_JOB_NAME $DKRON_EXECUTION_ID $DKRON_SCHEDULED_AT",
+          shell: "true",
+        },
+      }),
+    );
     expect(created.status).toBe(201);
     expect((await json("POST", "/v1/jobs/ident/run")).status).toBe(200);
     const [e] = await finished("ident");
@@ -95,7 +128,9 @@ describe("/v1 through the real control node", () => {
 
   it("runs a child after its parent succeeds, and refuses to delete the parent", async () => {
     expect((await json("POST", "/v1/jobs", shell("parent"))).status).toBe(201);
-    expect((await json("POST", "/v1/jobs", shell("child", { parent_job: "parent", schedule: "" }))).status).toBe(201);
+    expect(
+      (await json("POST", "/v1/jobs", shell("child", { parent_job: "parent", schedule: "" }))).status,
+    ).toBe(201);
     const parent = (await (await fetch(`${base}/v1/jobs/parent`)).json()) as { dependent_jobs: string[] };
     expect(parent.dependent_jobs).toEqual(["child"]);
     await json("POST", "/v1/jobs/parent/run");
@@ -108,14 +143,17 @@ describe("/v1 through the real control node", () => {
   });
 
   it("filters, sorts and pages the job list with X-Total-Count", async () => {
-    for (const n of ["list-a", "list-b", "list-c"]) await json("POST", "/v1/jobs", shell(n, { metadata: { team: n === "list-b" ? "x" : "y" } }));
+    for (const n of ["list-a", "list-b", "list-c"])
+      await json("POST", "/v1/jobs", shell(n, { metadata: { team: n === "list-b" ? "x" : "y" } }));
     const r = await fetch(`${base}/v1/jobs?q=list-&_sort=id&_order=DESC&_start=0&_end=2`);
     expect(r.headers.get("x-total-count")).toBe("3");
     expect(((await r.json()) as { name: string }[]).map((j) => j.name)).toEqual(["list-c", "list-b"]);
     const m = (await (await fetch(`${base}/v1/jobs?metadata[team]=x`)).json()) as { name: string }[];
     expect(m.map((j) => j.name)).toEqual(["list-b"]);
     expect((await fetch(`${base}/v1/jobs?_sort=color`)).status).toBe(400);
-    const untriggered = (await (await fetch(`${base}/v1/jobs?status=untriggered&q=list-`)).json()) as unknown[];
+    const untriggered = (await (
+      await fetch(`${base}/v1/jobs?status=untriggered&q=list-`)
+    ).json()) as unknown[];
     expect(untriggered).toHaveLength(3);
   });
 
@@ -125,7 +163,9 @@ describe("/v1 through the real control node", () => {
     expect(t.disabled).toBe(true);
     await json("POST", "/v1/jobs/tog/run");
     await finished("tog");
-    const cleared = (await (await json("DELETE", "/v1/jobs/tog/executions")).json()) as { success_count: number };
+    const cleared = (await (await json("DELETE", "/v1/jobs/tog/executions")).json()) as {
+      success_count: number;
+    };
     expect(cleared.success_count).toBe(0);
     expect((await (await fetch(`${base}/v1/jobs/tog/executions`)).json()) as unknown[]).toEqual([]);
     expect((await json("DELETE", "/v1/jobs/tog")).status).toBe(200);
@@ -153,13 +193,23 @@ describe("/v1 through the real control node", () => {
   });
 
   it("truncates execution output to output_size_limit, keeping the tail", async () => {
-    await json("POST", "/v1/jobs", shell("long", { executor_config: { command: "seq 1 1000", shell: "true" } }));
+    await json(
+      "POST",
+      "/v1/jobs",
+      shell("long", { executor_config: { command: "seq 1 1000", shell: "true" } }),
+    );
     await json("POST", "/v1/jobs/long/run");
     await finished("long");
-    const [e] = (await (await fetch(`${base}/v1/jobs/long/executions?output_size_limit=9`)).json()) as { id: string; output: string; output_truncated: boolean }[];
+    const [e] = (await (await fetch(`${base}/v1/jobs/long/executions?output_size_limit=9`)).json()) as {
+      id: string;
+      output: string;
+      output_truncated: boolean;
+    }[];
     expect(e!.output).toBe("999\n1000\n");
     expect(e!.output_truncated).toBe(true);
-    const full = (await (await fetch(`${base}/v1/jobs/long/executions/${e!.id}`)).json()) as { output: string };
+    const full = (await (await fetch(`${base}/v1/jobs/long/executions/${e!.id}`)).json()) as {
+      output: string;
+    };
     expect(full.output.startsWith("1\n2\n")).toBe(true);
   });
 });
