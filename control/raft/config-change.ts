@@ -30,6 +30,10 @@ export function applyConfChange(c: ConfState, cc: ConfChange): ConfState {
     case "bootstrap":
       return { voters: [...cc.voters].sort(), learners: [], autoPromote: [] };
     case "addLearner":
+      if (c.learners.includes(cc.node) && cc.autoPromote && !c.autoPromote.includes(cc.node)) {
+        // An existing learner asked to become a voter: promote it once it has caught up.
+        return { ...cloneConf(c), autoPromote: [...c.autoPromote, cc.node].sort() };
+      }
       if (c.voters.includes(cc.node) || c.learners.includes(cc.node)) return cloneConf(c);
       return {
         voters: [...c.voters],

@@ -76,9 +76,11 @@ export function proposeConfChange(s: RaftState, req: ConfChangeRequest): Propose
   switch (req.type) {
     case "addVoter":
       if (isVoter) return { ok: false, reason: "invalid-conf-change" };
-      cc = isLearner
-        ? { type: "promote", node: req.node }
-        : { type: "addLearner", node: req.node, autoPromote: true };
+      // A voter that cannot keep up would only make quorums harder: join as a learner, promote later.
+      if (isLearner && caughtUp(s, req.node)) cc = { type: "promote", node: req.node };
+      else if (isLearner && s.conf.autoPromote.includes(req.node))
+        return { ok: false, reason: "conf-change-pending" };
+      else cc = { type: "addLearner", node: req.node, autoPromote: true };
       break;
     case "addLearner":
       if (isVoter || isLearner) return { ok: false, reason: "invalid-conf-change" };
@@ -93,14 +95,16 @@ export function proposeConfChange(s: RaftState, req: ConfChangeRequest): Propose
   return { ok: true, index: appendConf(s, cc) };
 }
 
-/** Leader: promotes one auto-promote learner whose log is within one batch of the leader's. */
+/** Whether a learner's log is within one append batch of the leader's and it is reachable. */
+function caughtUp(s: RaftState, id: string): boolean {
+  const pr = s.progress.get(id);
+  if (!pr) return false;
+  return pr.recentActive && s.log.lastIndex() - pr.match <= s.cfg.maxEntriesPerMsg;
+}
+
+/** Leader: promotes one auto-promote learner that has caught up. */
 export function maybeAutoPromote(s: RaftState): void {
   if (confChangeAllowed(s) !== null) return;
-  for (const id of s.conf.autoPromote) {
-    const pr = s.progress.get(id);
-    if (pr?.recentActive && s.log.lastIndex() - pr.match <= s.cfg.maxEntriesPerMsg) {
-      appendConf(s, { type: "promote", node: id });
-      return;
-    }
-  }
+  const id = s.conf.autoPromote.find((l) => caughtUp(s, l));
+  if (id !== undefined) appendConf(s, { type: "promote", node: id });
 }

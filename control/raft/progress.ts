@@ -47,9 +47,10 @@ export class Progress {
   state: ProgressState = "probe";
   /** In probe state, an append is outstanding; the next heartbeat response re-opens the flow. */
   probeSent = false;
-  /** In snapshot state: the snapshot index being sent and the next chunk offset. */
+  /** In snapshot state: the snapshot index being sent, the offset acknowledged and the next to send. */
   pendingSnapshot = 0;
   snapOffset = 0;
+  snapSent = 0;
   /** Tick of the last chunk sent, for retransmission after a loss. */
   snapSentTick = 0;
   /** Set by any message from the follower; check-quorum reads and clears it once per election timeout. */
@@ -90,6 +91,7 @@ export class Progress {
     this.probeSent = false;
     this.pendingSnapshot = 0;
     this.snapOffset = 0;
+    this.snapSent = 0;
     this.snapSentTick = 0;
     this.inflights.reset();
   }

@@ -1,45 +1,57 @@
 import type { MessageOf, Snapshot } from "./messages";
 import type { Progress } from "./progress";
-import type { RaftState } from "./state";
+import type { IncomingSnapshot, RaftState } from "./state";
 
-// InstallSnapshot, chunked: the leader sends one chunk at a time and the follower acknowledges the
-// offset it expects next, so a lost or duplicated chunk costs one resend and never corrupts the
-// reassembled data. The final chunk is acknowledged with an ordinary append response once the
-// snapshot is durable, which moves the leader's progress out of snapshot state.
+// InstallSnapshot, chunked: the leader streams up to `maxInflight` chunks ahead of the offset the
+// follower has acknowledged; the follower takes chunks only in order and always answers with the
+// offset it expects next, so a lost, duplicated or reordered chunk costs a resend from that offset
+// (go-back-N) and never corrupts the reassembled data. The final chunk is acknowledged with an
+// ordinary append response once the snapshot is durable, which ends the leader's snapshot state.
 
-/** Switches a follower to snapshot state and sends the first chunk; false if it seems unreachable. */
+/** Switches a follower to snapshot state and starts streaming; false if it seems unreachable. */
 export function startSnapshot(s: RaftState, to: string, pr: Progress): boolean {
   // A follower we have not heard from lately would only waste the transfer.
   if (!pr.recentActive) return false;
   pr.becomeSnapshot(s.snapshot.meta.index);
-  sendChunk(s, to, pr);
+  sendChunks(s, to, pr);
   return true;
 }
 
-/** Sends the chunk at the follower's current offset (restarting if a newer snapshot replaced the old). */
-export function sendChunk(s: RaftState, to: string, pr: Progress): void {
+/** Sends chunks from the follower's send cursor while the window allows (restarting for a newer snapshot). */
+export function sendChunks(s: RaftState, to: string, pr: Progress): void {
   const snap = s.snapshot;
   if (pr.pendingSnapshot !== snap.meta.index) pr.becomeSnapshot(snap.meta.index);
-  const chunk = snap.data.slice(pr.snapOffset, pr.snapOffset + s.cfg.snapshotChunkSize);
-  const done = pr.snapOffset + chunk.length >= snap.data.length;
-  s.send({ type: "snap", from: s.id, to, term: s.term, meta: snap.meta, offset: pr.snapOffset, chunk, done });
-  pr.snapSentTick = s.ticks;
+  const size = s.cfg.snapshotChunkSize;
+  const len = snap.data.length;
+  const limit = pr.snapOffset + size * s.cfg.maxInflight;
+  do {
+    const offset = pr.snapSent;
+    const chunk = snap.data.slice(offset, offset + size);
+    const done = offset + chunk.length >= len;
+    s.send({ type: "snap", from: s.id, to, term: s.term, meta: snap.meta, offset, chunk, done });
+    pr.snapSent = offset + chunk.length;
+    pr.snapSentTick = s.ticks;
+    if (done) break;
+  } while (pr.snapSent < limit);
 }
 
-/** Leader: a chunk was acknowledged; send the next one. */
+/** Leader: the follower reports the offset it expects next; slide the window. */
 export function handleSnapResp(s: RaftState, m: MessageOf<"snapResp">): void {
   const pr = s.progress.get(m.from);
   if (!pr) return;
   pr.recentActive = true;
   if (pr.state !== "snapshot" || m.index !== pr.pendingSnapshot || m.index !== s.snapshot.meta.index) return;
-  if (m.offset > s.snapshot.data.length) return;
+  if (m.offset > s.snapshot.data.length || m.offset <= pr.snapOffset) return;
   pr.snapOffset = m.offset;
-  if (m.offset < s.snapshot.data.length) sendChunk(s, m.from, pr);
+  if (pr.snapSent < m.offset) pr.snapSent = m.offset;
+  if (pr.snapSent < s.snapshot.data.length) sendChunks(s, m.from, pr);
 }
 
-/** Leader: resend the current chunk if nothing came back for a while (the chunk or its ack was lost). */
+/** Leader: nothing came back for a while (a chunk or its ack was lost): go back to the acknowledged offset. */
 export function maybeResendChunk(s: RaftState, to: string, pr: Progress): void {
-  if (pr.state === "snapshot" && s.ticks - pr.snapSentTick >= s.cfg.resendTicks) sendChunk(s, to, pr);
+  if (pr.state !== "snapshot" || s.ticks - pr.snapSentTick < s.cfg.resendTicks) return;
+  pr.snapSent = pr.snapOffset;
+  sendChunks(s, to, pr);
 }
 
 /** Follower: takes one chunk; on the last one installs the snapshot. */
@@ -60,11 +72,15 @@ export function handleSnapChunk(s: RaftState, m: MessageOf<"snap">): void {
     ack(s.log.commit);
     return;
   }
-  const same = (x: { index: number; term: number }) => x.index === m.meta.index && x.term === m.meta.term;
-  if (m.offset === 0) s.incoming = { meta: m.meta, chunks: [], length: 0 };
+  // Two leaders may serialise the same state differently, so a transfer is one sender in one term;
+  // within it, a late duplicate of the first chunk must not throw away what arrived since.
+  const same = (x: IncomingSnapshot | null): x is IncomingSnapshot =>
+    x !== null && x.from === m.from && x.term === m.term && x.meta.index === m.meta.index;
+  if (m.offset === 0 && !same(s.incoming))
+    s.incoming = { meta: m.meta, from: m.from, term: m.term, chunks: [], length: 0 };
   const inc = s.incoming;
-  if (!inc || !same(inc.meta) || inc.length !== m.offset) {
-    const expect = inc && same(inc.meta) ? inc.length : 0;
+  if (!same(inc) || inc.length !== m.offset) {
+    const expect = same(inc) ? inc.length : 0;
     s.send({ type: "snapResp", from: s.id, to: m.from, term: s.term, index: m.meta.index, offset: expect });
     return;
   }

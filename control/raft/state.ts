@@ -15,6 +15,8 @@ const EARLY = new Set<Message["type"]>(["app", "heartbeat", "snap", "timeoutNow"
 /** A snapshot being received chunk by chunk. */
 export interface IncomingSnapshot {
   meta: SnapshotMeta;
+  from: string;
+  term: number;
   chunks: string[];
   length: number;
 }

@@ -23,7 +23,7 @@ export const defaultMix: NemesisMix = {
   transfer: 1,
   membership: 2,
   weather: 1,
-  hunt: 3,
+  hunt: 6,
 };
 
 /**
@@ -185,7 +185,7 @@ export class Nemesis {
    */
   private hunt(): void {
     if (this.huntUntil > this.cluster.now) return;
-    this.huntUntil = this.cluster.now + this.ticks(30, 120);
+    this.huntUntil = this.cluster.now + this.ticks(60, 200);
     this.note("hunt leaders");
     const watched = new Map<string, { commit: number; mode: "elected" | "commit" | "later" }>();
     const observer = () => {
@@ -200,7 +200,7 @@ export class Nemesis {
       let w = watched.get(key);
       if (!w) {
         const roll = this.random.next();
-        w = { commit: r.commitIndex, mode: roll < 0.4 ? "elected" : roll < 0.7 ? "commit" : "later" };
+        w = { commit: r.commitIndex, mode: roll < 0.4 ? "elected" : roll < 0.8 ? "commit" : "later" };
         watched.set(key, w);
         if (w.mode === "elected") this.strike(l);
         else if (w.mode === "later") {
