@@ -196,6 +196,8 @@ export class ControlNode {
       if (leader) {
         this.dispatcher.startLeading();
         this.replicatePeers(log);
+        // Our own runner is the first the scheduler can use: connect it now, not at its next retry.
+        this.runner?.reconnectNow();
         // Runners reconnect to a new leader within moments; firing before any is back would
         // record avoidable "no target" failures. Slots due meanwhile follow the catch-up policy.
         const deadline = deps.clock.now() + c.runner_settle;

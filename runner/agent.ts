@@ -49,6 +49,8 @@ export class RunnerAgent {
   private readonly finished = new Set<string>();
   private readonly bornAt: number;
   private reconnectDelay = 100;
+  /** The next reconnect's delay when it must not come from (or grow) the back-off. */
+  private retryIn: number | undefined;
   private redirectTo: string | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private pingTimer: TimerHandle | undefined;
@@ -100,6 +102,25 @@ export class RunnerAgent {
     this.ws?.close(1000, "runner stopping");
   }
 
+  /**
+   * Drops the current connection (or pending retry) and connects again now: the control node this
+   * runner belongs to has just become the leader, and its scheduler waits for a runner.
+   */
+  reconnectNow(): void {
+    if (this.state !== "running") return;
+    if (this.reconnectTimer) this.opts.clock.clearTimeout(this.reconnectTimer);
+    if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
+    this.reconnectTimer = undefined;
+    const old = this.ws;
+    // Its close handler sees another socket current and stays quiet.
+    this.ws = undefined;
+    old?.terminate();
+    this.redirectTo = undefined;
+    this.retryIn = undefined;
+    this.reconnectDelay = 100;
+    this.connect();
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((r) => this.opts.clock.setTimeout(r, ms));
   }
@@ -120,6 +141,10 @@ export class RunnerAgent {
       if (res.statusCode === 307 && location) {
         this.redirectTo = location;
         this.reconnectDelay = 0;
+      } else if (res.statusCode === 503) {
+        // The node is up but no leader is elected yet: one is moments away (an election timeout),
+        // so ask again shortly instead of backing off as from a dead node; jittered for big fleets.
+        this.retryIn = 100 + Math.floor(Math.random() * 100);
       }
       res.resume();
       ws.terminate();
@@ -150,8 +175,9 @@ export class RunnerAgent {
       this.ws = undefined;
       if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
       if (this.state === "stopped") return;
-      const delay = this.reconnectDelay;
-      this.reconnectDelay = Math.min(Math.max(this.reconnectDelay * 2, 100), 5000);
+      const delay = this.retryIn ?? this.reconnectDelay;
+      if (this.retryIn === undefined) this.reconnectDelay = Math.min(Math.max(this.reconnectDelay * 2, 100), 5000);
+      this.retryIn = undefined;
       this.opts.logger.info("disconnected from control node; reconnecting", { inMs: delay });
       this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
     });
