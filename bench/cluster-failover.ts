@@ -45,6 +45,8 @@ interface Kill {
   fireMs: number | undefined;
   /** How late that first fire was for its own slot (0 when the slot came after the kill). */
   fireLateMs: number | undefined;
+  /** First fire after the later of (a survivor leads, the first slot due after the kill). */
+  readyToFireMs: number | undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -187,10 +189,12 @@ async function run(profile: "default" | "fast"): Promise<{ profile: "default" | 
         writeMs,
         fireMs: fire?.ms,
         fireLateMs: fire?.lateMs,
+        readyToFireMs:
+          fire && electedMs !== undefined ? fire.ms - Math.max(electedMs, at - offsetMs + 1000 - t0) : undefined,
       });
       const f = (x: number | undefined) => (x === undefined ? "none" : `${x.toFixed(0)} ms`);
       process.stderr.write(
-        `[${profile}] kill ${k + 1}/${kills}: ${leader.name} (+${offsetMs} ms after a slot) -> ${next?.name ?? "?"}; leader after ${f(electedMs)}, first write ${f(writeMs)}, first fire ${f(fire?.ms)}\n`,
+        `[${profile}] kill ${k + 1}/${kills}: ${leader.name} (+${offsetMs} ms after a slot) -> ${next?.name ?? "?"}; leader after ${f(electedMs)}, first write ${f(writeMs)}, first fire ${f(fire?.ms)} (${f(results.at(-1)!.readyToFireMs)} after leader and slot)\n`,
       );
       c.spawn(leader);
     }
@@ -220,10 +224,12 @@ for (const { profile, results, host } of all) {
   const writes = results.flatMap((r) => (r.writeMs === undefined ? [] : [r.writeMs]));
   const fires = results.flatMap((r) => (r.fireMs === undefined ? [] : [r.fireMs]));
   const elect = results.flatMap((r) => (r.electedMs === undefined ? [] : [r.electedMs]));
+  const ready = results.flatMap((r) => (r.readyToFireMs === undefined ? [] : [r.readyToFireMs]));
   const late = results.flatMap((r) => (r.fireLateMs === undefined ? [] : [r.fireLateMs]));
   console.log(line("kill -> first acknowledged write", writes, TARGET[profile], results.length - writes.length));
   console.log(line("kill -> first scheduled fire", fires, TARGET[profile], results.length - fires.length));
   const f = (x: number) => `${(x / 1000).toFixed(3)} s`;
   console.log(`  (kill -> a survivor reports itself leader: p50=${f(percentile(elect, 50))} p99=${f(percentile(elect, 99))}; polled every 20 ms)`);
+  console.log(`  (first fire after the later of leader elected and slot due: p50=${f(percentile(ready, 50))} p99=${f(percentile(ready, 99))})`);
   console.log(`  (first fire's lateness for its own slot: p50=${f(percentile(late, 50))} p99=${f(percentile(late, 99))})`);
 }
