@@ -206,7 +206,8 @@ export class RaftCluster {
         return;
       }
       case "call":
-        this.trace.add(this.now, `» ${ev.label}`);
+        // Client calls are frequent and say little; their effects show up as messages.
+        if (!ev.label.startsWith("client")) this.trace.add(this.now, `» ${ev.label}`);
         ev.fn();
         return;
     }

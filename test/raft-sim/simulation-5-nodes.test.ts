@@ -1,0 +1,3 @@
+import { defineSeedSuite } from "../helpers/raft-sim-suite";
+
+defineSeedSuite(5);
