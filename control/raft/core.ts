@@ -76,6 +76,12 @@ export interface Ready {
   messagesAfterPersist: Message[];
   /** The core would like a snapshot: call `compact(appliedIndex, data)` when convenient. */
   wantSnapshot: boolean;
+  /**
+   * Whether the writes must be fsynced before `messagesAfterPersist` go out (etcd's MustSync):
+   * entries, a new term or vote, or a snapshot. A commit-index-only change need not be, since a lost
+   * commit index is relearned from the leader (and never falls below the state machine's applied).
+   */
+  mustSync: boolean;
 }
 
 /** Replication progress of one follower, as the leader sees it. */
@@ -102,7 +108,7 @@ export interface RaftStatus {
 
 /** Turns a Ready into the one atomic LogStore write it implies. */
 export function persistBatch(rd: Ready): PersistBatch {
-  const b: PersistBatch = { entries: rd.entries, discardLog: rd.restoreSnapshot };
+  const b: PersistBatch = { entries: rd.entries, discardLog: rd.restoreSnapshot, sync: rd.mustSync };
   if (rd.hardState) b.hardState = rd.hardState;
   if (rd.snapshot) b.snapshot = rd.snapshot;
   if (rd.compact) b.compact = rd.compact;
@@ -384,6 +390,7 @@ export class RaftNode {
       messages: s.msgs,
       messagesAfterPersist: s.msgsAfterPersist,
       wantSnapshot: this.wantsSnapshot(),
+      mustSync: false,
     };
     if (rd.wantSnapshot) s.snapshotAskedAt = s.log.applying;
     if (s.role !== this.prevSoft.role || s.lead !== this.prevSoft.leader) {
@@ -392,6 +399,7 @@ export class RaftNode {
     }
     const hs = this.hardState();
     if (!sameHard(hs, this.prevHard)) {
+      rd.mustSync = hs.term !== this.prevHard.term || hs.vote !== this.prevHard.vote;
       rd.hardState = hs;
       this.prevHard = hs;
     }
@@ -403,6 +411,7 @@ export class RaftNode {
       rd.snapshot = s.pendingCompaction.snapshot;
       rd.compact = s.log.start;
     }
+    if (rd.entries.length > 0 || rd.snapshot) rd.mustSync = true;
     s.pendingInstall = null;
     s.pendingCompaction = null;
     s.log.handed = s.log.lastIndex();

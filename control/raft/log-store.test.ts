@@ -37,6 +37,10 @@ describe("SqliteLogStore durability settings", () => {
     try {
       const s = SqliteLogStore.open(join(dir, "log.db"));
       expect(s.synchronousLevel()).toBe(2);
+      // A commit-index-only batch skips the fsync but must leave the connection at FULL.
+      s.save({ entries: [], hardState: { term: 1, vote: null, commit: 0 }, discardLog: false, sync: false });
+      expect(s.synchronousLevel()).toBe(2);
+      expect(s.load().hardState.term).toBe(1);
       s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -45,6 +45,8 @@ export function checkBatch(batch: PersistBatch, logStart: LogPosition, lastIndex
 /** A LogStore in memory: the simulator's "disk" (it outlives a simulated crash) and a test double. */
 export class MemoryLogStore implements LogStore {
   private state: StoredState = emptyStoredState();
+  /** The hard state as of the last fsynced batch; `powerLoss` falls back to it. */
+  private syncedHardState = this.state.hardState;
   /** Number of batches saved, for tests and benches. */
   saves = 0;
 
@@ -69,7 +71,16 @@ export class MemoryLogStore implements LogStore {
       logStart: { ...logStart },
       entries,
     };
+    if (batch.sync !== false) this.syncedHardState = this.state.hardState;
     this.saves++;
+  }
+
+  /**
+   * Simulates a power cut: what was written without fsync is gone. Only commit-index-only batches
+   * are written that way, so that is all that can roll back (a later fsync covers earlier writes).
+   */
+  powerLoss(): void {
+    this.state.hardState = { ...this.syncedHardState };
   }
 
   /** Whether the durable log holds (index, term), or has compacted it away (only applied entries are). */

@@ -151,11 +151,17 @@ export class SqliteLogStore implements LogStore {
   save(batch: PersistBatch): void {
     // better-sqlite3's transaction() commits (and, with synchronous=FULL, fsyncs) before returning,
     // or rolls back and rethrows; either way the in-memory bounds stay in step with the file.
+    // A batch that needs no fsync (only the commit index moved) commits under NORMAL: still atomic,
+    // and made durable by the next FULL commit, since the WAL is synced up to that point.
+    const lazy = batch.sync === false;
+    if (lazy) this.sqlite.pragma("synchronous = NORMAL");
     try {
       this.tx(batch);
     } catch (err) {
       this.refreshBounds();
       throw err;
+    } finally {
+      if (lazy) this.sqlite.pragma("synchronous = FULL");
     }
   }
 

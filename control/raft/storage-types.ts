@@ -20,6 +20,8 @@ export interface PersistBatch {
   hardState?: HardState;
   snapshot?: Snapshot;
   discardLog: boolean;
+  /** False when losing this batch in a power cut is harmless (commit index only): no fsync needed. */
+  sync?: boolean;
   compact?: LogPosition;
   entries: Entry[];
 }

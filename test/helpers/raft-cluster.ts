@@ -351,6 +351,8 @@ export class RaftCluster {
       this.finishReady(n, this.random.int(n.pending.committedEntries.length + 1));
     }
     this.trace.add(this.now, `CRASH ${id}${midApply ? " (mid-apply)" : ""}`);
+    // Every crash is a power cut: writes that were not fsynced are lost.
+    n.store.powerLoss();
     // Messages still in the dying process's socket buffers never leave it.
     if (dropUnsent) this.unsentFrom.add(id);
     n.raft = null;
