@@ -63,8 +63,6 @@ export class RaftConsensus implements Consensus {
   private running = false;
   private leading = false;
   private applied = 0;
-  /** The hard state last written to the log store (term and vote must be durable before messages leave). */
-  private durableHard: HardState = { term: 0, vote: null, commit: 0 };
   /** A higher commit index not written yet: it goes out with the next write that has to happen anyway. */
   private unsavedHard: HardState | undefined;
 
@@ -73,7 +71,6 @@ export class RaftConsensus implements Consensus {
   /** Starts the node; `bootstrap` gives the voters of a brand-new cluster (ignored once it has state). */
   async start(bootstrap?: string[]): Promise<void> {
     const stored = this.d.log.load();
-    this.durableHard = { ...stored.hardState };
     let applied = lastApplied(this.d.state);
     // A crash between persisting a snapshot and restoring the state from it: restore now.
     if (stored.snapshot && applied < stored.snapshot.meta.index) {
@@ -100,7 +97,7 @@ export class RaftConsensus implements Consensus {
     if (this.tickTimer) this.d.clock.clearTimeout(this.tickTimer);
     if (this.unsavedHard) {
       try {
-        this.d.log.save({ entries: [], discardLog: false, hardState: this.unsavedHard });
+        this.d.log.save({ entries: [], discardLog: false, sync: true, hardState: this.unsavedHard });
       } catch (e) {
         this.d.logger.warn("could not record the commit index on stop", { err: String(e) });
       }
@@ -279,23 +276,20 @@ export class RaftConsensus implements Consensus {
   }
 
   /**
-   * Writes the Ready in one transaction (one fsync). A Ready that only raises the commit index is
-   * not written on its own: the commit index need not be durable (a restarted node learns it again
-   * from the leader, and its log starts at least at the applied index state.db keeps), and that
-   * fsync sat on every commit's path, on the leader and on each follower. It is written with the
-   * next batch that has to be saved anyway.
+   * Writes the Ready in one transaction (one fsync). A Ready the core marks as not needing a sync
+   * (`mustSync` false: only the commit index moved) is not written at all: the store could write it
+   * unsynced, but even that write costs syscalls on every commit's path, leader and followers alike.
+   * The commit index rides on the next batch that has to be saved anyway (and is saved on stop); a
+   * node that crashes before that relearns it from the leader and never falls below its applied index.
    */
   private persist(rd: Ready): void {
     const batch = persistBatch(rd);
-    const hs = batch.hardState;
-    const onlyCommit = !batch.entries.length && !batch.snapshot && !batch.compact && !batch.discardLog;
-    if (onlyCommit && (!hs || (hs.term === this.durableHard.term && hs.vote === this.durableHard.vote))) {
-      if (hs) this.unsavedHard = hs;
+    if (!rd.mustSync) {
+      if (batch.hardState) this.unsavedHard = batch.hardState;
       return;
     }
-    if (!hs && this.unsavedHard) batch.hardState = this.unsavedHard;
+    if (!batch.hardState && this.unsavedHard) batch.hardState = this.unsavedHard;
     this.d.log.save(batch);
-    if (batch.hardState) this.durableHard = batch.hardState;
     this.unsavedHard = undefined;
   }
 
