@@ -2,7 +2,7 @@ import { describe, it } from "vitest";
 import { defaultRun, runSeed, seedsFor } from "./raft-sim-run";
 
 /** Seeds per `npm test` run across both cluster sizes (SIM_SEEDS overrides, SIM_SEED replays one). */
-export const DEFAULT_SEEDS = 500;
+export const DEFAULT_SEEDS = 1000;
 
 /**
  * One test per seed for a cluster size (even seeds run 3 nodes, odd seeds 5), so vitest spreads
