@@ -74,13 +74,27 @@ async function post(url: string, body: unknown, timeoutMs: number): Promise<numb
 }
 
 /** Polls writes through the survivors every `everyMs` until one is acknowledged; ms from `t0`. */
-async function firstWrite(survivors: ClusterNode[], t0: number, tag: string, everyMs = 20): Promise<number | undefined> {
+async function firstWrite(
+  survivors: ClusterNode[],
+  t0: number,
+  tag: string,
+  everyMs = 20,
+): Promise<number | undefined> {
   let done: number | undefined;
   const inFlight: Promise<void>[] = [];
   for (let i = 0; done === undefined && Date.now() - t0 < GIVE_UP_MS; i++) {
     const node = survivors[i % survivors.length]!;
     inFlight.push(
-      post(`${node.url}/v1/jobs`, { name: `${tag}-${i}`, schedule: "@manually", executor: "shell", executor_config: { command: "true" } }, 3000)
+      post(
+        `${node.url}/v1/jobs`,
+        {
+          name: `${tag}-${i}`,
+          schedule: "@manually",
+          executor: "shell",
+          executor_config: { command: "true" },
+        },
+        3000,
+      )
         .then((status) => {
           if (status === 201 && done === undefined) done = Date.now() - t0;
         })
@@ -126,7 +140,8 @@ async function settled(c: TestCluster): Promise<ClusterNode> {
       if (!ls || ls.serf.runners !== "3") return undefined;
       for (const n of c.nodes) {
         const st = await getJson<Status>(`${n.url}/v1/`);
-        if (!st || st.raft.leader !== leader.name || st.raft.applied_index < ls.raft.commit_index) return undefined;
+        if (!st || st.raft.leader !== leader.name || st.raft.applied_index < ls.raft.commit_index)
+          return undefined;
       }
       return leader;
     },
@@ -134,10 +149,17 @@ async function settled(c: TestCluster): Promise<ClusterNode> {
   );
 }
 
-async function run(profile: "default" | "fast"): Promise<{ profile: "default" | "fast"; results: Kill[]; host: string[] }> {
+async function run(
+  profile: "default" | "fast",
+): Promise<{ profile: "default" | "fast"; results: Kill[]; host: string[] }> {
   const dir = tempDir(`dkron-bench-failover-${profile}-`);
   const file = join(dir.path, "fires.log");
-  const c = await TestCluster.start({ size: 3, baseDir: join(dir.path, "nodes"), profile, extraArgs: ["--log-level", "warn"] });
+  const c = await TestCluster.start({
+    size: 3,
+    baseDir: join(dir.path, "nodes"),
+    profile,
+    extraArgs: ["--log-level", "warn"],
+  });
   const results: Kill[] = [];
   const host = [await hostLine(dir.path)];
   try {
@@ -164,7 +186,11 @@ async function run(profile: "default" | "fast"): Promise<{ profile: "default" | 
       let at = 0;
       for (;;) {
         const seen = readFires(file).length;
-        await waitFor("a run of the current leader", async () => (readFires(file).length > seen ? true : undefined), 20_000);
+        await waitFor(
+          "a run of the current leader",
+          async () => (readFires(file).length > seen ? true : undefined),
+          20_000,
+        );
         at = readFires(file).at(-1)!.slot + offsetMs;
         if (at >= Date.now() + 5) break;
       }
@@ -190,7 +216,9 @@ async function run(profile: "default" | "fast"): Promise<{ profile: "default" | 
         fireMs: fire?.ms,
         fireLateMs: fire?.lateMs,
         readyToFireMs:
-          fire && electedMs !== undefined ? fire.ms - Math.max(electedMs, at - offsetMs + 1000 - t0) : undefined,
+          fire && electedMs !== undefined
+            ? fire.ms - Math.max(electedMs, at - offsetMs + 1000 - t0)
+            : undefined,
       });
       const f = (x: number | undefined) => (x === undefined ? "none" : `${x.toFixed(0)} ms`);
       process.stderr.write(
@@ -216,7 +244,9 @@ function line(label: string, xs: number[], target: number, misses: number): stri
 
 const all: { profile: "default" | "fast"; results: Kill[]; host: string[] }[] = [];
 for (const p of profiles) all.push(await run(p));
-console.log("failover: SIGKILL of the leader of a 3-node cluster (synchronous=FULL), each node with its local runner");
+console.log(
+  "failover: SIGKILL of the leader of a 3-node cluster (synchronous=FULL), each node with its local runner",
+);
 for (const { profile, results, host } of all) {
   const range = profile === "default" ? "[1000, 2000)" : "[300, 600)";
   console.log(`\nprofile ${profile}: election timeouts ${range} ms, ${results.length} kills`);
@@ -226,10 +256,18 @@ for (const { profile, results, host } of all) {
   const elect = results.flatMap((r) => (r.electedMs === undefined ? [] : [r.electedMs]));
   const ready = results.flatMap((r) => (r.readyToFireMs === undefined ? [] : [r.readyToFireMs]));
   const late = results.flatMap((r) => (r.fireLateMs === undefined ? [] : [r.fireLateMs]));
-  console.log(line("kill -> first acknowledged write", writes, TARGET[profile], results.length - writes.length));
+  console.log(
+    line("kill -> first acknowledged write", writes, TARGET[profile], results.length - writes.length),
+  );
   console.log(line("kill -> first scheduled fire", fires, TARGET[profile], results.length - fires.length));
   const f = (x: number) => `${(x / 1000).toFixed(3)} s`;
-  console.log(`  (kill -> a survivor reports itself leader: p50=${f(percentile(elect, 50))} p99=${f(percentile(elect, 99))}; polled every 20 ms)`);
-  console.log(`  (first fire after the later of leader elected and slot due: p50=${f(percentile(ready, 50))} p99=${f(percentile(ready, 99))})`);
-  console.log(`  (first fire's lateness for its own slot: p50=${f(percentile(late, 50))} p99=${f(percentile(late, 99))})`);
+  console.log(
+    `  (kill -> a survivor reports itself leader: p50=${f(percentile(elect, 50))} p99=${f(percentile(elect, 99))}; polled every 20 ms)`,
+  );
+  console.log(
+    `  (first fire after the later of leader elected and slot due: p50=${f(percentile(ready, 50))} p99=${f(percentile(ready, 99))})`,
+  );
+  console.log(
+    `  (first fire's lateness for its own slot: p50=${f(percentile(late, 50))} p99=${f(percentile(late, 99))})`,
+  );
 }

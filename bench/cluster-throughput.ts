@@ -32,10 +32,16 @@ async function createJob(base: string, name: string): Promise<number> {
     method: "POST",
     dispatcher: agent,
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, schedule: "@manually", executor: "shell", executor_config: { command: "true" } }),
+    body: JSON.stringify({
+      name,
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command: "true" },
+    }),
   });
   const body = await res.body.text();
-  if (res.statusCode !== 201) throw new Error(`POST /v1/jobs ${name}: ${res.statusCode} ${body.slice(0, 300)}`);
+  if (res.statusCode !== 201)
+    throw new Error(`POST /v1/jobs ${name}: ${res.statusCode} ${body.slice(0, 300)}`);
   return performance.now() - t;
 }
 
@@ -61,7 +67,13 @@ interface Phase {
 }
 
 /** `n` clients, each writing sequentially for `ms`; counts only acknowledged (201) writes. */
-async function phase(label: string, nodes: ClusterNode[], n: number, ms: number, prefix: string): Promise<Phase> {
+async function phase(
+  label: string,
+  nodes: ClusterNode[],
+  n: number,
+  ms: number,
+  prefix: string,
+): Promise<Phase> {
   const base = nodes[0]!.url;
   const before = await getJson<Status>(`${base}/v1/`);
   const cpu0 = nodes.map((x) => cpuMs(x.proc?.pid));
@@ -129,12 +141,15 @@ async function main() {
     const many = await phase(`${clients} concurrent clients`, nodes, clients, seconds * 1000, "par");
     const still = await cluster.leader();
     const hostAfter = await hostLine(dir.path);
-    console.log(`cluster commit throughput: 3 nodes, synchronous=FULL, POST /v1/jobs to the leader (profile ${profile})`);
+    console.log(
+      `cluster commit throughput: 3 nodes, synchronous=FULL, POST /v1/jobs to the leader (profile ${profile})`,
+    );
     console.log(`before: ${hostBefore}`);
     console.log(`after:  ${hostAfter}`);
     console.log(report(one, TARGET_ONE, "commits/s"));
     console.log(report(many, TARGET_MANY, "entries/s"));
-    if (still?.name !== leader.name) console.log(`note: leadership moved during the run (${leader.name} → ${still?.name ?? "none"})`);
+    if (still?.name !== leader.name)
+      console.log(`note: leadership moved during the run (${leader.name} → ${still?.name ?? "none"})`);
   } finally {
     await cluster.stop();
     await agent.close();

@@ -176,7 +176,8 @@ export class RunnerAgent {
       if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
       if (this.state === "stopped") return;
       const delay = this.retryIn ?? this.reconnectDelay;
-      if (this.retryIn === undefined) this.reconnectDelay = Math.min(Math.max(this.reconnectDelay * 2, 100), 5000);
+      if (this.retryIn === undefined)
+        this.reconnectDelay = Math.min(Math.max(this.reconnectDelay * 2, 100), 5000);
       this.retryIn = undefined;
       this.opts.logger.info("disconnected from control node; reconnecting", { inMs: delay });
       this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);

@@ -53,7 +53,10 @@ interface EntryData {
 export class RaftConsensus implements Consensus {
   private node!: RaftNode;
   private readonly pending = new Map<string, Pending>();
-  private readonly reads = new Map<string, { index: number | null; resolve: () => void; reject: (e: unknown) => void; timer: TimerHandle }>();
+  private readonly reads = new Map<
+    string,
+    { index: number | null; resolve: () => void; reject: (e: unknown) => void; timer: TimerHandle }
+  >();
   private readonly appliedListeners = new Set<AppliedListener>();
   private readonly leaderListeners = new Set<(l: boolean) => void>();
   private readonly confListeners = new Set<() => void>();
@@ -122,7 +125,12 @@ export class RaftConsensus implements Consensus {
     if (this.node.role !== "leader") return Promise.reject(this.notLeader());
     const p = `${this.d.id}:${++this.seq}`;
     const r = this.node.propose(JSON.stringify({ p, c: cmd } satisfies EntryData));
-    if (!r.ok) return Promise.reject(r.reason === "no-leader" ? this.notLeader() : new AppError("UNAVAILABLE", `proposal refused: ${r.reason}`));
+    if (!r.ok)
+      return Promise.reject(
+        r.reason === "no-leader"
+          ? this.notLeader()
+          : new AppError("UNAVAILABLE", `proposal refused: ${r.reason}`),
+      );
     return new Promise((resolve, reject) => {
       const timer = this.d.clock.setTimeout(() => {
         this.pending.delete(p);
@@ -141,7 +149,12 @@ export class RaftConsensus implements Consensus {
     return new Promise((resolve, reject) => {
       const timer = this.d.clock.setTimeout(() => {
         this.reads.delete(ctx);
-        reject(new AppError("NO_QUORUM", "could not confirm leadership with a quorum for a linearizable read; retry or use ?stale=true"));
+        reject(
+          new AppError(
+            "NO_QUORUM",
+            "could not confirm leadership with a quorum for a linearizable read; retry or use ?stale=true",
+          ),
+        );
       }, this.d.proposeTimeoutMs ?? 10_000);
       this.reads.set(ctx, { index: null, resolve, reject, timer });
       this.scheduleDrain();
@@ -185,11 +198,20 @@ export class RaftConsensus implements Consensus {
   }
 
   status(): ConsensusStatus {
-    if (!this.node) return { state: "shutdown", term: 0, leader: "", commitIndex: 0, appliedIndex: 0, lastLogIndex: 0 };
+    if (!this.node)
+      return { state: "shutdown", term: 0, leader: "", commitIndex: 0, appliedIndex: 0, lastLogIndex: 0 };
     const s = this.node.status();
     const learner = s.conf.learners.includes(this.d.id);
     return {
-      state: !this.running ? "shutdown" : learner ? "learner" : s.role === "leader" ? "leader" : s.role === "candidate" || s.role === "preCandidate" ? "candidate" : "follower",
+      state: !this.running
+        ? "shutdown"
+        : learner
+          ? "learner"
+          : s.role === "leader"
+            ? "leader"
+            : s.role === "candidate" || s.role === "preCandidate"
+              ? "candidate"
+              : "follower",
       term: s.term,
       leader: s.leader ?? "",
       commitIndex: s.commitIndex,
@@ -210,9 +232,15 @@ export class RaftConsensus implements Consensus {
 
   private notLeader(): AppError {
     const leader = this.node?.leader ?? "";
-    return new AppError("NOT_LEADER", leader ? `this node is not the leader; the leader is ${leader}` : "no leader is elected yet; retry shortly", {
-      leader,
-    });
+    return new AppError(
+      "NOT_LEADER",
+      leader
+        ? `this node is not the leader; the leader is ${leader}`
+        : "no leader is elected yet; retry shortly",
+      {
+        leader,
+      },
+    );
   }
 
   private scheduleTick(): void {
@@ -268,7 +296,10 @@ export class RaftConsensus implements Consensus {
       if (nowLeader !== this.leading) {
         this.leading = nowLeader;
         if (!nowLeader) this.failPending(this.notLeader());
-        this.d.logger.info(nowLeader ? "became leader" : "not leader", { term: this.node.term, leader: rd.softState.leader });
+        this.d.logger.info(nowLeader ? "became leader" : "not leader", {
+          term: this.node.term,
+          leader: rd.softState.leader,
+        });
         for (const l of this.leaderListeners) l(nowLeader);
       }
     }
@@ -348,7 +379,9 @@ export class RaftConsensus implements Consensus {
     for (const [p, x] of this.pending) {
       this.d.clock.clearTimeout(x.timer);
       // The entry may still commit under the next leader: the caller learns the outcome is unknown.
-      x.reject(new AppError(err.code, `${err.message} (the write may or may not have been committed)`, err.details));
+      x.reject(
+        new AppError(err.code, `${err.message} (the write may or may not have been committed)`, err.details),
+      );
       this.pending.delete(p);
     }
     for (const [ctx, r] of this.reads) {
