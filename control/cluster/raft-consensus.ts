@@ -272,7 +272,13 @@ export class RaftConsensus implements Consensus {
   }
 
   private handle(rd: Ready): void {
-    if (rd.messages.length) this.d.send(rd.messages);
+    // The leader's commit notices (appends without entries) wait until the entries are applied: a
+    // socket write per follower in front of the apply delayed the answer to the client for nothing.
+    const notices = rd.committedEntries.length
+      ? rd.messages.filter((m) => m.type === "app" && m.entries.length === 0)
+      : [];
+    const urgent = notices.length ? rd.messages.filter((m) => !notices.includes(m)) : rd.messages;
+    if (urgent.length) this.d.send(urgent);
     // Durable before any vote or acknowledgement leaves: one transaction, one fsync.
     this.persist(rd);
     if (rd.restoreSnapshot && rd.snapshot) {
@@ -286,6 +292,7 @@ export class RaftConsensus implements Consensus {
     // (a state.db transaction with its own fsync).
     if (rd.messagesAfterPersist.length) this.d.send(rd.messagesAfterPersist);
     if (rd.committedEntries.length) this.applyEntries(rd);
+    if (notices.length) this.d.send(notices);
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.ctx);
       if (r) r.index = rs.index;
