@@ -76,7 +76,7 @@ async function agent(argv: string[]): Promise<void> {
     throw e;
   }
   console.error(
-    `dkron: node ${config.node_name} is up: API http://${node.address}/v1 (data in ${config.data_dir})`,
+    `dkron: node ${config.node_name} is up: API ${node.scheme}://${node.address}/v1 (data in ${config.data_dir})`,
   );
   let signals = 0;
   const shutdown = (sig: string) => {

@@ -50,10 +50,19 @@ export const AgentConfigSchema = z
     control_token: z.string().default(""),
     /** Secret control nodes present to each other (Raft RPC, forwarding); empty = unauthenticated. */
     cluster_secret: z.string().default(""),
+    /** PEM certificate and key: serve HTTPS/WSS (API, Raft RPC, runners) instead of HTTP. */
+    tls_cert_file: z.string().optional(),
+    tls_key_file: z.string().optional(),
     /** Raft timing: default = election timeouts in [1000, 2000) ms, fast = [300, 600) ms. */
     raft_profile: z.enum(["default", "fast"]).default("default"),
   })
   .superRefine((c, ctx) => {
+    if (Boolean(c.tls_cert_file) !== Boolean(c.tls_key_file))
+      ctx.addIssue({
+        code: "custom",
+        path: ["tls_key_file"],
+        message: "--tls-cert-file and --tls-key-file go together",
+      });
     if (!c.server)
       ctx.addIssue({
         code: "custom",
@@ -97,6 +106,8 @@ const FLAGS = {
   "control-token": { type: "string" },
   "cluster-secret": { type: "string" },
   "raft-profile": { type: "string" },
+  "tls-cert-file": { type: "string" },
+  "tls-key-file": { type: "string" },
   config: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -127,6 +138,9 @@ Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --
   --runner-token SECRET     secret runners present (default: random per start)
   --control-token SECRET    secret the edge presents to the control API (default: none)
   --cluster-secret SECRET   secret control nodes present to each other (default: none, with a warning)
+  --tls-cert-file F         serve HTTPS/WSS with this PEM certificate (with --tls-key-file); trust a
+                            private CA with NODE_EXTRA_CA_CERTS=ca.pem
+  --tls-key-file F          PEM private key for --tls-cert-file
   --raft-profile P          default (elections in 1-2 s) or fast (0.3-0.6 s)
   --config FILE             JSON config file with the keys above (snake_case or kebab-case)
   -h, --help                show this help

@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
@@ -91,6 +93,11 @@ export class ControlNode {
     return new ControlNode(config, deps);
   }
 
+  /** http, or https when TLS is configured. */
+  get scheme(): "http" | "https" {
+    return this.config.tls_cert_file ? "https" : "http";
+  }
+
   /** Whether this node runs Raft (more than one node expected, or joining a cluster). */
   get clustered(): boolean {
     return this.config.bootstrap_expect > 1 || this.config.join.length > 0;
@@ -101,7 +108,7 @@ export class ControlNode {
     const { config: c, deps } = this;
     const log = deps.logger.child({ node: c.node_name });
     this.db = openStateDb(join(c.data_dir, "state.db"));
-    this.peers = new PeerBook(this.db);
+    this.peers = new PeerBook(this.db, this.scheme);
     if (this.clustered) {
       if (!c.cluster_secret)
         log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
@@ -129,6 +136,7 @@ export class ControlNode {
       token: runnerToken,
       heartbeatMs: c.heartbeat,
       nodeName: c.node_name,
+      wsScheme: this.scheme === "https" ? "wss" : "ws",
       redirect: () => {
         if (this.consensus.isLeader()) return undefined;
         const leader = this.consensus.status().leader;
@@ -167,14 +175,14 @@ export class ControlNode {
     else await this.consensus.start();
     this.state = "running";
     log.info("control node started", {
-      http: `http://${this.address}`,
+      http: `${this.scheme}://${this.address}`,
       data: c.data_dir,
       mode: this.raft ? "cluster" : "single",
     });
 
     if (c.local_runner) {
       this.runner = new RunnerAgent({
-        url: `ws://${this.advertise}${RUNNER_WS_PATH}`,
+        url: `${this.scheme === "https" ? "wss" : "ws"}://${this.advertise}${RUNNER_WS_PATH}`,
         token: runnerToken,
         name: c.node_name,
         tags: nodeTags(c, this.advertise),
@@ -229,7 +237,7 @@ export class ControlNode {
   private syncPeers(): void {
     if (!this.transport) return;
     for (const [id, addr] of this.peers.all())
-      if (id !== this.config.node_name) this.transport.setPeer(id, `http://${addr}`);
+      if (id !== this.config.node_name) this.transport.setPeer(id, `${this.scheme}://${addr}`);
   }
 
   private async enterCluster(log: Logger): Promise<void> {
@@ -251,6 +259,7 @@ export class ControlNode {
       fetch,
       sleep: (ms: number) => new Promise<void>((r) => this.deps.clock.setTimeout(r, ms)),
       cancelled: () => this.state === "stopping" || this.state === "stopped",
+      scheme: this.scheme,
     };
     const entry = await discover(opts);
     for (const [id, addr] of entry.peers) this.peers.learn(id, addr);
@@ -338,7 +347,15 @@ export class ControlNode {
     app.route("/", edge);
     // Unknown paths get the edge's JSON 404 (a mounted app's notFound does not reach the outer app).
     app.notFound(edgeNotFound);
-    this.server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    this.server = (
+      c.tls_cert_file && c.tls_key_file
+        ? createAdaptorServer({
+            fetch: app.fetch,
+            createServer: createHttpsServer,
+            serverOptions: { cert: readFileSync(c.tls_cert_file), key: readFileSync(c.tls_key_file) },
+          })
+        : createAdaptorServer({ fetch: app.fetch })
+    ) as Server;
     this.server.keepAliveTimeout = 65_000;
     this.server.on("upgrade", (req, socket, head) => {
       if (!this.hub.handleUpgrade(req, socket, head)) socket.destroy();
@@ -378,7 +395,7 @@ export class ControlNode {
         }
         const to = this.raft.isLeader() ? undefined : (this.peers.get(this.raft.status().leader) ?? addr);
         if (to) {
-          await fetch(`http://${to}/_raft/remove`, {
+          await fetch(`${this.scheme}://${to}/_raft/remove`, {
             method: "POST",
             headers: {
               "content-type": "application/json",

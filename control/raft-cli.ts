@@ -9,7 +9,7 @@ export const RAFT_HELP = `Usage: dkron raft <list-peers|remove-peer> [options]
   remove-peer --peer-id ID   remove a control node from the configuration
 
 Options:
-  --http-addr HOST:PORT      any control node (default: 127.0.0.1:8080; env DKRON_HTTP_ADDR)
+  --http-addr HOST:PORT      any control node, or an https:// URL (default: 127.0.0.1:8080; env DKRON_HTTP_ADDR)
   --cluster-secret SECRET    the cluster secret (env DKRON_CLUSTER_SECRET)
   -h, --help                 show this help
 `;
@@ -53,7 +53,7 @@ async function call(o: Opts, path: string, init: RequestInit = {}): Promise<unkn
   for (let hop = 0; hop < 3; hop++) {
     let res: Response;
     try {
-      res = await fetch(`http://${addr}${path}`, {
+      res = await fetch(`${addr.includes("://") ? addr : `http://${addr}`}${path}`, {
         ...init,
         headers: headers(o),
         signal: AbortSignal.timeout(10_000),
@@ -125,7 +125,9 @@ export async function leaveCommand(argv: string[], env: Record<string, string | 
     return;
   }
   const addr = String(v["http-addr"] ?? env.DKRON_HTTP_ADDR ?? "127.0.0.1:8080");
-  const res = await fetch(`http://${addr}/v1/leave`, { method: "POST" }).catch(() => {
+  const res = await fetch(`${addr.includes("://") ? addr : `http://${addr}`}/v1/leave`, {
+    method: "POST",
+  }).catch(() => {
     throw new AppError("UNAVAILABLE", `cannot reach a control node at ${addr}`);
   });
   if (!res.ok) throw new AppError("BAD_REQUEST", `leave failed: HTTP ${res.status} ${await res.text()}`);

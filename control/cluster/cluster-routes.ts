@@ -114,7 +114,7 @@ function mustLead(d: ClusterRoutesDeps): RaftConsensus {
   if (!consensus.isLeader()) {
     const leader = consensus.status().leader;
     throw new AppError("NOT_LEADER", `not the leader; the leader is ${leader || "unknown"}`, {
-      leader: d.peers.get(leader) ?? "",
+      leader: d.peers.url(leader),
     });
   }
   return consensus;

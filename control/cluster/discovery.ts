@@ -1,6 +1,7 @@
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import type { Hello } from "./cluster-routes";
+import { toUrl } from "./peer-book";
 
 /** How this node enters the cluster. */
 export type Entry =
@@ -17,6 +18,8 @@ export interface DiscoveryOptions {
   sleep: (ms: number) => Promise<void>;
   /** Stop waiting (the node is shutting down). */
   cancelled: () => boolean;
+  /** https when the cluster runs with TLS. */
+  scheme?: "http" | "https";
 }
 
 function headers(secret: string): Record<string, string> {
@@ -38,7 +41,7 @@ export async function discover(o: DiscoveryOptions): Promise<Entry> {
     const addrs = new Set([...o.join, ...[...peers.values()].filter((a) => a !== o.self.addr)]);
     for (const addr of addrs) {
       try {
-        const res = await o.fetch(`http://${addr}/_raft/hello`, {
+        const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}/_raft/hello`, {
           headers: headers(o.secret),
           signal: AbortSignal.timeout(2000),
         });
@@ -86,7 +89,7 @@ export async function requestJoin(o: DiscoveryOptions, via: Iterable<string>): P
     for (let addr of targets) {
       for (let hop = 0; hop < 3; hop++) {
         try {
-          const res = await o.fetch(`http://${addr}/_raft/join`, {
+          const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}/_raft/join`, {
             method: "POST",
             headers: headers(o.secret),
             body: JSON.stringify({ id: o.self.id, addr: o.self.addr }),

@@ -5,7 +5,17 @@ import { peers } from "../store/schema";
 export class PeerBook {
   private readonly discovered = new Map<string, string>();
 
-  constructor(private readonly state: StateDb) {}
+  /** `https` when the cluster runs with TLS. */
+  constructor(
+    private readonly state: StateDb,
+    readonly scheme: "http" | "https" = "http",
+  ) {}
+
+  /** Base URL of a node's HTTP API, or "" when unknown. */
+  url(id: string): string {
+    const addr = this.get(id);
+    return addr ? toUrl(addr, this.scheme) : "";
+  }
 
   /** Remembers an address learned outside the log (discovery, join). */
   learn(id: string, addr: string): void {
@@ -35,4 +45,9 @@ export class PeerBook {
     );
     return [...this.discovered].filter(([id, addr]) => rows.get(id) !== addr);
   }
+}
+
+/** A base URL from a host:port (or an URL, returned as is). */
+export function toUrl(addrOrUrl: string, scheme: "http" | "https"): string {
+  return addrOrUrl.includes("://") ? addrOrUrl : `${scheme}://${addrOrUrl}`;
 }

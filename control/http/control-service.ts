@@ -278,7 +278,7 @@ export class ControlService {
       leader
         ? `this node is not the leader; the leader is ${leader}`
         : "no leader is elected yet; retry shortly",
-      { leader: leader ? (this.d.peers.get(leader) ?? "") : "" },
+      { leader: leader ? this.d.peers.url(leader) : "" },
     );
   }
 
@@ -286,7 +286,7 @@ export class ControlService {
   private rethrowWithLeaderAddr(e: unknown): never {
     if (e instanceof AppError && e.code === "NOT_LEADER") {
       const id = typeof e.details?.leader === "string" ? e.details.leader : "";
-      throw new AppError("NOT_LEADER", e.message, { leader: id ? (this.d.peers.get(id) ?? "") : "" });
+      throw new AppError("NOT_LEADER", e.message, { leader: id ? this.d.peers.url(id) : "" });
     }
     throw e;
   }

@@ -51,6 +51,8 @@ export interface HubOptions {
    * another node leads, null when no leader is known.
    */
   redirect?: () => string | null | undefined;
+  /** ws, or wss when the node serves TLS. */
+  wsScheme?: "ws" | "wss";
 }
 
 interface Conn {
@@ -112,7 +114,7 @@ export class RunnerHub {
     if (to !== undefined) {
       // Runners talk to the leader only; ws clients follow this redirect.
       socket.write(
-        `HTTP/1.1 307 Temporary Redirect\r\nLocation: ws://${to}${url.pathname}${url.search}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        `HTTP/1.1 307 Temporary Redirect\r\nLocation: ${this.opts.wsScheme ?? "ws"}://${to}${url.pathname}${url.search}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
       );
       socket.destroy();
       return true;

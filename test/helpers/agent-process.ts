@@ -28,7 +28,7 @@ export async function startAgent(args: string[], env: Record<string, string> = {
     const timer = setTimeout(() => reject(new Error(`agent did not start within 20s:\n${out}`)), 20_000);
     proc.stderr!.on("data", (d) => {
       out += d;
-      const m = /API (http:\/\/[^\s/]+)\/v1/.exec(out);
+      const m = /API (https?:\/\/[^\s/]+)\/v1/.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve(m[1]!);

@@ -40,6 +40,8 @@ export interface ClusterOptions {
   secret?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** https when extraArgs configure TLS. */
+  scheme?: "http" | "https";
 }
 
 /** A cluster of real `dkron agent` processes on loopback, each with its local runner. */
@@ -56,7 +58,7 @@ export class TestCluster {
       c.nodes.push({
         name,
         port,
-        url: `http://127.0.0.1:${port}`,
+        url: `${opts.scheme ?? "http"}://127.0.0.1:${port}`,
         dataDir: join(opts.baseDir, name),
         proc: undefined,
         log: "",
