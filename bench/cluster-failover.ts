@@ -28,7 +28,7 @@ const TARGET: Record<"default" | "fast", number> = { default: 2500, fast: 1000 }
 const GIVE_UP_MS = 30_000;
 
 interface Status {
-  raft: { state: string; leader: string; commit_index: number; applied_index: number };
+  raft: { state: string; leader: string; term: number; commit_index: number; applied_index: number };
   serf: { runners: string };
 }
 interface Fire {
@@ -40,6 +40,8 @@ interface Kill {
   victim: string;
   newLeader: string;
   offsetMs: number;
+  /** Terms the election took (1 = the first candidate won; more = split votes or failed rounds). */
+  terms: number | undefined;
   electedMs: number | undefined;
   writeMs: number | undefined;
   fireMs: number | undefined;
@@ -197,6 +199,7 @@ async function run(
       await sleep(at - Date.now());
 
       const survivors = c.nodes.filter((n) => n !== leader);
+      const termBefore = (await getJson<Status>(`${leader.url}/v1/`))?.raft.term;
       const exited = new Promise((res) => leader.proc!.once("exit", res));
       const t0 = Date.now();
       leader.proc!.kill("SIGKILL");
@@ -207,10 +210,12 @@ async function run(
       ]);
       await exited;
       const next = await c.waitForLeader(GIVE_UP_MS, survivors).catch(() => undefined);
+      const termAfter = next ? (await getJson<Status>(`${next.url}/v1/`))?.raft.term : undefined;
       results.push({
         victim: leader.name,
         newLeader: next?.name ?? "?",
         offsetMs: t0 - (at - offsetMs),
+        terms: termBefore !== undefined && termAfter !== undefined ? termAfter - termBefore : undefined,
         electedMs,
         writeMs,
         fireMs: fire?.ms,
@@ -222,7 +227,7 @@ async function run(
       });
       const f = (x: number | undefined) => (x === undefined ? "none" : `${x.toFixed(0)} ms`);
       process.stderr.write(
-        `[${profile}] kill ${k + 1}/${kills}: ${leader.name} (+${offsetMs} ms after a slot) -> ${next?.name ?? "?"}; leader after ${f(electedMs)}, first write ${f(writeMs)}, first fire ${f(fire?.ms)} (${f(results.at(-1)!.readyToFireMs)} after leader and slot)\n`,
+        `[${profile}] kill ${k + 1}/${kills}: ${leader.name} (+${offsetMs} ms after a slot) -> ${next?.name ?? "?"} (${results.at(-1)!.terms ?? "?"} term(s)); leader after ${f(electedMs)}, first write ${f(writeMs)}, first fire ${f(fire?.ms)} (${f(results.at(-1)!.readyToFireMs)} after leader and slot)\n`,
       );
       c.spawn(leader);
     }
@@ -261,6 +266,8 @@ for (const { profile, results, host } of all) {
   );
   console.log(line("kill -> first scheduled fire", fires, TARGET[profile], results.length - fires.length));
   const f = (x: number) => `${(x / 1000).toFixed(3)} s`;
+  const split = results.filter((r) => (r.terms ?? 1) > 1).length;
+  console.log(`  (elections that took more than one term, i.e. split votes: ${split} of ${results.length})`);
   console.log(
     `  (kill -> a survivor reports itself leader: p50=${f(percentile(elect, 50))} p99=${f(percentile(elect, 99))}; polled every 20 ms)`,
   );
