@@ -139,7 +139,7 @@ async function settled(c: TestCluster): Promise<ClusterNode> {
       const leader = await c.leader();
       if (!leader) return undefined;
       const ls = await getJson<Status>(`${leader.url}/v1/`);
-      if (!ls || ls.serf.runners !== "3") return undefined;
+      if (ls?.serf.runners !== "3") return undefined;
       for (const n of c.nodes) {
         const st = await getJson<Status>(`${n.url}/v1/`);
         if (!st || st.raft.leader !== leader.name || st.raft.applied_index < ls.raft.commit_index)
