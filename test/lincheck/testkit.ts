@@ -1,6 +1,7 @@
 // Test-only helpers for the checker's own tests: history builders, a seeded PRNG, a generator of
 // histories from a real (simulated) sequential execution, and a brute-force oracle.
 
+import { seededRandom } from "../../control/raft/random";
 import type { KvInput, KvOutput, Operation } from "./types";
 
 /** A kv operation as recorded by a client. */
@@ -34,18 +35,10 @@ export function unknown(op: KvOp): KvOp {
   return { ...op, return: Number.POSITIVE_INFINITY, output: null };
 }
 
-/** mulberry32: small, fast, seedable; tests must be reproducible from the seed alone. */
+/** The project's seeded PRNG (mulberry32) plus `pick`; tests must be reproducible from the seed alone. */
 export function prng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  return { next, int, pick: (xs) => xs[int(xs.length)]! };
+  const r = seededRandom(seed);
+  return { next: r.next, int: r.int, pick: (xs) => xs[r.int(xs.length)]! };
 }
 
 /** Shape of a generated history. */
