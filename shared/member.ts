@@ -37,3 +37,22 @@ export const NodeStatusSchema = z.object({
   }),
 });
 export type NodeStatus = z.infer<typeof NodeStatusSchema>;
+
+/** A live member in Dkron's shape, with the Serf protocol fields Dkron's UI expects. */
+export function aliveMember(name: string, addr: string, port: number, tags: Record<string, string>): Member {
+  return {
+    id: name,
+    Name: name,
+    Addr: addr,
+    Port: port,
+    Tags: tags,
+    Status: MemberStatus.alive,
+    statusText: "alive",
+    ProtocolMin: 1,
+    ProtocolMax: 5,
+    ProtocolCur: 2,
+    DelegateMin: 2,
+    DelegateMax: 5,
+    DelegateCur: 4,
+  };
+}

@@ -3,7 +3,7 @@ import type { ControlMethod, ControlParamsOf, ControlResults } from "../../share
 import { AppError } from "../../shared/errors";
 import { executionToJson } from "../../shared/execution";
 import { type Job, type JobJson, jobToJson } from "../../shared/job";
-import { type Member, MemberStatus } from "../../shared/member";
+import { aliveMember, type Member } from "../../shared/member";
 import type { PeerBook } from "../cluster/peer-book";
 import type { Consensus } from "../consensus/consensus";
 import type { Dispatcher } from "../dispatch/dispatcher";
@@ -170,19 +170,19 @@ export class ControlService {
 
   private members(): Member[] {
     const [host, port] = splitHostPort(this.d.node.advertise);
-    const self: Member = member(this.d.node.name, host, port, this.d.node.tags);
+    const self: Member = aliveMember(this.d.node.name, host, port, this.d.node.tags);
     const controls = [...this.d.peers.all()]
       .filter(([id]) => id !== this.d.node.name)
       .map(([id, addr]) => {
         const [h, p] = splitHostPort(addr);
-        return member(id, h, p, { role: "dkron", server: "true", rpc_addr: addr, port: String(p) });
+        return aliveMember(id, h, p, { role: "dkron", server: "true", rpc_addr: addr, port: String(p) });
       });
     const known = new Set([this.d.node.name, ...controls.map((m) => m.Name)]);
     // Runners connect to the leader; a control node's own runner shares its name and tags.
     const runners = this.d.hub
       .sessions()
       .filter((r) => !known.has(r.name))
-      .map((r) => member(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
+      .map((r) => aliveMember(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
     for (const r of this.d.hub.sessions()) {
       const m = controls.find((c) => c.Name === r.name);
       if (m) m.Tags = r.tags;
@@ -327,24 +327,6 @@ const WRITES = new Set<ControlMethod>([
   "executions.clear",
   "restore",
 ]);
-
-function member(name: string, addr: string, port: number, tags: Record<string, string>): Member {
-  return {
-    id: name,
-    Name: name,
-    Addr: addr,
-    Port: port,
-    Tags: tags,
-    Status: MemberStatus.alive,
-    statusText: "alive",
-    ProtocolMin: 1,
-    ProtocolMax: 5,
-    ProtocolCur: 2,
-    DelegateMin: 2,
-    DelegateMax: 5,
-    DelegateCur: 4,
-  };
-}
 
 function splitHostPort(addr: string): [string, number] {
   const i = addr.lastIndexOf(":");

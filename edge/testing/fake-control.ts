@@ -8,7 +8,7 @@ import type { ControlClient } from "../../shared/control-client";
 import { AppError } from "../../shared/errors";
 import type { ExecutionJson } from "../../shared/execution";
 import { type Job, JobInputSchema, type JobJson, jobToJson } from "../../shared/job";
-import type { Member, NodeStatus } from "../../shared/member";
+import { aliveMember, type Member, type NodeStatus } from "../../shared/member";
 import { parseOrThrow } from "../../shared/validation";
 
 // An in-memory ControlClient for edge tests. It validates params with the contract's own schemas, so
@@ -58,21 +58,7 @@ export function buildExecution(
 
 /** Builds a member in Dkron's /v1/members shape. */
 export function buildMember(name: string): Member {
-  return {
-    id: `id-${name}`,
-    Name: name,
-    Addr: "127.0.0.1",
-    Port: 8946,
-    Tags: { role: "dkron" },
-    Status: 1,
-    statusText: "alive",
-    ProtocolMin: 1,
-    ProtocolMax: 5,
-    ProtocolCur: 2,
-    DelegateMin: 2,
-    DelegateMax: 5,
-    DelegateCur: 4,
-  };
+  return { ...aliveMember(name, "127.0.0.1", 8946, { role: "dkron" }), id: `id-${name}` };
 }
 
 const JOB_SORTS = new Set(["name", "displayname", "schedule", "success_count", "error_count", "next"]);
