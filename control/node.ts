@@ -16,7 +16,8 @@ import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
 import { discover, requestJoin } from "./cluster/discovery";
 import { PeerBook } from "./cluster/peer-book";
 import { RaftConsensus } from "./cluster/raft-consensus";
-import { HttpRaftTransport } from "./cluster/raft-transport";
+import { RaftStreamServer } from "./cluster/raft-stream-server";
+import { StreamRaftTransport } from "./cluster/raft-transport";
 import { type AgentConfig, VERSION } from "./config";
 import type { Consensus } from "./consensus/consensus";
 import { SingleNodeLog } from "./consensus/single-node";
@@ -69,7 +70,8 @@ export class ControlNode {
   private consensus!: Consensus;
   private raft: RaftConsensus | undefined;
   private raftLog: SqliteLogStore | undefined;
-  private transport: HttpRaftTransport | undefined;
+  private transport: StreamRaftTransport | undefined;
+  private raftStreams: RaftStreamServer | undefined;
   private peers!: PeerBook;
   private hub!: RunnerHub;
   private dispatcher!: Dispatcher;
@@ -113,7 +115,16 @@ export class ControlNode {
       if (!c.cluster_secret)
         log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
       this.raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
-      this.transport = new HttpRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log });
+      this.transport = new StreamRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log });
+      this.raftStreams = new RaftStreamServer({
+        secret: c.cluster_secret,
+        logger: log,
+        receive: (msgs) => {
+          if (!this.raftStarted) return false;
+          this.raft?.receive(msgs);
+          return true;
+        },
+      });
       this.raft = new RaftConsensus({
         id: c.node_name,
         state: this.db,
@@ -358,6 +369,7 @@ export class ControlNode {
     ) as Server;
     this.server.keepAliveTimeout = 65_000;
     this.server.on("upgrade", (req, socket, head) => {
+      if (this.raftStreams?.handleUpgrade(req, socket, head)) return;
       if (!this.hub.handleUpgrade(req, socket, head)) socket.destroy();
     });
     const [host, port] = splitHostPort(c.http_addr);
@@ -441,6 +453,8 @@ export class ControlNode {
       await new Promise((r) => setTimeout(r, 50));
       this.dispatcher.stopLeading();
       this.hub.stop();
+      // Upgraded sockets count as the server's connections: close peers' Raft streams or close() waits.
+      this.raftStreams?.close();
       await new Promise<void>((r) => {
         this.server.close(() => r());
         this.server.closeAllConnections?.();

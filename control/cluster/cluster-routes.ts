@@ -1,14 +1,12 @@
-import { timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { z } from "zod";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
+import { bearerToken, safeEqual } from "../http/bearer";
 import { errorResponse } from "../http/control-app";
-import { messageSchema } from "../raft/messages";
 import type { PeerBook } from "./peer-book";
 import type { RaftConsensus } from "./raft-consensus";
-import { RAFT_MESSAGES_PATH } from "./raft-transport";
 
 /** What GET /_raft/hello tells a node that is discovering its peers. */
 export interface Hello {
@@ -45,13 +43,11 @@ export interface ClusterRoutesDeps {
   removePeer: (id: string) => Promise<void>;
 }
 
-/** Raft RPC and membership endpoints on the control node's HTTP port, behind the cluster secret. */
+/** Discovery and membership endpoints (the Raft stream itself is a WebSocket upgrade) on the control node's HTTP port, behind the cluster secret. */
 export function clusterRoutes(d: ClusterRoutesDeps): Hono {
   const app = new Hono();
   app.use("/_raft/*", async (c, next) => {
-    const given = Buffer.from((c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, ""));
-    const want = Buffer.from(d.secret);
-    if (given.length !== want.length || !timingSafeEqual(given, want)) {
+    if (!safeEqual(bearerToken(c.req.header("authorization")), d.secret)) {
       const { body, status } = errorResponse(
         new AppError("UNAUTHORIZED", "raft: missing or wrong cluster secret"),
         d.logger,
@@ -59,18 +55,6 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono {
       return c.json(body as object, status);
     }
     return next();
-  });
-  app.post(RAFT_MESSAGES_PATH, async (c) => {
-    const raw = (await c.req.json().catch(() => null)) as unknown;
-    const consensus = d.consensus();
-    if (!Array.isArray(raw) || !consensus) return c.body(null, consensus ? 400 : 503);
-    const msgs = [];
-    for (const m of raw) {
-      const r = messageSchema.safeParse(m);
-      if (r.success) msgs.push(r.data);
-    }
-    consensus.receive(msgs);
-    return c.body(null, 204);
   });
   app.get("/_raft/hello", (c) => c.json(d.self()));
   app.get("/_raft/peers", (c) => c.json(listPeers(d)));

@@ -1,51 +1,79 @@
-import { Agent, request } from "undici";
+import WebSocket from "ws";
 import type { Logger } from "../../shared/logger";
 import type { Message } from "../raft/messages";
-
-/** Path on every control node's HTTP port that takes Raft messages. */
-export const RAFT_MESSAGES_PATH = "/_raft/messages";
+import { encodeRaftFrame, RAFT_STREAM_PATH } from "./raft-frame";
 
 /** Transport options. */
 export interface RaftTransportOptions {
   self: string;
-  /** Cluster secret sent as a bearer token; every node checks it. */
+  /** Cluster secret sent as a bearer token on the upgrade; every node checks it. */
   secret: string;
   logger: Logger;
-  /** Requests in flight per peer (pipelining); batches keep their order within a request. */
-  pipeline?: number;
-  /** Messages per request at most. */
-  maxBatch?: number;
+  /** Bytes a peer's socket may hold unsent before further messages to it are dropped (Raft resends). */
+  maxBufferedBytes?: number;
+  /** Messages kept for a peer while its stream is connecting; older ones are dropped first. */
+  maxQueuedWhileConnecting?: number;
+  /** Ping interval; a stream without a pong for two intervals is cut and redialled. */
+  pingMs?: number;
 }
 
-interface PeerQueue {
+interface Peer {
+  id: string;
   url: string;
+  ws: WebSocket | undefined;
+  open: boolean;
+  /** Messages sent while the stream was connecting; flushed in order on open. */
   queue: Message[];
-  inFlight: number;
+  /** No dial before this time (ms since epoch): back-off after failures. */
+  retryAt: number;
+  backoffMs: number;
   failures: number;
+  alive: boolean;
+  dropping: boolean;
 }
+
+const MIN_BACKOFF_MS = 50;
+const MAX_BACKOFF_MS = 1000;
 
 /**
- * Raft messages between control nodes over HTTP/1.1 with keep-alive (undici). Sending never
- * blocks the core: messages queue per peer and go out in batches; a failed request drops its
- * batch (Raft retransmits) and is logged once per failure streak.
+ * Raft messages between control nodes over one persistent WebSocket per peer (ws, or wss when the
+ * cluster serves TLS), riding on the peer's HTTP port. Each node dials every peer and only sends on
+ * the streams it dialled, so a stream is one-way and needs no request/response pairing. Sending never
+ * blocks the core and never queues without bound: a stream that is connecting keeps a bounded queue,
+ * and a peer that stops reading (SIGSTOP, a full network) has further messages dropped once its
+ * socket buffer passes a limit. Raft retransmits whatever was dropped.
  */
-export class HttpRaftTransport {
-  private readonly agent = new Agent({
-    keepAliveTimeout: 30_000,
-    connections: 8,
-    pipelining: 1,
-    connectTimeout: 2000,
-  });
-  private readonly peers = new Map<string, PeerQueue>();
+export class StreamRaftTransport {
+  private readonly peers = new Map<string, Peer>();
+  private readonly pinger: ReturnType<typeof setInterval>;
   private closed = false;
 
-  constructor(private readonly opts: RaftTransportOptions) {}
+  constructor(private readonly opts: RaftTransportOptions) {
+    this.pinger = setInterval(() => this.ping(), opts.pingMs ?? 1000);
+    this.pinger.unref();
+  }
 
   /** Sets (or changes) where a peer's HTTP API is, e.g. http://127.0.0.1:8081. */
   setPeer(id: string, baseUrl: string): void {
     const p = this.peers.get(id);
-    if (p) p.url = baseUrl;
-    else this.peers.set(id, { url: baseUrl, queue: [], inFlight: 0, failures: 0 });
+    if (!p) {
+      this.peers.set(id, {
+        id,
+        url: baseUrl,
+        ws: undefined,
+        open: false,
+        queue: [],
+        retryAt: 0,
+        backoffMs: MIN_BACKOFF_MS,
+        failures: 0,
+        alive: true,
+        dropping: false,
+      });
+      return;
+    }
+    if (p.url === baseUrl) return;
+    p.url = baseUrl;
+    p.ws?.terminate();
   }
 
   /** The base URL known for a peer, or undefined. */
@@ -53,64 +81,111 @@ export class HttpRaftTransport {
     return this.peers.get(id)?.url;
   }
 
-  /** Queues messages for their destinations and starts sending. */
+  /** Sends messages to their destinations: one frame per peer per call. */
   send(msgs: readonly Message[]): void {
     if (this.closed) return;
+    let byPeer: Map<Peer, Message[]> | undefined;
     for (const m of msgs) {
       const p = this.peers.get(m.to);
       if (!p) {
         this.opts.logger.debug("no address for raft peer; dropping message", { to: m.to, type: m.type });
         continue;
       }
-      p.queue.push(m);
+      byPeer ??= new Map();
+      const list = byPeer.get(p);
+      if (list) list.push(m);
+      else byPeer.set(p, [m]);
     }
-    for (const [id, p] of this.peers) if (p.queue.length) this.pump(id, p);
+    if (byPeer) for (const [p, list] of byPeer) this.deliver(p, list);
   }
 
-  /** Stops sending and closes connections. */
+  /** Stops sending and closes every stream. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.agent.close().catch(() => undefined);
+    clearInterval(this.pinger);
+    for (const p of this.peers.values()) p.ws?.terminate();
   }
 
-  private pump(id: string, p: PeerQueue): void {
-    const max = this.opts.pipeline ?? 2;
-    while (p.queue.length && p.inFlight < max && !this.closed) {
-      const batch = p.queue.splice(0, this.opts.maxBatch ?? 256);
-      p.inFlight++;
-      void this.post(p.url, batch)
-        .then(() => {
-          if (p.failures > 0) this.opts.logger.info("raft peer reachable again", { peer: id });
-          p.failures = 0;
-        })
-        .catch((e: unknown) => {
-          if (p.failures++ === 0)
-            this.opts.logger.warn("raft peer unreachable; messages dropped until it answers", {
-              peer: id,
-              err: String(e),
-            });
-        })
-        .finally(() => {
-          p.inFlight--;
-          if (p.queue.length) this.pump(id, p);
-        });
+  private deliver(p: Peer, list: Message[]): void {
+    if (p.open && p.ws) {
+      if (p.ws.bufferedAmount > (this.opts.maxBufferedBytes ?? 16 * 1024 * 1024)) {
+        if (!p.dropping)
+          this.opts.logger.warn("raft peer is not reading; dropping messages to it until it catches up", {
+            peer: p.id,
+          });
+        p.dropping = true;
+        return;
+      }
+      p.dropping = false;
+      p.ws.send(encodeRaftFrame(list));
+      return;
     }
+    const max = this.opts.maxQueuedWhileConnecting ?? 4096;
+    p.queue.push(...list);
+    if (p.queue.length > max) p.queue.splice(0, p.queue.length - max);
+    if (!p.ws && Date.now() >= p.retryAt) this.dial(p);
   }
 
-  private async post(url: string, batch: Message[]): Promise<void> {
-    const res = await request(`${url}${RAFT_MESSAGES_PATH}`, {
-      method: "POST",
-      dispatcher: this.agent,
-      headers: {
-        "content-type": "application/json",
-        authorization: `Bearer ${this.opts.secret}`,
-        "x-raft-from": this.opts.self,
-      },
-      body: JSON.stringify(batch),
-      headersTimeout: 5000,
-      bodyTimeout: 5000,
+  private dial(p: Peer): void {
+    const url = `${p.url.replace(/^http/, "ws")}${RAFT_STREAM_PATH}`;
+    const ws = new WebSocket(url, {
+      headers: { authorization: `Bearer ${this.opts.secret}`, "x-raft-from": this.opts.self },
+      handshakeTimeout: 2000,
+      perMessageDeflate: false,
     });
-    await res.body.dump();
-    if (res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
+    p.ws = ws;
+    p.alive = true;
+    ws.on("open", () => {
+      if (p.ws !== ws) return;
+      p.open = true;
+      if (p.failures > 0) this.opts.logger.info("raft peer reachable again", { peer: p.id });
+      p.failures = 0;
+      p.backoffMs = MIN_BACKOFF_MS;
+      const queued = p.queue;
+      p.queue = [];
+      if (queued.length) ws.send(encodeRaftFrame(queued));
+    });
+    ws.on("pong", () => {
+      p.alive = true;
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      this.failed(p, `HTTP ${res.statusCode}`);
+      res.resume();
+      ws.terminate();
+    });
+    ws.on("error", (e) => this.failed(p, String(e)));
+    ws.on("close", () => {
+      if (p.ws !== ws) return;
+      p.ws = undefined;
+      p.open = false;
+      p.dropping = false;
+      // Redial soon so the next heartbeat finds a stream; a peer that stays down backs off.
+      if (p.failures === 0) p.retryAt = 0;
+    });
+  }
+
+  private failed(p: Peer, why: string): void {
+    if (p.failures++ === 0)
+      this.opts.logger.warn("raft peer unreachable; messages dropped until it answers", {
+        peer: p.id,
+        err: why,
+      });
+    p.retryAt = Date.now() + p.backoffMs;
+    p.backoffMs = Math.min(MAX_BACKOFF_MS, p.backoffMs * 2);
+    p.queue = [];
+  }
+
+  /** Cuts streams whose peer stopped answering pings (frozen or gone without a FIN). */
+  private ping(): void {
+    for (const p of this.peers.values()) {
+      if (!p.ws || !p.open) continue;
+      if (!p.alive) {
+        this.failed(p, "no pong");
+        p.ws.terminate();
+        continue;
+      }
+      p.alive = false;
+      p.ws.ping();
+    }
   }
 }

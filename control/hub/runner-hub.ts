@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
@@ -14,6 +13,7 @@ import {
   type Result,
   WIRE_VERSION,
 } from "../../shared/wire";
+import { safeEqual } from "../http/bearer";
 
 /** Path runners connect to on a control node's HTTP port. */
 export const RUNNER_WS_PATH = "/_runner/ws";
@@ -257,10 +257,4 @@ export class RunnerHub {
       this.scheduleHeartbeat();
     }, this.opts.heartbeatMs);
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -40,6 +40,8 @@ export interface ClusterOptions {
   secret?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
+  /** Flags for node itself, before the script (e.g. --cpu-prof for a profile of each node). */
+  nodeArgs?: string[];
   /** https when extraArgs configure TLS. */
   scheme?: "http" | "https";
 }
@@ -72,6 +74,7 @@ export class TestCluster {
   spawn(n: ClusterNode): void {
     const peers = this.nodes.filter((x) => x !== n).flatMap((x) => ["--join", `127.0.0.1:${x.port}`]);
     const args = [
+      ...(this.opts.nodeArgs ?? []),
       BIN,
       "agent",
       "--server",
