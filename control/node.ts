@@ -10,7 +10,6 @@ import { notFound as edgeNotFound } from "../edge/middleware/errors";
 import { RunnerAgent } from "../runner/agent";
 import { createExecutors } from "../runner/executors";
 import type { Clock } from "../shared/clock";
-import { createControlClient } from "../shared/control-client";
 import type { Logger } from "../shared/logger";
 import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
 import { discover, requestJoin } from "./cluster/discovery";
@@ -24,6 +23,7 @@ import { SingleNodeLog } from "./consensus/single-node";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
 import { ControlService } from "./http/control-service";
+import { createLocalControlClient } from "./http/local-control-client";
 import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
 import { seededRandom } from "./raft/random";
 import { SqliteLogStore } from "./raft/sqlite-log-store";
@@ -318,15 +318,11 @@ export class ControlNode {
     const self = this;
     const controlToken = c.control_token || c.cluster_secret;
     const controlApp = createControlApp({ service, logger: log, secret: controlToken });
-    // The edge reaches its own node in-process (no socket); a redirect to the leader goes over HTTP.
-    const localBase = "http://control.local";
+    // The edge calls its own node's service in-process; NOT_LEADER is followed to the leader over HTTP.
     const edge = createEdgeApp({
-      control: createControlClient({
-        fetch: async (input, init) => {
-          const req = new Request(input, init);
-          return req.url.startsWith(localBase) ? controlApp.fetch(req) : fetch(req);
-        },
-        baseUrl: localBase,
+      control: createLocalControlClient({
+        service,
+        fetch: (input, init) => fetch(input, init),
         ...(controlToken ? { secret: controlToken } : {}),
       }),
       nodeName: () => c.node_name,

@@ -272,8 +272,8 @@ export class RaftConsensus implements Consensus {
   }
 
   private handle(rd: Ready): void {
-    // The leader's commit notices (appends without entries) wait until the entries are applied: a
-    // socket write per follower in front of the apply delayed the answer to the client for nothing.
+    // The leader's commit notices (appends without entries) wait until the entries are applied and the
+    // waiting callers answered: a socket write per follower in front of them delays the client for nothing.
     const notices = rd.committedEntries.length
       ? rd.messages.filter((m) => m.type === "app" && m.entries.length === 0)
       : [];
@@ -292,7 +292,8 @@ export class RaftConsensus implements Consensus {
     // (a state.db transaction with its own fsync).
     if (rd.messagesAfterPersist.length) this.d.send(rd.messagesAfterPersist);
     if (rd.committedEntries.length) this.applyEntries(rd);
-    if (notices.length) this.d.send(notices);
+    // After the callers' answers: they go out in this turn's microtasks, the notices in the next turn.
+    if (notices.length) setImmediate(() => this.running && this.d.send(notices));
     for (const rs of rd.readStates) {
       const r = this.reads.get(rs.ctx);
       if (r) r.index = rs.index;
