@@ -496,6 +496,18 @@ describe("apply: slots and the cursor", () => {
     expect(jobRow(s, "job")).toMatchObject({ anchor: T0 + 3 * MINUTE });
   });
 
+  it("an update that changes neither schedule, enablement nor window keeps anchor and cursor", () => {
+    const s = db();
+    applyAll(s, [putJob(), slot(2)]);
+    const before = jobRow(s, "job")!;
+    applyAll(s, [putJob({ owner: "ops" }, T0 + 5 * MINUTE)]);
+    expect(jobRow(s, "job")).toEqual({
+      ...before,
+      spec: JSON.stringify(putJob({ owner: "ops" }).job),
+      updated_at: T0 + 5 * MINUTE,
+    });
+  });
+
   it("a child that becomes a top-level job starts its schedule then, not from when it was created", () => {
     const s = db();
     applyAll(s, [putJob({ name: "p" }), putJob({ name: "c", parent_job: "p", schedule: "@every 1m" })]);

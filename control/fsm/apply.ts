@@ -1,11 +1,13 @@
-import { and, asc, eq, inArray, ne, sql } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import { AppError } from "../../shared/errors";
 import type { Execution } from "../../shared/execution";
+import type { JobSpec } from "../../shared/job";
 import type { StateDb } from "../store/db";
 import { groupExecutions } from "../store/execution-queries";
-import { dependentsOf, getStoredJob } from "../store/job-queries";
-import { executionFromRow } from "../store/rows";
-import { executions, jobs, meta, peers } from "../store/schema";
+import { dependentsOf, getJobRow } from "../store/job-queries";
+import { executionFromRow, type JobRow } from "../store/rows";
+import { executions, jobs, peers } from "../store/schema";
+import { statements } from "../store/statements";
 import type { Command, ExecutionFinishCommand, ExecutionStartCommand } from "./commands";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 
@@ -28,11 +30,9 @@ export type ApplyResult =
   | { ok: true; value?: unknown; events: FsmEvent[] }
   | { ok: false; error: { code: AppError["code"]; message: string; details?: Record<string, unknown> } };
 
-const LAST_APPLIED = "last_applied";
-
 /** The index of the last command applied to the state tables (0 for a new database). */
 export function lastApplied(s: StateDb): number {
-  return s.db.select().from(meta).where(eq(meta.key, LAST_APPLIED)).get()?.value ?? 0;
+  return statements(s).lastApplied.get()?.value ?? 0;
 }
 
 /**
@@ -42,22 +42,31 @@ export function lastApplied(s: StateDb): number {
  * last_applied.
  */
 export function apply(s: StateDb, index: number, cmd: Command): ApplyResult {
-  return s.sqlite.transaction((): ApplyResult => {
-    if (index <= lastApplied(s)) return { ok: true, value: { skipped: true }, events: [] };
-    let result: ApplyResult;
-    try {
-      result = applyCommand(s, cmd);
-    } catch (e) {
-      if (!(e instanceof AppError)) throw e;
-      result = { ok: false, error: { code: e.code, message: e.message, details: e.details } };
-    }
-    s.db
-      .insert(meta)
-      .values({ key: LAST_APPLIED, value: index })
-      .onConflictDoUpdate({ target: meta.key, set: { value: index } })
-      .run();
-    return result;
-  })();
+  return applyTransaction(s)(index, cmd);
+}
+
+type ApplyTransaction = (index: number, cmd: Command) => ApplyResult;
+const transactions = new WeakMap<StateDb, ApplyTransaction>();
+
+/** better-sqlite3's transaction wrapper of `s`, built once: wrapping costs closures per call. */
+function applyTransaction(s: StateDb): ApplyTransaction {
+  let tx = transactions.get(s);
+  if (!tx) {
+    tx = s.sqlite.transaction((index: number, cmd: Command): ApplyResult => {
+      if (index <= lastApplied(s)) return { ok: true, value: { skipped: true }, events: [] };
+      let result: ApplyResult;
+      try {
+        result = applyCommand(s, cmd);
+      } catch (e) {
+        if (!(e instanceof AppError)) throw e;
+        result = { ok: false, error: { code: e.code, message: e.message, details: e.details } };
+      }
+      statements(s).setLastApplied.run({ index });
+      return result;
+    });
+    transactions.set(s, tx);
+  }
+  return tx;
 }
 
 function applyCommand(s: StateDb, cmd: Command): ApplyResult {
@@ -89,13 +98,15 @@ function applyCommand(s: StateDb, cmd: Command): ApplyResult {
   }
 }
 
-function mustGetJob(s: StateDb, name: string) {
-  const job = getStoredJob(s, name);
-  if (!job) throw new AppError("NOT_FOUND", `job "${name}" not found`, { field: "job" });
-  return job;
+/** A job's row and parsed spec (apply never needs its dependents), or NOT_FOUND. */
+function mustGetJob(s: StateDb, name: string): { row: JobRow; spec: JobSpec } {
+  const row = getJobRow(s, name);
+  if (!row) throw new AppError("NOT_FOUND", `job "${name}" not found`, { field: "job" });
+  return { row, spec: JSON.parse(row.spec) as JobSpec };
 }
 
 function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyResult {
+  const st = statements(s);
   const spec = cmd.job;
   if (spec.parent_job) {
     if (spec.parent_job === spec.name) {
@@ -112,7 +123,7 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
         });
       }
       seen.add(p);
-      const row = s.db.select({ parent: jobs.parentJob }).from(jobs).where(eq(jobs.name, p)).get();
+      const row = st.jobParent.get({ name: p });
       if (!row) {
         if (p === spec.parent_job) {
           throw new AppError("NOT_FOUND", "specified parent job not found", { field: "parent_job" });
@@ -122,21 +133,10 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
       p = row.parent;
     }
   }
-  const existing = s.db.select().from(jobs).where(eq(jobs.name, spec.name)).get();
+  const existing = st.jobByName.get({ name: spec.name });
   const specJson = JSON.stringify(spec);
   if (!existing) {
-    s.db
-      .insert(jobs)
-      .values({
-        name: spec.name,
-        spec: specJson,
-        parentJob: spec.parent_job,
-        anchor: cmd.at,
-        cursor: cmd.at,
-        createdAt: cmd.at,
-        updatedAt: cmd.at,
-      })
-      .run();
+    st.jobInsert.run({ name: spec.name, spec: specJson, parentJob: spec.parent_job, at: cmd.at });
   } else {
     const old = JSON.parse(existing.spec) as typeof spec;
     // A child that becomes a top-level job starts its schedule now too: its cursor still dates
@@ -146,20 +146,18 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
     const enabled = old.disabled && !spec.disabled;
     // A new run window applies from now: slots that passed outside the old one are not owed.
     const newWindow = old.starts_at !== spec.starts_at || old.expires_at !== spec.expires_at;
-    s.db
-      .update(jobs)
-      .set({
-        spec: specJson,
-        parentJob: spec.parent_job,
-        updatedAt: cmd.at,
-        // A new schedule starts its cadence now; slots of the old one never fire late.
-        ...(reschedule ? { anchor: cmd.at, cursor: Math.max(existing.cursor, cmd.at) } : {}),
-        // Slots that passed while the job was disabled are not run when it is enabled again.
-        // Neither are slots that passed outside an old run window (starts_at/expires_at).
-        ...((enabled || newWindow) && !reschedule ? { cursor: Math.max(existing.cursor, cmd.at) } : {}),
-      })
-      .where(eq(jobs.name, spec.name))
-      .run();
+    // One statement for every case: an anchor or cursor that does not move is written back as is.
+    st.jobUpdate.run({
+      name: spec.name,
+      spec: specJson,
+      parentJob: spec.parent_job,
+      at: cmd.at,
+      // A new schedule starts its cadence now; slots of the old one never fire late.
+      anchor: reschedule ? cmd.at : existing.anchor,
+      // Slots that passed while the job was disabled are not run when it is enabled again.
+      // Neither are slots that passed outside an old run window (starts_at/expires_at).
+      cursor: reschedule || enabled || newWindow ? Math.max(existing.cursor, cmd.at) : existing.cursor,
+    });
   }
   return { ok: true, value: { created: !existing }, events: [{ kind: "job.changed", name: spec.name }] };
 }
@@ -188,7 +186,7 @@ function toggleJob(s: StateDb, name: string, at: number): ApplyResult {
     .set({
       spec: JSON.stringify(spec),
       updatedAt: at,
-      ...(spec.disabled ? {} : { cursor: Math.max(job.cursor, at) }),
+      ...(spec.disabled ? {} : { cursor: Math.max(job.row.cursor, at) }),
     })
     .where(eq(jobs.name, name))
     .run();
@@ -196,10 +194,11 @@ function toggleJob(s: StateDb, name: string, at: number): ApplyResult {
 }
 
 function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
+  const st = statements(s);
   const job = mustGetJob(s, cmd.job);
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
   if (scheduled) {
-    if (cmd.scheduledAt <= job.cursor) {
+    if (cmd.scheduledAt <= job.row.cursor) {
       throw new AppError(
         "CONFLICT",
         `slot ${new Date(cmd.scheduledAt).toISOString()} of "${cmd.job}" already started`,
@@ -215,16 +214,12 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
     throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
   const running = cmd.executions.some((e) => (e.state ?? "running") === "running");
   if (running && cmd.trigger !== "retry" && job.spec.concurrency === "forbid") {
-    const busy = s.db
-      .select({ id: executions.id })
-      .from(executions)
-      .where(and(eq(executions.jobName, cmd.job), eq(executions.state, "running")))
-      .get();
+    const busy = st.executionRunning.get({ job: cmd.job });
     if (busy) {
       // A scheduled slot is skipped for good (Dkron's isRunnable): the cursor moves past it, or the
       // slot would start late once the run ends and every later slot would lag behind.
       if (scheduled) {
-        s.db.update(jobs).set({ cursor: cmd.scheduledAt }).where(eq(jobs.name, cmd.job)).run();
+        st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
         return { ok: true, value: { skipped: "concurrency", running: busy.id }, events: [] };
       }
       throw new AppError(
@@ -236,7 +231,7 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
       );
     }
   }
-  if (scheduled) s.db.update(jobs).set({ cursor: cmd.scheduledAt }).where(eq(jobs.name, cmd.job)).run();
+  if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
 
   const inserted: Execution[] = [];
   for (const target of cmd.executions) {
@@ -259,7 +254,7 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
     };
     // An id already recorded is the same start committed twice (a re-proposal): nothing new, no
     // second `run` frame, no second error count or retry.
-    if (s.db.insert(executions).values(row).onConflictDoNothing().run().changes === 0) continue;
+    if (st.executionInsert.run(row).changes === 0) continue;
     inserted.push(executionFromRow(row));
     if (state === "failed") bumpCounters(s, cmd.job, false, cmd.at);
   }
@@ -283,51 +278,38 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
 }
 
 function bumpCounters(s: StateDb, job: string, success: boolean, at: number) {
-  s.db
-    .update(jobs)
-    .set(
-      success
-        ? {
-            successCount: sql`${jobs.successCount} + 1`,
-            lastSuccess: sql`max(coalesce(${jobs.lastSuccess}, 0), ${at})`,
-          }
-        : {
-            errorCount: sql`${jobs.errorCount} + 1`,
-            lastError: sql`max(coalesce(${jobs.lastError}, 0), ${at})`,
-          },
-    )
-    .where(eq(jobs.name, job))
-    .run();
+  const st = statements(s);
+  (success ? st.jobCountSuccess : st.jobCountError).run({ name: job, at });
 }
 
 /** Recomputes the job status from a group once the group is complete. */
 function settleGroup(s: StateDb, job: string, group: number, retries: number): GroupOutcome {
   const outcome = groupOutcome(groupExecutions(s, job, group), retries);
-  if (outcome.complete) s.db.update(jobs).set({ status: outcome.status }).where(eq(jobs.name, job)).run();
+  if (outcome.complete) statements(s).jobSetStatus.run({ name: job, status: outcome.status });
   return outcome;
 }
 
 function finishExecution(s: StateDb, cmd: ExecutionFinishCommand): ApplyResult {
-  const row = s.db.select().from(executions).where(eq(executions.id, cmd.id)).get();
+  const st = statements(s);
+  const row = st.executionById.get({ id: cmd.id });
   if (!row) throw new AppError("NOT_FOUND", `execution "${cmd.id}" not found`, { field: "execution" });
   // A result reported twice (runner resend, new leader) is acknowledged and changes nothing.
   if (row.state !== "running") return { ok: true, value: { duplicate: true }, events: [] };
-  s.db
-    .update(executions)
-    .set({
-      state: cmd.state,
-      success: cmd.success,
-      output: cmd.output,
-      exitCode: cmd.exitCode,
-      finishedAt: cmd.finishedAt,
-      ...(cmd.startedAt === undefined ? {} : { startedAt: cmd.startedAt }),
-    })
-    .where(eq(executions.id, cmd.id))
-    .run();
+  const result = {
+    id: cmd.id,
+    state: cmd.state,
+    // A placeholder in `set` skips drizzle's boolean encoder: SQLite stores 0/1.
+    success: cmd.success ? 1 : 0,
+    output: cmd.output,
+    exitCode: cmd.exitCode,
+    finishedAt: cmd.finishedAt,
+  };
+  if (cmd.startedAt === undefined) st.executionFinish.run(result);
+  else st.executionFinishStarted.run({ ...result, startedAt: cmd.startedAt });
   bumpCounters(s, row.jobName, cmd.success, cmd.finishedAt);
-  const job = getStoredJob(s, row.jobName);
-  const retries = job?.spec.retries ?? 0;
-  const execution = executionFromRow(s.db.select().from(executions).where(eq(executions.id, cmd.id)).get()!);
+  const jobRow = getJobRow(s, row.jobName);
+  const retries = (jobRow ? (JSON.parse(jobRow.spec) as JobSpec).retries : undefined) ?? 0;
+  const execution = executionFromRow(st.executionById.get({ id: cmd.id })!);
   const outcome = settleGroup(s, row.jobName, row.group, retries);
   return {
     ok: true,
@@ -351,21 +333,16 @@ function clearExecutions(s: StateDb, job: string, at: number): ApplyResult {
   return { ok: true, events: [{ kind: "job.changed", name: job }] };
 }
 
-/** Keeps the newest `retain` finished executions of a job (exact name), oldest removed first. */
+/**
+ * Keeps at most `retain` executions of a job (exact name, running ones counted), removing the oldest
+ * finished ones first; running ones are never removed. Counts first, so the common case (nothing
+ * to remove) reads no ids however long the job's history is.
+ */
 function prune(s: StateDb, job: string, retain: number) {
-  const finished = s.db
-    .select({ id: executions.id })
-    .from(executions)
-    .where(and(eq(executions.jobName, job), ne(executions.state, "running")))
-    .orderBy(asc(executions.startedAt), asc(executions.id))
-    .all();
-  const running = s.db
-    .select({ n: sql<number>`count(*)` })
-    .from(executions)
-    .where(and(eq(executions.jobName, job), eq(executions.state, "running")))
-    .get()!.n;
-  const excess = finished.length + running - retain;
-  if (excess <= 0) return;
-  const ids = finished.slice(0, Math.min(excess, finished.length)).map((r) => r.id);
-  if (ids.length) s.db.delete(executions).where(inArray(executions.id, ids)).run();
+  const st = statements(s);
+  const excess = st.executionCount.get({ job })!.n - retain;
+  if (!(excess > 0)) return;
+  for (const { id } of st.executionsOldestFinished.all({ job, limit: Math.trunc(excess) })) {
+    st.executionDelete.run({ id });
+  }
 }

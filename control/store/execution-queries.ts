@@ -3,6 +3,7 @@ import type { Execution } from "../../shared/execution";
 import type { StateDb } from "./db";
 import { executionFromRow } from "./rows";
 import { executions, jobs } from "./schema";
+import { statements } from "./statements";
 
 /** Sortable execution columns (Dkron's indexes; `id` maps to started_at). */
 const sortColumns = {
@@ -73,10 +74,5 @@ export function failedExecutions(s: StateDb): Execution[] {
 
 /** Executions of one run group. */
 export function groupExecutions(s: StateDb, job: string, group: number): Execution[] {
-  return s.db
-    .select()
-    .from(executions)
-    .where(and(eq(executions.jobName, job), eq(executions.group, group)))
-    .all()
-    .map(executionFromRow);
+  return statements(s).executionsOfGroup.all({ job, group }).map(executionFromRow);
 }

@@ -1,22 +1,24 @@
-import { asc, eq } from "drizzle-orm";
+import { asc } from "drizzle-orm";
 import type { StateDb } from "./db";
-import { type StoredJob, storedJobFromRow } from "./rows";
+import { type JobRow, type StoredJob, storedJobFromRow } from "./rows";
 import { jobs } from "./schema";
+import { statements } from "./statements";
 
 /** Names of the jobs whose parent is `name` (dependent_jobs is derived, never stored). */
 export function dependentsOf(s: StateDb, name: string): string[] {
-  return s.db
-    .select({ name: jobs.name })
-    .from(jobs)
-    .where(eq(jobs.parentJob, name))
-    .orderBy(asc(jobs.name))
-    .all()
+  return statements(s)
+    .jobDependents.all({ name })
     .map((r) => r.name);
+}
+
+/** One jobs row, or undefined: for callers that need neither the parsed spec nor the dependents. */
+export function getJobRow(s: StateDb, name: string): JobRow | undefined {
+  return statements(s).jobByName.get({ name });
 }
 
 /** One stored job, or undefined. */
 export function getStoredJob(s: StateDb, name: string): StoredJob | undefined {
-  const row = s.db.select().from(jobs).where(eq(jobs.name, name)).get();
+  const row = getJobRow(s, name);
   return row ? storedJobFromRow(row, dependentsOf(s, name)) : undefined;
 }
 

@@ -1,0 +1,205 @@
+import { and, asc, count, eq, ne, type SQL, sql } from "drizzle-orm";
+import type { StateDb } from "./db";
+import { executions, jobs, meta } from "./schema";
+
+/** The meta key of the index of the last applied command. */
+export const LAST_APPLIED = "last_applied";
+
+const ph = (name: string) => sql.placeholder(name);
+/** A placeholder as an `update … set` value (set accepts SQL, not a bare placeholder). */
+const setTo = (name: string): SQL => sql`${sql.placeholder(name)}`;
+
+/**
+ * Builds the queries run on every apply and every job read, each compiled to SQL and prepared by
+ * SQLite once: building the SQL and `prepare` cost more than running these one-row statements.
+ * Placeholders bypass drizzle's column encoders in `set`, so boolean columns take 0/1 there.
+ */
+function prepareAll(s: StateDb) {
+  const { db } = s;
+  return {
+    /** `{ value }` of last_applied, or undefined. */
+    lastApplied: db.select({ value: meta.value }).from(meta).where(eq(meta.key, LAST_APPLIED)).prepare(),
+    /** Sets last_applied to `index`. */
+    setLastApplied: db
+      .insert(meta)
+      .values({ key: LAST_APPLIED, value: ph("index") })
+      .onConflictDoUpdate({ target: meta.key, set: { value: setTo("index") } })
+      .prepare(),
+
+    /** The jobs row called `name`. */
+    jobByName: db
+      .select()
+      .from(jobs)
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** `{ parent }` of the job called `name`. */
+    jobParent: db
+      .select({ parent: jobs.parentJob })
+      .from(jobs)
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Names of the children of `name`, sorted. */
+    jobDependents: db
+      .select({ name: jobs.name })
+      .from(jobs)
+      .where(eq(jobs.parentJob, ph("name")))
+      .orderBy(asc(jobs.name))
+      .prepare(),
+    /** A new job stamped `at` (anchor, cursor, created and updated). */
+    jobInsert: db
+      .insert(jobs)
+      .values({
+        name: ph("name"),
+        spec: ph("spec"),
+        parentJob: ph("parentJob"),
+        anchor: ph("at"),
+        cursor: ph("at"),
+        createdAt: ph("at"),
+        updatedAt: ph("at"),
+      })
+      .prepare(),
+    /** A job's new spec with the anchor and cursor the caller computed. */
+    jobUpdate: db
+      .update(jobs)
+      .set({
+        spec: setTo("spec"),
+        parentJob: setTo("parentJob"),
+        updatedAt: setTo("at"),
+        anchor: setTo("anchor"),
+        cursor: setTo("cursor"),
+      })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Moves a job's cursor. */
+    jobSetCursor: db
+      .update(jobs)
+      .set({ cursor: setTo("cursor") })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Sets a job's status. */
+    jobSetStatus: db
+      .update(jobs)
+      .set({ status: setTo("status") })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Counts one success finished at `at`. */
+    jobCountSuccess: db
+      .update(jobs)
+      .set({
+        successCount: sql`${jobs.successCount} + 1`,
+        lastSuccess: sql`max(coalesce(${jobs.lastSuccess}, 0), ${ph("at")})`,
+      })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Counts one error at `at`. */
+    jobCountError: db
+      .update(jobs)
+      .set({
+        errorCount: sql`${jobs.errorCount} + 1`,
+        lastError: sql`max(coalesce(${jobs.lastError}, 0), ${ph("at")})`,
+      })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+
+    /** The executions row with `id`. */
+    executionById: db
+      .select()
+      .from(executions)
+      .where(eq(executions.id, ph("id")))
+      .prepare(),
+    /** `{ id }` of one running execution of `job`. */
+    executionRunning: db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(and(eq(executions.jobName, ph("job")), eq(executions.state, "running")))
+      .prepare(),
+    /** The executions of one run group (`job`, `group`). */
+    executionsOfGroup: db
+      .select()
+      .from(executions)
+      .where(and(eq(executions.jobName, ph("job")), eq(executions.group, ph("group"))))
+      .prepare(),
+    /** `{ n }`: how many executions `job` has, in any state. */
+    executionCount: db
+      .select({ n: count() })
+      .from(executions)
+      .where(eq(executions.jobName, ph("job")))
+      .prepare(),
+    /** `{ id }` of the `limit` oldest finished executions of `job` (started_at, then id). */
+    executionsOldestFinished: db
+      .select({ id: executions.id })
+      .from(executions)
+      .where(and(eq(executions.jobName, ph("job")), ne(executions.state, "running")))
+      .orderBy(asc(executions.startedAt), asc(executions.id))
+      .limit(ph("limit"))
+      .prepare(),
+    /** A new execution; nothing if its id is already recorded. */
+    executionInsert: db
+      .insert(executions)
+      .values({
+        id: ph("id"),
+        jobName: ph("jobName"),
+        group: ph("group"),
+        attempt: ph("attempt"),
+        nodeName: ph("nodeName"),
+        trigger: ph("trigger"),
+        scheduledAt: ph("scheduledAt"),
+        startedAt: ph("startedAt"),
+        finishedAt: ph("finishedAt"),
+        state: ph("state"),
+        success: ph("success"),
+        output: ph("output"),
+        exitCode: ph("exitCode"),
+      })
+      .onConflictDoNothing()
+      .prepare(),
+    /** Records an execution's result (`success` as 0/1). */
+    executionFinish: db
+      .update(executions)
+      .set({
+        state: setTo("state"),
+        success: setTo("success"),
+        output: setTo("output"),
+        exitCode: setTo("exitCode"),
+        finishedAt: setTo("finishedAt"),
+      })
+      .where(eq(executions.id, ph("id")))
+      .prepare(),
+    /** Records an execution's result and its start time as the runner saw it (`success` as 0/1). */
+    executionFinishStarted: db
+      .update(executions)
+      .set({
+        state: setTo("state"),
+        success: setTo("success"),
+        output: setTo("output"),
+        exitCode: setTo("exitCode"),
+        finishedAt: setTo("finishedAt"),
+        startedAt: setTo("startedAt"),
+      })
+      .where(eq(executions.id, ph("id")))
+      .prepare(),
+    /** Deletes the execution with `id`. */
+    executionDelete: db
+      .delete(executions)
+      .where(eq(executions.id, ph("id")))
+      .prepare(),
+  };
+}
+
+/** The prepared per-call queries of one state database. */
+export type Statements = ReturnType<typeof prepareAll>;
+
+const cache = new WeakMap<StateDb, Statements>();
+
+/**
+ * The prepared queries of `s`, built on first use and kept as long as `s` is: per database, so
+ * every StateDb a test opens gets its own, and a closed one takes its statements with it.
+ */
+export function statements(s: StateDb): Statements {
+  let st = cache.get(s);
+  if (!st) {
+    st = prepareAll(s);
+    cache.set(s, st);
+  }
+  return st;
+}
