@@ -104,10 +104,28 @@ export function handleVoteRequest(s: RaftState, m: MessageOf<"vote" | "preVote">
     if (m.type === "vote") {
       s.electionElapsed = 0;
       s.vote = m.from;
+    } else if (s.role === "preCandidate" && s.isVoter(m.from) && outranks(m, s)) {
+      // Two pre-candidates that grant each other would both stand in the same term and split the
+      // vote. Both sides rank the pair the same way, so exactly one yields: the lower one withdraws
+      // (same term, vote untouched, fresh timeout, no leader so no lease) and will grant the real vote.
+      s.becomeFollower(s.term, null);
     }
   } else {
     s.send({ type: respType, from: s.id, to: m.from, term: s.term, reject: true });
   }
+}
+
+/**
+ * Whether the sender of a (pre-)vote request ranks above this node in the order every node computes
+ * the same way: last log term, then last index, then node id. A sender that ranks higher has a log
+ * at least as up to date (Raft §5.4.1), so this node would grant it anyway.
+ */
+function outranks(m: { from: string; lastTerm: number; lastIndex: number }, s: RaftState): boolean {
+  const term = s.log.lastTerm();
+  if (m.lastTerm !== term) return m.lastTerm > term;
+  const index = s.log.lastIndex();
+  if (m.lastIndex !== index) return m.lastIndex > index;
+  return m.from > s.id;
 }
 
 /** Candidates: counts a (pre-)vote response. */
