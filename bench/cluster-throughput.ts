@@ -1,8 +1,9 @@
 /**
  * Commit throughput and latency of a 3-node cluster through its API: small jobs (`@manually`, shell
  * `true`) written with POST /v1/jobs straight to the leader over keep-alive connections, by one
- * sequential client and then by N concurrent clients. Every node keeps raft.db and state.db with
- * synchronous=FULL, so an acknowledged write is durable on a quorum and applied on the leader.
+ * sequential client and then by N concurrent clients. Every node fsyncs raft.db on each append
+ * (synchronous=FULL), so an acknowledged write is durable on a quorum and applied on the leader; state.db
+ * runs at NORMAL on cluster nodes because it is replayed from raft.db after a power cut (StateDbOptions).
  *
  * Run: node --import tsx bench/cluster-throughput.ts [seconds per phase = 10] [clients = 64] [profile = default]
  */
@@ -142,7 +143,7 @@ async function main() {
     const still = await cluster.leader();
     const hostAfter = await hostLine(dir.path);
     console.log(
-      `cluster commit throughput: 3 nodes, synchronous=FULL, POST /v1/jobs to the leader (profile ${profile})`,
+      `cluster commit throughput: 3 nodes, raft.db synchronous=FULL (state.db NORMAL, replayed from the log), POST /v1/jobs to the leader (profile ${profile})`,
     );
     console.log(`before: ${hostBefore}`);
     console.log(`after:  ${hostAfter}`);

@@ -109,7 +109,10 @@ export class ControlNode {
   async start(): Promise<void> {
     const { config: c, deps } = this;
     const log = deps.logger.child({ node: c.node_name });
-    this.db = openStateDb(join(c.data_dir, "state.db"));
+    // Clustered, raft.db (FULL) is the durable record and state.db its replay (see StateDbOptions).
+    this.db = openStateDb(join(c.data_dir, "state.db"), {
+      synchronous: this.clustered ? "NORMAL" : "FULL",
+    });
     this.peers = new PeerBook(this.db, this.scheme);
     if (this.clustered) {
       if (!c.cluster_secret)

@@ -15,24 +15,37 @@ export interface StateDb {
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 
+/** How the state database syncs its commits. */
+export interface StateDbOptions {
+  /**
+   * FULL (default): every commit is fsynced. The one-node log lives in this database, so it must be.
+   * NORMAL: WAL commits survive a process crash but may roll back on power loss; only for a Raft node,
+   * whose state is a replay of raft.db (FULL): `last_applied` rolls back with the rows, and the entries
+   * after it are applied again from the log, as etcd's backend does with its consistent index.
+   */
+  synchronous?: "FULL" | "NORMAL";
+}
+
 /**
- * Opens (creating if needed) the state database with WAL and synchronous=FULL, asserts both took
- * effect (better-sqlite3's WAL default is NORMAL, which can lose a committed transaction on power
+ * Opens (creating if needed) the state database with WAL and the asked synchronous mode, asserts both
+ * took effect (better-sqlite3's WAL default is NORMAL, which can lose a committed transaction on power
  * loss), and applies the drizzle-kit migrations. Use ":memory:" in tests.
  */
-export function openStateDb(file: string): StateDb {
+export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
+  const want = opts.synchronous ?? "FULL";
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma(`synchronous = ${want}`);
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
   const mode = String(sqlite.pragma("journal_mode", { simple: true })).toLowerCase();
   const sync = Number(sqlite.pragma("synchronous", { simple: true }));
-  if ((file !== ":memory:" && mode !== "wal") || sync !== 2) {
+  const wantCode = want === "FULL" ? 2 : 1;
+  if ((file !== ":memory:" && mode !== "wal") || sync !== wantCode) {
     sqlite.close();
     throw new Error(
-      `state db ${file}: expected journal_mode=wal and synchronous=FULL(2), got ${mode}/${sync}`,
+      `state db ${file}: expected journal_mode=wal and synchronous=${want}(${wantCode}), got ${mode}/${sync}`,
     );
   }
   const db = drizzle(sqlite, { schema });
