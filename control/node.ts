@@ -23,6 +23,7 @@ import { SingleNodeLog } from "./consensus/single-node";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
 import { ControlService } from "./http/control-service";
+import { incomingBodyText } from "./http/incoming-body";
 import { createLocalControlClient } from "./http/local-control-client";
 import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
 import { seededRandom } from "./raft/random";
@@ -331,6 +332,7 @@ export class ControlNode {
       nodeName: () => c.node_name,
       version: VERSION,
       logger: log,
+      bodyText: incomingBodyText,
     });
     if (this.clustered) {
       app.route(

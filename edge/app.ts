@@ -26,6 +26,7 @@ export function createApp(opts: EdgeOptions): Hono {
     nodeName: opts.nodeName ?? (() => DEFAULT_NODE_NAME),
     version: opts.version ?? "unknown",
     logger: opts.logger ?? silentLogger,
+    bodyText: opts.bodyText ?? ((c) => c.req.text()),
   };
   const app = new Hono();
 

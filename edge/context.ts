@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import type { ControlClient } from "../shared/control-client";
 import type { Logger } from "../shared/logger";
 
@@ -11,6 +12,11 @@ export interface EdgeOptions {
   version?: string;
   /** Where unexpected errors are logged; silent by default. */
   logger?: Logger;
+  /**
+   * Reads a request body as text; defaults to `c.req.text()`. A host with a cheaper path to the raw
+   * bytes (Node: the IncomingMessage) passes its own.
+   */
+  bodyText?: (c: Context) => Promise<string>;
 }
 
 /** Options with defaults filled, as routes and middleware see them. */
@@ -19,4 +25,5 @@ export interface EdgeDeps {
   nodeName: () => string | Promise<string>;
   version: string;
   logger: Logger;
+  bodyText: (c: Context) => Promise<string>;
 }

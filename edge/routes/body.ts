@@ -10,8 +10,11 @@ function reason(e: unknown): string {
  * Reads the request body as JSON. Content-Type is not checked (Dkron's BindJSON does not either, and
  * `curl -d` sends form-urlencoded); a syntax error is a 400 BAD_REQUEST naming the body.
  */
-export async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
+export async function readJsonBody(
+  c: Context,
+  bodyText: (c: Context) => Promise<string> = (x) => x.req.text(),
+): Promise<unknown> {
+  const text = await bodyText(c);
   try {
     return JSON.parse(text);
   } catch (e) {

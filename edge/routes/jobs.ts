@@ -21,7 +21,7 @@ export function jobRoutes(deps: EdgeDeps): Hono {
   // is validated by control, not here: a Worker may be deployed apart from control, and a second copy
   // of the rules at the edge would drift from the build that stores the job.
   const put = async (c: Context, pathName?: string) => {
-    const body = await readJsonBody(c);
+    const body = await readJsonBody(c, deps.bodyText);
     const job = await control.call("jobs.put", {
       job: body,
       runoncreate: hasFlag(searchParams(c), "runoncreate"),

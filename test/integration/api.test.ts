@@ -173,6 +173,19 @@ describe("/v1 through the real control node", () => {
     expect((await json("PUT", "/v1/jobs/other", shell("tog"))).status).toBe(400);
   });
 
+  it("reads job bodies of any size from the socket and names a broken one", async () => {
+    const bad = await fetch(`${base}/v1/jobs`, { method: "POST", body: '{"name": "half' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { field?: string } }).error.field).toBe("body");
+    expect((await fetch(`${base}/v1/jobs/half`)).status).toBe(404);
+    // Large enough to arrive in several chunks.
+    const big = shell("big-body", { metadata: { blob: "x".repeat(300_000) } });
+    const r = await json("POST", "/v1/jobs", big);
+    expect(r.status).toBe(201);
+    const got = (await (await fetch(`${base}/v1/jobs/big-body`)).json()) as { metadata: { blob: string } };
+    expect(got.metadata.blob.length).toBe(300_000);
+  });
+
   it("pause refuses new jobs with 503 and changes nothing", async () => {
     expect(((await (await json("POST", "/v1/pause")).json()) as { paused: boolean }).paused).toBe(true);
     const r = await json("POST", "/v1/jobs", shell("while-paused"));
