@@ -1,0 +1,40 @@
+/**
+ * Runs every benchmark in bench/ one after the other with short settings and prints their figures.
+ * `npm run bench` (add `-- --full` for each bench's own defaults). Each bench is a separate process,
+ * so one that fails is reported and the rest still run.
+ *
+ * Run: node --import tsx bench/run-all.ts [--full]
+ */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const full = process.argv.includes("--full");
+
+/** Each bench with the arguments of a quick pass (about ten minutes in all) and of a full one. */
+const BENCHES: { file: string; quick: string[]; what: string }[] = [
+  { file: "fsm-apply.ts", quick: ["2000"], what: "state-machine apply cost" },
+  { file: "raft-core.ts", quick: [], what: "Raft core throughput (memory and SQLite log stores)" },
+  { file: "raft-election.ts", quick: ["500"], what: "simulated elections after a leader crash" },
+  { file: "fire-delay.ts", quick: ["10", "5"], what: "scheduled time to job process running" },
+  { file: "cluster-throughput.ts", quick: ["5", "64"], what: "3-node commit throughput through the API" },
+  { file: "cluster-failover.ts", quick: ["20", "both"], what: "3-node failover after SIGKILL of the leader" },
+];
+
+let failed = 0;
+for (const b of BENCHES) {
+  const args = full ? [] : b.quick;
+  process.stdout.write(`\n=== bench/${b.file} ${args.join(" ")} — ${b.what}\n`);
+  const t = performance.now();
+  const r = spawnSync(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL(b.file, import.meta.url)), ...args],
+    { stdio: "inherit" },
+  );
+  const secs = ((performance.now() - t) / 1000).toFixed(0);
+  if (r.status !== 0) {
+    failed++;
+    process.stdout.write(`!!! bench/${b.file} exited with ${r.status ?? r.signal} after ${secs} s\n`);
+  } else process.stdout.write(`--- bench/${b.file} done in ${secs} s\n`);
+}
+process.stdout.write(`\n${BENCHES.length - failed} of ${BENCHES.length} benches ran to the end\n`);
+process.exitCode = failed ? 1 : 0;
