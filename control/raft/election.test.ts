@@ -206,3 +206,74 @@ describe("election tie-break between pre-candidates", () => {
     expect(a.role).toBe("preCandidate");
   });
 });
+
+describe("deferring to a higher-ranked pre-vote granted just before timing out", () => {
+  /** Kills the leader and brings every survivor just past its lease, `first` one tick ahead. */
+  function staggered(ids: string[], first: string): Hand {
+    // Timeouts of electionTicks + 1: after electionTicks silent ticks a follower's lease is over
+    // but its own timer has not fired yet.
+    const t = new Hand({}, 1, ids);
+    const leader = ids.at(-1) ?? "";
+    t.elect(leader);
+    t.crash(leader);
+    t.tick([first]);
+    const survivors = ids.filter((id) => id !== leader);
+    for (let i = 0; i < ELECTION; i++) t.tick(survivors);
+    expect(t.node(first).role).toBe("preCandidate");
+    return t;
+  }
+
+  it("three nodes: a follower that granted the pre-vote and times out does not stand against it", () => {
+    const t = staggered(["a", "b", "c"], "b");
+    expect(t.deliver((m) => m.type === "preVote" && m.to === "a")).toBe(true);
+    t.tick(["a"]);
+    expect(t.node("a").role).toBe("follower");
+    expect(t.inflight.some((m) => m.from === "a" && m.type === "preVote")).toBe(false);
+    // Had a stood, its pre-vote overtaking its grant would let both win the pre-vote and split.
+    t.deliver((m) => m.from === "a" && m.type === "preVote");
+    t.settle();
+    expect(t.leader()).toBe("b");
+    expect(t.node("b").term).toBe(3);
+    expect(t.roles.get("a")).not.toContain("preCandidate");
+  });
+
+  it("five nodes: followers that grant both pre-votes cannot split the real vote", () => {
+    const t = staggered(["a", "b", "c", "d", "e"], "d");
+    for (const to of ["a", "b", "c"]) t.deliver((m) => m.type === "preVote" && m.from === "d" && m.to === to);
+    t.tick(["a"]);
+    expect(t.node("a").role).toBe("follower");
+    // Had a stood too, b and c would grant both pre-votes, and the real votes could split 2-2.
+    while (t.deliver((m) => m.type !== "vote")) {}
+    t.deliver((m) => m.type === "vote" && m.from === "d" && m.to === "b");
+    t.deliver((m) => m.type === "vote" && m.from === "a" && m.to === "c");
+    t.settle();
+    expect(t.leader()).toBe("d");
+    expect(t.node("d").term).toBe(3);
+  });
+
+  it("does not defer to a pre-vote granted longer ago than a tick", () => {
+    const t = new Hand({}, 3);
+    t.elect("c");
+    t.crash("c");
+    // b's pre-vote reaches a with three ticks to go on a's timer; b then goes quiet.
+    for (let i = 0; i < ELECTION; i++) t.tick(["a"]);
+    t.node("a").step({
+      type: "preVote",
+      from: "b",
+      to: "a",
+      term: 3,
+      lastIndex: t.node("b").lastIndex,
+      lastTerm: 2,
+      force: false,
+    });
+    t.collect();
+    expect(t.inflight).toContainEqual(
+      expect.objectContaining({ type: "preVoteResp", from: "a", reject: false }),
+    );
+    t.inflight.length = 0;
+    t.tick(["a", "a"]);
+    expect(t.node("a").role).toBe("follower");
+    t.tick(["a"]);
+    expect(t.node("a").role).toBe("preCandidate");
+  });
+});

@@ -3,11 +3,24 @@ import type { Message, MessageOf } from "./messages";
 import { bcastAppend } from "./replication";
 import type { RaftState } from "./state";
 
+/** Ticks after granting a higher-ranked pre-vote during which this node's own timeout defers to it. */
+const DEFER_TICKS = 1;
+
 /** Follower and candidates: count towards the randomized election timeout. */
 export function tickElection(s: RaftState): void {
   s.electionElapsed++;
   if (s.promotable() && s.electionElapsed >= s.randomizedElectionTimeout) {
     s.electionElapsed = 0;
+    const grant = s.preVoteGrant;
+    s.preVoteGrant = null;
+    if (grant && grant.term === s.term + 1 && s.ticks - grant.tick <= DEFER_TICKS) {
+      // We granted a higher-ranked pre-candidate its pre-vote for the term we are about to stand in,
+      // moments ago: it is about to ask for the real vote. Standing now would split that vote (the
+      // others grant pre-votes to both of us), so yield as a pre-candidate would on seeing its
+      // request: same term and vote, no leader (so no lease), a fresh timeout.
+      s.becomeFollower(s.term, null);
+      return;
+    }
     hup(s, false);
   }
 }
@@ -104,11 +117,15 @@ export function handleVoteRequest(s: RaftState, m: MessageOf<"vote" | "preVote">
     if (m.type === "vote") {
       s.electionElapsed = 0;
       s.vote = m.from;
-    } else if (s.role === "preCandidate" && s.isVoter(m.from) && outranks(m, s)) {
-      // Two pre-candidates that grant each other would both stand in the same term and split the
-      // vote. Both sides rank the pair the same way, so exactly one yields: the lower one withdraws
-      // (same term, vote untouched, fresh timeout, no leader so no lease) and will grant the real vote.
-      s.becomeFollower(s.term, null);
+    } else if (s.isVoter(m.from) && outranks(m, s)) {
+      if (s.role === "preCandidate") {
+        // Two pre-candidates that grant each other would both stand in the same term and split the
+        // vote. Both sides rank the pair the same way, so exactly one yields: the lower one withdraws
+        // (same term, vote untouched, fresh timeout, no leader so no lease) and will grant the real vote.
+        s.becomeFollower(s.term, null);
+      } else if (s.role !== "leader") {
+        s.preVoteGrant = { term: m.term, tick: s.ticks };
+      }
     }
   } else {
     s.send({ type: respType, from: s.id, to: m.from, term: s.term, reject: true });

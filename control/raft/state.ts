@@ -50,6 +50,8 @@ export class RaftState {
   /** Ticks since start; only ever compared with itself. */
   ticks = 0;
   leadTransferee: string | null = null;
+  /** The last pre-vote granted to a higher-ranked voter, so this node's own timeout can defer to it. */
+  preVoteGrant: { term: number; tick: number } | null = null;
   /** A leader proposes no conf change while one at or below this index is still unapplied. */
   pendingConfIndex = 0;
   readonly readOnly = new ReadOnly();
