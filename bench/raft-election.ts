@@ -2,10 +2,12 @@
  * Leader failover in the Raft core, on the seeded simulator (test/helpers/raft-cluster.ts): per seed
  * a cluster elects a leader, runs for a random fraction of a second, the leader is killed, and we
  * measure the virtual time until a survivor leads and how many terms that took (2 or more means a
- * split vote or a failed round). Election timeouts are [10, 20) ticks with a heartbeat every tick, as
- * in control/node.ts; at the "fast" profile's 30 ms per tick the 1 s failover target is 33.3 ticks.
- * Every figure is deterministic for a given seed count, so runs before and after a change compare
- * exactly. Prints figures; asserts nothing.
+ * split vote or a failed round). Each profile runs twice: with links that reorder messages (the
+ * simulator's default) and with in-order links, as the production transport's one stream per peer
+ * gives. Election timeouts are [10, 20) ticks with a heartbeat every tick, as in control/node.ts; at
+ * the "fast" profile's 30 ms per tick the 1 s failover target is 33.3 ticks. Every figure is
+ * deterministic for a given seed count, so runs before and after a change compare exactly. Prints
+ * figures; asserts nothing.
  * Run: node --import tsx bench/raft-election.ts [seeds = 2000]
  */
 import { seededRandom } from "../control/raft/random";
@@ -59,9 +61,10 @@ interface Trial {
   terms: number;
 }
 
-function trial(p: Profile, seed: number): Trial {
+function trial(p: Profile, fifo: boolean, seed: number): Trial {
   const c = new RaftCluster({
     seed,
+    fifo,
     voters: p.voters,
     tunables: { electionTicks: ELECTION_TICKS, heartbeatTicks: 1 },
     weather: p.weather,
@@ -88,8 +91,8 @@ function main(): void {
   console.log(
     `raft election bench: ${SEEDS} seeds per profile, election timeouts [${ELECTION_TICKS}, ${2 * ELECTION_TICKS}) ticks, heartbeat 1 tick; ms at ${MS_PER_TICK} ms/tick`,
   );
-  for (const p of PROFILES) {
-    const trials = Array.from({ length: SEEDS }, (_, i) => trial(p, i + 1));
+  for (const [p, fifo] of PROFILES.flatMap((p) => [[p, false] as const, [p, true] as const])) {
+    const trials = Array.from({ length: SEEDS }, (_, i) => trial(p, fifo, i + 1));
     const ok = trials.flatMap((t) => (t.ticks === null ? [] : [t.ticks]));
     const failed = trials.length - ok.length;
     const multi = trials.filter((t) => t.terms > 1).length;
@@ -101,7 +104,7 @@ function main(): void {
       number,
       number,
     ];
-    console.log(p.label);
+    console.log(`${p.label}, ${fifo ? "in-order links (one stream per peer)" : "links reorder"}`);
     console.log(
       `  kill → leader, ticks: p50=${fmt(p50)} p90=${fmt(p90)} p99=${fmt(p99)} max=${fmt(max)}   (ms: p50=${ms(p50)} p99=${ms(p99)} max=${ms(max)})`,
     );

@@ -25,6 +25,11 @@ export interface ClusterOptions {
   diskMaxDelay?: number;
   /** Each node's tick period is TICK ± this (clock drift between nodes). */
   tickJitter?: number;
+  /**
+   * Each directed link delivers in send order, like the production transport's one stream per peer.
+   * Off by default: the simulator reorders freely, which Raft must survive anyway.
+   */
+  fifo?: boolean;
 }
 
 type SimEvent =
@@ -77,6 +82,9 @@ export class RaftCluster {
   private readonly founders: string[];
   private readonly tunables: RaftTunablesInput;
   private readonly diskMaxDelay: number;
+  private readonly fifo: boolean;
+  /** With `fifo`: the latest delivery time planned on each directed link. */
+  private readonly linkClock = new Map<string, number>();
   /** Crashed nodes whose in-flight messages died with them. */
   private readonly unsentFrom = new Set<string>();
   /** Called after every event (after the invariant checks); the nemesis reacts to what it sees. */
@@ -93,6 +101,7 @@ export class RaftCluster {
     this.net = new SimNetwork(forkRandom(master), weather);
     this.tunables = opts.tunables ?? {};
     this.diskMaxDelay = opts.diskMaxDelay ?? 2;
+    this.fifo = opts.fifo ?? false;
     const jitter = opts.tickJitter ?? 0;
     this.founders = Array.from({ length: opts.voters }, (_, i) => `n${i + 1}`);
     const total = opts.voters + (opts.spares ?? 0);
@@ -229,7 +238,16 @@ export class RaftCluster {
 
   /** Sends one message through the network. */
   transmit(m: Message): void {
-    for (const d of this.net.plan(m.from, m.to)) this.queue.push(this.now + d, { k: "deliver", msg: m });
+    for (const d of this.net.plan(m.from, m.to)) {
+      let at = this.now + d;
+      if (this.fifo) {
+        // Never before an earlier message on the same link (equal times keep queue order).
+        const link = `${m.from}>${m.to}`;
+        at = Math.max(at, this.linkClock.get(link) ?? 0);
+        this.linkClock.set(link, at);
+      }
+      this.queue.push(at, { k: "deliver", msg: m });
+    }
   }
 
   /** Drives one node: if idle and the core has work, take a Ready and start persisting it. */
