@@ -78,6 +78,7 @@ async function phase(
   const base = nodes[0]!.url;
   const before = await getJson<Status>(`${base}/v1/`);
   const cpu0 = nodes.map((x) => cpuMs(x.proc?.pid));
+  const client0 = process.cpuUsage();
   const latencies: number[] = [];
   let errors = 0;
   let firstError = "";
@@ -95,13 +96,16 @@ async function phase(
     }),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const clientUse = process.cpuUsage(client0);
+  const clientCpu = (clientUse.user + clientUse.system) / 1000 / Math.max(1, latencies.length);
   const cpu = nodes
     .map((x, i) => {
       const a = cpu0[i];
       const b = cpuMs(x.proc?.pid);
       return a === undefined || b === undefined ? "?" : ((b - a) / Math.max(1, latencies.length)).toFixed(2);
     })
-    .join(" / ");
+    .join(" / ")
+    .concat(` (load generator ${clientCpu.toFixed(2)})`);
   const after = await getJson<Status>(`${base}/v1/`);
   if (errors) process.stderr.write(`${label}: ${errors} failed writes; first: ${firstError}\n`);
   return {
