@@ -70,6 +70,23 @@ export class TestCluster {
     return c;
   }
 
+  /** Starts one more node that joins the running cluster through every existing node's address. */
+  async addNode(): Promise<ClusterNode> {
+    const [port] = await freePorts(1);
+    const name = `n${this.nodes.length + 1}`;
+    const n: ClusterNode = {
+      name,
+      port: port!,
+      url: `${this.opts.scheme ?? "http"}://127.0.0.1:${port}`,
+      dataDir: join(this.opts.baseDir, name),
+      proc: undefined,
+      log: "",
+    };
+    this.nodes.push(n);
+    this.spawn(n);
+    return n;
+  }
+
   /** (Re)starts one node's process on its data dir. */
   spawn(n: ClusterNode): void {
     const peers = this.nodes.filter((x) => x !== n).flatMap((x) => ["--join", `127.0.0.1:${x.port}`]);
