@@ -1,11 +1,13 @@
 import type { Execution, ExecutionState, Trigger } from "../../shared/execution";
 import type { JobSpec, JobStatus } from "../../shared/job";
-import type { executions, jobs } from "./schema";
+import type { executions, jobs, owedDependentRuns } from "./schema";
 
 /** A jobs row as drizzle returns it. */
 export type JobRow = typeof jobs.$inferSelect;
 /** An executions row as drizzle returns it. */
 export type ExecutionRow = typeof executions.$inferSelect;
+/** A dependent run owed to a child job (an owed_dependent_runs row). */
+export type OwedRun = typeof owedDependentRuns.$inferSelect;
 
 /** A stored job before `next` is computed: spec, counters, fences and derived dependents. */
 export interface StoredJob {

@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Key/value metadata of the state machine; `last_applied` lives here, written in every apply. */
 export const meta = sqliteTable("meta", {
@@ -68,3 +68,23 @@ export const peers = sqliteTable("peers", {
   id: text("id").primaryKey(),
   addr: text("addr").notNull(),
 });
+
+/**
+ * Dependent runs owed: one row per child job and parent success, written by the apply that
+ * completed the parent's run group successfully and removed by the apply of the child's start.
+ * Replicated, so whichever node leads next starts what the previous leader did not.
+ */
+export const owedDependentRuns = sqliteTable(
+  "owed_dependent_runs",
+  {
+    /** The child job to start. */
+    jobName: text("job_name").notNull(),
+    /** Log index of the parent's `execution.finish` that made the run owed: its idempotency key. */
+    mark: integer("mark").notNull(),
+    parentJob: text("parent_job").notNull(),
+    parentGroup: integer("parent_group").notNull(),
+    /** When the parent's success was committed (the finish command's time); the child's slot time. */
+    owedAt: integer("owed_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobName, t.mark] })],
+);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { StateDb } from "./db";
 
 /** State tables copied by a snapshot (the command log is Raft's business, not the state's). */
-const STATE_TABLES = ["meta", "jobs", "executions"] as const;
+const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs"] as const;
 
 /**
  * A consistent copy of the state database (better-sqlite3's serialize takes it inside one read
@@ -25,9 +25,13 @@ export function restoreStateSnapshot(state: StateDb, data: string): void {
   try {
     state.sqlite.prepare("ATTACH DATABASE ? AS snap").run(file);
     try {
+      const tables = state.sqlite.prepare("SELECT name FROM snap.sqlite_master WHERE type = 'table'").all();
+      const inSnapshot = new Set((tables as { name: string }[]).map((r) => r.name));
       state.sqlite.transaction(() => {
         for (const t of STATE_TABLES) {
-          state.sqlite.exec(`DELETE FROM main.${t}; INSERT INTO main.${t} SELECT * FROM snap.${t};`);
+          state.sqlite.exec(`DELETE FROM main.${t}`);
+          // A snapshot from a build before a table existed holds none of its rows.
+          if (inSnapshot.has(t)) state.sqlite.exec(`INSERT INTO main.${t} SELECT * FROM snap.${t}`);
         }
       })();
     } finally {

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, ne, type SQL, sql } from "drizzle-orm";
 import type { StateDb } from "./db";
-import { executions, jobs, meta } from "./schema";
+import { executions, jobs, meta, owedDependentRuns } from "./schema";
 
 /** The meta key of the index of the last applied command. */
 export const LAST_APPLIED = "last_applied";
@@ -182,6 +182,38 @@ function prepareAll(s: StateDb) {
     executionDelete: db
       .delete(executions)
       .where(eq(executions.id, ph("id")))
+      .prepare(),
+
+    /** Records a dependent run owed to `jobName` by the parent success at log index `mark`. */
+    owedInsert: db
+      .insert(owedDependentRuns)
+      .values({
+        jobName: ph("jobName"),
+        mark: ph("mark"),
+        parentJob: ph("parentJob"),
+        parentGroup: ph("parentGroup"),
+        owedAt: ph("owedAt"),
+      })
+      .onConflictDoNothing()
+      .prepare(),
+    /** The run owed to `job` under `mark`, if still owed. */
+    owedByMark: db
+      .select()
+      .from(owedDependentRuns)
+      .where(and(eq(owedDependentRuns.jobName, ph("job")), eq(owedDependentRuns.mark, ph("mark"))))
+      .prepare(),
+    /** The oldest run owed to `job`, if any. */
+    owedOldest: db
+      .select()
+      .from(owedDependentRuns)
+      .where(eq(owedDependentRuns.jobName, ph("job")))
+      .orderBy(asc(owedDependentRuns.mark))
+      .limit(1)
+      .prepare(),
+    /** Settles the run owed to `job` under `mark`. */
+    owedDelete: db
+      .delete(owedDependentRuns)
+      .where(and(eq(owedDependentRuns.jobName, ph("job")), eq(owedDependentRuns.mark, ph("mark"))))
       .prepare(),
   };
 }
