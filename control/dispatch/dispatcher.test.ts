@@ -1,8 +1,9 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { T0 } from "../../test/helpers/builders";
+import { finishExecution, T0 } from "../../test/helpers/builders";
 import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
 import { tempDir } from "../../test/helpers/tmp";
+import { owedRuns } from "../store/owed-run-queries";
 import { retryBackoffMs } from "./backoff";
 
 const harnesses: ControlHarness[] = [];
@@ -406,6 +407,7 @@ describe("Dispatcher: dependent jobs and ephemeral jobs", () => {
     expect(child.job_name).toBe("child");
     expect(h.executions("child")[0]).toMatchObject({ trigger: "dependent" });
     expect(h.executions("grandchild")).toEqual([]);
+    expect(owedRuns(h.state)).toEqual([]);
     await h.finish(child.execution_id);
     expect(h.hub.runs().at(-1)?.job_name).toBe("grandchild");
   });
@@ -440,5 +442,180 @@ describe("Dispatcher: dependent jobs and ephemeral jobs", () => {
     await h.finish(id!);
     expect(h.job("parent")).toBeDefined();
     expect(h.executions("child")).toHaveLength(1);
+  });
+});
+
+describe("Dispatcher: dependent runs and ephemeral deletes survive the leader that owed them", () => {
+  /**
+   * parent ← child over a state file; parent's success is committed by a leader that dies before
+   * its follow-ups (its dispatcher stops first, so nothing reacts to the commit). Returns the file.
+   */
+  async function orphanedSuccess(child: Parameters<ControlHarness["put"]>[0] = {}): Promise<string> {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false });
+    await h1.put({ name: "parent", schedule: "@manually" });
+    await h1.put({ name: "child", parent_job: "parent", schedule: "", ...child });
+    const [id] = await runNow(h1, "parent");
+    h1.dispatcher.stopLeading();
+    const res = await h1.propose(finishExecution(id!, { at: T0 + 1000, finishedAt: T0 + 1000 }));
+    expect(res.ok).toBe(true);
+    expect(h1.job("parent")?.status).toBe("success");
+    expect(h1.executions("child")).toEqual([]);
+    expect(owedRuns(h1.state)).toHaveLength(1);
+    await h1.close();
+    return file;
+  }
+
+  it("a new leader starts the child its predecessor owed, once, after runners had time to reconnect", async () => {
+    const file = await orphanedSuccess();
+    const h2 = await harness({ file, start: T0 + 10_000 });
+    await h2.advance(4000, 100);
+    expect(h2.hub.runs()).toEqual([]);
+    await h2.advance(1500, 100);
+    expect(h2.hub.runs().map((r) => r.job_name)).toEqual(["child"]);
+    expect(h2.executions("child")).toMatchObject([
+      { trigger: "dependent", state: "running", scheduled_at: T0 + 1000 },
+    ]);
+    expect(owedRuns(h2.state)).toEqual([]);
+    await h2.finish(h2.hub.runs()[0]!.execution_id);
+    await h2.advance(60_000);
+    expect(h2.hub.runs()).toHaveLength(1);
+    expect(h2.job("child")).toMatchObject({ status: "success", successCount: 1 });
+    await h2.close();
+    harnesses.splice(harnesses.indexOf(h2), 1);
+
+    // And the leader after that owes nothing.
+    const h3 = await harness({ file, start: T0 + 10 * 60_000 });
+    await h3.advance(60_000);
+    expect(h3.hub.runs()).toEqual([]);
+  });
+
+  it("a start for the same owed run committed meanwhile (the old leader's) settles it: no second start", async () => {
+    const file = await orphanedSuccess();
+    const h2 = await harness({ file, start: T0 + 10_000 });
+    const [run] = owedRuns(h2.state);
+    // The previous leader's start reaches the log only now.
+    const late = await h2.propose({
+      type: "execution.start",
+      at: T0 + 2000,
+      job: "child",
+      group: 42,
+      trigger: "dependent",
+      attempt: 1,
+      scheduledAt: run!.owedAt,
+      retain: 100,
+      executions: [{ id: "42-1-r1", node: "r1" }],
+      owed: run!.mark,
+    });
+    expect(late.ok).toBe(true);
+    await h2.advance(60_000);
+    expect(h2.executions("child").map((e) => e.id)).toEqual(["42-1-r1"]);
+    expect(h2.hub.runs().filter((r) => r.job_name === "child")).toEqual([]);
+
+    // And the other way round: once this leader's start committed, a late duplicate is refused.
+    const again = await h2.propose({
+      type: "execution.start",
+      at: T0 + 3000,
+      job: "child",
+      group: 43,
+      trigger: "dependent",
+      attempt: 1,
+      scheduledAt: run!.owedAt,
+      retain: 100,
+      executions: [{ id: "43-1-r1", node: "r1" }],
+      owed: run!.mark,
+    });
+    expect(again).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+    expect(h2.executions("child")).toHaveLength(1);
+  });
+
+  it("a leader taking over twice before the start commits starts the child once", async () => {
+    const file = await orphanedSuccess();
+    const h2 = await harness({ file, start: T0 + 10_000 });
+    // Leadership flaps: the first take-over's timer dies, the second one starts the run.
+    h2.dispatcher.stopLeading();
+    h2.dispatcher.startLeading();
+    h2.dispatcher.startLeading();
+    await h2.advance(60_000);
+    expect(h2.executions("child")).toHaveLength(1);
+    expect(h2.hub.runs().map((r) => r.job_name)).toEqual(["child"]);
+  });
+
+  it("nothing owed, nothing started: a restart after the child ran, or after a failed parent", async () => {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false });
+    await h1.put({ name: "parent", schedule: "@manually" });
+    await h1.put({ name: "child", parent_job: "parent", schedule: "" });
+    const [ok] = await runNow(h1, "parent");
+    await h1.finish(ok!);
+    await h1.finish(h1.hub.runs().at(-1)!.execution_id);
+    await h1.advance(1000);
+    const [bad] = await runNow(h1, "parent");
+    await h1.finish(bad!, { success: false });
+    expect(h1.executions("child")).toHaveLength(1);
+    await h1.close();
+
+    const h2 = await harness({ file, start: T0 + 10 * 60_000 });
+    await h2.advance(60_000);
+    expect(h2.hub.runs()).toEqual([]);
+    expect(h2.executions("child")).toHaveLength(1);
+  });
+
+  it("a child disabled by the time the new leader starts it is skipped, and not owed any more", async () => {
+    const file = await orphanedSuccess();
+    const h2 = await harness({ file, start: T0 + 10_000 });
+    await h2.propose({ type: "job.toggle", at: h2.clock.now(), name: "child" });
+    await h2.advance(60_000);
+    expect(h2.executions("child")).toEqual([]);
+    expect(owedRuns(h2.state)).toEqual([]);
+  });
+
+  it("a forbid child still running when its parent succeeds is skipped, as Dkron does, and never started later", async () => {
+    const h = await harness();
+    await h.put({ name: "parent", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "parent", schedule: "", concurrency: "forbid" });
+    const [manual] = await runNow(h, "child");
+    const [p] = await runNow(h, "parent");
+    await h.finish(p!);
+    expect(h.executions("child").map((e) => e.id)).toEqual([manual]);
+    expect(owedRuns(h.state)).toEqual([]);
+    await h.finish(manual!);
+    h.dispatcher.stopLeading();
+    h.dispatcher.startLeading();
+    await h.advance(60_000);
+    expect(h.executions("child")).toHaveLength(1);
+  });
+
+  it("an ephemeral job is gone once its success commits, even if the leader dies right after", async () => {
+    const dir = tempDir("dkron-dispatch-");
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "state.db");
+    const h1 = await ControlHarness.start({ file, scheduler: false });
+    await h1.put({ schedule: "@manually", ephemeral: true });
+    const [id] = await runNow(h1);
+    h1.dispatcher.stopLeading();
+    expect((await h1.propose(finishExecution(id!, { at: T0 + 1000, finishedAt: T0 + 1000 }))).ok).toBe(true);
+    expect(h1.job()).toBeUndefined();
+    expect(h1.executions()).toEqual([]);
+    await h1.close();
+
+    const h2 = await harness({ file, start: T0 + 10_000 });
+    expect(h2.job()).toBeUndefined();
+    await h2.advance(60_000);
+    expect(h2.hub.runs()).toEqual([]);
+  });
+
+  it("the runner's result for an ephemeral job is acknowledged, and so is its resend", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually", ephemeral: true });
+    const [id] = await runNow(h);
+    await h.finish(id!);
+    await h.finish(id!);
+    expect(h.hub.acks()).toEqual([id, id]);
+    expect(h.job()).toBeUndefined();
   });
 });

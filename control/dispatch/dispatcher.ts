@@ -17,6 +17,8 @@ import {
   runningExecutions,
 } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
+import { isOwed, owedRuns } from "../store/owed-run-queries";
+import type { OwedRun } from "../store/rows";
 import { retryBackoffMs } from "./backoff";
 import { LiveOutput } from "./live-output";
 
@@ -38,14 +40,15 @@ export interface DispatcherDeps {
   random: () => number;
 }
 
-/** Least wait before a retry taken over from a previous leader: runners reconnect first. */
+/** Least wait before a retry or dependent run taken over from a previous leader: runners reconnect first. */
 const RESUME_WAIT_MS = 5_000;
 
 /**
  * Starts runs and follows them to the end: proposes `execution.start`, sends `run` to the
  * targets after commit, proposes each `execution.finish`, and on commit drives retries (with
- * Dkron's back-off), dependent jobs and ephemeral deletion. Executions whose runner stops
- * reporting become `lost` after a lease, so a `forbid` job is never blocked forever.
+ * Dkron's back-off) and the dependent runs the state says are owed (apply records them, and deletes
+ * ephemeral jobs, when a group succeeds). Executions whose runner stops reporting become `lost`
+ * after a lease, so a `forbid` job is never blocked forever.
  */
 export class Dispatcher {
   readonly live = new LiveOutput();
@@ -68,7 +71,10 @@ export class Dispatcher {
     });
   }
 
-  /** Takes over dispatch on gaining leadership: re-leases running executions, resumes retries. */
+  /**
+   * Takes over dispatch on gaining leadership: re-leases running executions, resumes retries and
+   * starts the dependent runs still owed.
+   */
   startLeading(): void {
     this.leading = true;
     this.ownStarts.clear();
@@ -76,7 +82,52 @@ export class Dispatcher {
     for (const e of runningExecutions(this.deps.state))
       this.leases.set(e.id, { node: e.node_name, deadline: now + this.opts.leaseMs });
     this.resumeRetries(now);
+    this.resumeOwedRuns();
     this.armLeaseCheck();
+  }
+
+  /**
+   * Dependent runs owed by a parent success that the previous leader (or this node before a
+   * restart) did not get started: the owed mark is state, so they are not lost with it. Runs owed
+   * from now on arrive as `dependent.owed` events instead. A start the previous leader proposed may
+   * still commit meanwhile; apply settles each mark once, so the child never runs twice for it.
+   */
+  private resumeOwedRuns(): void {
+    const owed = owedRuns(this.deps.state);
+    if (!owed.length) return;
+    this.deps.logger.info("dependent runs owed by a previous leader", { runs: owed.length });
+    this.later(RESUME_WAIT_MS, () => {
+      for (const run of owed) this.startOwed(run);
+    });
+  }
+
+  /**
+   * Starts a dependent run the state says is owed, unless it already started. The start names the
+   * mark, and apply refuses a second start for one, so racing paths (this leader's event and its
+   * take-over, or an old leader's start still in the log) start the child once. A child that is
+   * disabled or (`forbid`) still running is skipped, as Dkron's isRunnable does, and the mark settled.
+   */
+  private startOwed(run: OwedRun): void {
+    if (!this.leading || !isOwed(this.deps.state, run.jobName, run.mark)) return;
+    this.run(run.jobName, "dependent", run.owedAt, run.mark).then(
+      (res) => {
+        const skipped = res.ok ? (res.value as { skipped?: string } | undefined)?.skipped : undefined;
+        if (!res.ok)
+          this.deps.logger.debug("dependent run not started", { job: run.jobName, err: res.error.message });
+        else if (skipped)
+          this.deps.logger.info("dependent run skipped", {
+            job: run.jobName,
+            parent: run.parentJob,
+            skipped,
+          });
+      },
+      (err) => {
+        // Not written, or its outcome unknown: while the mark stays owed, try again (a start that
+        // did commit settled it, and a duplicate would be refused anyway).
+        this.deps.logger.warn("dependent job failed to start", { job: run.jobName, err: String(err) });
+        this.later(RESUME_WAIT_MS, () => this.startOwed(run));
+      },
+    );
   }
 
   /**
@@ -124,9 +175,10 @@ export class Dispatcher {
 
   /**
    * Starts a run of a job (a new group) on the targets its tags select now. A run with no target
-   * is recorded as a failed execution rather than dropped.
+   * is recorded as a failed execution rather than dropped. `owed` is the mark of the owed
+   * dependent run this start settles.
    */
-  async run(jobName: string, trigger: Trigger, scheduledAt: number): Promise<ApplyResult> {
+  async run(jobName: string, trigger: Trigger, scheduledAt: number, owed?: number): Promise<ApplyResult> {
     const job = getStoredJob(this.deps.state, jobName);
     if (!job) throw new AppError("NOT_FOUND", `job "${jobName}" not found`, { field: "job" });
     const group = this.nextGroup();
@@ -156,6 +208,7 @@ export class Dispatcher {
       scheduledAt,
       retain: this.opts.retain,
       executions,
+      ...(owed === undefined ? {} : { owed }),
     });
   }
 
@@ -287,6 +340,8 @@ export class Dispatcher {
       this.leases.delete(ev.execution.id);
       this.live.delete(ev.execution.id);
       this.afterFinish(ev);
+    } else if (ev.kind === "dependent.owed") {
+      this.startOwed(ev.run);
     }
   }
 
@@ -310,32 +365,21 @@ export class Dispatcher {
       });
   }
 
+  /**
+   * Schedules the retry of a failed attempt. A successful group's dependent runs and ephemeral
+   * delete are not done here: apply did them in the state (`dependent.owed`, `job.deleted`).
+   */
   private afterFinish(ev: Extract<FsmEvent, { kind: "execution.finished" }>): void {
     const e = ev.execution;
-    if (ev.retry) {
-      const wait = retryBackoffMs((e.finished_at ?? e.started_at) - e.started_at, e.attempt);
-      this.later(
-        wait,
-        () =>
-          void this.retry(e).catch((err) =>
-            this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) }),
-          ),
-      );
-      return;
-    }
-    if (!ev.outcome.complete || ev.outcome.status !== "success") return;
-    const job = getStoredJob(this.deps.state, e.job_name);
-    if (!job) return;
-    for (const child of job.dependents) {
-      void this.run(child, "dependent", this.deps.clock.now()).catch((err) =>
-        this.deps.logger.warn("dependent job failed to start", { job: child, err: String(err) }),
-      );
-    }
-    if (job.spec.ephemeral && job.dependents.length === 0) {
-      void this.propose({ type: "job.delete", at: this.deps.clock.now(), name: e.job_name }).catch(
-        () => undefined,
-      );
-    }
+    if (!ev.retry) return;
+    const wait = retryBackoffMs((e.finished_at ?? e.started_at) - e.started_at, e.attempt);
+    this.later(
+      wait,
+      () =>
+        void this.retry(e).catch((err) =>
+          this.deps.logger.warn("retry failed to start", { job: e.job_name, err: String(err) }),
+        ),
+    );
   }
 
   /** Starts the next attempt of a failed execution: on the same runner if it is still here. */
@@ -422,12 +466,11 @@ export class Dispatcher {
     if (cmd.type !== "execution.start") return this.deps.consensus.propose(cmd);
     for (const x of cmd.executions) this.ownStarts.add(x.id);
     try {
-      const res = await this.deps.consensus.propose(cmd);
-      if (!res.ok) for (const x of cmd.executions) this.ownStarts.delete(x.id);
-      return res;
-    } catch (e) {
+      return await this.deps.consensus.propose(cmd);
+    } finally {
+      // The commit's event (delivered before the proposal resolves) took the ids it dispatched;
+      // any left were not started (rejected, skipped, already recorded) or the outcome is unknown.
       for (const x of cmd.executions) this.ownStarts.delete(x.id);
-      throw e;
     }
   }
 

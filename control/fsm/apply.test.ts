@@ -14,6 +14,8 @@ import type { StateDb } from "../store/db";
 import { openStateDb } from "../store/db";
 import { listExecutions } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
+import { owedRuns } from "../store/owed-run-queries";
+import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
 import { type ApplyResult, apply, lastApplied } from "./apply";
 import type { Command } from "./commands";
 
@@ -41,10 +43,14 @@ function applyAll(s: StateDb, cmds: Command[]): ApplyResult[] {
 }
 
 const ids = (s: StateDb, job: string) => listExecutions(s, job, "started_at", "ASC").map((e) => e.id);
+/** Every replicated table (the command log is the one-node log's, not the state's). */
+const TABLES = ["meta", "jobs", "executions", "owed_dependent_runs"];
 const state = (s: StateDb) => {
-  const { meta: _meta, ...rest } = dumpTables(s, ["meta", "jobs", "executions"]);
+  const { meta: _meta, ...rest } = dumpTables(s, TABLES);
   return rest;
 };
+/** `[child, mark]` of every dependent run still owed. */
+const owed = (s: StateDb) => owedRuns(s).map((r) => [r.jobName, r.mark]);
 
 describe("apply: one transaction with last_applied", () => {
   it("writes last_applied with every command and skips an index at or below it (replay is a no-op)", () => {
@@ -133,6 +139,7 @@ function script(): Command[] {
       executions: [{ id: "10-2-b", node: "b" }],
     }),
     finishExecution("10-2-b", { at: at(4), finishedAt: at(4) }),
+    // Entry 10 completed backup's group: report is owed a run marked 10.
     startExecution({
       job: "report",
       group: 12,
@@ -140,8 +147,21 @@ function script(): Command[] {
       scheduledAt: at(4),
       at: at(4),
       executions: [{ id: "12-1-a", node: "a" }],
+      owed: 10,
     }),
+    startExecution({
+      job: "report",
+      group: 17,
+      trigger: "dependent",
+      scheduledAt: at(4),
+      at: at(4),
+      executions: [{ id: "17-1-a", node: "a" }],
+      owed: 10,
+    }), // rejected: that owed run already started
     finishExecution("12-1-a", { at: at(5), finishedAt: at(5), output: "héllo ✓\n" }),
+    putJob({ name: "once", schedule: "@manually", ephemeral: true }, at(5)),
+    startExecution({ job: "once", group: 18, at: at(5), executions: [{ id: "18-1-a", node: "a" }] }),
+    finishExecution("18-1-a", { at: at(6), finishedAt: at(6) }), // deletes "once"
     startExecution({
       job: "backup-db",
       group: 13,
@@ -193,9 +213,12 @@ describe("apply: determinism", () => {
     const ra = applyAll(a, script());
     const rb = applyAll(b, script());
     expect(ra).toEqual(rb);
-    expect(ra.filter((r) => !r.ok).length).toBe(4);
-    expect(dumpTables(a)).toEqual(dumpTables(b));
+    expect(ra.filter((r) => !r.ok).length).toBe(5);
+    expect(dumpTables(a, TABLES)).toEqual(dumpTables(b, TABLES));
     expect(dumpTables(a).jobs).toHaveLength(2);
+    expect(ra.flatMap((r) => (r.ok ? r.events.map((e) => e.kind) : []))).toEqual(
+      expect.arrayContaining(["dependent.owed", "job.deleted"]),
+    );
     // Same operations in the same order: the database images are byte-for-byte equal too.
     expect(Buffer.compare(a.sqlite.serialize(), b.sqlite.serialize())).toBe(0);
   });
@@ -212,7 +235,7 @@ describe("apply: determinism", () => {
     b = db("b.db");
     // Replay from the start, as a restarted node would from an older snapshot of its log.
     for (const [i, c] of cmds.entries()) apply(b, i + 1, c);
-    expect(dumpTables(b)).toEqual(dumpTables(a));
+    expect(dumpTables(b, TABLES)).toEqual(dumpTables(a, TABLES));
   });
 
   it("commands that went through JSON (the log's encoding) apply exactly as the originals", () => {
@@ -223,7 +246,7 @@ describe("apply: determinism", () => {
       b,
       script().map((c) => JSON.parse(JSON.stringify(c)) as Command),
     );
-    expect(dumpTables(b)).toEqual(dumpTables(a));
+    expect(dumpTables(b, TABLES)).toEqual(dumpTables(a, TABLES));
   });
 });
 
@@ -292,6 +315,17 @@ describe("apply: a rejected command changes nothing but last_applied", () => {
     [
       "a manual execution.start of a forbid job that is running",
       startExecution({ job: "solo", group: 3, executions: [{ id: "3-1-r1", node: "r1" }] }),
+      "CONFLICT",
+    ],
+    [
+      "a dependent execution.start for a run not owed (already started)",
+      startExecution({
+        job: "child",
+        group: 3,
+        trigger: "dependent",
+        owed: 2,
+        executions: [{ id: "3-1-r1", node: "r1" }],
+      }),
       "CONFLICT",
     ],
     ["execution.finish of an unknown execution", finishExecution("nope"), "NOT_FOUND"],
@@ -651,5 +685,276 @@ describe("apply: run group status (per group, judged on each target's final atte
     ]);
     expect(getStoredJob(s, "job")).toMatchObject({ status: "", errorCount: 0, successCount: 0 });
     expect(listExecutions(s, "job")[0]).toMatchObject({ state: "missed", finished_at: T0 + MINUTE });
+  });
+});
+
+describe("apply: dependent runs owed by a parent's success", () => {
+  /** parent (two targets) ← a, b; `over` adjusts the children. */
+  function family(over: Parameters<typeof putJob>[0] = {}): StateDb {
+    const s = db();
+    applyAll(s, [
+      putJob({ name: "parent", schedule: "@manually" }),
+      putJob({ name: "a", parent_job: "parent", schedule: "", ...over }),
+      putJob({ name: "b", parent_job: "parent", schedule: "", ...over }),
+    ]);
+    return s;
+  }
+  /** A run of parent (group `g`) on r1 and r2, both finished with `success`; returns the last finish's index. */
+  function parentRun(s: StateDb, g: number, success = true): number {
+    applyAll(s, [
+      startExecution({
+        job: "parent",
+        group: g,
+        executions: [
+          { id: `${g}-1-r1`, node: "r1" },
+          { id: `${g}-1-r2`, node: "r2" },
+        ],
+      }),
+      finishExecution(`${g}-1-r1`),
+      finishExecution(`${g}-1-r2`, { success }),
+    ]);
+    return lastApplied(s);
+  }
+  const childStart = (job: string, g: number, mark?: number) =>
+    startExecution({
+      job,
+      group: g,
+      trigger: "dependent",
+      executions: [{ id: `${g}-1-r1`, node: "r1" }],
+      ...(mark === undefined ? {} : { owed: mark }),
+    });
+
+  it("marks each child owed with the index of the finish that completes the group, and says so in events", () => {
+    const s = family();
+    applyAll(s, [
+      startExecution({
+        job: "parent",
+        group: 1,
+        executions: [
+          { id: "1-1-r1", node: "r1" },
+          { id: "1-1-r2", node: "r2" },
+        ],
+      }),
+    ]);
+    const [first] = applyAll(s, [finishExecution("1-1-r1")]);
+    expect(first).toMatchObject({ ok: true, events: [{ kind: "execution.finished" }] });
+    expect(owed(s)).toEqual([]);
+
+    const index = lastApplied(s) + 1;
+    const res = apply(s, index, finishExecution("1-1-r2", { at: T0 + 5 * MINUTE }));
+    const run = (job: string) => ({
+      jobName: job,
+      mark: index,
+      parentJob: "parent",
+      parentGroup: 1,
+      owedAt: T0 + 5 * MINUTE,
+    });
+    expect(res).toMatchObject({
+      ok: true,
+      events: [
+        { kind: "execution.finished", outcome: { complete: true, status: "success" } },
+        { kind: "dependent.owed", run: run("a") },
+        { kind: "dependent.owed", run: run("b") },
+      ],
+    });
+    expect(owedRuns(s)).toEqual([run("a"), run("b")]);
+  });
+
+  it("a failed or partially failed group owes nothing; a retry that heals it does", () => {
+    const s = family();
+    parentRun(s, 1, false);
+    expect(getStoredJob(s, "parent")?.status).toBe("partially_failed");
+    expect(owed(s)).toEqual([]);
+
+    applyAll(s, [putJob({ name: "parent", schedule: "@manually", retries: 1 })]);
+    parentRun(s, 2, false);
+    expect(owed(s)).toEqual([]);
+    applyAll(s, [
+      startExecution({
+        job: "parent",
+        group: 2,
+        trigger: "retry",
+        attempt: 2,
+        executions: [{ id: "2-2-r2", node: "r2" }],
+      }),
+    ]);
+    const healed = apply(s, lastApplied(s) + 1, finishExecution("2-2-r2"));
+    expect(healed.ok).toBe(true);
+    expect(owed(s)).toEqual([
+      ["a", lastApplied(s)],
+      ["b", lastApplied(s)],
+    ]);
+  });
+
+  it("the child's start settles its mark; a second start for the same mark is refused and changes nothing", () => {
+    const s = family();
+    const mark = parentRun(s, 1);
+    const [started] = applyAll(s, [childStart("a", 10, mark)]);
+    expect(started).toMatchObject({ ok: true, events: [{ kind: "execution.started" }] });
+    expect(ids(s, "a")).toEqual(["10-1-r1"]);
+    expect(owed(s)).toEqual([["b", mark]]);
+
+    // The take-over path and the old leader's start both reached the log: the second is refused.
+    const before = state(s);
+    const [again] = applyAll(s, [childStart("a", 11, mark)]);
+    expect(again).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+    expect(state(s)).toEqual(before);
+    expect(ids(s, "a")).toEqual(["10-1-r1"]);
+  });
+
+  it("two parent successes owe two runs, each settled by its own start", () => {
+    const s = family();
+    const m1 = parentRun(s, 1);
+    const m2 = parentRun(s, 2);
+    expect(owed(s)).toEqual([
+      ["a", m1],
+      ["b", m1],
+      ["a", m2],
+      ["b", m2],
+    ]);
+    applyAll(s, [childStart("a", 20, m2), childStart("a", 21, m1)]);
+    expect(ids(s, "a")).toEqual(["20-1-r1", "21-1-r1"]);
+    expect(owed(s)).toEqual([
+      ["b", m1],
+      ["b", m2],
+    ]);
+  });
+
+  it("a start logged before runs were owed (no mark named) settles the oldest; with none owed it runs as before", () => {
+    const s = family();
+    const m1 = parentRun(s, 1);
+    const m2 = parentRun(s, 2);
+    applyAll(s, [childStart("a", 20)]);
+    expect(owed(s).filter(([j]) => j === "a")).toEqual([["a", m2]]);
+    applyAll(s, [childStart("a", 21), childStart("a", 22)]);
+    expect(ids(s, "a")).toEqual(["20-1-r1", "21-1-r1", "22-1-r1"]);
+    expect(owed(s)).toEqual([
+      ["b", m1],
+      ["b", m2],
+    ]);
+  });
+
+  it("a disabled child, or a forbid child still running, is skipped (Dkron's isRunnable) and its mark settled", () => {
+    const s = family({ concurrency: "forbid" });
+    applyAll(s, [
+      { type: "job.toggle", at: T0, name: "a" },
+      startExecution({ job: "b", group: 5, executions: [{ id: "5-1-r1", node: "r1" }] }),
+    ]);
+    const mark = parentRun(s, 1);
+    const [a, b] = applyAll(s, [childStart("a", 10, mark), childStart("b", 11, mark)]);
+    expect(a).toEqual({ ok: true, value: { skipped: "disabled" }, events: [] });
+    expect(b).toEqual({ ok: true, value: { skipped: "concurrency", running: "5-1-r1" }, events: [] });
+    expect(ids(s, "a")).toEqual([]);
+    expect(ids(s, "b")).toEqual(["5-1-r1"]);
+    expect(owed(s)).toEqual([]);
+  });
+
+  it("deleting a child drops the runs it was owed", () => {
+    const s = family();
+    const mark = parentRun(s, 1);
+    applyAll(s, [{ type: "job.delete", at: T0, name: "a" }]);
+    expect(owed(s)).toEqual([["b", mark]]);
+  });
+
+  it("owed runs survive a reopen and a snapshot restore; the start settles them there", () => {
+    const s = family();
+    const mark = parentRun(s, 1);
+    s.close();
+    open = open.filter((x) => x !== s);
+    const reopened = db();
+    expect(owed(reopened)).toEqual([
+      ["a", mark],
+      ["b", mark],
+    ]);
+
+    const other = db("other.db");
+    applyAll(other, [putJob({ name: "stale" })]);
+    restoreStateSnapshot(other, takeStateSnapshot(reopened));
+    expect(owedRuns(other)).toEqual(owedRuns(reopened));
+    applyAll(other, [childStart("a", 10, mark)]);
+    expect(owed(other)).toEqual([["b", mark]]);
+    expect(apply(other, lastApplied(other) + 1, childStart("a", 11, mark)).ok).toBe(false);
+  });
+
+  it("restores a snapshot taken before the table existed as owing nothing", () => {
+    const s = family();
+    parentRun(s, 1);
+    const older = db("older.db");
+    applyAll(older, [putJob({ name: "x" })]);
+    older.sqlite.exec("DROP TABLE owed_dependent_runs");
+    restoreStateSnapshot(s, takeStateSnapshot(older));
+    expect(owed(s)).toEqual([]);
+    expect(getStoredJob(s, "x")).toBeDefined();
+  });
+});
+
+describe("apply: ephemeral jobs", () => {
+  it("the finish that completes a successful group deletes the job and its executions, and still returns the record", () => {
+    const s = db();
+    applyAll(s, [
+      putJob({ name: "once", schedule: "@manually", ephemeral: true, retries: 1 }),
+      startExecution({ job: "once", group: 1, executions: [{ id: "1-1-r1", node: "r1" }] }),
+    ]);
+    // A failure with a retry to come keeps it.
+    expect(applyAll(s, [finishExecution("1-1-r1", { success: false })])[0]).toMatchObject({
+      ok: true,
+      events: [{ kind: "execution.finished", retry: true }],
+    });
+    expect(getStoredJob(s, "once")).toBeDefined();
+    applyAll(s, [
+      startExecution({
+        job: "once",
+        group: 1,
+        trigger: "retry",
+        attempt: 2,
+        executions: [{ id: "1-2-r1", node: "r1" }],
+      }),
+    ]);
+    const [res] = applyAll(s, [finishExecution("1-2-r1", { output: "done\n" })]);
+    expect(res).toMatchObject({
+      ok: true,
+      value: { execution: { id: "1-2-r1", state: "success", output: "done\n" } },
+      events: [
+        { kind: "execution.finished", execution: { id: "1-2-r1" }, outcome: { status: "success" } },
+        { kind: "job.deleted", name: "once" },
+      ],
+    });
+    expect(getStoredJob(s, "once")).toBeUndefined();
+    expect(ids(s, "once")).toEqual([]);
+    // The runner's resend of the result finds nothing (the dispatcher acknowledges NOT_FOUND).
+    expect(applyAll(s, [finishExecution("1-2-r1")])[0]).toMatchObject({
+      ok: false,
+      error: { code: "NOT_FOUND" },
+    });
+  });
+
+  it("keeps an ephemeral job that failed, and one that has children (they are owed a run)", () => {
+    const s = db();
+    applyAll(s, [
+      putJob({ name: "lone", schedule: "@manually", ephemeral: true }),
+      putJob({ name: "parent", schedule: "@manually", ephemeral: true }),
+      putJob({ name: "child", parent_job: "parent", schedule: "", ephemeral: true }),
+      startExecution({ job: "lone", group: 1, executions: [{ id: "1-1-r1", node: "r1" }] }),
+      finishExecution("1-1-r1", { success: false }),
+      startExecution({ job: "parent", group: 2, executions: [{ id: "2-1-r1", node: "r1" }] }),
+      finishExecution("2-1-r1"),
+    ]);
+    expect(getStoredJob(s, "lone")?.status).toBe("failed");
+    expect(getStoredJob(s, "parent")?.status).toBe("success");
+    expect(owed(s)).toEqual([["child", lastApplied(s)]]);
+
+    // The ephemeral child goes after its own success; then the parent may be deleted.
+    applyAll(s, [
+      startExecution({
+        job: "child",
+        group: 3,
+        trigger: "dependent",
+        owed: lastApplied(s),
+        executions: [{ id: "3-1-r1", node: "r1" }],
+      }),
+      finishExecution("3-1-r1"),
+    ]);
+    expect(getStoredJob(s, "child")).toBeUndefined();
+    expect(getStoredJob(s, "parent")?.dependents).toEqual([]);
   });
 });

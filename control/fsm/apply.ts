@@ -5,8 +5,8 @@ import type { JobSpec } from "../../shared/job";
 import type { StateDb } from "../store/db";
 import { groupExecutions } from "../store/execution-queries";
 import { dependentsOf, getJobRow } from "../store/job-queries";
-import { executionFromRow, type JobRow } from "../store/rows";
-import { executions, jobs, peers } from "../store/schema";
+import { executionFromRow, type JobRow, type OwedRun } from "../store/rows";
+import { executions, jobs, owedDependentRuns, peers } from "../store/schema";
 import { statements } from "../store/statements";
 import type { Command, ExecutionFinishCommand, ExecutionStartCommand } from "./commands";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
@@ -17,6 +17,8 @@ export type FsmEvent =
   | { kind: "job.deleted"; name: string }
   | { kind: "peers.changed" }
   | { kind: "execution.started"; job: string; executions: Execution[] }
+  /** A parent's run group succeeded: its child `run.jobName` is owed a run (start it with `owed: run.mark`). */
+  | { kind: "dependent.owed"; run: OwedRun }
   | {
       kind: "execution.finished";
       execution: Execution;
@@ -56,7 +58,7 @@ function applyTransaction(s: StateDb): ApplyTransaction {
       if (index <= lastApplied(s)) return { ok: true, value: { skipped: true }, events: [] };
       let result: ApplyResult;
       try {
-        result = applyCommand(s, cmd);
+        result = applyCommand(s, index, cmd);
       } catch (e) {
         if (!(e instanceof AppError)) throw e;
         result = { ok: false, error: { code: e.code, message: e.message, details: e.details } };
@@ -69,7 +71,7 @@ function applyTransaction(s: StateDb): ApplyTransaction {
   return tx;
 }
 
-function applyCommand(s: StateDb, cmd: Command): ApplyResult {
+function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
   switch (cmd.type) {
     case "noop":
       return { ok: true, events: [] };
@@ -80,9 +82,9 @@ function applyCommand(s: StateDb, cmd: Command): ApplyResult {
     case "job.toggle":
       return toggleJob(s, cmd.name, cmd.at);
     case "execution.start":
-      return startExecution(s, cmd);
+      return startExecution(s, index, cmd);
     case "execution.finish":
-      return finishExecution(s, cmd);
+      return finishExecution(s, index, cmd);
     case "executions.clear":
       return clearExecutions(s, cmd.job, cmd.at);
     case "peer.set":
@@ -172,10 +174,16 @@ function deleteJob(s: StateDb, name: string): ApplyResult {
       { field: "dependent_jobs" },
     );
   }
+  removeJob(s, name);
+  return { ok: true, events: [{ kind: "job.deleted", name }] };
+}
+
+/** Deletes a job with its executions (as Dkron does) and the dependent runs it was still owed. */
+function removeJob(s: StateDb, name: string): void {
   // Exact name match: Dkron's prefix match also deleted the executions of "backup-db" with "backup".
   s.db.delete(executions).where(eq(executions.jobName, name)).run();
+  s.db.delete(owedDependentRuns).where(eq(owedDependentRuns.jobName, name)).run();
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
-  return { ok: true, events: [{ kind: "job.deleted", name }] };
 }
 
 function toggleJob(s: StateDb, name: string, at: number): ApplyResult {
@@ -193,7 +201,7 @@ function toggleJob(s: StateDb, name: string, at: number): ApplyResult {
   return { ok: true, events: [{ kind: "job.changed", name }] };
 }
 
-function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
+function startExecution(s: StateDb, index: number, cmd: ExecutionStartCommand): ApplyResult {
   const st = statements(s);
   const job = mustGetJob(s, cmd.job);
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
@@ -209,17 +217,34 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
     }
     if (job.spec.disabled) throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
   }
-  // Dkron's isRunnable: a disabled child is skipped when its parent succeeds.
-  if (cmd.trigger === "dependent" && job.spec.disabled)
-    throw new AppError("CONFLICT", `job "${cmd.job}" is disabled`);
+  const dependent = cmd.trigger === "dependent";
+  if (dependent) {
+    // The owed run this start settles: the one it names, or (an entry proposed before runs were
+    // owed in the state) the oldest. Settled here whatever follows, so it is started once at most.
+    const owed =
+      cmd.owed === undefined
+        ? st.owedOldest.get({ job: cmd.job })
+        : st.owedByMark.get({ job: cmd.job, mark: cmd.owed });
+    if (cmd.owed !== undefined && !owed) {
+      throw new AppError(
+        "CONFLICT",
+        `the dependent run of "${cmd.job}" owed since entry ${cmd.owed} already started`,
+        { field: "owed" },
+      );
+    }
+    if (owed) st.owedDelete.run({ job: cmd.job, mark: owed.mark });
+    // Dkron's isRunnable: a disabled child is skipped when its parent succeeds.
+    if (job.spec.disabled) return { ok: true, value: { skipped: "disabled" }, events: [] };
+  }
   const running = cmd.executions.some((e) => (e.state ?? "running") === "running");
   if (running && cmd.trigger !== "retry" && job.spec.concurrency === "forbid") {
     const busy = st.executionRunning.get({ job: cmd.job });
     if (busy) {
       // A scheduled slot is skipped for good (Dkron's isRunnable): the cursor moves past it, or the
-      // slot would start late once the run ends and every later slot would lag behind.
-      if (scheduled) {
-        st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
+      // slot would start late once the run ends and every later slot would lag behind. So is a
+      // dependent run (Dkron's dj.Run() checks isRunnable too): its owed mark is settled above.
+      if (scheduled || dependent) {
+        if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
         return { ok: true, value: { skipped: "concurrency", running: busy.id }, events: [] };
       }
       throw new AppError(
@@ -261,17 +286,18 @@ function startExecution(s: StateDb, cmd: ExecutionStartCommand): ApplyResult {
   const events: FsmEvent[] = [{ kind: "execution.started", job: cmd.job, executions: inserted }];
   const failed = inserted.filter((e) => e.state === "failed");
   if (failed.length) {
-    const outcome = settleGroup(s, cmd.job, cmd.group, job.spec.retries);
+    const settled = settleGroup(s, index, cmd.at, cmd.job, cmd.group, job.spec);
     // A record that failed before it ran (no target) is finished at once: it is retried like any
     // failure, or its group would wait for a retry nobody starts and never get a status.
     for (const e of failed) {
       events.push({
         kind: "execution.finished",
         execution: e,
-        outcome,
+        outcome: settled.outcome,
         retry: retryPending(e, job.spec.retries),
       });
     }
+    events.push(...settled.events);
   }
   prune(s, cmd.job, cmd.retain);
   return { ok: true, value: { executions: inserted }, events };
@@ -282,14 +308,41 @@ function bumpCounters(s: StateDb, job: string, success: boolean, at: number) {
   (success ? st.jobCountSuccess : st.jobCountError).run({ name: job, at });
 }
 
-/** Recomputes the job status from a group once the group is complete. */
-function settleGroup(s: StateDb, job: string, group: number, retries: number): GroupOutcome {
-  const outcome = groupOutcome(groupExecutions(s, job, group), retries);
-  if (outcome.complete) statements(s).jobSetStatus.run({ name: job, status: outcome.status });
-  return outcome;
+/**
+ * Recomputes the job status from a group once the group is complete. A successful group's
+ * follow-ups (Dkron's ExecutionDone f and g) are state, so they survive the leader that applied it:
+ * each child is owed a run, marked with this entry's `index` (the leader starts it and the start
+ * settles the mark); an ephemeral job without children is deleted here, with its executions.
+ */
+function settleGroup(
+  s: StateDb,
+  index: number,
+  at: number,
+  job: string,
+  group: number,
+  spec: JobSpec | undefined,
+): { outcome: GroupOutcome; events: FsmEvent[] } {
+  const st = statements(s);
+  const outcome = groupOutcome(groupExecutions(s, job, group), spec?.retries ?? 0);
+  const events: FsmEvent[] = [];
+  if (!outcome.complete) return { outcome, events };
+  st.jobSetStatus.run({ name: job, status: outcome.status });
+  if (outcome.status !== "success" || !spec) return { outcome, events };
+  const children = dependentsOf(s, job);
+  for (const child of children) {
+    const run: OwedRun = { jobName: child, mark: index, parentJob: job, parentGroup: group, owedAt: at };
+    st.owedInsert.run(run);
+    events.push({ kind: "dependent.owed", run });
+  }
+  // Dkron keeps an ephemeral job that still has children (its delete would fail).
+  if (spec.ephemeral && children.length === 0) {
+    removeJob(s, job);
+    events.push({ kind: "job.deleted", name: job });
+  }
+  return { outcome, events };
 }
 
-function finishExecution(s: StateDb, cmd: ExecutionFinishCommand): ApplyResult {
+function finishExecution(s: StateDb, index: number, cmd: ExecutionFinishCommand): ApplyResult {
   const st = statements(s);
   const row = st.executionById.get({ id: cmd.id });
   if (!row) throw new AppError("NOT_FOUND", `execution "${cmd.id}" not found`, { field: "execution" });
@@ -308,13 +361,19 @@ function finishExecution(s: StateDb, cmd: ExecutionFinishCommand): ApplyResult {
   else st.executionFinishStarted.run({ ...result, startedAt: cmd.startedAt });
   bumpCounters(s, row.jobName, cmd.success, cmd.finishedAt);
   const jobRow = getJobRow(s, row.jobName);
-  const retries = (jobRow ? (JSON.parse(jobRow.spec) as JobSpec).retries : undefined) ?? 0;
+  const spec = jobRow ? (JSON.parse(jobRow.spec) as JobSpec) : undefined;
+  const retries = spec?.retries ?? 0;
+  // Read before the group settles: an ephemeral job's success deletes the job and its executions,
+  // and the proposer still gets the committed record.
   const execution = executionFromRow(st.executionById.get({ id: cmd.id })!);
-  const outcome = settleGroup(s, row.jobName, row.group, retries);
+  const { outcome, events } = settleGroup(s, index, cmd.at, row.jobName, row.group, spec);
   return {
     ok: true,
     value: { execution },
-    events: [{ kind: "execution.finished", execution, outcome, retry: retryPending(execution, retries) }],
+    events: [
+      { kind: "execution.finished", execution, outcome, retry: retryPending(execution, retries) },
+      ...events,
+    ],
   };
 }
 

@@ -31,6 +31,11 @@ export interface ExecutionStartCommand {
   retain: number;
   /** One record per target; `state` other than running records a run that did not happen. */
   executions: { id: string; node: string; state?: ExecutionState; output?: string }[];
+  /**
+   * For a dependent run: the mark of the owed run it starts (the log index of the parent's
+   * finish). Apply settles that mark with the start and rejects a second start for it.
+   */
+  owed?: number;
 }
 
 /** Records the result of one execution. */
