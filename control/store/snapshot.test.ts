@@ -13,7 +13,7 @@ afterEach(() => {
 });
 
 describe("state snapshots", () => {
-  it("restores jobs, executions and last_applied into another database, replacing what was there", () => {
+  it("restores jobs, executions, peers and last_applied into another database, replacing what was there", () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);
     const a = openStateDb(join(dir.path, "a.db"));
@@ -33,11 +33,18 @@ describe("state snapshots", () => {
       retain: 100,
       executions: [{ id: "e1", node: "n" }],
     });
+    apply(a, 4, { type: "peer.set", at: 3000, id: "n2", addr: "10.0.0.2:8080" });
     apply(b, 1, { type: "job.put", at: 1000, job: job("stale") });
+    apply(b, 2, { type: "peer.set", at: 1000, id: "gone", addr: "10.0.0.9:8080" });
 
     restoreStateSnapshot(b, takeStateSnapshot(a));
     expect(listStoredJobs(b).map((j) => j.spec.name)).toEqual(["one", "two"]);
-    expect(lastApplied(b)).toBe(3);
+    expect(lastApplied(b)).toBe(4);
+    // Control-node addresses are replicated state too: a follower restored from a snapshot must
+    // still know how to reach its peers.
+    expect(b.sqlite.prepare("select id, addr from peers").all()).toEqual([
+      { id: "n2", addr: "10.0.0.2:8080" },
+    ]);
     expect(b.sqlite.prepare("select id, state from executions").all()).toEqual([
       { id: "e1", state: "running" },
     ]);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { StateDb } from "./db";
 
 /** State tables copied by a snapshot (the command log is Raft's business, not the state's). */
-const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs"] as const;
+const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs", "peers"] as const;
 
 /**
  * A consistent copy of the state database (better-sqlite3's serialize takes it inside one read

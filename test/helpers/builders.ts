@@ -86,7 +86,7 @@ export function resultFrame(id: string, over: Partial<Result> = {}): Result {
  */
 export function dumpTables(
   s: StateDb,
-  tables = ["meta", "jobs", "executions", "command_log"],
+  tables = ["meta", "jobs", "executions", "owed_dependent_runs", "peers", "command_log"],
 ): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const t of tables) out[t] = s.sqlite.prepare(`select * from ${t} order by 1`).all();
