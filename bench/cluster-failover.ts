@@ -17,11 +17,15 @@ import { join } from "node:path";
 import { waitFor } from "../test/helpers/agent-process";
 import { type ClusterNode, getJson, TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
+import { benchArgs } from "./args";
 import { hostLine } from "./host";
 import { percentile } from "./stats";
 
-const kills = Number(process.argv[2] ?? 20);
-const which = process.argv[3] ?? "both";
+const args = benchArgs(
+  "Usage: node --import tsx bench/cluster-failover.ts [kills = 20] [profile = both | default | fast]",
+);
+const kills = args.int(0, "kills", 20);
+const which = args.choice(1, "profile", ["both", "default", "fast"] as const, "both");
 const profiles = (which === "both" ? ["default", "fast"] : [which]) as ("default" | "fast")[];
 /** Targets (p99, ms) per profile: election timeouts [1000, 2000) ms and [300, 600) ms. */
 const TARGET: Record<"default" | "fast", number> = { default: 2500, fast: 1000 };

@@ -11,12 +11,16 @@ import { readFileSync } from "node:fs";
 import { Agent, request } from "undici";
 import { type ClusterNode, getJson, TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
+import { benchArgs } from "./args";
 import { hostLine } from "./host";
 import { percentile } from "./stats";
 
-const seconds = Number(process.argv[2] ?? 10);
-const clients = Number(process.argv[3] ?? 64);
-const profile = (process.argv[4] ?? "default") as "default" | "fast";
+const args = benchArgs(
+  "Usage: node --import tsx bench/cluster-throughput.ts [seconds per phase = 10] [clients = 64] [profile = default | fast]",
+);
+const seconds = args.int(0, "seconds", 10);
+const clients = args.int(1, "clients", 64);
+const profile = args.choice(2, "profile", ["default", "fast"] as const, "default");
 const TARGET_ONE = 500;
 const TARGET_MANY = 5000;
 

@@ -7,10 +7,12 @@
 import { spawn } from "node:child_process";
 import { startAgent } from "../test/helpers/agent-process";
 import { tempDir } from "../test/helpers/tmp";
+import { benchArgs } from "./args";
 import { summary } from "./stats";
 
-const seconds = Number(process.argv[2] ?? 20);
-const jobs = Number(process.argv[3] ?? 5);
+const args = benchArgs("Usage: node --import tsx bench/fire-delay.ts [seconds = 20] [jobs = 5]");
+const seconds = args.int(0, "seconds", 20);
+const jobs = args.int(1, "jobs", 5);
 // The command prints the wall clock (ns) as soon as the shell runs it, and the slot it was for.
 const COMMAND = 'echo "$(date +%s%N) $DKRON_SCHEDULED_AT"';
 

@@ -14,9 +14,10 @@ import type { Command } from "../control/fsm/commands";
 import { openStateDb, type StateDb } from "../control/store/db";
 import { finishExecution, jobSpec, MINUTE, startExecution, T0 } from "../test/helpers/builders";
 import { tempDir } from "../test/helpers/tmp";
+import { benchArgs } from "./args";
 import { hostLine } from "./host";
 
-const N = Number(process.argv[2] ?? 2000);
+const N = benchArgs("Usage: node --import tsx bench/fsm-apply.ts [N = 2000]").int(0, "N", 2000);
 
 function phase(s: StateDb, label: string, first: number, cmds: Command[], print: boolean): number {
   const cpu = process.cpuUsage();

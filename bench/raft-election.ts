@@ -13,9 +13,14 @@
 import { seededRandom } from "../control/raft/random";
 import { RaftCluster, TICK } from "../test/helpers/raft-cluster";
 import type { NetWeather } from "../test/helpers/sim-network";
+import { benchArgs } from "./args";
 import { percentile } from "./stats";
 
-const SEEDS = Number(process.argv[2] ?? 2000);
+const SEEDS = benchArgs("Usage: node --import tsx bench/raft-election.ts [seeds = 2000]").int(
+  0,
+  "seeds",
+  2000,
+);
 const ELECTION_TICKS = 10;
 const MS_PER_TICK = 30;
 const TARGET_TICKS = 1000 / MS_PER_TICK;
