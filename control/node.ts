@@ -18,8 +18,8 @@ import { RaftConsensus } from "./cluster/raft-consensus";
 import { RaftStreamServer } from "./cluster/raft-stream-server";
 import { StreamRaftTransport } from "./cluster/raft-transport";
 import { type AgentConfig, VERSION } from "./config";
+import { adoptCommandLog } from "./consensus/adopt-command-log";
 import type { Consensus } from "./consensus/consensus";
-import { SingleNodeLog } from "./consensus/single-node";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
 import { ControlService } from "./http/control-service";
@@ -61,7 +61,7 @@ export function nodeTags(c: AgentConfig, advertise: string): Record<string, stri
 }
 
 /**
- * A control node: state database, consensus (a one-node log, or Raft when clustered), scheduler,
+ * A control node: state database, Raft (a one-voter group when alone), scheduler,
  * dispatcher, runner hub, the HTTP server (edge /v1 app + control-api + Raft RPC + runner
  * WebSocket) and, by default, a local runner that connects over the protocol a remote one uses.
  */
@@ -101,24 +101,31 @@ export class ControlNode {
     return this.config.tls_cert_file ? "https" : "http";
   }
 
-  /** Whether this node runs Raft (more than one node expected, or joining a cluster). */
+  /** Whether this node forms or joins a cluster (more than one node expected, or --join given). */
   get clustered(): boolean {
     return this.config.bootstrap_expect > 1 || this.config.join.length > 0;
+  }
+
+  /**
+   * Whether this node takes Raft streams and join requests from others: when clustered, and a single
+   * node that has a cluster secret (so other nodes can --join it and grow it into a cluster).
+   */
+  get joinable(): boolean {
+    return this.clustered || this.config.cluster_secret !== "";
   }
 
   /** Opens the state, starts the HTTP server, enters the cluster, and starts the local runner. */
   async start(): Promise<void> {
     const { config: c, deps } = this;
     const log = deps.logger.child({ node: c.node_name });
-    // Clustered, raft.db (FULL) is the durable record and state.db its replay (see StateDbOptions).
-    this.db = openStateDb(join(c.data_dir, "state.db"), {
-      synchronous: this.clustered ? "NORMAL" : "FULL",
-    });
+    // raft.db (FULL) is the durable record and state.db its replay (see StateDbOptions); a single
+    // node is a one-voter Raft group, so the same holds there.
+    this.db = openStateDb(join(c.data_dir, "state.db"), { synchronous: "NORMAL" });
     this.peers = new PeerBook(this.db, this.scheme);
-    if (this.clustered) {
+    this.raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
+    if (this.joinable) {
       if (!c.cluster_secret)
         log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
-      this.raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
       this.transport = new StreamRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log });
       this.raftStreams = new RaftStreamServer({
         secret: c.cluster_secret,
@@ -129,21 +136,19 @@ export class ControlNode {
           return true;
         },
       });
-      this.raft = new RaftConsensus({
-        id: c.node_name,
-        state: this.db,
-        log: this.raftLog,
-        send: (m) => this.transport?.send(m),
-        clock: deps.clock,
-        logger: log,
-        random: seededRandom(Math.floor(deps.random() * 2 ** 32)),
-        tickMs: TICK_MS[c.raft_profile],
-        tunables: { electionTicks: 10, heartbeatTicks: 1 },
-      });
-      this.consensus = this.raft;
-    } else {
-      this.consensus = new SingleNodeLog(this.db, { nodeName: c.node_name, logger: log });
     }
+    this.raft = new RaftConsensus({
+      id: c.node_name,
+      state: this.db,
+      log: this.raftLog,
+      send: (m) => this.transport?.send(m),
+      clock: deps.clock,
+      logger: log,
+      random: seededRandom(Math.floor(deps.random() * 2 ** 32)),
+      tickMs: TICK_MS[c.raft_profile],
+      tunables: { electionTicks: 10, heartbeatTicks: 1 },
+    });
+    this.consensus = this.raft;
     const runnerToken = c.runner_token || c.cluster_secret || deps.secret();
     this.hub = new RunnerHub({
       clock: deps.clock,
@@ -186,13 +191,13 @@ export class ControlNode {
     await this.listen(log, runnerToken);
     this.hub.start();
 
-    if (this.raft) await this.enterCluster(log);
-    else await this.consensus.start();
+    if (this.clustered) await this.enterCluster(log);
+    else await this.startAlone(log);
     this.state = "running";
     log.info("control node started", {
       http: `${this.scheme}://${this.address}`,
       data: c.data_dir,
-      mode: this.raft ? "cluster" : "single",
+      mode: this.clustered ? "cluster" : "single",
     });
 
     if (c.local_runner) {
@@ -206,7 +211,7 @@ export class ControlNode {
         logger: log.child({ runner: c.node_name }),
       });
       // In a cluster the leader may not be elected yet; the runner connects when it is.
-      if (this.raft) void this.runner.start();
+      if (this.clustered) void this.runner.start();
       else await this.runner.start();
     }
   }
@@ -253,6 +258,38 @@ export class ControlNode {
     if (!this.transport) return;
     for (const [id, addr] of this.peers.all())
       if (id !== this.config.node_name) this.transport.setPeer(id, `${this.scheme}://${addr}`);
+  }
+
+  /**
+   * A node on its own: a one-voter Raft group that elects itself at once (no election timeout to wait
+   * out). A data dir from the one-node command log is adopted first. With a cluster secret, other
+   * nodes can later --join it; it stays the leader while they catch up as learners.
+   */
+  private async startAlone(log: Logger): Promise<void> {
+    const c = this.config;
+    this.peers.learn(c.node_name, this.advertise);
+    const stored = this.raftLog!.load();
+    const fresh = stored.hardState.term === 0 && stored.entries.length === 0 && !stored.snapshot;
+    if (fresh) adoptCommandLog(this.db, this.raftLog!, c.node_name, log);
+    this.syncPeers();
+    const elected = new Promise<void>((resolve) => {
+      const off = this.raft!.onLeadership((leader) => {
+        if (leader) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await this.startRaft(fresh ? [c.node_name] : undefined);
+    const { voters } = this.raft!.conf();
+    if (voters.length > 1 && !this.joinable)
+      log.warn("this data dir belongs to a cluster; start with --join and --cluster-secret to rejoin it", {
+        voters: voters.join(", "),
+      });
+    if (voters.length === 1 && voters[0] === c.node_name) {
+      this.raft!.campaign();
+      await elected;
+    }
   }
 
   private async enterCluster(log: Logger): Promise<void> {
@@ -334,7 +371,7 @@ export class ControlNode {
       logger: log,
       bodyText: incomingBodyText,
     });
-    if (this.clustered) {
+    if (this.joinable) {
       app.route(
         "/",
         clusterRoutes({
@@ -403,8 +440,10 @@ export class ControlNode {
       try {
         if (this.raft.isLeader()) {
           const other = this.raft.conf().voters.find((v) => v !== this.config.node_name);
-          if (other) this.raft.transferLeadership(other);
-          await new Promise((r) => setTimeout(r, 1500));
+          if (other) {
+            this.raft.transferLeadership(other);
+            await new Promise((r) => setTimeout(r, 1500));
+          }
         }
         const to = this.raft.isLeader() ? undefined : (this.peers.get(this.raft.status().leader) ?? addr);
         if (to) {

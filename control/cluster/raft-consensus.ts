@@ -169,6 +169,13 @@ export class RaftConsensus implements Consensus {
     this.scheduleDrain();
   }
 
+  /** Starts an election now (a lone voter elects itself at once instead of after a timeout). */
+  campaign(): void {
+    if (!this.running) return;
+    this.node.campaign();
+    this.scheduleDrain();
+  }
+
   /** Hands leadership to another voter (leader only). */
   transferLeadership(to: string): boolean {
     const ok = this.node.transferLeadership(to);

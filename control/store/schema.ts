@@ -7,8 +7,9 @@ export const meta = sqliteTable("meta", {
 });
 
 /**
- * The command log of the one-node path: an entry is written (and fsynced) before it is applied,
- * the same log-then-apply flow the Raft log replicates in a cluster.
+ * The command log single nodes kept before they ran as one-voter Raft groups. Read once, to move
+ * such a data dir onto raft.db (control/consensus/adopt-command-log.ts); the test harness's one-node
+ * double still writes it.
  */
 export const commandLog = sqliteTable("command_log", {
   index: integer("idx").primaryKey(),

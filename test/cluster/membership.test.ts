@@ -42,8 +42,10 @@ const postJob = (via: ClusterNode, name: string) =>
 
 const dir = tempDir("dkron-membership-");
 let cluster: TestCluster | undefined;
+let grown: TestCluster | undefined;
 afterAll(async () => {
   await cluster?.stop();
+  await grown?.stop();
   dir.cleanup();
 });
 
@@ -104,5 +106,38 @@ describe("cluster membership (real processes)", () => {
     expect((await postJob(now, "after-remove")).status).toBe(201);
     const st = await getJson<{ raft: { state: string } }>(`${now.url}/v1/`);
     expect(st?.raft.state).toBe("leader");
+  }, 120_000);
+
+  it("grows a single node started with a cluster secret into a three-node cluster that survives losing it", async () => {
+    grown = await TestCluster.start({
+      size: 1,
+      baseDir: `${dir.path}/grown`,
+      secret: SECRET,
+      profile: "fast",
+    });
+    const c = grown;
+    const n1 = await c.waitForLeader();
+    expect((await postJob(n1, "from-the-start")).status).toBe(201);
+
+    const n2 = await c.addNode();
+    await waitFor(
+      "n2 a voter",
+      async () => ((await listPeers(n1)).n2 === "voter" ? true : undefined),
+      30_000,
+    );
+    const n3 = await c.addNode();
+    await waitFor(
+      "n3 a voter",
+      async () => ((await listPeers(n1)).n3 === "voter" ? true : undefined),
+      30_000,
+    );
+    for (const n of [n2, n3])
+      expect((await fetch(`${n.url}/v1/jobs/from-the-start`)).status, `job on ${n.name}`).toBe(200);
+
+    // The node it grew from is no longer a single point of failure.
+    await c.kill(n1);
+    const next = await c.waitForLeader(15_000, [n2, n3]);
+    expect((await postJob(next, "after-n1")).status).toBe(201);
+    expect((await fetch(`${next.url}/v1/jobs/from-the-start`)).status).toBe(200);
   }, 120_000);
 });

@@ -1,4 +1,3 @@
-import { SingleNodeLog } from "../../control/consensus/single-node";
 import { Dispatcher, type DispatcherOptions } from "../../control/dispatch/dispatcher";
 import type { ApplyResult } from "../../control/fsm/apply";
 import type { Command } from "../../control/fsm/commands";
@@ -15,6 +14,7 @@ import type { Candidate } from "../../shared/tags";
 import type { ControlMessage, Result, Run } from "../../shared/wire";
 import { jobSpec, T0 } from "./builders";
 import { FakeClock } from "./fake-clock";
+import { SingleNodeLog } from "./single-node-log";
 
 /**
  * Stands in for RunnerHub: the runners "connected" are names with tags, and every frame sent to

@@ -1,18 +1,18 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ApplyResult, apply, lastApplied } from "../../control/fsm/apply";
+import type { Command } from "../../control/fsm/commands";
+import { openStateDb, type StateDb } from "../../control/store/db";
+import { getStoredJob } from "../../control/store/job-queries";
 import { silentLogger } from "../../shared/logger";
-import { putJob, T0 } from "../../test/helpers/builders";
-import { tempDir } from "../../test/helpers/tmp";
-import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
-import type { Command } from "../fsm/commands";
-import { openStateDb, type StateDb } from "../store/db";
-import { getStoredJob } from "../store/job-queries";
-import { SingleNodeLog } from "./single-node";
+import { putJob, T0 } from "./builders";
+import { SingleNodeLog } from "./single-node-log";
+import { tempDir } from "./tmp";
 
 // The real apply, wrapped so a test can look at the database at the moment an entry is applied.
-vi.mock("../fsm/apply", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../fsm/apply")>();
+vi.mock("../../control/fsm/apply", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../control/fsm/apply")>();
   return { ...real, apply: vi.fn(real.apply) };
 });
 

@@ -1,11 +1,11 @@
 import { asc, gt, lte } from "drizzle-orm";
+import type { AppliedListener, Consensus, ConsensusStatus } from "../../control/consensus/consensus";
+import { type ApplyResult, apply, lastApplied } from "../../control/fsm/apply";
+import type { Command } from "../../control/fsm/commands";
+import type { StateDb } from "../../control/store/db";
+import { commandLog } from "../../control/store/schema";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
-import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
-import type { Command } from "../fsm/commands";
-import type { StateDb } from "../store/db";
-import { commandLog } from "../store/schema";
-import type { AppliedListener, Consensus, ConsensusStatus } from "./consensus";
 
 interface Pending {
   cmd: Command;
@@ -17,9 +17,11 @@ interface Pending {
 const KEEP_APPLIED = 1000;
 
 /**
- * One-node consensus: every proposal is appended to the command log and committed (fsync) before
- * it is applied, in batches so concurrent proposals share one fsync. A restart replays entries
- * after last_applied. This is the flow a Raft group replicates.
+ * A test double of consensus for the virtual-time control harness: one node, every proposal appended
+ * to the command log table and committed (fsync) before it is applied, in batches; a restart replays
+ * entries after last_applied. Real SQLite and the real apply, without Raft's ticks, so scheduler and
+ * dispatcher tests can advance virtual hours cheaply. Production nodes, single or clustered, run
+ * RaftConsensus (a single node is a one-voter group).
  */
 export class SingleNodeLog implements Consensus {
   private queue: Pending[] = [];
