@@ -100,4 +100,17 @@ describe("RaftConsensus over SQLite", () => {
     expect(lastApplied(n.state)).toBeGreaterThanOrEqual(appliedBefore);
     await n.close();
   });
+
+  it("a write pending when the node stops or leadership moves is reported as of unknown outcome, never NOT_LEADER", async () => {
+    // NOT_LEADER makes clients send the write again to the new leader; if the entry also commits
+    // there, it would apply twice (a toggle flips back, a manual run starts twice).
+    const d = tempDir("dkron-raftc-");
+    dirs.push(d);
+    const n = await openNode(d.path, new FakeClock());
+    const pending = n.raft.propose(putJob({ name: "late" }));
+    const stopped = n.close();
+    await expect(pending).rejects.toMatchObject({ code: "TIMEOUT", details: { outcome: "unknown" } });
+    await stopped;
+  });
 });
+

@@ -134,7 +134,11 @@ export class RaftConsensus implements Consensus {
     return new Promise((resolve, reject) => {
       const timer = this.d.clock.setTimeout(() => {
         this.pending.delete(p);
-        reject(new AppError("TIMEOUT", "the write was not committed in time; its outcome is unknown"));
+        reject(
+          new AppError("TIMEOUT", "the write was not committed in time; its outcome is unknown", {
+            outcome: "unknown",
+          }),
+        );
       }, this.d.proposeTimeoutMs ?? 10_000);
       this.pending.set(p, { resolve, reject, timer, term: this.node.term });
       this.scheduleDrain();
@@ -393,9 +397,14 @@ export class RaftConsensus implements Consensus {
   private failPending(err: AppError): void {
     for (const [p, x] of this.pending) {
       this.d.clock.clearTimeout(x.timer);
-      // The entry may still commit under the next leader: the caller learns the outcome is unknown.
+      // The entry may still commit under the next leader, so the outcome is unknown. Not NOT_LEADER:
+      // clients follow that to the leader and send again, which could apply the write twice.
       x.reject(
-        new AppError(err.code, `${err.message} (the write may or may not have been committed)`, err.details),
+        new AppError(
+          "TIMEOUT",
+          `${err.message}; the write was not confirmed and may or may not have been committed: check before retrying`,
+          { outcome: "unknown" },
+        ),
       );
       this.pending.delete(p);
     }

@@ -91,7 +91,9 @@ export class ControlService {
       "jobs.run": async (p) => {
         this.mustJob(p.name);
         this.requireLeader();
-        const res = await this.d.dispatcher.run(p.name, "manual", this.d.clock.now());
+        const res = await this.d.dispatcher
+          .run(p.name, "manual", this.d.clock.now())
+          .catch((e) => this.rethrowWithLeaderAddr(e));
         if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
         return this.render(this.mustJob(p.name));
       },
