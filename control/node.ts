@@ -355,6 +355,11 @@ export class ControlNode {
         },
       },
       leave: () => void this.leave(),
+      cluster: {
+        conf: () => this.raft!.conf(),
+        match: (id) => this.raft!.raftStatus().progress?.[id]?.match,
+        reachable: (id) => this.transport?.reachable(id) ?? false,
+      },
     });
     const self = this;
     const controlToken = c.control_token || c.cluster_secret;

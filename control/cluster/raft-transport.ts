@@ -29,6 +29,8 @@ interface Peer {
   backoffMs: number;
   failures: number;
   alive: boolean;
+  /** When the stream last proved the peer answers (opened, or a pong); 0 = never. */
+  heardAt: number;
   dropping: boolean;
 }
 
@@ -67,6 +69,7 @@ export class StreamRaftTransport {
         backoffMs: MIN_BACKOFF_MS,
         failures: 0,
         alive: true,
+        heardAt: 0,
         dropping: false,
       });
       return;
@@ -79,6 +82,12 @@ export class StreamRaftTransport {
   /** The base URL known for a peer, or undefined. */
   peerUrl(id: string): string | undefined {
     return this.peers.get(id)?.url;
+  }
+
+  /** Whether this node's stream to a peer is open and the peer answered within the last two pings. */
+  reachable(id: string): boolean {
+    const p = this.peers.get(id);
+    return !!p?.open && Date.now() - p.heardAt <= 2 * (this.opts.pingMs ?? 1000) + 100;
   }
 
   /** Sends messages to their destinations: one frame per peer per call. */
@@ -138,6 +147,7 @@ export class StreamRaftTransport {
     ws.on("open", () => {
       if (p.ws !== ws) return;
       p.open = true;
+      p.heardAt = Date.now();
       if (p.failures > 0) this.opts.logger.info("raft peer reachable again", { peer: p.id });
       p.failures = 0;
       p.backoffMs = MIN_BACKOFF_MS;
@@ -147,6 +157,7 @@ export class StreamRaftTransport {
     });
     ws.on("pong", () => {
       p.alive = true;
+      p.heardAt = Date.now();
     });
     ws.on("unexpected-response", (_req, res) => {
       this.failed(p, `HTTP ${res.statusCode}`);
@@ -175,10 +186,19 @@ export class StreamRaftTransport {
     p.queue = [];
   }
 
-  /** Cuts streams whose peer stopped answering pings (frozen or gone without a FIN). */
+  /**
+   * Keeps a stream to every known peer (followers never message each other, but a candidate needs its
+   * streams at once, and liveness in /v1/members comes from them) and cuts streams whose peer stopped
+   * answering pings (frozen or gone without a FIN).
+   */
   private ping(): void {
+    if (this.closed) return;
     for (const p of this.peers.values()) {
-      if (!p.ws || !p.open) continue;
+      if (!p.ws) {
+        if (Date.now() >= p.retryAt) this.dial(p);
+        continue;
+      }
+      if (!p.open) continue;
       if (!p.alive) {
         this.failed(p, "no pong");
         p.ws.terminate();

@@ -3,7 +3,7 @@ import type { ControlMethod, ControlParamsOf, ControlResults } from "../../share
 import { AppError } from "../../shared/errors";
 import { executionToJson } from "../../shared/execution";
 import { type Job, type JobJson, jobToJson } from "../../shared/job";
-import { aliveMember, type Member } from "../../shared/member";
+import { aliveMember, type Member, MemberStatus } from "../../shared/member";
 import type { PeerBook } from "../cluster/peer-book";
 import type { Consensus } from "../consensus/consensus";
 import type { Dispatcher } from "../dispatch/dispatcher";
@@ -27,6 +27,16 @@ export interface NodeInfo {
   tags: Record<string, string>;
 }
 
+/** What the service can see of the Raft group beyond consensus status (absent in harnesses). */
+export interface ClusterView {
+  /** Voters and learners of the current configuration. */
+  conf(): { voters: string[]; learners: string[] };
+  /** The leader's replication match index for a peer; undefined on followers. */
+  match(id: string): number | undefined;
+  /** Whether this node's Raft stream to the peer is up and the peer answers. */
+  reachable(id: string): boolean;
+}
+
 /** Dependencies of the control service. */
 export interface ControlServiceDeps {
   state: StateDb;
@@ -39,6 +49,7 @@ export interface ControlServiceDeps {
   peers: PeerBook;
   /** Called by POST /v1/leave: stops this node gracefully. */
   leave: () => void;
+  cluster?: ClusterView;
 }
 
 type Handler<M extends ControlMethod> = (
@@ -170,14 +181,42 @@ export class ControlService {
     };
   }
 
+  /**
+   * Control nodes first (this one, then its peers), then runners connected here. Control members
+   * carry Raft tags: `raft_state`, `raft_suffrage`, and for this node term, commit and applied index
+   * (for peers, the leader adds `raft_match_index`). A peer whose Raft stream is down is `failed`.
+   */
   private members(): Member[] {
+    const st = this.d.consensus.status();
+    const conf = this.d.cluster?.conf();
+    const suffrage = (id: string) =>
+      !conf ? "voter" : conf.voters.includes(id) ? "voter" : conf.learners.includes(id) ? "learner" : "none";
     const [host, port] = splitHostPort(this.d.node.advertise);
-    const self: Member = aliveMember(this.d.node.name, host, port, this.d.node.tags);
+    const self: Member = aliveMember(this.d.node.name, host, port, {
+      ...this.d.node.tags,
+      raft_state: st.state,
+      raft_suffrage: suffrage(this.d.node.name),
+      raft_term: String(st.term),
+      raft_commit_index: String(st.commitIndex),
+      raft_applied_index: String(st.appliedIndex),
+    });
     const controls = [...this.d.peers.all()]
       .filter(([id]) => id !== this.d.node.name)
       .map(([id, addr]) => {
         const [h, p] = splitHostPort(addr);
-        return aliveMember(id, h, p, { role: "dkron", server: "true", rpc_addr: addr, port: String(p) });
+        const match = this.d.cluster?.match(id);
+        const m = aliveMember(id, h, p, { role: "dkron", server: "true", rpc_addr: addr, port: String(p) });
+        if (this.d.cluster && !this.d.cluster.reachable(id)) {
+          m.Status = MemberStatus.failed;
+          m.statusText = "failed";
+        }
+        m.Tags = {
+          ...m.Tags,
+          raft_state: id === st.leader ? "leader" : "follower",
+          raft_suffrage: suffrage(id),
+          ...(match === undefined ? {} : { raft_match_index: String(match) }),
+        };
+        return m;
       });
     const known = new Set([this.d.node.name, ...controls.map((m) => m.Name)]);
     // Runners connect to the leader; a control node's own runner shares its name and tags.
@@ -187,7 +226,7 @@ export class ControlService {
       .map((r) => aliveMember(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
     for (const r of this.d.hub.sessions()) {
       const m = controls.find((c) => c.Name === r.name);
-      if (m) m.Tags = r.tags;
+      if (m) m.Tags = { ...m.Tags, ...r.tags, ...pick(m.Tags, /^raft_/) };
     }
     return [self, ...controls, ...runners];
   }
@@ -333,4 +372,9 @@ const WRITES = new Set<ControlMethod>([
 function splitHostPort(addr: string): [string, number] {
   const i = addr.lastIndexOf(":");
   return i < 0 ? [addr, 0] : [addr.slice(0, i), Number(addr.slice(i + 1)) || 0];
+}
+
+/** The entries of `tags` whose key matches `re`. */
+function pick(tags: Record<string, string>, re: RegExp): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([k]) => re.test(k)));
 }
