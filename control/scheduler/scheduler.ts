@@ -132,6 +132,12 @@ export class Scheduler {
                 missedNote(p.catchup, i === 0 ? plan.unlisted : 0),
               )
             : await this.deps.dispatcher.run(name, slot.action === "run" ? "schedule" : "catchup", slot.at);
+        if (res.ok && (res.value as { skipped?: string } | undefined)?.skipped === "concurrency") {
+          this.deps.logger.debug("slot skipped: the previous run is still going (concurrency forbid)", {
+            job: name,
+            slot: new Date(slot.at).toISOString(),
+          });
+        }
         if (!res.ok && res.error.code !== "CONFLICT") {
           this.deps.logger.warn("could not start slot", {
             job: name,
