@@ -55,6 +55,8 @@ export const AgentConfigSchema = z
     tls_key_file: z.string().optional(),
     /** Raft timing: default = election timeouts in [1000, 2000) ms, fast = [300, 600) ms. */
     raft_profile: z.enum(["default", "fast"]).default("default"),
+    /** Entries applied between state snapshots (then the log behind them is compacted). */
+    raft_snapshot_threshold: z.number().int().min(16).default(8192),
   })
   .superRefine((c, ctx) => {
     if (Boolean(c.tls_cert_file) !== Boolean(c.tls_key_file))
@@ -106,6 +108,7 @@ const FLAGS = {
   "control-token": { type: "string" },
   "cluster-secret": { type: "string" },
   "raft-profile": { type: "string" },
+  "raft-snapshot-threshold": { type: "string" },
   "tls-cert-file": { type: "string" },
   "tls-key-file": { type: "string" },
   config: { type: "string" },
@@ -142,6 +145,7 @@ Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --
                             private CA with NODE_EXTRA_CA_CERTS=ca.pem
   --tls-key-file F          PEM private key for --tls-cert-file
   --raft-profile P          default (elections in 1-2 s) or fast (0.3-0.6 s)
+  --raft-snapshot-threshold N  entries between state snapshots; the log behind one is compacted (default: 8192)
   --config FILE             JSON config file with the keys above (snake_case or kebab-case)
   -h, --help                show this help
 `;
@@ -156,7 +160,7 @@ function parseTags(list: readonly string[], field: string): Record<string, strin
   return out;
 }
 
-const numberKeys = new Set(["bootstrap_expect", "execution_retention"]);
+const numberKeys = new Set(["bootstrap_expect", "execution_retention", "raft_snapshot_threshold"]);
 const boolKeys = new Set(["server", "local_runner"]);
 
 function coerce(key: string, v: string, source: string): unknown {

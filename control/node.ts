@@ -146,7 +146,7 @@ export class ControlNode {
       logger: log,
       random: seededRandom(Math.floor(deps.random() * 2 ** 32)),
       tickMs: TICK_MS[c.raft_profile],
-      tunables: { electionTicks: 10, heartbeatTicks: 1 },
+      tunables: { electionTicks: 10, heartbeatTicks: 1, snapshotThreshold: c.raft_snapshot_threshold },
     });
     this.consensus = this.raft;
     const runnerToken = c.runner_token || c.cluster_secret || deps.secret();
