@@ -73,6 +73,23 @@ describe("planJob", () => {
     expect(all.slots.map((s) => s.action)).toEqual(["catchup", "catchup", "catchup"]);
   });
 
+  it('"all" runs only the missed slots within the starting deadline and records the older ones as missed', () => {
+    // Leaderless for 10 minutes with a 2-minute deadline: 12 slots at 50 s intervals were missed.
+    const now = 600_000 + 5000;
+    const p = planJob(
+      job({ next: every(50_000), catchup: "all", catchupDeadlineMs: 120_000 }),
+      now,
+      now - 1000,
+      opts,
+    );
+    const run = p.slots.filter((s) => s.action === "catchup").map((s) => s.at);
+    expect(run).toEqual([500_000, 550_000, 600_000]);
+    for (const t of run) expect(now - t).toBeLessThanOrEqual(120_000);
+    // Nothing dropped: the other 9 slots are listed as missed (5 here) or counted as unlisted.
+    expect(p.slots.filter((s) => s.action === "missed").length + p.unlisted).toBe(9);
+    expect(p.slots.map((s) => s.at)).toEqual([...p.slots.map((s) => s.at)].sort((a, b) => a - b));
+  });
+
   it("a stall longer than stallMs (host suspended) follows the catch-up policy instead of a burst", () => {
     // The scheduler started at 0; the process then stalled for 8 hours.
     const p = planJob(job({ next: every(60_000), cursor: 0 }), 8 * 3_600_000 + 500, 0, opts);

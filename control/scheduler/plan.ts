@@ -86,24 +86,26 @@ export function planJob(
   }
   const onTime = due.filter((t) => t >= since && now - t <= opts.stallMs);
   const late = due.filter((t) => t < since || now - t > opts.stallMs);
-  const slots: PlannedSlot[] = [];
-  let runLate: number | null = null;
-  if (job.catchup === "all") {
-    for (const t of late) slots.push({ at: t, action: "catchup" });
-  } else {
-    if (job.catchup === "latest" && onTime.length === 0 && late.length > 0) {
-      const last = late[late.length - 1]!;
-      if (now - last <= job.catchupDeadlineMs) runLate = last;
-    }
-    const missed = late.filter((t) => t !== runLate);
-    const listed = missed.slice(Math.max(0, missed.length - opts.maxListed));
-    for (const t of listed) slots.push({ at: t, action: "missed" });
-    if (runLate !== null) slots.push({ at: runLate, action: "catchup" });
-    return {
-      slots: [...slots, ...onTime.map((t) => ({ at: t, action: "run" as const }))],
-      unlisted: missed.length - listed.length,
-      next,
-    };
-  }
-  return { slots: [...slots, ...onTime.map((t) => ({ at: t, action: "run" as const }))], unlisted: 0, next };
+  // Late slots run by the policy, within the starting deadline for "all" as for "latest" (a day's
+  // outage must not start a day of slots at once); every other late slot is recorded as missed.
+  const inTime = (t: number) => now - t <= job.catchupDeadlineMs;
+  const last = late[late.length - 1];
+  const runLate =
+    job.catchup === "all"
+      ? late.filter(inTime)
+      : job.catchup === "latest" && onTime.length === 0 && last !== undefined && inTime(last)
+        ? [last]
+        : [];
+  const running = new Set(runLate);
+  const missed = late.filter((t) => !running.has(t));
+  const listed = missed.slice(Math.max(0, missed.length - opts.maxListed));
+  return {
+    slots: [
+      ...listed.map((t) => ({ at: t, action: "missed" as const })),
+      ...runLate.map((t) => ({ at: t, action: "catchup" as const })),
+      ...onTime.map((t) => ({ at: t, action: "run" as const })),
+    ],
+    unlisted: missed.length - listed.length,
+    next,
+  };
 }
