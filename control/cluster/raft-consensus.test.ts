@@ -1,54 +1,20 @@
 import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { silentLogger } from "../../shared/logger";
 import { putJob } from "../../test/helpers/builders";
 import { FakeClock } from "../../test/helpers/fake-clock";
+import { openOneVoter } from "../../test/helpers/one-voter";
 import { tempDir } from "../../test/helpers/tmp";
 import { lastApplied } from "../fsm/apply";
-import { seededRandom } from "../raft/random";
-import { SqliteLogStore } from "../raft/sqlite-log-store";
-import { openStateDb, type StateDb } from "../store/db";
+import type { StateDb } from "../store/db";
 import { getStoredJob } from "../store/job-queries";
-import { RaftConsensus } from "./raft-consensus";
 
 const dirs: { cleanup: () => void }[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) d.cleanup();
 });
 
-/** A one-voter Raft node on real SQLite files, on virtual time (the drain still runs on setImmediate). */
-async function openNode(dir: string, clock: FakeClock) {
-  const state = openStateDb(join(dir, "state.db"), { synchronous: "NORMAL" });
-  const log = SqliteLogStore.open(join(dir, "raft.db"));
-  const raft = new RaftConsensus({
-    id: "n1",
-    state,
-    log,
-    send: () => {},
-    clock,
-    logger: silentLogger,
-    random: seededRandom(7),
-    tickMs: 10,
-    tunables: { electionTicks: 10, heartbeatTicks: 1 },
-    bootstrap: ["n1"],
-  });
-  await raft.start();
-  for (let i = 0; i < 100 && !raft.isLeader(); i++) {
-    clock.advance(10);
-    await new Promise((r) => setImmediate(r));
-  }
-  expect(raft.isLeader()).toBe(true);
-  return {
-    state,
-    raft,
-    close: async () => {
-      await raft.stop();
-      log.close();
-      state.close();
-    },
-  };
-}
+const openNode = (dir: string, clock: FakeClock) => openOneVoter(dir, clock);
 
 /** Copies a closed state database (with its WAL, if any) aside or back. */
 function copyState(from: string, to: string) {
@@ -113,4 +79,3 @@ describe("RaftConsensus over SQLite", () => {
     await stopped;
   });
 });
-

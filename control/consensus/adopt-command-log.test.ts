@@ -3,11 +3,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { silentLogger } from "../../shared/logger";
 import { putJob } from "../../test/helpers/builders";
 import { FakeClock } from "../../test/helpers/fake-clock";
+import { openOneVoter } from "../../test/helpers/one-voter";
 import { SingleNodeLog } from "../../test/helpers/single-node-log";
 import { tempDir } from "../../test/helpers/tmp";
-import { RaftConsensus } from "../cluster/raft-consensus";
 import { lastApplied } from "../fsm/apply";
-import { seededRandom } from "../raft/random";
 import { SqliteLogStore } from "../raft/sqlite-log-store";
 import { openStateDb } from "../store/db";
 import { getStoredJob } from "../store/job-queries";
@@ -39,37 +38,21 @@ describe("adopting a one-node command log onto raft.db", () => {
       .run();
     state.close();
 
-    state = openStateDb(stateFile, { synchronous: "NORMAL" });
-    const log = SqliteLogStore.open(join(d.path, "raft.db"));
-    expect(adoptCommandLog(state, log, "n1", silentLogger)).toBe(tail);
-    expect(state.db.select().from(commandLog).all()).toEqual([]);
-    // A second start finds raft.db seeded and leaves it alone (no second snapshot, nothing discarded).
-    const seeded = log.load();
-    expect(adoptCommandLog(state, log, "n1", silentLogger)).toBe(tail);
-    expect(log.load()).toEqual(seeded);
-
-    const clock = new FakeClock();
-    const raft = new RaftConsensus({
-      id: "n1",
-      state,
-      log,
-      send: () => {},
-      clock,
-      logger: silentLogger,
-      random: seededRandom(3),
-      tickMs: 10,
-      tunables: { electionTicks: 10, heartbeatTicks: 1 },
+    const n = await openOneVoter(d.path, new FakeClock(), ({ state: st, log }) => {
+      expect(adoptCommandLog(st, log, "n1", silentLogger)).toBe(tail);
+      expect(st.db.select().from(commandLog).all()).toEqual([]);
+      // A second start finds raft.db seeded and leaves it alone (no second snapshot, nothing discarded).
+      const seeded = log.load();
+      expect(adoptCommandLog(st, log, "n1", silentLogger)).toBe(tail);
+      expect(log.load()).toEqual(seeded);
     });
-    await raft.start();
+    const { raft } = n;
+    state = n.state;
     expect(raft.conf().voters).toEqual(["n1"]);
-    raft.campaign();
-    while (!raft.isLeader()) await new Promise((r) => setImmediate(r));
     for (const name of ["a", "b", "c"]) expect(getStoredJob(state, name)?.spec.name).toBe(name);
     expect((await raft.propose(putJob({ name: "d" }))).ok).toBe(true);
     expect(lastApplied(state)).toBeGreaterThan(tail);
-    await raft.stop();
-    log.close();
-    state.close();
+    await n.close();
   });
 
   it("does nothing for a new data dir", () => {

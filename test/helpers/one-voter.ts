@@ -1,0 +1,56 @@
+import { join } from "node:path";
+import { RaftConsensus } from "../../control/cluster/raft-consensus";
+import { seededRandom } from "../../control/raft/random";
+import { SqliteLogStore } from "../../control/raft/sqlite-log-store";
+import { openStateDb, type StateDb } from "../../control/store/db";
+import { silentLogger } from "../../shared/logger";
+import type { FakeClock } from "./fake-clock";
+
+/** A one-voter RaftConsensus on real SQLite files in `dir`, as a single node runs it, on virtual time. */
+export interface OneVoter {
+  state: StateDb;
+  log: SqliteLogStore;
+  raft: RaftConsensus;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the node's state.db (NORMAL, as nodes run it) and raft.db; `before` runs between opening and
+ * starting Raft (e.g. adopting an old data dir). Starts Raft and waits until the node leads (the
+ * drain runs on setImmediate, so this yields to the event loop).
+ */
+export async function openOneVoter(
+  dir: string,
+  clock: FakeClock,
+  before?: (n: Omit<OneVoter, "raft" | "close">) => void,
+): Promise<OneVoter> {
+  const state = openStateDb(join(dir, "state.db"), { synchronous: "NORMAL" });
+  const log = SqliteLogStore.open(join(dir, "raft.db"));
+  before?.({ state, log });
+  const raft = new RaftConsensus({
+    id: "n1",
+    state,
+    log,
+    send: () => {},
+    clock,
+    logger: silentLogger,
+    random: seededRandom(7),
+    tickMs: 10,
+    tunables: { electionTicks: 10, heartbeatTicks: 1 },
+    bootstrap: ["n1"],
+  });
+  await raft.start();
+  raft.campaign();
+  for (let i = 0; i < 1000 && !raft.isLeader(); i++) await new Promise((r) => setImmediate(r));
+  if (!raft.isLeader()) throw new Error("a lone voter did not elect itself");
+  return {
+    state,
+    log,
+    raft,
+    close: async () => {
+      await raft.stop();
+      log.close();
+      state.close();
+    },
+  };
+}
