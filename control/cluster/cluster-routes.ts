@@ -5,6 +5,7 @@ import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
 import { bearerToken, safeEqual } from "../http/bearer";
 import { errorResponse } from "../http/control-app";
+import type { ConfChangeRequest } from "../raft/core";
 import type { PeerBook } from "./peer-book";
 import type { RaftConsensus } from "./raft-consensus";
 
@@ -41,7 +42,12 @@ export interface ClusterRoutesDeps {
   /** Proposes peer.set (the address must be replicated before the member is added). */
   recordPeer: (id: string, addr: string) => Promise<void>;
   removePeer: (id: string) => Promise<void>;
+  /** Waits between retries of a membership change that another one still blocks (default: a timer). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** How long /_raft/remove waits for a pending membership change (a new leader's, say) to clear. */
+const CHANGE_WAIT_MS = 5000;
 
 /** Discovery and membership endpoints (the Raft stream itself is a WebSocket upgrade) on the control node's HTTP port, behind the cluster secret. */
 export function clusterRoutes(d: ClusterRoutesDeps): Hono {
@@ -81,8 +87,23 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono {
       if (!conf.voters.includes(body.id) && !conf.learners.includes(body.id)) {
         throw new AppError("NOT_FOUND", `peer "${body.id}" is not a member`, { field: "peer_id" });
       }
-      consensus.changeMembership({ type: "remove", node: body.id });
-      await d.removePeer(body.id);
+      await changeMembership(d, { type: "remove", node: body.id });
+      if (body.id === d.self().id) {
+        // The leader removes itself: it steps down once the change applies, so there is no leader here
+        // to propose peer.remove afterwards (the address row stays; a member that rejoins sets it again).
+        await until(d, () => !isMember(consensus, body.id));
+        if (isMember(consensus, body.id))
+          throw new AppError(
+            "TIMEOUT",
+            "the removal was proposed but not applied in time; check list-peers",
+            {
+              outcome: "unknown",
+            },
+          );
+      } else {
+        // Proposed after the conf entry: once it commits, the removal has committed and applied here.
+        await d.removePeer(body.id);
+      }
       return c.json(listPeers(d));
     } catch (e) {
       const { body, status } = errorResponse(e, d.logger);
@@ -90,6 +111,36 @@ export function clusterRoutes(d: ClusterRoutesDeps): Hono {
     }
   });
   return app;
+}
+
+function isMember(consensus: RaftConsensus, id: string): boolean {
+  const conf = consensus.conf();
+  return conf.voters.includes(id) || conf.learners.includes(id);
+}
+
+async function until(d: ClusterRoutesDeps, done: () => boolean): Promise<void> {
+  const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let waited = 0; !done() && waited < CHANGE_WAIT_MS; waited += 50) await sleep(50);
+}
+
+/**
+ * Proposes a membership change on the leader, waiting up to CHANGE_WAIT_MS while another change (or
+ * a new leader's first entry) still blocks it, so `dkron raft remove-peer` right after an election or
+ * a join does not fail with CONFLICT.
+ */
+async function changeMembership(d: ClusterRoutesDeps, req: ConfChangeRequest): Promise<void> {
+  let last: unknown;
+  await until(d, () => {
+    try {
+      mustLead(d).changeMembership(req);
+      last = undefined;
+      return true;
+    } catch (e) {
+      last = e;
+      return !(e instanceof AppError && e.code === "CONFLICT");
+    }
+  });
+  if (last) throw last;
 }
 
 function mustLead(d: ClusterRoutesDeps): RaftConsensus {

@@ -1,6 +1,6 @@
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
-import type { Hello } from "./cluster-routes";
+import type { Hello, PeerInfo } from "./cluster-routes";
 import { toUrl } from "./peer-book";
 
 /** How this node enters the cluster. */
@@ -114,4 +114,118 @@ export async function requestJoin(o: DiscoveryOptions, via: Iterable<string>): P
     if (attempt % 10 === 0) o.logger.info("waiting to join the cluster", { via: targets.join(", ") });
     await o.sleep(500);
   }
+}
+
+/**
+ * The voter a leaving leader hands leadership to (from the leader's RaftStatus): a voter other than itself whose Raft stream answers
+ * (`reachable`) and whose log holds everything committed; the most caught-up first, then by id.
+ * Undefined when there is none (the leader then removes itself instead).
+ */
+export function transferTarget(
+  st: {
+    conf: { voters: readonly string[] };
+    commitIndex: number;
+    progress?: Readonly<Record<string, { match: number }>>;
+  },
+  self: string,
+  reachable: (id: string) => boolean,
+): string | undefined {
+  const match = (id: string) => st.progress?.[id]?.match ?? 0;
+  return st.conf.voters
+    .filter((v) => v !== self && reachable(v) && match(v) >= st.commitIndex)
+    .sort((a, b) => match(b) - match(a) || a.localeCompare(b))[0];
+}
+
+/** What became of a request to leave the configuration. */
+export type RemoveOutcome =
+  | { removed: true }
+  | { removed: false; reason: "cancelled" | "deadline"; lastError: string };
+
+/**
+ * Asks the leader to remove this node (POST /_raft/remove) and reads its answer: done once the leader
+ * says the node is not a member (its peer list without it, or NOT_FOUND for a retry whose first answer
+ * was lost). NOT_LEADER is followed to the address it names; no known leader, a membership change
+ * still pending (CONFLICT) or a network error are retried until `deadline` (a time of `now`).
+ * `leaderAddr` gives the leader's address as this node currently knows it.
+ */
+export async function requestRemove(
+  o: DiscoveryOptions & { now: () => number },
+  leaderAddr: () => string | undefined,
+  deadline: number,
+): Promise<RemoveOutcome> {
+  let addr: string | undefined;
+  let lastError = "no leader known";
+  while (o.now() < deadline) {
+    if (o.cancelled()) return { removed: false, reason: "cancelled", lastError };
+    addr ??= leaderAddr();
+    if (!addr) {
+      await o.sleep(100);
+      continue;
+    }
+    let next: string | undefined;
+    try {
+      const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}/_raft/remove`, {
+        method: "POST",
+        headers: headers(o.secret),
+        body: JSON.stringify({ id: o.self.id }),
+        signal: AbortSignal.timeout(Math.max(1000, Math.min(10_000, deadline - o.now()))),
+      });
+      const body = (await res.json().catch(() => null)) as
+        | PeerInfo[]
+        | { error?: { code?: string; leader?: string; message?: string } }
+        | null;
+      if (res.ok && Array.isArray(body)) {
+        if (!body.some((p) => p.id === o.self.id)) return { removed: true };
+        lastError = `${addr} answered but still lists this node`;
+      } else {
+        const err = (body && !Array.isArray(body) ? body.error : undefined) ?? {};
+        if (err.code === "NOT_FOUND") return { removed: true };
+        if (err.code === "UNAUTHORIZED")
+          throw new AppError("UNAUTHORIZED", err.message ?? "cluster secret rejected");
+        if (err.code === "NOT_LEADER" && err.leader) next = err.leader;
+        lastError = `${addr}: ${err.code ?? `HTTP ${res.status}`} ${err.message ?? ""}`.trim();
+      }
+    } catch (e) {
+      if (e instanceof AppError) throw e;
+      lastError = `${addr}: ${String(e)}`;
+    }
+    addr = next;
+    await o.sleep(next ? 20 : 200);
+  }
+  return { removed: false, reason: "deadline", lastError };
+}
+
+/**
+ * Whether the cluster's leader lists `o.self.id` in its configuration, asked through any of `addrs`
+ * (GET /_raft/hello to find the leader, then its /_raft/peers); "unknown" when no leader answers.
+ */
+export async function membershipAtLeader(
+  o: DiscoveryOptions,
+  addrs: Iterable<string>,
+): Promise<"member" | "removed" | "unknown"> {
+  const queue = [...new Set(addrs)];
+  const get = async <T>(addr: string, path: string): Promise<T | undefined> => {
+    try {
+      const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}${path}`, {
+        headers: headers(o.secret),
+        signal: AbortSignal.timeout(2000),
+      });
+      return res.ok ? ((await res.json()) as T) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  for (let i = 0; i < queue.length && i < 16; i++) {
+    const addr = queue[i]!;
+    const h = await get<Hello>(addr, "/_raft/hello");
+    if (!h?.leader) continue;
+    if (h.leader !== h.id) {
+      const at = h.peers[h.leader];
+      if (at && !queue.includes(at)) queue.splice(i + 1, 0, at);
+      continue;
+    }
+    const peers = await get<PeerInfo[]>(addr, "/_raft/peers");
+    if (peers) return peers.some((p) => p.id === o.self.id) ? "member" : "removed";
+  }
+  return "unknown";
 }

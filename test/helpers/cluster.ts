@@ -133,6 +133,29 @@ export class TestCluster {
     await exited;
   }
 
+  /**
+   * Waits for a node's process to exit on its own and returns its exit code; fails with the node's
+   * last log lines if it is still running after timeoutMs.
+   */
+  async waitForExit(n: ClusterNode, timeoutMs = 30_000): Promise<number | null> {
+    const p = n.proc;
+    if (!p) throw new Error(`${n.name} was never started`);
+    if (p.exitCode !== null || p.signalCode !== null) return p.exitCode;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${n.name} still running after ${timeoutMs} ms\n${n.log.slice(-4000)}`)),
+        timeoutMs,
+      );
+    });
+    const exited = new Promise<number | null>((resolve) => p.once("exit", (code) => resolve(code)));
+    try {
+      return await Promise.race([exited, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Sends a signal (SIGSTOP / SIGCONT / SIGTERM). */
   signal(n: ClusterNode, sig: NodeJS.Signals): void {
     n.proc?.kill(sig);
