@@ -11,21 +11,13 @@ import { RunnerAgent } from "../runner/agent";
 import { createExecutors } from "../runner/executors";
 import type { Clock } from "../shared/clock";
 import type { Logger } from "../shared/logger";
+import { ClusterMembership } from "./cluster/cluster-membership";
 import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
-import {
-  type DiscoveryOptions,
-  discover,
-  membershipAtLeader,
-  requestJoin,
-  requestRemove,
-  transferTarget,
-} from "./cluster/discovery";
 import { PeerBook } from "./cluster/peer-book";
 import { RaftConsensus } from "./cluster/raft-consensus";
 import { RaftStreamServer } from "./cluster/raft-stream-server";
 import { StreamRaftTransport } from "./cluster/raft-transport";
 import { type AgentConfig, VERSION } from "./config";
-import { adoptCommandLog } from "./consensus/adopt-command-log";
 import type { Consensus } from "./consensus/consensus";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
@@ -49,10 +41,6 @@ export interface NodeDeps {
 
 /** Raft timing per profile: ms per tick; election timeout is 10 ticks, randomised up to 20. */
 const TICK_MS = { default: 100, fast: 30 } as const;
-/** How long leaving may take before the node stops anyway (and says it may still be a member). */
-const LEAVE_TIMEOUT_MS = 30_000;
-/** Election timeouts (at their longest) a restarted node waits to hear from a leader before it acts. */
-const LEADERLESS_TIMEOUTS = 4;
 
 /** Dkron's automatic node tags plus the user's. */
 export function nodeTags(c: AgentConfig, advertise: string): Record<string, string> {
@@ -90,9 +78,8 @@ export class ControlNode {
   private scheduler!: Scheduler;
   private server!: Server;
   private runner: RunnerAgent | undefined;
+  private membership: ClusterMembership | undefined;
   private stopping: Promise<void> | undefined;
-  private raftStarted = false;
-  private leaving = false;
   /** The address the HTTP server listens on (resolved port when 0 was asked). */
   address = "";
   /** The address other nodes and runners reach this node at. */
@@ -161,6 +148,23 @@ export class ControlNode {
       tunables: { electionTicks: 10, heartbeatTicks: 1, snapshotThreshold: c.raft_snapshot_threshold },
     });
     this.consensus = this.raft;
+    this.membership = new ClusterMembership({
+      config: c,
+      raft: this.raft,
+      raftLog: this.raftLog,
+      db: this.db,
+      peers: this.peers,
+      transport: this.transport,
+      clock: deps.clock,
+      logger: log,
+      tickMs: TICK_MS[c.raft_profile],
+      joinable: this.joinable,
+      advertise: () => this.advertise,
+      scheme: () => this.scheme,
+      nodeState: () => this.state,
+      syncPeers: () => this.syncPeers(),
+      stop: () => this.stop(),
+    });
     const runnerToken = c.runner_token || c.cluster_secret || deps.secret();
     this.hub = new RunnerHub({
       clock: deps.clock,
@@ -203,8 +207,8 @@ export class ControlNode {
     await this.listen(log, runnerToken);
     this.hub.start();
 
-    if (this.clustered) await this.enterCluster(log);
-    else await this.startAlone(log);
+    if (this.clustered) await this.membership.enterCluster();
+    else await this.membership.startAlone();
     this.state = "running";
     log.info("control node started", {
       http: `${this.scheme}://${this.address}`,
@@ -266,224 +270,15 @@ export class ControlNode {
     }
   }
 
+  /** Whether Raft has started (Raft messages and join requests wait for it). */
+  private get raftStarted(): boolean {
+    return this.membership?.raftStarted ?? false;
+  }
+
   private syncPeers(): void {
     if (!this.transport) return;
     for (const [id, addr] of this.peers.all())
       if (id !== this.config.node_name) this.transport.setPeer(id, `${this.scheme}://${addr}`);
-  }
-
-  /**
-   * A node on its own: a one-voter Raft group that elects itself at once (no election timeout to wait
-   * out). A data dir from the one-node command log is adopted first. With a cluster secret, other
-   * nodes can later --join it; it stays the leader while they catch up as learners.
-   */
-  private async startAlone(log: Logger): Promise<void> {
-    const c = this.config;
-    this.peers.learn(c.node_name, this.advertise);
-    const stored = this.raftLog!.load();
-    const fresh = stored.hardState.term === 0 && stored.entries.length === 0 && !stored.snapshot;
-    if (fresh) adoptCommandLog(this.db, this.raftLog!, c.node_name, log);
-    this.syncPeers();
-    const elected = new Promise<void>((resolve) => {
-      const off = this.raft!.onLeadership((leader) => {
-        if (leader) {
-          off();
-          resolve();
-        }
-      });
-    });
-    await this.startRaft(fresh ? [c.node_name] : undefined);
-    if (this.joinable) this.stopWhenRemoved(log);
-    const { voters } = this.raft!.conf();
-    if ((voters.length > 1 || !voters.includes(c.node_name)) && !this.joinable)
-      log.warn("this data dir belongs to a cluster; start with --join and --cluster-secret to rejoin it", {
-        voters: voters.join(", "),
-      });
-    if (voters.length === 1 && voters[0] === c.node_name) {
-      this.raft!.campaign();
-      await elected;
-    } else if (this.joinable) {
-      // A data dir from a cluster (or from a node that left one): say what to do if no leader shows up.
-      void this.rejoinWhenLeaderless(log);
-    }
-  }
-
-  private async enterCluster(log: Logger): Promise<void> {
-    const c = this.config;
-    const stored = this.raftLog!.load();
-    const fresh = stored.hardState.term === 0 && stored.entries.length === 0 && !stored.snapshot;
-    this.peers.learn(c.node_name, this.advertise);
-    if (!fresh) {
-      this.syncPeers();
-      await this.raft!.start();
-      this.raftStarted = true;
-      this.stopWhenRemoved(log);
-      // --join is for nodes without state; one that left or was removed must ask to join again.
-      void this.rejoinWhenLeaderless(log);
-      return;
-    }
-    const opts = this.discoveryOptions(log);
-    const entry = await discover(opts);
-    for (const [id, addr] of entry.peers) this.peers.learn(id, addr);
-    this.syncPeers();
-    if (entry.mode === "bootstrap") {
-      log.info("bootstrapping the cluster", { voters: entry.voters.join(", ") });
-      await this.startRaft(entry.voters);
-      this.stopWhenRemoved(log);
-    } else {
-      log.info("joining an existing cluster", { via: c.join.join(", ") });
-      await this.startRaft(undefined);
-      this.stopWhenRemoved(log);
-      await requestJoin(
-        opts,
-        [...entry.peers.values()].filter((a) => a !== this.advertise),
-      );
-    }
-  }
-
-  private discoveryOptions(log: Logger): DiscoveryOptions & { now: () => number } {
-    const c = this.config;
-    return {
-      self: { id: c.node_name, addr: this.advertise, bootstrapExpect: c.bootstrap_expect },
-      join: c.join,
-      secret: c.cluster_secret,
-      logger: log,
-      fetch,
-      sleep: (ms: number) => this.sleep(ms),
-      now: () => this.deps.clock.now(),
-      cancelled: () => this.state === "stopping" || this.state === "stopped",
-      scheme: this.scheme,
-    };
-  }
-
-  /** Whether this node is a voter or learner in the configuration it has applied. */
-  private isMember(): boolean {
-    const { voters, learners } = this.raft!.conf();
-    return voters.includes(this.config.node_name) || learners.includes(this.config.node_name);
-  }
-
-  /** The longest election timeout of this node's Raft profile. */
-  private get electionTimeoutMs(): number {
-    return TICK_MS[this.config.raft_profile] * 20;
-  }
-
-  /**
-   * A node restarted on a data dir that hears from no leader within a few election timeouts, or that
-   * is not in its own stored configuration, most likely left or was removed: nobody sends it anything,
-   * and --join is only read by nodes without state. With --join it asks to join again (the leader
-   * adds it as a learner and Raft replaces its stale log as it catches up, like any new member's);
-   * without, it says how to fix it. A removed node cannot disrupt the cluster meanwhile: it never
-   * campaigns once its configuration leaves it out, and while it still thinks it is a voter its
-   * pre-votes move no term and members that hear from their leader ignore them (check-quorum lease).
-   */
-  private async rejoinWhenLeaderless(log: Logger): Promise<void> {
-    const c = this.config;
-    const member = this.isMember();
-    const waitMs = LEADERLESS_TIMEOUTS * this.electionTimeoutMs;
-    const hasLeader = () => this.consensus.status().leader !== "";
-    const done = () => this.state === "stopping" || this.state === "stopped" || this.leaving;
-    if (member && (await this.until(() => hasLeader() || done(), waitMs))) return;
-    const why = member
-      ? `no leader heard within ${waitMs} ms of starting: this node may have left or been removed from the cluster`
-      : "this node is not in the Raft configuration stored in its data dir: it left or was removed from the cluster";
-    if (c.join.length === 0) {
-      log.warn(`${why}; it will stay out. Restart it with --join <address of a member> to join again`, {
-        voters: this.raft!.conf().voters.join(", "),
-      });
-      return;
-    }
-    const via = [...new Set([...c.join, ...this.peers.all().values()])].filter((a) => a !== this.advertise);
-    log.warn(`${why}; asking to join again through --join (it re-enters as a learner and catches up)`, {
-      via: via.join(", "),
-    });
-    const opts = this.discoveryOptions(log);
-    try {
-      await requestJoin({ ...opts, cancelled: () => done() || (member && hasLeader()) }, via);
-      log.info("asked the leader to add this node again; catching up as a learner");
-    } catch (e) {
-      if (!done() && !hasLeader()) log.warn("could not ask to join again", { err: String(e) });
-    }
-  }
-
-  /**
-   * A member that applies a configuration without itself was removed (`dkron raft remove-peer`, or a
-   * leader removing itself). So may be one that had a leader and has heard from none for a few election
-   * timeouts (the commit of its removal may never reach it: the leader stops talking to it). Once the
-   * leader confirms it is out (a node catching up replays old removals of its id, and a partitioned
-   * member hears from no leader either), it says so and stops, as after leave, instead of lingering as
-   * a follower of nobody.
-   */
-  private stopWhenRemoved(log: Logger): void {
-    const self = this.config.node_name;
-    const ended = () => this.state === "stopping" || this.state === "stopped" || this.leaving;
-    let member = this.isMember();
-    let checking = false;
-    const confirm = async (suspect: () => boolean) => {
-      checking = true;
-      try {
-        while (!ended() && suspect()) {
-          const peers = [...this.peers.all()].filter(([id]) => id !== self).map(([, a]) => a);
-          const at = await membershipAtLeader(this.discoveryOptions(log), peers);
-          if (at === "member" || ended()) return;
-          if (at === "removed") {
-            log.warn(
-              "this node was removed from the cluster's Raft configuration; stopping (restart it with --join to join again)",
-            );
-            await this.stop();
-            return;
-          }
-          await this.sleep(this.electionTimeoutMs);
-        }
-      } finally {
-        checking = false;
-      }
-    };
-    this.raft!.onConf(() => {
-      if (this.isMember()) member = true;
-      else if (member && !checking && !ended()) {
-        member = false;
-        void confirm(() => !this.isMember());
-      }
-    });
-    const waitMs = LEADERLESS_TIMEOUTS * this.electionTimeoutMs;
-    const leaderless = () => this.consensus.status().leader === "";
-    let hadLeader = false;
-    let since: number | undefined;
-    const watch = () => {
-      if (this.state === "stopping" || this.state === "stopped") return;
-      const now = this.deps.clock.now();
-      if (!leaderless()) {
-        hadLeader = true;
-        since = undefined;
-      } else if (hadLeader && !checking && !ended()) {
-        since ??= now;
-        if (now - since >= waitMs) {
-          since = undefined;
-          void confirm(leaderless);
-        }
-      }
-      this.deps.clock.setTimeout(watch, this.electionTimeoutMs);
-    };
-    watch();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((r) => this.deps.clock.setTimeout(r, ms));
-  }
-
-  /** Polls `done` until it holds (true) or `ms` pass (false). */
-  private async until(done: () => boolean, ms: number): Promise<boolean> {
-    const deadline = this.deps.clock.now() + ms;
-    while (!done()) {
-      if (this.deps.clock.now() >= deadline) return false;
-      await this.sleep(20);
-    }
-    return true;
-  }
-
-  private async startRaft(bootstrap: string[] | undefined): Promise<void> {
-    await this.raft!.start(bootstrap);
-    this.raftStarted = true;
   }
 
   private async listen(log: Logger, _runnerToken: string): Promise<void> {
@@ -506,7 +301,7 @@ export class ControlNode {
           return nodeTags(c, self.advertise);
         },
       },
-      leave: () => void this.leave(),
+      leave: () => void this.membership?.leave(),
       cluster: {
         conf: () => this.raft!.conf(),
         match: (id) => this.raft!.raftStatus().progress?.[id]?.match,
@@ -587,98 +382,6 @@ export class ControlNode {
       leader: st.leader,
       peers: Object.fromEntries(this.peers.all()),
     };
-  }
-
-  /**
-   * POST /v1/leave (answered before this runs): leaves the Raft configuration, then stops. Stops only
-   * once this node is out of the configuration, or after LEAVE_TIMEOUT_MS with an error saying it may
-   * still be a member and how to remove it.
-   */
-  private async leave(): Promise<void> {
-    if (this.leaving || this.state !== "running") return;
-    this.leaving = true;
-    const log = this.deps.logger.child({ node: this.config.node_name });
-    if (this.raft && this.raftStarted && this.joinable) {
-      try {
-        const left = await this.leaveConfiguration(log);
-        if (left) log.info("left the raft configuration; stopping");
-        else
-          log.error(
-            "could not leave the raft configuration in time; stopping anyway. It may still count as a voter: remove it with dkron raft remove-peer",
-            { peer: this.config.node_name, waitedMs: LEAVE_TIMEOUT_MS },
-          );
-      } catch (e) {
-        log.error("could not leave the raft configuration; stopping anyway", { err: String(e) });
-      }
-    }
-    await this.stop();
-  }
-
-  /**
-   * The leader hands leadership to a live, caught-up voter and waits for it to move; if none can take
-   * it, the leader removes itself with a membership change (it steps down once that applies). A
-   * follower asks the leader to remove it and checks the answer. True once out of the configuration.
-   */
-  private async leaveConfiguration(log: Logger): Promise<boolean> {
-    const raft = this.raft!;
-    const self = this.config.node_name;
-    const clock = this.deps.clock;
-    const deadline = clock.now() + LEAVE_TIMEOUT_MS;
-    const { voters, learners } = raft.conf();
-    if (!this.isMember()) return true;
-    if ([...voters, ...learners].every((id) => id === self)) {
-      log.info("leaving: this node is the only member; nothing to hand over");
-      return true;
-    }
-    const tried = new Set<string>();
-    while (clock.now() < deadline) {
-      if (!this.isMember()) return true;
-      if (raft.isLeader()) {
-        const to = transferTarget(
-          raft.raftStatus(),
-          self,
-          (id) => !tried.has(id) && (this.transport?.reachable(id) ?? false),
-        );
-        if (to) {
-          tried.add(to);
-          log.info("leaving: handing leadership to a live, caught-up voter", { to });
-          // The core abandons a transfer after one election timeout.
-          const moved =
-            raft.transferLeadership(to) && (await this.until(() => !raft.isLeader(), this.electionTimeoutMs));
-          if (moved) continue;
-          log.warn("leaving: leadership did not move; trying another voter", { to });
-          continue;
-        }
-        try {
-          raft.changeMembership({ type: "remove", node: self });
-          log.info("leaving: no live, caught-up voter to take over; the leader removes itself");
-          await this.until(() => !this.isMember() || !raft.isLeader(), 5 * this.electionTimeoutMs);
-        } catch (e) {
-          // CONFLICT: a membership change is still being applied (or a transfer runs); try again.
-          log.debug("leaving: membership change not accepted yet", { err: String(e) });
-          await this.sleep(100);
-        }
-        continue;
-      }
-      const out = await requestRemove(
-        { ...this.discoveryOptions(log), cancelled: () => raft.isLeader() },
-        () => {
-          const leader = raft.status().leader;
-          return leader && leader !== self ? this.peers.get(leader) : undefined;
-        },
-        deadline,
-      );
-      if (out.removed) {
-        // The leader applied it; this node applies it when the commit reaches it (if it does).
-        await this.until(() => !this.isMember(), 2 * this.electionTimeoutMs);
-        return true;
-      }
-      if (out.reason === "deadline") {
-        log.warn("leaving: the leader did not confirm the removal", { err: out.lastError });
-        return false;
-      }
-    }
-    return !this.isMember();
   }
 
   /** Resolves once the node has stopped (SIGTERM, or POST /v1/leave). */
