@@ -492,6 +492,33 @@ describe("Dispatcher: dependent runs and ephemeral deletes survive the leader th
     expect(h3.hub.runs()).toEqual([]);
   });
 
+  it("a child owed right after a take-over waits for its runners to reconnect instead of failing with no target", async () => {
+    // The parent ran on runner a; the child runs on role=b, whose runner is still reconnecting.
+    const h = await harness({ runners: ["a"] });
+    await h.put({ name: "parent", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "parent", schedule: "", tags: { role: "b" } });
+    const [id] = await runNow(h, "parent");
+    await h.finish(id!);
+    await h.advance(1000, 100);
+    expect(h.executions("child")).toEqual([]);
+    h.hub.connect("b", { role: "b" });
+    await h.advance(600, 100);
+    expect(h.executions("child")).toMatchObject([{ node_name: "b", state: "running", trigger: "dependent" }]);
+    expect(owedRuns(h.state)).toEqual([]);
+  });
+
+  it("a child whose runners are still missing once the take-over window has passed is recorded as failed, not dropped", async () => {
+    const h = await harness({ runners: ["a"] });
+    await h.put({ name: "parent", schedule: "@manually" });
+    await h.put({ name: "child", parent_job: "parent", schedule: "", tags: { role: "b" } });
+    const [id] = await runNow(h, "parent");
+    await h.finish(id!);
+    await h.advance(6000, 100);
+    expect(h.executions("child")).toMatchObject([{ state: "failed", trigger: "dependent" }]);
+    expect(h.executions("child")[0]!.output).toContain("no target nodes found");
+    expect(owedRuns(h.state)).toEqual([]);
+  });
+
   it("a start for the same owed run committed meanwhile (the old leader's) settles it: no second start", async () => {
     const file = await orphanedSuccess();
     const h2 = await harness({ file, start: T0 + 10_000 });

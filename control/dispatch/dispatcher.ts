@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "../../shared/clock";
 import { AppError } from "../../shared/errors";
 import type { Execution, Trigger } from "../../shared/execution";
 import type { Logger } from "../../shared/logger";
-import { selectTargets } from "../../shared/tags";
+import { parseTargetTags, qualifying, selectTargets } from "../../shared/tags";
 import type { Hello, Output, Result } from "../../shared/wire";
 import type { Consensus } from "../consensus/consensus";
 import type { ApplyResult, FsmEvent } from "../fsm/apply";
@@ -60,6 +60,8 @@ export class Dispatcher {
   /** Per connected runner: since when its process is up, and the executions it said it knows. */
   private readonly runnerInfo = new Map<string, { upSince: number; known: Set<string> }>();
   private leading = false;
+  /** When this node last became leader (runners are still reconnecting for a while after). */
+  private leadingSince = 0;
   private readonly timers = new Set<TimerHandle>();
 
   constructor(
@@ -79,6 +81,7 @@ export class Dispatcher {
     this.leading = true;
     this.ownStarts.clear();
     const now = this.deps.clock.now();
+    this.leadingSince = now;
     for (const e of runningExecutions(this.deps.state))
       this.leases.set(e.id, { node: e.node_name, deadline: now + this.opts.leaseMs });
     this.resumeRetries(now);
@@ -109,6 +112,17 @@ export class Dispatcher {
    */
   private startOwed(run: OwedRun): void {
     if (!this.leading || !isOwed(this.deps.state, run.jobName, run.mark)) return;
+    // Just after a take-over the child's runners may not be back yet: wait for them (up to
+    // RESUME_WAIT_MS after taking over) rather than record a "no target" failure.
+    const sinceTakeover = this.deps.clock.now() - this.leadingSince;
+    const tags = getStoredJob(this.deps.state, run.jobName)?.spec.tags;
+    if (
+      sinceTakeover < RESUME_WAIT_MS &&
+      qualifying(this.deps.hub.candidates(), parseTargetTags(tags).match).length === 0
+    ) {
+      this.later(Math.min(500, RESUME_WAIT_MS - sinceTakeover), () => this.startOwed(run));
+      return;
+    }
     this.run(run.jobName, "dependent", run.owedAt, run.mark).then(
       (res) => {
         const skipped = res.ok ? (res.value as { skipped?: string } | undefined)?.skipped : undefined;
