@@ -15,8 +15,9 @@ export interface ConsensusStatus {
 export type AppliedListener = (index: number, cmd: Command, result: ApplyResult) => void;
 
 /**
- * The seam between the control node and its replication: the one-node log here, Raft in a
- * cluster. `propose` resolves once the command is durable on a quorum and applied locally.
+ * The seam between the control node and its replication: RaftConsensus on every node (a single
+ * node is a one-voter group), the one-node test double in the virtual-time harness. `propose`
+ * resolves once the command is durable on a quorum and applied locally.
  */
 export interface Consensus {
   start(): Promise<void>;

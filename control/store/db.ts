@@ -18,8 +18,9 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
 /** How the state database syncs its commits. */
 export interface StateDbOptions {
   /**
-   * FULL (default): every commit is fsynced. The one-node log lives in this database, so it must be.
-   * NORMAL: WAL commits survive a process crash but may roll back on power loss; only for a Raft node,
+   * FULL (default): every commit is fsynced; for a database that is its own durable record (tests, and
+   * the harness's one-node double, which keeps its command log in it).
+   * NORMAL: WAL commits survive a process crash but may roll back on power loss; for a Raft node,
    * whose state is a replay of raft.db (FULL): `last_applied` rolls back with the rows, and the entries
    * after it are applied again from the log, as etcd's backend does with its consistent index.
    */
