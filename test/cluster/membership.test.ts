@@ -4,7 +4,7 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { transferTarget } from "../../control/cluster/discovery";
 import { waitFor } from "../helpers/agent-process";
-import { type ClusterNode, getJson, TestCluster } from "../helpers/cluster";
+import { type ClusterNode, getJson, postManualJob, TestCluster } from "../helpers/cluster";
 import { tempDir } from "../helpers/tmp";
 
 const BIN = fileURLToPath(new URL("../../control/bin/dkron.mjs", import.meta.url));
@@ -29,17 +29,7 @@ async function listPeers(via: ClusterNode): Promise<Record<string, "voter" | "le
   );
 }
 
-const postJob = (via: ClusterNode, name: string) =>
-  fetch(`${via.url}/v1/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      name,
-      schedule: "@manually",
-      executor: "shell",
-      executor_config: { command: "true" },
-    }),
-  });
+const postJob = (via: ClusterNode, name: string) => postManualJob(via.url, name);
 
 /** A job as this node's own copy has it (?stale reads the local state, not through the leader). */
 const localJob = async (on: ClusterNode, name: string) =>

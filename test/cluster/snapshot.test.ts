@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitFor } from "../helpers/agent-process";
-import { getJson, TestCluster } from "../helpers/cluster";
+import { getJson, postManualJob, TestCluster } from "../helpers/cluster";
 import { tempDir } from "../helpers/tmp";
 
 const dir = tempDir("dkron-snapshot-");
@@ -11,18 +11,6 @@ afterAll(async () => {
   await cluster?.stop();
   dir.cleanup();
 });
-
-const postJob = (url: string, name: string) =>
-  fetch(`${url}/v1/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      name,
-      schedule: "@manually",
-      executor: "shell",
-      executor_config: { command: "true" },
-    }),
-  });
 
 /** The snapshot index and where the log starts in a node's raft.db (read-only, beside the running node). */
 function storedLog(dataDir: string): { snapshot: number; logStart: number } {
@@ -57,7 +45,7 @@ describe("snapshots across real nodes", () => {
     await Promise.all(
       Array.from({ length: 16 }, async () => {
         for (let i = next++; i < total; i = next++) {
-          const r = await postJob(leader.url, `bulk-${i}`);
+          const r = await postManualJob(leader.url, `bulk-${i}`);
           expect(r.status).toBe(201);
         }
       }),

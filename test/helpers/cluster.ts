@@ -202,6 +202,20 @@ export class TestCluster {
   }
 }
 
+/** POST /v1/jobs of a small `@manually` shell job named `name` through the node at `url`. */
+export function postManualJob(url: string, name: string): Promise<Response> {
+  return fetch(`${url}/v1/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      name,
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command: "true" },
+    }),
+  });
+}
+
 /** GET a JSON document, or undefined on any failure. */
 export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T | undefined> {
   try {
