@@ -31,6 +31,10 @@ async function listPeers(via: ClusterNode): Promise<Record<string, "voter" | "le
 
 const postJob = (via: ClusterNode, name: string) => postManualJob(via.url, name);
 
+/** Waits until `id` is a voter in `dkron raft list-peers` as `via` reports it. */
+const untilVoter = (via: ClusterNode, id: string) =>
+  waitFor(`${id} a voter`, async () => ((await listPeers(via))[id] === "voter" ? true : undefined), 30_000);
+
 /** A job as this node's own copy has it (?stale reads the local state, not through the leader). */
 const localJob = async (on: ClusterNode, name: string) =>
   (await fetch(`${on.url}/v1/jobs/${name}?stale=true`)).status;
@@ -57,11 +61,7 @@ describe("cluster membership (real processes)", () => {
 
     // A new node joins through the existing ones; once caught up the leader promotes it.
     const n4 = await c.addNode();
-    await waitFor(
-      "n4 promoted to voter",
-      async () => ((await listPeers(leader)).n4 === "voter" ? true : undefined),
-      30_000,
-    );
+    await untilVoter(leader, "n4");
     // It serves the API like any member: a write through it reaches every node.
     expect((await postJob(n4, "via-n4")).status).toBe(201);
     for (const n of c.nodes)
@@ -109,11 +109,7 @@ describe("cluster membership (real processes)", () => {
     // Restarted with its data dir, where it is still a voter: no leader talks to it, so after a few
     // election timeouts it asks to join again through --join and catches up.
     c.spawn(victim);
-    await waitFor(
-      `${victim.name} a voter again`,
-      async () => ((await listPeers(now))[victim.name] === "voter" ? true : undefined),
-      30_000,
-    );
+    await untilVoter(now, victim.name);
     await waitFor(`after-remove on ${victim.name}`, async () =>
       (await localJob(victim, "after-remove")) === 200 ? true : undefined,
     );
@@ -131,17 +127,9 @@ describe("cluster membership (real processes)", () => {
     expect((await postJob(n1, "from-the-start")).status).toBe(201);
 
     const n2 = await c.addNode();
-    await waitFor(
-      "n2 a voter",
-      async () => ((await listPeers(n1)).n2 === "voter" ? true : undefined),
-      30_000,
-    );
+    await untilVoter(n1, "n2");
     const n3 = await c.addNode();
-    await waitFor(
-      "n3 a voter",
-      async () => ((await listPeers(n1)).n3 === "voter" ? true : undefined),
-      30_000,
-    );
+    await untilVoter(n1, "n3");
     for (const n of [n2, n3])
       expect((await fetch(`${n.url}/v1/jobs/from-the-start`)).status, `job on ${n.name}`).toBe(200);
 
@@ -186,11 +174,7 @@ describe("cluster membership (real processes)", () => {
 
     // Restarted with its old data dir and the same flags: it asks to join again, catches up, is a voter.
     c.spawn(leader);
-    await waitFor(
-      `${leader.name} a voter again`,
-      async () => ((await listPeers(next))[leader.name] === "voter" ? true : undefined),
-      30_000,
-    );
+    await untilVoter(next, leader.name);
     for (const name of ["before-leave", "while-away-1", "while-away-2"])
       await waitFor(`${name} on ${leader.name}`, async () =>
         (await localJob(leader, name)) === 200 ? true : undefined,

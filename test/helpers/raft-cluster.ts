@@ -143,16 +143,7 @@ export class RaftCluster {
 
   /** Runs events up to and including virtual time `until`, checking invariants after each. */
   runUntil(until: number): void {
-    for (;;) {
-      const t = this.queue.peekTime();
-      if (t === undefined || t > until) break;
-      const ev = this.queue.pop();
-      if (!ev) break;
-      this.now = ev.at;
-      this.handle(ev.item);
-      this.invariants.afterStep([...this.nodes.values()]);
-      for (const o of this.observers) o();
-    }
+    while (this.step(until));
     this.now = Math.max(this.now, until);
   }
 
@@ -160,18 +151,25 @@ export class RaftCluster {
   runUntilEvent(pred: () => boolean, maxTicks: number): boolean {
     const until = this.now + maxTicks * TICK;
     for (;;) {
+      // Stops at the event that made `pred` true: time does not run on to `until`.
       if (pred()) return true;
-      const t = this.queue.peekTime();
-      if (t === undefined || t > until) break;
-      const ev = this.queue.pop();
-      if (!ev) break;
-      this.now = ev.at;
-      this.handle(ev.item);
-      this.invariants.afterStep([...this.nodes.values()]);
-      for (const o of this.observers) o();
+      if (!this.step(until)) break;
     }
     this.now = Math.max(this.now, until);
     return pred();
+  }
+
+  /** Handles the next event if it is due by `until` (then checks invariants); false if none is. */
+  private step(until: number): boolean {
+    const t = this.queue.peekTime();
+    if (t === undefined || t > until) return false;
+    const ev = this.queue.pop();
+    if (!ev) return false;
+    this.now = ev.at;
+    this.handle(ev.item);
+    this.invariants.afterStep([...this.nodes.values()]);
+    for (const o of this.observers) o();
+    return true;
   }
 
   /** Runs for a number of ticks of virtual time. */
