@@ -1,8 +1,9 @@
 import { defineConfig } from "drizzle-kit";
 
-// State-machine tables; migrations are generated into migrations/ and applied at start-up.
+// The state-machine tables (state.db); drizzle.raft-log.config.ts covers the Raft log (raft.db). Both
+// write under migrations/, are applied at start-up, and `npm run db:generate` runs both.
 export default defineConfig({
   dialect: "sqlite",
   schema: "./control/store/schema.ts",
-  out: "./migrations",
+  out: "./migrations/state",
 });

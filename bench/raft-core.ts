@@ -13,7 +13,7 @@ import { persistBatch, RaftNode } from "../control/raft/core";
 import { type LogStore, MemoryLogStore } from "../control/raft/log-store";
 import type { Message } from "../control/raft/messages";
 import { seededRandom } from "../control/raft/random";
-import { SqliteLogStore } from "../control/raft/sqlite-log-store";
+import { SqliteLogStore } from "../control/store/raft-log-store";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const PAYLOAD = JSON.stringify({

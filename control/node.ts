@@ -14,11 +14,11 @@ import type { Logger } from "../shared/logger";
 import { ClusterMembership } from "./cluster/cluster-membership";
 import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
 import { PeerBook } from "./cluster/peer-book";
-import { RaftConsensus } from "./cluster/raft-consensus";
 import { RaftStreamServer } from "./cluster/raft-stream-server";
 import { StreamRaftTransport } from "./cluster/raft-transport";
 import { type AgentConfig, VERSION } from "./config";
 import type { Consensus } from "./consensus/consensus";
+import { RaftConsensus } from "./consensus/raft-consensus";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
 import { ControlService } from "./http/control-service";
@@ -26,9 +26,9 @@ import { incomingBodyText } from "./http/incoming-body";
 import { createLocalControlClient } from "./http/local-control-client";
 import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
 import { seededRandom } from "./raft/random";
-import { SqliteLogStore } from "./raft/sqlite-log-store";
 import { Scheduler } from "./scheduler/scheduler";
 import { openStateDb, type StateDb } from "./store/db";
+import { SqliteLogStore } from "./store/raft-log-store";
 
 /** Outside-world dependencies of a node (real ones come from the entry file, fakes from tests). */
 export interface NodeDeps {

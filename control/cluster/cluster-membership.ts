@@ -2,8 +2,9 @@ import type { Clock } from "../../shared/clock";
 import type { Logger } from "../../shared/logger";
 import type { AgentConfig } from "../config";
 import { adoptCommandLog } from "../consensus/adopt-command-log";
-import type { SqliteLogStore } from "../raft/sqlite-log-store";
+import type { RaftConsensus } from "../consensus/raft-consensus";
 import type { StateDb } from "../store/db";
+import type { SqliteLogStore } from "../store/raft-log-store";
 import {
   type DiscoveryOptions,
   discover,
@@ -13,7 +14,6 @@ import {
   transferTarget,
 } from "./discovery";
 import type { PeerBook } from "./peer-book";
-import type { RaftConsensus } from "./raft-consensus";
 import type { StreamRaftTransport } from "./raft-transport";
 
 /** How long leaving may take before the node stops anyway (and says it may still be a member). */

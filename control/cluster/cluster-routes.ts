@@ -3,11 +3,11 @@ import { z } from "zod";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
+import type { RaftConsensus } from "../consensus/raft-consensus";
 import { bearerToken, safeEqual } from "../http/bearer";
 import { errorResponse } from "../http/control-app";
 import type { ConfChangeRequest } from "../raft/core";
 import type { PeerBook } from "./peer-book";
-import type { RaftConsensus } from "./raft-consensus";
 
 /** What GET /_raft/hello tells a node that is discovering its peers. */
 export interface Hello {

@@ -7,9 +7,9 @@ import { openOneVoter } from "../../test/helpers/one-voter";
 import { SingleNodeLog } from "../../test/helpers/single-node-log";
 import { tempDir } from "../../test/helpers/tmp";
 import { lastApplied } from "../fsm/apply";
-import { SqliteLogStore } from "../raft/sqlite-log-store";
 import { openStateDb } from "../store/db";
 import { getStoredJob } from "../store/job-queries";
+import { SqliteLogStore } from "../store/raft-log-store";
 import { commandLog } from "../store/schema";
 import { adoptCommandLog } from "./adopt-command-log";
 

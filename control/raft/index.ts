@@ -1,5 +1,5 @@
-// The public face of control/raft: the deterministic core, its wire and storage shapes, and the two
-// log stores. Drivers (transport, state machine, timers) live outside and use only what is here.
+// The public face of control/raft: the deterministic core, its wire and storage shapes, the LogStore
+// interface and an in-memory store (the SQLite one is control/store/raft-log-store.ts). Drivers (transport, state machine, timers) live outside and use only what is here.
 
 /** The consensus core and its Ready/advance contract. */
 export {
@@ -36,7 +36,5 @@ export {
 export { type RaftTunables, type RaftTunablesInput, resolveTunables } from "./options";
 /** The seeded randomness the core needs. */
 export { forkRandom, type Random, seededRandom } from "./random";
-/** The SQLite log store. */
-export { SqliteLogStore } from "./sqlite-log-store";
 /** An empty store's state, for a node that has never run. */
 export { emptyStoredState } from "./storage-types";

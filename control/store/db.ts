@@ -13,7 +13,7 @@ export interface StateDb {
   close(): void;
 }
 
-const MIGRATIONS = fileURLToPath(new URL("../../migrations", import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL("../../migrations/state", import.meta.url));
 
 /** How the state database syncs its commits. */
 export interface StateDbOptions {

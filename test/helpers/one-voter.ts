@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import { RaftConsensus } from "../../control/cluster/raft-consensus";
+import { RaftConsensus } from "../../control/consensus/raft-consensus";
 import { seededRandom } from "../../control/raft/random";
-import { SqliteLogStore } from "../../control/raft/sqlite-log-store";
 import { openStateDb, type StateDb } from "../../control/store/db";
+import { SqliteLogStore } from "../../control/store/raft-log-store";
 import { silentLogger } from "../../shared/logger";
 import type { FakeClock } from "./fake-clock";
 

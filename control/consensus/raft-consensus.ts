@@ -1,7 +1,6 @@
 import type { Clock, TimerHandle } from "../../shared/clock";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
-import type { AppliedListener, Consensus, ConsensusStatus } from "../consensus/consensus";
 import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
 import type { Command } from "../fsm/commands";
 import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft/core";
@@ -11,6 +10,7 @@ import type { RaftTunablesInput } from "../raft/options";
 import type { Random } from "../raft/random";
 import type { StateDb } from "../store/db";
 import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
+import type { AppliedListener, Consensus, ConsensusStatus } from "./consensus";
 
 /** Dependencies of the Raft-backed consensus. */
 export interface RaftConsensusDeps {

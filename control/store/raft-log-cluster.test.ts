@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { persistBatch, RaftNode } from "./core";
-import type { Entry, Message } from "./messages";
-import { seededRandom } from "./random";
-import { SqliteLogStore } from "./sqlite-log-store";
+import { persistBatch, RaftNode } from "../raft/core";
+import type { Entry, Message } from "../raft/messages";
+import { seededRandom } from "../raft/random";
+import { SqliteLogStore } from "./raft-log-store";
 
 // The core over real SQLite log stores: a three-node cluster driven in-process (no faults; the
 // simulator covers those), shut down completely and restarted from the database files.

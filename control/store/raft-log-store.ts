@@ -5,13 +5,13 @@ import Database from "better-sqlite3";
 import { asc, eq, gt, gte, lte, sql } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { RaftInvariantError } from "./log";
-import { raftEntries, raftHardState, raftSnapshot } from "./log-schema";
-import { checkBatch, type LogStore } from "./log-store";
-import { confStateSchema, type LogPosition } from "./messages";
-import { emptyStoredState, type PersistBatch, type StoredState } from "./storage-types";
+import { RaftInvariantError } from "../raft/log";
+import { checkBatch, type LogStore } from "../raft/log-store";
+import { confStateSchema, type LogPosition } from "../raft/messages";
+import { emptyStoredState, type PersistBatch, type StoredState } from "../raft/storage-types";
+import { raftEntries, raftHardState, raftSnapshot } from "./raft-log-schema";
 
-const MIGRATIONS = fileURLToPath(new URL("./migrations", import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL("../../migrations/raft-log", import.meta.url));
 /** Its own journal table, so the log store can share a file with the state store's migrations. */
 const MIGRATIONS_TABLE = "__raft_log_migrations";
 const SYNCHRONOUS_FULL = 2;
