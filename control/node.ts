@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
+import type { WebSocket } from "ws";
 import { createApp as createEdgeApp } from "../edge/app";
 import { notFound as edgeNotFound } from "../edge/middleware/errors";
 import { RunnerAgent } from "../runner/agent";
@@ -17,7 +18,7 @@ import { PeerBook } from "./cluster/peer-book";
 import { RaftStreamServer } from "./cluster/raft-stream-server";
 import { StreamRaftTransport } from "./cluster/raft-transport";
 import { type AgentConfig, VERSION } from "./config";
-import type { Consensus } from "./consensus/consensus";
+import { type Consensus, eventsOf } from "./consensus/consensus";
 import { RaftConsensus } from "./consensus/raft-consensus";
 import { Dispatcher } from "./dispatch/dispatcher";
 import { createControlApp } from "./http/control-app";
@@ -25,6 +26,7 @@ import { ControlService } from "./http/control-service";
 import { incomingBodyText } from "./http/incoming-body";
 import { createLocalControlClient } from "./http/local-control-client";
 import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
+import { RunnerSessions } from "./hub/runner-sessions";
 import { seededRandom } from "./raft/random";
 import { Scheduler } from "./scheduler/scheduler";
 import { openStateDb, type StateDb } from "./store/db";
@@ -74,6 +76,7 @@ export class ControlNode {
   private raftStreams: RaftStreamServer | undefined;
   private peers!: PeerBook;
   private hub!: RunnerHub;
+  private readonly sessions = new RunnerSessions<WebSocket>();
   private dispatcher!: Dispatcher;
   private scheduler!: Scheduler;
   private server!: Server;
@@ -166,7 +169,20 @@ export class ControlNode {
       stop: () => this.stop(),
     });
     const runnerToken = c.runner_token || c.cluster_secret || deps.secret();
+    this.dispatcher = new Dispatcher(
+      {
+        consensus: this.consensus,
+        state: this.db,
+        runners: this.sessions,
+        clock: deps.clock,
+        logger: log,
+        random: deps.random,
+      },
+      { retain: c.execution_retention, leaseMs: c.lease_timeout },
+    );
     this.hub = new RunnerHub({
+      sessions: this.sessions,
+      events: this.dispatcher,
       clock: deps.clock,
       logger: log,
       token: runnerToken,
@@ -179,18 +195,6 @@ export class ControlNode {
         return leader ? (this.peers.get(leader) ?? null) : null;
       },
     });
-    this.dispatcher = new Dispatcher(
-      {
-        consensus: this.consensus,
-        state: this.db,
-        hub: this.hub,
-        clock: deps.clock,
-        logger: log,
-        random: deps.random,
-      },
-      { retain: c.execution_retention, leaseMs: c.lease_timeout },
-    );
-    this.hub.setHandler(this.dispatcher);
     this.scheduler = new Scheduler({
       state: this.db,
       clock: deps.clock,
@@ -199,8 +203,8 @@ export class ControlNode {
       consensus: this.consensus,
     });
     this.wireLeadership(log);
-    this.consensus.onApplied((_i, _cmd, result) => {
-      if (result.ok && result.events.some((e) => e.kind === "peers.changed")) this.syncPeers();
+    this.consensus.onApplied((entry) => {
+      if (eventsOf(entry).some((e) => e.kind === "peers.changed")) this.syncPeers();
     });
     this.raft?.onConf(() => this.syncPeers());
 
@@ -247,7 +251,7 @@ export class ControlNode {
         const deadline = deps.clock.now() + c.runner_settle;
         const startWhenSettled = () => {
           if (!leading || this.scheduler.isRunning()) return;
-          if (this.hub.candidates().length > 0 || deps.clock.now() >= deadline) this.scheduler.start();
+          if (this.sessions.candidates().length > 0 || deps.clock.now() >= deadline) this.scheduler.start();
           else deps.clock.setTimeout(startWhenSettled, 20);
         };
         startWhenSettled();
@@ -288,7 +292,7 @@ export class ControlNode {
       state: this.db,
       consensus: this.consensus,
       dispatcher: this.dispatcher,
-      hub: this.hub,
+      runners: this.sessions,
       clock: deps.clock,
       peers: this.peers,
       node: {

@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "../../shared/clock";
 import { AppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
-import type { Command } from "../fsm/commands";
+import type { Command, ResultOf } from "../fsm/commands";
 import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft/core";
 import type { LogStore } from "../raft/log-store";
 import type { HardState, Message } from "../raft/messages";
@@ -32,6 +32,7 @@ export interface RaftConsensusDeps {
 }
 
 interface Pending {
+  /** Takes the result of the proposed command (typed by it at `propose`). */
   resolve: (r: ApplyResult) => void;
   reject: (e: unknown) => void;
   timer: TimerHandle;
@@ -120,7 +121,7 @@ export class RaftConsensus implements Consensus {
     this.scheduleDrain();
   }
 
-  propose(cmd: Command): Promise<ApplyResult> {
+  propose<C extends Command>(cmd: C): Promise<ResultOf<C>> {
     if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
     if (this.node.role !== "leader") return Promise.reject(this.notLeader());
     const p = `${this.d.id}:${++this.seq}`;
@@ -131,7 +132,7 @@ export class RaftConsensus implements Consensus {
           ? this.notLeader()
           : new AppError("UNAVAILABLE", `proposal refused: ${r.reason}`),
       );
-    return new Promise((resolve, reject) => {
+    return new Promise<ResultOf<C>>((resolve, reject) => {
       const timer = this.d.clock.setTimeout(() => {
         this.pending.delete(p);
         reject(
@@ -140,7 +141,9 @@ export class RaftConsensus implements Consensus {
           }),
         );
       }, this.d.proposeTimeoutMs ?? 10_000);
-      this.pending.set(p, { resolve, reject, timer, term: this.node.term });
+      // The entry holding this proposal is above `applied` when it applies (never a replay), and
+      // apply answers each command with its own result type.
+      this.pending.set(p, { resolve: (r) => resolve(r as ResultOf<C>), reject, timer, term: this.node.term });
       this.scheduleDrain();
     });
   }
@@ -364,17 +367,19 @@ export class RaftConsensus implements Consensus {
         results.push({ index: e.index, data, result });
       }
     })();
-    // Effects only after the apply transaction committed.
+    // Effects only after the apply transaction committed: listeners first, then the proposer (the
+    // order the Consensus interface promises).
     for (const { index, data, result } of results) {
       if (!data) continue;
+      const p = this.pending.get(data.p);
+      const entry = { index, cmd: data.c, result, origin: p ? "awaited" : "replicated" } as const;
       for (const l of this.appliedListeners) {
         try {
-          l(index, data.c, result);
+          l(entry);
         } catch (err) {
           this.d.logger.error("applied listener failed", { err: String(err) });
         }
       }
-      const p = this.pending.get(data.p);
       if (p) {
         this.pending.delete(data.p);
         this.d.clock.clearTimeout(p.timer);

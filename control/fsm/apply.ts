@@ -8,29 +8,25 @@ import { dependentsOf, getJobRow } from "../store/job-queries";
 import { executionFromRow, type JobRow, type OwedRun } from "../store/rows";
 import { executions, jobs, owedDependentRuns, peers } from "../store/schema";
 import { statements } from "../store/statements";
-import type { Command, ExecutionFinishCommand, ExecutionStartCommand } from "./commands";
+import type {
+  Command,
+  CommandResult,
+  CommandType,
+  ExecutionFinishCommand,
+  ExecutionStartCommand,
+  FsmEvent,
+} from "./commands";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 
-/** What the proposer learns from an applied command, to drive side effects after commit. */
-export type FsmEvent =
-  | { kind: "job.changed"; name: string }
-  | { kind: "job.deleted"; name: string }
-  | { kind: "peers.changed" }
-  | { kind: "execution.started"; job: string; executions: Execution[] }
-  /** A parent's run group succeeded: its child `run.jobName` is owed a run (start it with `owed: run.mark`). */
-  | { kind: "dependent.owed"; run: OwedRun }
-  | {
-      kind: "execution.finished";
-      execution: Execution;
-      outcome: GroupOutcome;
-      /** Set when this failed attempt will be retried. */
-      retry: boolean;
-    };
+export type { FsmEvent } from "./commands";
 
-/** The result of applying one command: a value or a typed rejection, plus events. */
+/**
+ * The result of applying any command. A replayed entry (at or below last_applied) answers
+ * `{ skipped: true }`: the consensus driver never applies one, so proposers never see it.
+ */
 export type ApplyResult =
-  | { ok: true; value?: unknown; events: FsmEvent[] }
-  | { ok: false; error: { code: AppError["code"]; message: string; details?: Record<string, unknown> } };
+  | { [T in CommandType]: CommandResult<T> }[CommandType]
+  | { ok: true; value: { skipped: true }; events: [] };
 
 /** The index of the last command applied to the state tables (0 for a new database). */
 export function lastApplied(s: StateDb): number {
@@ -107,7 +103,7 @@ function mustGetJob(s: StateDb, name: string): { row: JobRow; spec: JobSpec } {
   return { row, spec: JSON.parse(row.spec) as JobSpec };
 }
 
-function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyResult {
+function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): CommandResult<"job.put"> {
   const st = statements(s);
   const spec = cmd.job;
   if (spec.parent_job) {
@@ -164,7 +160,7 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): ApplyRe
   return { ok: true, value: { created: !existing }, events: [{ kind: "job.changed", name: spec.name }] };
 }
 
-function deleteJob(s: StateDb, name: string): ApplyResult {
+function deleteJob(s: StateDb, name: string): CommandResult<"job.delete"> {
   mustGetJob(s, name);
   const children = dependentsOf(s, name);
   if (children.length) {
@@ -186,7 +182,7 @@ function removeJob(s: StateDb, name: string): void {
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
 }
 
-function toggleJob(s: StateDb, name: string, at: number): ApplyResult {
+function toggleJob(s: StateDb, name: string, at: number): CommandResult<"job.toggle"> {
   const job = mustGetJob(s, name);
   const spec = { ...job.spec, disabled: !job.spec.disabled };
   s.db
@@ -201,7 +197,11 @@ function toggleJob(s: StateDb, name: string, at: number): ApplyResult {
   return { ok: true, events: [{ kind: "job.changed", name }] };
 }
 
-function startExecution(s: StateDb, index: number, cmd: ExecutionStartCommand): ApplyResult {
+function startExecution(
+  s: StateDb,
+  index: number,
+  cmd: ExecutionStartCommand,
+): CommandResult<"execution.start"> {
   const st = statements(s);
   const job = mustGetJob(s, cmd.job);
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
@@ -342,7 +342,11 @@ function settleGroup(
   return { outcome, events };
 }
 
-function finishExecution(s: StateDb, index: number, cmd: ExecutionFinishCommand): ApplyResult {
+function finishExecution(
+  s: StateDb,
+  index: number,
+  cmd: ExecutionFinishCommand,
+): CommandResult<"execution.finish"> {
   const st = statements(s);
   const row = st.executionById.get({ id: cmd.id });
   if (!row) throw new AppError("NOT_FOUND", `execution "${cmd.id}" not found`, { field: "execution" });
@@ -377,7 +381,7 @@ function finishExecution(s: StateDb, index: number, cmd: ExecutionFinishCommand)
   };
 }
 
-function clearExecutions(s: StateDb, job: string, at: number): ApplyResult {
+function clearExecutions(s: StateDb, job: string, at: number): CommandResult<"executions.clear"> {
   mustGetJob(s, job);
   // Running records stay: they are still needed for concurrency and leases.
   s.db

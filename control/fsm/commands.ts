@@ -1,5 +1,8 @@
-import type { ExecutionState, Trigger } from "../../shared/execution";
+import type { AppError } from "../../shared/errors";
+import type { Execution, ExecutionState, Trigger } from "../../shared/execution";
 import type { JobSpec } from "../../shared/job";
+import type { OwedRun } from "../store/rows";
+import type { GroupOutcome } from "./group-status";
 
 /**
  * Every change to durable state is one of these commands, proposed to the log and applied by
@@ -53,3 +56,60 @@ export interface ExecutionFinishCommand {
 
 /** The command types, for logs and metrics. */
 export type CommandType = Command["type"];
+
+/** What an applied start tells its proposer: the records it made, or why it made none. */
+export type StartValue =
+  | { executions: Execution[] }
+  /** The job (or a dependent child) is disabled: nothing recorded. */
+  | { skipped: "disabled" }
+  /** `concurrency: forbid` and `running` is still going: the slot is passed over. */
+  | { skipped: "concurrency"; running: string };
+
+/** What an applied finish tells its proposer: the committed record, or that it was already finished. */
+export type FinishValue = { execution: Execution } | { duplicate: true };
+
+/** The value each command's successful apply returns (undefined: nothing beyond its events). */
+export interface CommandValues {
+  "job.put": { created: boolean };
+  "job.delete": undefined;
+  "job.toggle": undefined;
+  "execution.start": StartValue;
+  "execution.finish": FinishValue;
+  "executions.clear": undefined;
+  noop: undefined;
+  "peer.set": undefined;
+  "peer.remove": undefined;
+}
+
+/** What the proposer learns from an applied command, to drive side effects after commit. */
+export type FsmEvent =
+  | { kind: "job.changed"; name: string }
+  | { kind: "job.deleted"; name: string }
+  | { kind: "peers.changed" }
+  | { kind: "execution.started"; job: string; executions: Execution[] }
+  /** A parent's run group succeeded: its child `run.jobName` is owed a run (start it with `owed: run.mark`). */
+  | { kind: "dependent.owed"; run: OwedRun }
+  | {
+      kind: "execution.finished";
+      execution: Execution;
+      outcome: GroupOutcome;
+      /** Set when this failed attempt will be retried. */
+      retry: boolean;
+    };
+
+/** A command the state machine refused: it changed nothing but last_applied. */
+export interface Rejection {
+  code: AppError["code"];
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The result of applying a command of type `T`: its value and events, or a typed rejection. */
+export type CommandResult<T extends CommandType = CommandType> =
+  | ({ ok: true; events: FsmEvent[] } & (CommandValues[T] extends undefined
+      ? { value?: undefined }
+      : { value: CommandValues[T] }))
+  | { ok: false; error: Rejection };
+
+/** The result type of a command: what `Consensus.propose(cmd)` resolves to. */
+export type ResultOf<C extends Command> = CommandResult<C["type"]>;

@@ -7,9 +7,8 @@ import { aliveMember, type Member, MemberStatus } from "../../shared/member";
 import type { PeerBook } from "../cluster/peer-book";
 import type { Consensus } from "../consensus/consensus";
 import type { Dispatcher } from "../dispatch/dispatcher";
-import type { ApplyResult } from "../fsm/apply";
 import type { Command } from "../fsm/commands";
-import type { RunnerHub } from "../hub/runner-hub";
+import type { Runners } from "../hub/runner-sessions";
 import { validateJob } from "../jobs/validate-job";
 import { nextFire } from "../scheduler/job-plan";
 import type { StateDb } from "../store/db";
@@ -42,7 +41,8 @@ export interface ControlServiceDeps {
   state: StateDb;
   consensus: Consensus;
   dispatcher: Dispatcher;
-  hub: RunnerHub;
+  /** Runners connected to this node (the leader's; none elsewhere). */
+  runners: Runners;
   clock: Clock;
   node: NodeInfo;
   /** Addresses of control nodes (cluster members). */
@@ -168,7 +168,7 @@ export class ControlService {
     const s = this.d.consensus.status();
     return {
       agent: { name: this.d.node.name, version: this.d.node.version },
-      serf: { members: String(this.members().length), runners: String(this.d.hub.sessions().length) },
+      serf: { members: String(this.members().length), runners: String(this.d.runners.sessions().length) },
       tags: this.d.node.tags,
       raft: {
         state: s.state,
@@ -220,11 +220,11 @@ export class ControlService {
       });
     const known = new Set([this.d.node.name, ...controls.map((m) => m.Name)]);
     // Runners connect to the leader; a control node's own runner shares its name and tags.
-    const runners = this.d.hub
+    const runners = this.d.runners
       .sessions()
       .filter((r) => !known.has(r.name))
       .map((r) => aliveMember(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
-    for (const r of this.d.hub.sessions()) {
+    for (const r of this.d.runners.sessions()) {
       const m = controls.find((c) => c.Name === r.name);
       if (m) m.Tags = { ...m.Tags, ...r.tags, ...pick(m.Tags, /^raft_/) };
     }
@@ -332,11 +332,11 @@ export class ControlService {
     throw e;
   }
 
-  private async write(cmd: Command): Promise<ApplyResult> {
+  /** Proposes a write on the leader; a rejection becomes the AppError it names. */
+  private async write(cmd: Command): Promise<void> {
     this.requireLeader();
     const res = await this.d.consensus.propose(cmd).catch((e) => this.rethrowWithLeaderAddr(e));
     if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
-    return res;
   }
 
   private mustJob(name: string): StoredJob {

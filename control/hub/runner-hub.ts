@@ -3,43 +3,20 @@ import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Clock, TimerHandle } from "../../shared/clock";
 import type { Logger } from "../../shared/logger";
-import type { Candidate } from "../../shared/tags";
-import {
-  type ControlMessage,
-  decodeRunnerFrame,
-  encodeFrame,
-  type Hello,
-  type Output,
-  type Result,
-  WIRE_VERSION,
-} from "../../shared/wire";
+import { decodeRunnerFrame, encodeFrame, type Hello, WIRE_VERSION } from "../../shared/wire";
 import { safeEqual } from "../http/bearer";
+import type { RunnerEvents } from "./runner-events";
+import type { RunnerSession, RunnerSessions } from "./runner-sessions";
 
 /** Path runners connect to on a control node's HTTP port. */
 export const RUNNER_WS_PATH = "/_runner/ws";
 
-/** A connected runner. */
-export interface RunnerSession {
-  name: string;
-  tags: Record<string, string>;
-  addr: string;
-  connectedAt: number;
-  lastSeen: number;
-}
-
-/** What the hub reports to the dispatcher. */
-export interface HubHandler {
-  /** A runner said hello; returns the ids it holds that the leader does not know. */
-  onHello(session: RunnerSession, hello: Hello): string[];
-  /** A runner still holds these executions (hello, ping, ack, output all renew the lease). */
-  onHeld(runner: string, ids: string[]): void;
-  onOutput(runner: string, out: Output): void;
-  onResult(runner: string, result: Result): void;
-  onDisconnect(runner: string): void;
-}
-
 /** Hub options. */
 export interface HubOptions {
+  /** The registry the hub fills and the dispatcher sends through. */
+  sessions: RunnerSessions<WebSocket>;
+  /** Who hears what runners report (the dispatcher). */
+  events: RunnerEvents;
   clock: Clock;
   logger: Logger;
   /** Shared secret runners present (Authorization: Bearer or ?token=); empty = no check. */
@@ -60,19 +37,19 @@ interface Conn {
   ws: WebSocket;
 }
 
-/** The leader's WebSocket hub: one session per runner, heartbeats, frames in and out. */
+/**
+ * The leader's WebSocket hub: accepts runner sockets, registers one session per runner in
+ * `sessions`, sends heartbeats, and reports every frame a runner sends to `events`.
+ */
 export class RunnerHub {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 8 * 1024 * 1024 });
-  private readonly conns = new Map<string, Conn>();
   private heartbeat: TimerHandle | undefined;
-  private handler: HubHandler | undefined;
   private stopped = false;
 
   constructor(private readonly opts: HubOptions) {}
 
-  /** Sets who receives runner events (the dispatcher). */
-  setHandler(handler: HubHandler): void {
-    this.handler = handler;
+  private get events(): RunnerEvents {
+    return this.opts.events;
   }
 
   /** Starts heartbeats. */
@@ -85,8 +62,8 @@ export class RunnerHub {
   stop(): void {
     this.stopped = true;
     if (this.heartbeat) this.opts.clock.clearTimeout(this.heartbeat);
-    for (const c of this.conns.values()) c.ws.close(1001, "control node stopping");
-    this.conns.clear();
+    for (const c of this.opts.sessions.entries()) c.socket.close(1001, "control node stopping");
+    this.opts.sessions.clear();
     this.wss.close();
   }
 
@@ -125,31 +102,8 @@ export class RunnerHub {
 
   /** Closes every runner session (leadership moved: runners reconnect and find the new leader). */
   disconnectAll(reason: string): void {
-    for (const c of this.conns.values()) c.ws.close(4001, reason);
-    this.conns.clear();
-  }
-
-  /** Runners connected now, as target candidates. */
-  candidates(): Candidate[] {
-    return [...this.conns.values()].map((c) => ({ name: c.session.name, tags: c.session.tags }));
-  }
-
-  /** Sessions connected now. */
-  sessions(): RunnerSession[] {
-    return [...this.conns.values()].map((c) => ({ ...c.session }));
-  }
-
-  /** Whether a runner is connected. */
-  isConnected(name: string): boolean {
-    return this.conns.has(name);
-  }
-
-  /** Sends a frame to a runner; false when it is not connected. */
-  send(runner: string, msg: ControlMessage): boolean {
-    const c = this.conns.get(runner);
-    if (!c || c.ws.readyState !== c.ws.OPEN) return false;
-    c.ws.send(encodeFrame(msg));
-    return true;
+    for (const c of this.opts.sessions.entries()) c.socket.close(4001, reason);
+    this.opts.sessions.clear();
   }
 
   private accept(ws: WebSocket, addr: string): void {
@@ -178,16 +132,16 @@ export class RunnerHub {
       conn.session.lastSeen = this.opts.clock.now();
       switch (msg.type) {
         case "ack":
-          this.handler?.onHeld(name, [msg.execution_id]);
+          this.events.onHeld(name, [msg.execution_id]);
           break;
         case "output":
-          this.handler?.onOutput(name, msg);
+          this.events.onOutput(name, msg);
           break;
         case "result":
-          this.handler?.onResult(name, msg);
+          this.events.onResult(name, msg);
           break;
         case "ping":
-          if (msg.running) this.handler?.onHeld(name, msg.running);
+          if (msg.running) this.events.onHeld(name, msg.running);
           ws.send(encodeFrame({ type: "pong", ts: msg.ts }));
           break;
         case "pong":
@@ -197,10 +151,9 @@ export class RunnerHub {
     });
     ws.on("close", () => {
       this.opts.clock.clearTimeout(helloTimer);
-      if (conn && this.conns.get(conn.session.name)?.ws === ws) {
-        this.conns.delete(conn.session.name);
+      if (conn && this.opts.sessions.remove(conn.session.name, ws)) {
         this.opts.logger.info("runner disconnected", { runner: conn.session.name });
-        this.handler?.onDisconnect(conn.session.name);
+        this.events.onDisconnect(conn.session.name);
       }
     });
     ws.on("error", (err) =>
@@ -210,8 +163,6 @@ export class RunnerHub {
 
   private register(ws: WebSocket, hello: Hello, addr: string): Conn {
     const now = this.opts.clock.now();
-    const old = this.conns.get(hello.name);
-    if (old) old.ws.close(4000, "replaced by a new connection from the same runner");
     const session: RunnerSession = {
       name: hello.name,
       tags: hello.tags,
@@ -220,13 +171,14 @@ export class RunnerHub {
       lastSeen: now,
     };
     const conn = { session, ws };
-    this.conns.set(hello.name, conn);
+    const old = this.opts.sessions.add(session, ws);
+    if (old) old.socket.close(4000, "replaced by a new connection from the same runner");
     if (hello.version !== WIRE_VERSION)
       this.opts.logger.warn("runner speaks another wire version", {
         runner: hello.name,
         version: hello.version,
       });
-    const unknown = this.handler?.onHello(session, hello) ?? [];
+    const unknown = this.events.onHello(session, hello);
     ws.send(
       encodeFrame({
         type: "welcome",
@@ -236,7 +188,7 @@ export class RunnerHub {
       }),
     );
     // Results finished while disconnected arrive with the hello and are processed like live ones.
-    for (const r of hello.pending_results) this.handler?.onResult(hello.name, r);
+    for (const r of hello.pending_results) this.events.onResult(hello.name, r);
     this.opts.logger.info("runner connected", {
       runner: hello.name,
       tags: hello.tags,
@@ -249,10 +201,10 @@ export class RunnerHub {
     if (this.stopped) return;
     this.heartbeat = this.opts.clock.setTimeout(() => {
       const now = this.opts.clock.now();
-      for (const c of this.conns.values()) {
+      for (const c of this.opts.sessions.entries()) {
         // A runner silent for three heartbeats is gone; its executions fall to the lease.
-        if (now - c.session.lastSeen > 3 * this.opts.heartbeatMs) c.ws.terminate();
-        else c.ws.send(encodeFrame({ type: "ping", ts: now }));
+        if (now - c.session.lastSeen > 3 * this.opts.heartbeatMs) c.socket.terminate();
+        else c.socket.send(encodeFrame({ type: "ping", ts: now }));
       }
       this.scheduleHeartbeat();
     }, this.opts.heartbeatMs);

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../../shared/clock";
 import type { Logger } from "../../shared/logger";
-import type { Consensus } from "../consensus/consensus";
+import { type Consensus, eventsOf } from "../consensus/consensus";
 import type { Dispatcher } from "../dispatch/dispatcher";
 import type { StateDb } from "../store/db";
 import { getStoredJob, listStoredJobs } from "../store/job-queries";
@@ -36,9 +36,9 @@ export class Scheduler {
     },
     private readonly opts: PlanOptions = DEFAULT_PLAN_OPTIONS,
   ) {
-    deps.consensus.onApplied((_i, _cmd, result) => {
-      if (!this.running || !result.ok) return;
-      for (const ev of result.events) {
+    deps.consensus.onApplied((entry) => {
+      if (!this.running) return;
+      for (const ev of eventsOf(entry)) {
         if (ev.kind === "job.changed" || ev.kind === "job.deleted") this.refresh(ev.name);
       }
     });
@@ -132,7 +132,7 @@ export class Scheduler {
                 missedNote(p.catchup, i === 0 ? plan.unlisted : 0),
               )
             : await this.deps.dispatcher.run(name, slot.action === "run" ? "schedule" : "catchup", slot.at);
-        if (res.ok && (res.value as { skipped?: string } | undefined)?.skipped === "concurrency") {
+        if (res.ok && "skipped" in res.value && res.value.skipped === "concurrency") {
           this.deps.logger.debug("slot skipped: the previous run is still going (concurrency forbid)", {
             job: name,
             slot: new Date(slot.at).toISOString(),

@@ -1,9 +1,10 @@
+import { dirname } from "node:path";
+import type { RaftConsensus } from "../../control/consensus/raft-consensus";
 import { Dispatcher, type DispatcherOptions } from "../../control/dispatch/dispatcher";
-import type { ApplyResult } from "../../control/fsm/apply";
-import type { Command } from "../../control/fsm/commands";
-import type { RunnerHub, RunnerSession } from "../../control/hub/runner-hub";
+import type { Command, ResultOf } from "../../control/fsm/commands";
+import type { RunnerSession, Runners } from "../../control/hub/runner-sessions";
 import { Scheduler } from "../../control/scheduler/scheduler";
-import { openStateDb, type StateDb } from "../../control/store/db";
+import type { StateDb } from "../../control/store/db";
 import { listExecutions } from "../../control/store/execution-queries";
 import { getStoredJob } from "../../control/store/job-queries";
 import type { StoredJob } from "../../control/store/rows";
@@ -14,14 +15,15 @@ import type { Candidate } from "../../shared/tags";
 import type { ControlMessage, Result, Run } from "../../shared/wire";
 import { jobSpec, T0 } from "./builders";
 import { FakeClock } from "./fake-clock";
-import { SingleNodeLog } from "./single-node-log";
+import { type OneVoter, openOneVoter } from "./one-voter";
+import { tempDir } from "./tmp";
 
 /**
  * Stands in for RunnerHub: the runners "connected" are names with tags, and every frame sent to
  * them is recorded. It is the one part that cannot run on virtual time (real WebSockets are
  * covered by the integration tests); the test answers runs through `ControlHarness.finish`.
  */
-export class FakeHub {
+export class FakeHub implements Runners {
   /** Every frame the dispatcher sent, in order. */
   readonly sent: { runner: string; msg: ControlMessage }[] = [];
   private readonly runners = new Map<string, Record<string, string>>();
@@ -71,7 +73,10 @@ export class FakeHub {
 export interface HarnessOptions {
   /** Virtual start time (default T0). */
   start?: number;
-  /** State database file (default ":memory:"). */
+  /**
+   * The node's state.db; raft.db goes beside it (default: both in a temporary directory removed on
+   * close). Reopen the same file to restart the node.
+   */
   file?: string;
   /** Runners connected at the start (default ["r1"]). */
   runners?: string[];
@@ -81,27 +86,33 @@ export interface HarnessOptions {
 }
 
 /**
- * The one-node control plane on virtual time: a real SingleNodeLog over real SQLite, a real
- * Dispatcher and Scheduler wired as ControlNode wires them, a FakeHub and a FakeClock.
+ * The one-node control plane on virtual time: the real one-voter RaftConsensus over real SQLite
+ * files (as a single node runs it), a real Dispatcher and Scheduler wired as the node wires them, a
+ * FakeHub and a FakeClock.
  */
 export class ControlHarness {
   readonly clock: FakeClock;
   readonly hub = new FakeHub();
   readonly state: StateDb;
-  readonly consensus: SingleNodeLog;
+  readonly consensus: RaftConsensus;
   readonly dispatcher: Dispatcher;
   readonly scheduler: Scheduler;
 
-  private constructor(opts: HarnessOptions) {
-    this.clock = new FakeClock(opts.start ?? T0);
-    this.state = openStateDb(opts.file ?? ":memory:");
-    this.consensus = new SingleNodeLog(this.state, { nodeName: "control-1", logger: silentLogger });
+  private constructor(
+    private readonly node: OneVoter,
+    clock: FakeClock,
+    opts: HarnessOptions,
+    private readonly cleanup: () => void,
+  ) {
+    this.clock = clock;
+    this.state = node.state;
+    this.consensus = node.raft;
     for (const r of opts.runners ?? ["r1"]) this.hub.connect(r);
     this.dispatcher = new Dispatcher(
       {
         consensus: this.consensus,
         state: this.state,
-        hub: this.hub as unknown as RunnerHub,
+        runners: this.hub,
         clock: this.clock,
         logger: silentLogger,
         random: () => 0,
@@ -116,8 +127,7 @@ export class ControlHarness {
       consensus: this.consensus,
     });
     this.consensus.onLeadership((leader) => {
-      if (leader) this.dispatcher.startLeading();
-      else {
+      if (!leader) {
         this.scheduler.stop();
         this.dispatcher.stopLeading();
       }
@@ -126,8 +136,14 @@ export class ControlHarness {
 
   /** Builds and starts a harness (consensus, dispatcher and, unless told otherwise, the scheduler). */
   static async start(opts: HarnessOptions = {}): Promise<ControlHarness> {
-    const h = new ControlHarness(opts);
-    await h.consensus.start();
+    const clock = new FakeClock(opts.start ?? T0);
+    const tmp = opts.file ? undefined : tempDir("dkron-harness-");
+    const dir = opts.file ? dirname(opts.file) : tmp!.path;
+    // A lone voter elects itself at once; 100 ms ticks (the default profile) keep long virtual
+    // advances cheap.
+    const node = await openOneVoter(dir, clock, undefined, { id: "control-1", tickMs: 100 });
+    const h = new ControlHarness(node, clock, opts, () => tmp?.cleanup());
+    h.dispatcher.startLeading();
     if (opts.scheduler !== false) h.scheduler.start();
     await h.settle();
     return h;
@@ -162,7 +178,7 @@ export class ControlHarness {
   }
 
   /** Proposes a command stamped now and waits for it to be applied. */
-  async propose(cmd: Command): Promise<ApplyResult> {
+  async propose<C extends Command>(cmd: C): Promise<ResultOf<C>> {
     const res = this.consensus.propose(cmd);
     await this.settle();
     return res;
@@ -205,7 +221,8 @@ export class ControlHarness {
   /** Stops everything and closes the database. */
   async close(): Promise<void> {
     this.scheduler.stop();
-    await this.consensus.stop();
-    this.state.close();
+    this.dispatcher.stopLeading();
+    await this.node.close();
+    this.cleanup();
   }
 }

@@ -23,21 +23,22 @@ export async function openOneVoter(
   dir: string,
   clock: FakeClock,
   before?: (n: Omit<OneVoter, "raft" | "close">) => void,
+  opts: { id?: string; tickMs?: number } = {},
 ): Promise<OneVoter> {
   const state = openStateDb(join(dir, "state.db"), { synchronous: "NORMAL" });
   const log = SqliteLogStore.open(join(dir, "raft.db"));
   before?.({ state, log });
   const raft = new RaftConsensus({
-    id: "n1",
+    id: opts.id ?? "n1",
     state,
     log,
     send: () => {},
     clock,
     logger: silentLogger,
     random: seededRandom(7),
-    tickMs: 10,
+    tickMs: opts.tickMs ?? 10,
     tunables: { electionTicks: 10, heartbeatTicks: 1 },
-    bootstrap: ["n1"],
+    bootstrap: [opts.id ?? "n1"],
   });
   await raft.start();
   raft.campaign();

@@ -1,7 +1,9 @@
+// Only the adoption test still uses this: it writes a data dir the way single nodes did before they ran
+// as a one-voter Raft group. It goes once that test builds the old data dir from its migrations.
 import { asc, gt, lte } from "drizzle-orm";
 import type { AppliedListener, Consensus, ConsensusStatus } from "../../control/consensus/consensus";
 import { type ApplyResult, apply, lastApplied } from "../../control/fsm/apply";
-import type { Command } from "../../control/fsm/commands";
+import type { Command, ResultOf } from "../../control/fsm/commands";
 import type { StateDb } from "../../control/store/db";
 import { commandLog } from "../../control/store/schema";
 import { AppError } from "../../shared/errors";
@@ -73,10 +75,10 @@ export class SingleNodeLog implements Consensus {
     for (const l of this.leaderListeners) l(false);
   }
 
-  propose(cmd: Command): Promise<ApplyResult> {
+  propose<C extends Command>(cmd: C): Promise<ResultOf<C>> {
     if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ cmd, resolve, reject });
+      this.queue.push({ cmd, resolve: (r) => resolve(r as ResultOf<C>), reject });
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => this.flush());
@@ -138,7 +140,7 @@ export class SingleNodeLog implements Consensus {
         }
         for (const l of this.appliedListeners) {
           try {
-            l(first + i, p.cmd, o.result);
+            l({ index: first + i, cmd: p.cmd, result: o.result, origin: "awaited" });
           } catch (e) {
             this.deps.logger.error("applied listener failed", { err: String(e) });
           }

@@ -1,0 +1,174 @@
+import type { Execution, Trigger } from "../../shared/execution";
+import type { JobSpec } from "../../shared/job";
+import { type Candidate, selectTargets } from "../../shared/tags";
+import type { Run } from "../../shared/wire";
+import type { ExecutionStartCommand, StartValue } from "../fsm/commands";
+
+// The dispatcher's decisions, pure: which runners a run goes to, where a retry lands, how execution
+// ids and group numbers are made, and what is recorded when no runner can take a run. The
+// dispatcher supplies what it sees now (connected runners, time, randomness) and proposes the result.
+
+/** The id of one execution: group, attempt and target node (a retry keeps the first attempt's target). */
+export function executionId(group: number, attempt: number, node: string): string {
+  return `${group}-${attempt}-${node}`;
+}
+
+/**
+ * The group number of a new run: Dkron's group is a nanosecond timestamp; ms × 1000, kept above the
+ * last one handed out, keeps groups unique and ordered on one leader.
+ */
+export function nextGroup(now: number, last: number): number {
+  return Math.max(now * 1000, last + 1);
+}
+
+/** What a new run of a job is planned from. */
+export interface RunPlanInput {
+  jobName: string;
+  spec: Pick<JobSpec, "tags">;
+  group: number;
+  trigger: Trigger;
+  scheduledAt: number;
+  /** The proposer's clock, stamped into the command. */
+  at: number;
+  retain: number;
+  /** Runners connected now. */
+  candidates: readonly Candidate[];
+  random: () => number;
+  /** The mark of the owed dependent run this start settles. */
+  owed?: number;
+}
+
+/**
+ * The start of a new run group on the targets the job's tags select among `candidates`; with no
+ * target, one failed record that says why (a run is never silently dropped).
+ */
+export function planRun(p: RunPlanInput): ExecutionStartCommand {
+  const targets = selectTargets(p.candidates, p.spec.tags, p.random);
+  const executions: ExecutionStartCommand["executions"] = targets.length
+    ? targets.map((t) => ({ id: executionId(p.group, 1, t.name), node: t.name }))
+    : [
+        {
+          id: executionId(p.group, 1, "none"),
+          node: "",
+          state: "failed",
+          output: noTargetNote(p.jobName, p.spec.tags, p.candidates),
+        },
+      ];
+  return {
+    type: "execution.start",
+    at: p.at,
+    job: p.jobName,
+    group: p.group,
+    trigger: p.trigger,
+    attempt: 1,
+    scheduledAt: p.scheduledAt,
+    retain: p.retain,
+    executions,
+    ...(p.owed === undefined ? {} : { owed: p.owed }),
+  };
+}
+
+/** Why a run has no target: the tags asked for and the runners connected. */
+export function noTargetNote(
+  jobName: string,
+  tags: Record<string, string> | null | undefined,
+  candidates: readonly Candidate[],
+): string {
+  const connected = candidates.map((c) => c.name).join(", ") || "none";
+  return `no target nodes found to run job ${jobName} (tags ${JSON.stringify(tags ?? {})}; connected runners: ${connected})`;
+}
+
+/** The record of a slot deliberately not run (catch-up policy); `note` says why. */
+export function planMissed(p: {
+  jobName: string;
+  group: number;
+  scheduledAt: number;
+  at: number;
+  retain: number;
+  note: string;
+}): ExecutionStartCommand {
+  return {
+    type: "execution.start",
+    at: p.at,
+    job: p.jobName,
+    group: p.group,
+    trigger: "schedule",
+    attempt: 1,
+    scheduledAt: p.scheduledAt,
+    retain: p.retain,
+    executions: [{ id: executionId(p.group, 1, "missed"), node: "", state: "missed", output: p.note }],
+  };
+}
+
+/** What the next attempt of a failed execution is planned from. */
+export interface RetryPlanInput {
+  failed: Execution;
+  spec: Pick<JobSpec, "tags">;
+  at: number;
+  retain: number;
+  /** Whether a runner is connected now. */
+  isConnected: (name: string) => boolean;
+  candidates: readonly Candidate[];
+  random: () => number;
+}
+
+/**
+ * The next attempt of a failed execution: on the same runner while it is connected, else on a
+ * random runner the job's tags select, else a failed record saying no runner is left. The id names
+ * the target the run started on, not the runner the retry lands on: two failures retried on one
+ * runner would otherwise share an id and the second retry would be lost.
+ */
+export function planRetry(p: RetryPlanInput): ExecutionStartCommand {
+  const { failed } = p;
+  let node = failed.node_name;
+  if (!p.isConnected(node)) {
+    const pool = selectTargets(p.candidates, p.spec.tags, p.random);
+    node = pool[Math.floor(p.random() * pool.length)]?.name ?? "";
+  }
+  const attempt = failed.attempt + 1;
+  const id = executionId(failed.group, attempt, firstTarget(failed));
+  return {
+    type: "execution.start",
+    at: p.at,
+    job: failed.job_name,
+    group: failed.group,
+    trigger: "retry",
+    attempt,
+    scheduledAt: failed.scheduled_at,
+    retain: p.retain,
+    executions: node
+      ? [{ id, node }]
+      : [
+          {
+            id,
+            node: failed.node_name,
+            state: "failed",
+            output: `retry: runner ${failed.node_name} is gone and no other target matches`,
+          },
+        ],
+  };
+}
+
+/** The target an execution's group first started on, read back from its id. */
+function firstTarget(e: Execution): string {
+  const prefix = `${e.group}-${e.attempt}-`;
+  return e.id.startsWith(prefix) ? e.id.slice(prefix.length) : e.node_name || "none";
+}
+
+/** The records of a committed start that a runner must now be sent (running ones). */
+export function toDispatch(value: StartValue): Execution[] {
+  return "executions" in value ? value.executions.filter((e) => e.state === "running") : [];
+}
+
+/** The `run` frame that sends an execution of a job to its runner. */
+export function runFrame(e: Execution, spec: Pick<JobSpec, "executor" | "executor_config">): Run {
+  return {
+    type: "run",
+    execution_id: e.id,
+    job_name: e.job_name,
+    scheduled_at: new Date(e.scheduled_at).toISOString(),
+    attempt: e.attempt,
+    executor: spec.executor,
+    config: spec.executor_config ?? {},
+  };
+}
