@@ -1,9 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { systemClock } from "../shared/clock";
 import { isAppError } from "../shared/errors";
-import { createLogger } from "../shared/logger";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
-import { ControlNode } from "./node";
+import { createControlNode, realWorld } from "./main";
 import { leaveCommand, raftCommand } from "./raft-cli";
 
 const HELP = `Usage: dkron <command> [options]
@@ -57,14 +54,9 @@ async function agent(argv: string[]): Promise<void> {
     process.stdout.write(AGENT_HELP);
     return;
   }
-  const logger = createLogger({ level: config.log_level, write: (l) => process.stdout.write(`${l}\n`) });
-  logger.info("configuration", redacted(config));
-  const node = ControlNode.create(config, {
-    clock: systemClock,
-    logger,
-    random: Math.random,
-    secret: () => randomBytes(24).toString("base64url"),
-  });
+  const world = realWorld(config);
+  world.logger.info("configuration", redacted(config));
+  const node = createControlNode(config, world);
   try {
     await node.start();
   } catch (e) {

@@ -42,7 +42,7 @@ export interface ClusterMembershipDeps {
   /** http or https. */
   scheme: () => "http" | "https";
   /** The node's lifecycle state. */
-  nodeState: () => "new" | "running" | "stopping" | "stopped";
+  nodeState: () => "created" | "starting" | "running" | "stopping" | "stopped";
   /** Points the transport at every known peer. */
   syncPeers: () => void;
   /** Stops the node (after leave, or once removed from the configuration). */

@@ -74,6 +74,8 @@ export class Dispatcher implements RunnerEvents {
   /** When this node last became leader (runners are still reconnecting for a while after). */
   private leadingSince = 0;
   private readonly timers = new Set<TimerHandle>();
+  /** Proposals not settled yet (a stopping node lets them land before it closes the log). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -107,6 +109,20 @@ export class Dispatcher implements RunnerEvents {
     if (this.leaseTimer) this.deps.clock.clearTimeout(this.leaseTimer);
     for (const t of this.timers) this.deps.clock.clearTimeout(t);
     this.timers.clear();
+  }
+
+  /**
+   * Resolves once every proposal made so far has settled (committed, refused or timed out), or after
+   * `maxMs`: a stopping node calls it so the results its runners reported commit before the log closes.
+   */
+  async quiesce(maxMs: number): Promise<void> {
+    if (!this.inflight.size) return;
+    let timer: TimerHandle | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = this.deps.clock.setTimeout(resolve, maxMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inflight]), bound]);
+    if (timer) this.deps.clock.clearTimeout(timer);
   }
 
   /** Executions running now (for /v1/busy), with their live output. */
@@ -220,9 +236,15 @@ export class Dispatcher implements RunnerEvents {
   }
 
   private async commit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
-    const res = await this.deps.consensus.propose(cmd);
-    if (res.ok) this.afterCommit(res.events, "own");
-    return res;
+    const proposal = this.deps.consensus.propose(cmd);
+    this.inflight.add(proposal);
+    try {
+      const res = await proposal;
+      if (res.ok) this.afterCommit(res.events, "own");
+      return res;
+    } finally {
+      this.inflight.delete(proposal);
+    }
   }
 
   /**

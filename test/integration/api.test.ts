@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentConfigSchema } from "../../control/config";
-import { ControlNode } from "../../control/node";
+import { createControlNode } from "../../control/main";
+import type { ControlNode } from "../../control/node";
 import { systemClock } from "../../shared/clock";
 import { silentLogger } from "../../shared/logger";
 import { waitFor } from "../helpers/agent-process";
@@ -23,11 +24,12 @@ beforeAll(async () => {
     tags: { zone: "z1" },
     runner_settle: 2000,
   });
-  node = ControlNode.create(config, {
+  node = createControlNode(config, {
     clock: systemClock,
     logger: silentLogger,
     random: Math.random,
     secret: () => randomBytes(16).toString("hex"),
+    fetch: (input, init) => fetch(input, init),
   });
   await node.start();
   base = `http://${node.address}`;

@@ -1,0 +1,285 @@
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { Hono } from "hono";
+import type { WebSocket } from "ws";
+import { createApp as createEdgeApp } from "../edge/app";
+import { notFound as edgeNotFound } from "../edge/middleware/errors";
+import { RunnerAgent } from "../runner/agent";
+import { createExecutors } from "../runner/executors";
+import { type Clock, systemClock } from "../shared/clock";
+import { createLogger, type Logger } from "../shared/logger";
+import { ClusterMembership } from "./cluster/cluster-membership";
+import { clusterRoutes } from "./cluster/cluster-routes";
+import { PeerBook } from "./cluster/peer-book";
+import { replicateLearnedPeers, syncPeers } from "./cluster/peer-sync";
+import { RaftStreamServer } from "./cluster/raft-stream-server";
+import { StreamRaftTransport } from "./cluster/raft-transport";
+import { type AgentConfig, VERSION } from "./config";
+import { eventsOf } from "./consensus/consensus";
+import { RaftConsensus } from "./consensus/raft-consensus";
+import { Dispatcher } from "./dispatch/dispatcher";
+import { createControlApp } from "./http/control-app";
+import { ControlService } from "./http/control-service";
+import { incomingBodyText } from "./http/incoming-body";
+import { createLocalControlClient } from "./http/local-control-client";
+import { ControlServer } from "./http/server";
+import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
+import { RunnerSessions } from "./hub/runner-sessions";
+import { followLeadership } from "./leadership";
+import { ControlNode } from "./node";
+import { nodeTags } from "./node-tags";
+import { seededRandom } from "./raft/random";
+import { Scheduler } from "./scheduler/scheduler";
+import { openStateDb } from "./store/db";
+import { SqliteLogStore } from "./store/raft-log-store";
+
+// The composition root: the one place that builds the real outside world and every part of a
+// control node, wires them to each other, and hands the result to ControlNode (which only starts
+// and stops them). It alone imports the edge app and the runner.
+
+/** The outside world a control node runs against. */
+export interface World {
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  /** Random secret generator (the runner token when none is configured). */
+  secret: () => string;
+  /** Reaches other control nodes (NOT_LEADER followed to the leader). */
+  fetch: typeof fetch;
+}
+
+/** The real world: system clock, Math.random, crypto secrets, global fetch, a JSON logger on stdout. */
+export function realWorld(config: Pick<AgentConfig, "log_level">): World {
+  return {
+    clock: systemClock,
+    logger: createLogger({ level: config.log_level, write: (l) => process.stdout.write(`${l}\n`) }),
+    random: Math.random,
+    secret: () => randomBytes(24).toString("base64url"),
+    fetch: (input, init) => fetch(input, init),
+  };
+}
+
+/** Raft timing per profile: ms per tick; election timeout is 10 ticks, randomised up to 20. */
+const TICK_MS = { default: 100, fast: 30 } as const;
+
+/**
+ * Builds a control node from a resolved config: state database, Raft (a one-voter group when alone),
+ * scheduler, dispatcher, runner hub, the HTTP server (edge /v1 app + control-api + Raft RPC + runner
+ * WebSocket) and, by default, a local runner that connects over the protocol a remote one uses.
+ */
+export function createControlNode(c: AgentConfig, world: World): ControlNode {
+  const log = world.logger.child({ node: c.node_name });
+  const scheme = c.tls_cert_file && c.tls_key_file ? "https" : "http";
+  const clustered = c.bootstrap_expect > 1 || c.join.length > 0;
+  // A single node with a cluster secret takes Raft streams and joins too, so it can grow into a cluster.
+  const joinable = clustered || c.cluster_secret !== "";
+  const tickMs = TICK_MS[c.raft_profile];
+
+  // raft.db (FULL) is the durable record and state.db its replay (see StateDbOptions); a single
+  // node is a one-voter Raft group, so the same holds there.
+  const db = openStateDb(join(c.data_dir, "state.db"), { synchronous: "NORMAL" });
+  const raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
+  const peers = new PeerBook(db, scheme);
+
+  if (joinable && !c.cluster_secret)
+    log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
+  const transport = joinable
+    ? new StreamRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log })
+    : undefined;
+  const raft = new RaftConsensus({
+    id: c.node_name,
+    state: db,
+    log: raftLog,
+    send: (m) => transport?.send(m),
+    clock: world.clock,
+    logger: log,
+    random: seededRandom(Math.floor(world.random() * 2 ** 32)),
+    tickMs,
+    tunables: { electionTicks: 10, heartbeatTicks: 1, snapshotThreshold: c.raft_snapshot_threshold },
+  });
+  const raftStreams = joinable
+    ? new RaftStreamServer({
+        secret: c.cluster_secret,
+        logger: log,
+        receive: (msgs) => {
+          if (!membership.raftStarted) return false;
+          raft.receive(msgs);
+          return true;
+        },
+      })
+    : undefined;
+  const resyncPeers = () => syncPeers(peers, transport, c.node_name, scheme);
+  const membership = new ClusterMembership({
+    config: c,
+    raft,
+    raftLog,
+    db,
+    peers,
+    transport,
+    clock: world.clock,
+    logger: log,
+    tickMs,
+    joinable,
+    advertise: () => node.advertise,
+    scheme: () => scheme,
+    nodeState: () => node.phase,
+    syncPeers: resyncPeers,
+    stop: () => node.stop(),
+  });
+
+  const runnerToken = c.runner_token || c.cluster_secret || world.secret();
+  const sessions = new RunnerSessions<WebSocket>();
+  const dispatcher = new Dispatcher(
+    { consensus: raft, state: db, runners: sessions, clock: world.clock, logger: log, random: world.random },
+    { retain: c.execution_retention, leaseMs: c.lease_timeout },
+  );
+  const hub = new RunnerHub({
+    sessions,
+    events: dispatcher,
+    clock: world.clock,
+    logger: log,
+    token: runnerToken,
+    heartbeatMs: c.heartbeat,
+    nodeName: c.node_name,
+    wsScheme: scheme === "https" ? "wss" : "ws",
+    redirect: () => {
+      if (raft.isLeader()) return undefined;
+      const leader = raft.status().leader;
+      return leader ? (peers.get(leader) ?? null) : null;
+    },
+  });
+  const scheduler = new Scheduler({
+    state: db,
+    clock: world.clock,
+    logger: log,
+    dispatcher,
+    consensus: raft,
+  });
+  followLeadership({
+    consensus: raft,
+    dispatcher,
+    scheduler,
+    hub,
+    runners: sessions,
+    localRunner: { reconnectNow: () => node.localRunner?.reconnectNow() },
+    onGained: () => replicateLearnedPeers(peers, raft, world.clock, log),
+    clock: world.clock,
+    runnerSettleMs: c.runner_settle,
+  });
+  raft.onApplied((entry) => {
+    if (eventsOf(entry).some((e) => e.kind === "peers.changed")) resyncPeers();
+  });
+  raft.onConf(resyncPeers);
+
+  const service = new ControlService({
+    state: db,
+    consensus: raft,
+    dispatcher,
+    runners: sessions,
+    clock: world.clock,
+    peers,
+    node: {
+      name: c.node_name,
+      version: VERSION,
+      get advertise() {
+        return node.advertise;
+      },
+      get tags() {
+        return nodeTags(c, node.advertise);
+      },
+    },
+    leave: () => void membership.leave(),
+    cluster: {
+      conf: () => raft.conf(),
+      match: (id) => raft.raftStatus().progress?.[id]?.match,
+      reachable: (id) => transport?.reachable(id) ?? false,
+    },
+  });
+  const controlToken = c.control_token || c.cluster_secret;
+  const app = new Hono();
+  if (joinable) {
+    app.route(
+      "/",
+      clusterRoutes({
+        self: () => {
+          const st = raft.status();
+          return {
+            id: c.node_name,
+            addr: node.advertise,
+            bootstrapExpect: c.bootstrap_expect,
+            started: membership.raftStarted,
+            leader: st.leader,
+            peers: Object.fromEntries(peers.all()),
+          };
+        },
+        consensus: () => (membership.raftStarted ? raft : undefined),
+        peers,
+        secret: c.cluster_secret,
+        logger: log,
+        recordPeer: async (id, addr) => {
+          peers.learn(id, addr);
+          resyncPeers();
+          const r = await raft.propose({ type: "peer.set", at: world.clock.now(), id, addr });
+          if (!r.ok) throw new Error(r.error.message);
+        },
+        removePeer: async (id) => {
+          await raft.propose({ type: "peer.remove", at: world.clock.now(), id });
+        },
+      }),
+    );
+  }
+  app.route("/", createControlApp({ service, logger: log, secret: controlToken }));
+  // The edge calls its own node's service in-process; NOT_LEADER is followed to the leader over HTTP.
+  app.route(
+    "/",
+    createEdgeApp({
+      control: createLocalControlClient({
+        service,
+        fetch: world.fetch,
+        ...(controlToken ? { secret: controlToken } : {}),
+      }),
+      nodeName: () => c.node_name,
+      version: VERSION,
+      logger: log,
+      bodyText: incomingBodyText,
+    }),
+  );
+  // Unknown paths get the edge's JSON 404 (a mounted app's notFound does not reach the outer app).
+  app.notFound(edgeNotFound);
+  const server = new ControlServer({
+    fetch: app.fetch,
+    ...(c.tls_cert_file && c.tls_key_file
+      ? { tls: { certFile: c.tls_cert_file, keyFile: c.tls_key_file } }
+      : {}),
+    upgrades: raftStreams ? [raftStreams, hub] : [hub],
+  });
+
+  const node = ControlNode.create({
+    config: c,
+    logger: log,
+    clustered,
+    server,
+    db,
+    raftLog,
+    raft,
+    transport,
+    raftStreams,
+    membership,
+    hub,
+    dispatcher,
+    scheduler,
+    localRunner: c.local_runner
+      ? (advertise) =>
+          new RunnerAgent({
+            url: `${scheme === "https" ? "wss" : "ws"}://${advertise}${RUNNER_WS_PATH}`,
+            token: runnerToken,
+            name: c.node_name,
+            tags: nodeTags(c, advertise),
+            executors: createExecutors({ clock: world.clock }),
+            clock: world.clock,
+            logger: log.child({ runner: c.node_name }),
+          })
+      : undefined,
+  });
+  return node;
+}
