@@ -52,7 +52,8 @@ interface EntryData {
  * reads once applied here.
  */
 export class RaftConsensus implements Consensus {
-  private node!: RaftNode;
+  /** The core, from `start` on (it is built from what the log store holds). */
+  private node: RaftNode | undefined;
   private readonly pending = new Map<string, Pending>();
   private readonly reads = new Map<
     string,
@@ -117,15 +118,15 @@ export class RaftConsensus implements Consensus {
   /** Hands messages from a peer to the core. */
   receive(msgs: readonly Message[]): void {
     if (!this.running) return;
-    for (const m of msgs) this.node.step(m);
+    for (const m of msgs) this.core.step(m);
     this.scheduleDrain();
   }
 
   propose<C extends Command>(cmd: C): Promise<ResultOf<C>> {
     if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
-    if (this.node.role !== "leader") return Promise.reject(this.notLeader());
+    if (this.core.role !== "leader") return Promise.reject(this.notLeader());
     const p = `${this.d.id}:${++this.seq}`;
-    const r = this.node.propose(JSON.stringify({ p, c: cmd } satisfies EntryData));
+    const r = this.core.propose(JSON.stringify({ p, c: cmd } satisfies EntryData));
     if (!r.ok)
       return Promise.reject(
         r.reason === "no-leader"
@@ -143,7 +144,7 @@ export class RaftConsensus implements Consensus {
       }, this.d.proposeTimeoutMs ?? 10_000);
       // The entry holding this proposal is above `applied` when it applies (never a replay), and
       // apply answers each command with its own result type.
-      this.pending.set(p, { resolve: (r) => resolve(r as ResultOf<C>), reject, timer, term: this.node.term });
+      this.pending.set(p, { resolve: (r) => resolve(r as ResultOf<C>), reject, timer, term: this.core.term });
       this.scheduleDrain();
     });
   }
@@ -152,7 +153,7 @@ export class RaftConsensus implements Consensus {
   readBarrier(): Promise<void> {
     if (!this.running) return Promise.reject(new AppError("UNAVAILABLE", "node is not running"));
     const ctx = `${this.d.id}:r${++this.seq}`;
-    if (!this.node.readIndex(ctx)) return Promise.reject(this.notLeader());
+    if (!this.core.readIndex(ctx)) return Promise.reject(this.notLeader());
     return new Promise((resolve, reject) => {
       const timer = this.d.clock.setTimeout(() => {
         this.reads.delete(ctx);
@@ -170,8 +171,8 @@ export class RaftConsensus implements Consensus {
 
   /** Proposes a membership change (leader only). */
   changeMembership(req: ConfChangeRequest): void {
-    if (this.node.role !== "leader") throw this.notLeader();
-    const r = this.node.proposeConfChange(req);
+    if (this.core.role !== "leader") throw this.notLeader();
+    const r = this.core.proposeConfChange(req);
     if (!r.ok) throw new AppError("CONFLICT", `membership change refused: ${r.reason}`);
     this.scheduleDrain();
   }
@@ -179,20 +180,20 @@ export class RaftConsensus implements Consensus {
   /** Starts an election now (a lone voter elects itself at once instead of after a timeout). */
   campaign(): void {
     if (!this.running) return;
-    this.node.campaign();
+    this.core.campaign();
     this.scheduleDrain();
   }
 
   /** Hands leadership to another voter (leader only). */
   transferLeadership(to: string): boolean {
-    const ok = this.node.transferLeadership(to);
+    const ok = this.core.transferLeadership(to);
     this.scheduleDrain();
     return ok;
   }
 
   /** Voters and learners of the current configuration. */
   conf(): { voters: string[]; learners: string[] } {
-    const c = this.node.conf;
+    const c = this.core.conf;
     return { voters: [...c.voters], learners: [...c.learners] };
   }
 
@@ -204,17 +205,17 @@ export class RaftConsensus implements Consensus {
 
   /** Replication progress on the leader. */
   raftStatus() {
-    return this.node.status();
+    return this.core.status();
   }
 
   isLeader(): boolean {
-    return this.running && this.node.role === "leader";
+    return this.running && this.core.role === "leader";
   }
 
   status(): ConsensusStatus {
     if (!this.node)
       return { state: "shutdown", term: 0, leader: "", commitIndex: 0, appliedIndex: 0, lastLogIndex: 0 };
-    const s = this.node.status();
+    const s = this.core.status();
     const learner = s.conf.learners.includes(this.d.id);
     return {
       state: !this.running
@@ -244,6 +245,12 @@ export class RaftConsensus implements Consensus {
     return () => this.leaderListeners.delete(listener);
   }
 
+  /** The started core; calls that need it before `start` are refused as the node not running. */
+  private get core(): RaftNode {
+    if (!this.node) throw new AppError("UNAVAILABLE", "node is not running");
+    return this.node;
+  }
+
   private notLeader(): AppError {
     const leader = this.node?.leader ?? "";
     return new AppError(
@@ -260,7 +267,7 @@ export class RaftConsensus implements Consensus {
   private scheduleTick(): void {
     this.tickTimer = this.d.clock.setTimeout(() => {
       if (!this.running) return;
-      this.node.tick();
+      this.core.tick();
       this.drain();
       this.scheduleTick();
     }, this.d.tickMs);
@@ -277,11 +284,11 @@ export class RaftConsensus implements Consensus {
 
   /** Processes every Ready the core has, in the order the core requires. */
   private drain(): void {
-    while (this.running && this.node.hasReady()) {
-      const rd = this.node.ready();
+    while (this.running && this.core.hasReady()) {
+      const rd = this.core.ready();
       if (!rd) break;
       this.handle(rd);
-      this.node.advance(rd);
+      this.core.advance(rd);
     }
   }
 
@@ -319,13 +326,13 @@ export class RaftConsensus implements Consensus {
         this.leading = nowLeader;
         if (!nowLeader) this.failPending(this.notLeader());
         this.d.logger.info(nowLeader ? "became leader" : "not leader", {
-          term: this.node.term,
+          term: this.core.term,
           leader: rd.softState.leader,
         });
         for (const l of this.leaderListeners) l(nowLeader);
       }
     }
-    if (rd.wantSnapshot) this.node.compact(this.applied, takeStateSnapshot(this.d.state));
+    if (rd.wantSnapshot) this.core.compact(this.applied, takeStateSnapshot(this.d.state));
   }
 
   /**
