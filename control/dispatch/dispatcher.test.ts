@@ -313,6 +313,27 @@ describe("Dispatcher: leases", () => {
     expect(h.executions()[0]?.output).toMatch(/^\.\.\nlost:/);
   });
 
+  it("a new leader calls nothing unknown before it has applied what was committed before its term", async () => {
+    const h = await harness({ runners: ["r1"] });
+    const hello = {
+      type: "hello" as const,
+      version: 1,
+      name: "r1",
+      tags: {},
+      running: ["stale-1-r1"],
+      pending_results: [],
+      seen: [],
+      uptime_ms: 0,
+    };
+    // Leadership moves away and back: the hello arrives before the new term's barrier has resolved,
+    // when "stale-1-r1" may be a start still waiting in the log.
+    h.dispatcher.stopLeading();
+    h.dispatcher.startLeading();
+    expect(h.dispatcher.onHello(h.hub.sessions()[0]!, hello)).toEqual([]);
+    await h.settle();
+    expect(h.dispatcher.onHello(h.hub.sessions()[0]!, hello)).toEqual(["stale-1-r1"]);
+  });
+
   it("a new leader re-leases running executions: held ones survive, the others become lost", async () => {
     const dir = tempDir("dkron-dispatch-");
     cleanups.push(dir.cleanup);

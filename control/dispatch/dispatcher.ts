@@ -73,6 +73,14 @@ export class Dispatcher implements RunnerEvents {
   private leading = false;
   /** When this node last became leader (runners are still reconnecting for a while after). */
   private leadingSince = 0;
+  /**
+   * Whether this leader has applied everything committed before its term. Until then a running
+   * execution a runner reports may be a start this node has in its log but not applied yet, so it is
+   * not "unknown" (which tells the runner to cancel it).
+   */
+  private caughtUp = false;
+  /** Counts leadership terms here, so a barrier from an earlier one does not mark a later one. */
+  private leaderships = 0;
   private readonly timers = new Set<TimerHandle>();
   /** Proposals not settled yet (a stopping node lets them land before it closes the log). */
   private readonly inflight = new Set<Promise<unknown>>();
@@ -93,6 +101,14 @@ export class Dispatcher implements RunnerEvents {
    */
   startLeading(): void {
     this.leading = true;
+    this.caughtUp = false;
+    const term = ++this.leaderships;
+    this.deps.consensus.readBarrier().then(
+      () => {
+        if (this.leading && term === this.leaderships) this.caughtUp = true;
+      },
+      () => undefined,
+    );
     const now = this.deps.clock.now();
     this.leadingSince = now;
     for (const e of runningExecutions(this.deps.state)) this.leases.grant(e.id, e.node_name, now);
@@ -172,12 +188,15 @@ export class Dispatcher implements RunnerEvents {
 
   // ---- runner events (RunnerEvents, reported by the hub) ----
 
-  /** A runner connected and listed what it holds; returns the ids this leader does not know. */
+  /**
+   * A runner connected and listed what it holds; returns the ids this leader does not know (none
+   * until it has caught up with what was committed before its term).
+   */
   onHello(session: RunnerSession, hello: Hello): string[] {
     const now = this.deps.clock.now();
     const unknown = this.leases.renew(hello.running, now);
     if (this.leading) this.redispatchInherited(session.name, hello, now);
-    return unknown;
+    return this.caughtUp ? unknown : [];
   }
 
   /** The runner still holds these executions. */
