@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -46,9 +47,11 @@ export interface World {
   secret: () => string;
   /** Reaches other control nodes (NOT_LEADER followed to the leader). */
   fetch: typeof fetch;
+  /** Starts the local runner's shell jobs. */
+  spawn: typeof spawn;
 }
 
-/** The real world: system clock, Math.random, crypto secrets, global fetch, a JSON logger on stdout. */
+/** The real world: system clock, Math.random, crypto secrets, global fetch, node's spawn, a JSON logger on stdout. */
 export function realWorld(config: Pick<AgentConfig, "log_level">): World {
   return {
     clock: systemClock,
@@ -56,6 +59,7 @@ export function realWorld(config: Pick<AgentConfig, "log_level">): World {
     random: Math.random,
     secret: () => randomBytes(24).toString("base64url"),
     fetch: (input, init) => fetch(input, init),
+    spawn,
   };
 }
 
@@ -275,7 +279,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
             token: runnerToken,
             name: c.node_name,
             tags: nodeTags(c, advertise),
-            executors: createExecutors({ clock: world.clock }),
+            executors: createExecutors({ clock: world.clock, spawn: world.spawn }),
             clock: world.clock,
             logger: log.child({ runner: c.node_name }),
           })

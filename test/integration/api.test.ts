@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +31,7 @@ beforeAll(async () => {
     random: Math.random,
     secret: () => randomBytes(16).toString("hex"),
     fetch: (input, init) => fetch(input, init),
+    spawn,
   });
   await node.start();
   base = `http://${node.address}`;
