@@ -2,7 +2,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../test/helpers/tmp";
-import { loadAgentConfig } from "./config";
+import { AGENT_OPTIONS, envName, flagName } from "./agent-options";
+import { AGENT_HELP, AgentConfigSchema, loadAgentConfig, redacted } from "./config";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -86,5 +87,45 @@ describe("agent config", () => {
 
   it("reports --help without validating", () => {
     expect(loadAgentConfig(["--help"], {}).help).toBe(true);
+  });
+
+  it("reads every option from its flag, its env variable and the file", () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "dkron.json");
+    writeFileSync(file, JSON.stringify({ server: true, raft_profile: "fast", "runner-settle": "2s" }));
+    const { config } = loadAgentConfig(["--config", file, "--local-runner", "false", "--join", "a:1"], {
+      DKRON_SERVER: "1",
+      DKRON_JOIN: "b:1,c:1",
+      DKRON_TAGS: "k=v",
+      DKRON_CLUSTER_SECRET: "s",
+    });
+    expect(config).toMatchObject({
+      raft_profile: "fast",
+      runner_settle: 2000,
+      local_runner: false,
+      join: ["a:1"],
+      tags: { k: "v" },
+      cluster_secret: "s",
+    });
+    expect(redacted(config)).toMatchObject({ cluster_secret: "***", runner_token: "" });
+  });
+
+  it("derives the schema and --help from the one options table", () => {
+    expect(Object.keys(AgentConfigSchema.shape)).toEqual(Object.keys(AGENT_OPTIONS));
+    for (const [key, o] of Object.entries(AGENT_OPTIONS)) {
+      const line = AGENT_HELP.split("\n").find((l) => l.startsWith(`  --${flagName(key)} `)) ?? "";
+      expect(line, key).not.toBe("");
+      const entry = AGENT_HELP.slice(AGENT_HELP.indexOf(line))
+        .split(/\n(?= {2}-)/)[0]!
+        .replace(/\s+/g, " ");
+      expect(entry, key).toContain(o.doc);
+      if (o.default !== undefined && o.kind !== "switch" && typeof o.default !== "object")
+        expect(entry, key).toMatch(/\(default: [^)]+\)/);
+      expect(envName(key)).toMatch(/^DKRON_[A-Z_]+$/);
+    }
+    expect(AGENT_HELP).toContain("(default: 30s)");
+    expect(AGENT_HELP).toContain("--config FILE");
+    expect(AGENT_HELP).toContain("-h, --help");
   });
 });
