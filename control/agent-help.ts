@@ -45,7 +45,8 @@ export function agentHelp(): string {
 
 Starts a control node: the /v1 API, the scheduler, and (by default) a local runner.
 
-Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --config FILE):
+Options (each also reads env DKRON_<NAME>, e.g. DKRON_HTTP_ADDR, and a key in --config FILE; an
+unknown key in the file or an unknown DKRON_* name is an error):
 ${[
   ...options,
   entry(`--config ${META_FLAGS.config.arg}`, META_FLAGS.config.doc),

@@ -244,3 +244,14 @@ export const META_FLAGS = {
   },
   help: { type: "boolean", short: "h", doc: "show this help" },
 } as const;
+
+/**
+ * DKRON_* variables that name no option yet are not mistakes: every job's process gets them
+ * (runner/executors/shell.ts), so an agent started from a job inherits them. Any other DKRON_*
+ * name that is not an option stops the agent.
+ */
+export const NON_OPTION_ENV: ReadonlySet<string> = new Set([
+  "DKRON_JOB_NAME",
+  "DKRON_EXECUTION_ID",
+  "DKRON_SCHEDULED_AT",
+]);

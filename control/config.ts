@@ -11,7 +11,9 @@ import {
   envName,
   flagName,
   META_FLAGS,
+  NON_OPTION_ENV,
 } from "./agent-options";
+import { closestName } from "./closest-name";
 
 /** The version this build reports. */
 export const VERSION = "0.1.0";
@@ -68,6 +70,9 @@ for (const [key, o] of OPTIONS) {
 for (const [name, m] of Object.entries(META_FLAGS))
   FLAGS[name] = { type: m.type, ...("short" in m ? { short: m.short } : {}) };
 
+/** Env names that are options (DKRON_CONFIG included), for the unknown-name check and suggestions. */
+const ENV_NAMES = new Set([...OPTIONS.map(([k]) => envName(k)), "DKRON_CONFIG"]);
+
 /** Help text for `dkron agent`, from the options table. */
 export const AGENT_HELP = agentHelp();
 
@@ -107,9 +112,19 @@ function readValue(key: string, o: AgentOption, raw: string | boolean | string[]
   }
 }
 
+/** "unknown option" for each name, with the closest candidate when one is a plausible typo. */
+function unknownOptions(names: string[], candidates: Iterable<string>, normalize = (n: string) => n): string {
+  return names
+    .map((n) => {
+      const near = closestName(normalize(n), candidates);
+      return `unknown option "${n}"${near ? ` (did you mean "${near}"?)` : ""}`;
+    })
+    .join("; ");
+}
+
 const snakeCase = (k: string) => k.replace(/-/g, "_");
 
-/** The config file's keys (kebab-case read as snake_case). */
+/** The config file's keys (kebab-case read as snake_case); a key that names no option is an error. */
 function readConfigFile(file: string): Record<string, unknown> {
   let raw: unknown;
   try {
@@ -122,13 +137,36 @@ function readConfigFile(file: string): Record<string, unknown> {
   if (typeof raw !== "object" || raw === null)
     throw new AppError("VALIDATION", `config: ${file} must hold a JSON object`, { field: "config" });
   const out: Record<string, unknown> = {};
-  for (const [k, val] of Object.entries(raw)) out[snakeCase(k)] = val;
+  const unknown: string[] = [];
+  for (const [k, val] of Object.entries(raw)) {
+    const key = snakeCase(k);
+    if (Object.hasOwn(AGENT_OPTIONS, key)) out[key] = val;
+    else unknown.push(k);
+  }
+  if (unknown.length)
+    throw new AppError(
+      "VALIDATION",
+      `config file ${file}: ${unknownOptions(unknown, Object.keys(AGENT_OPTIONS), snakeCase)}`,
+      { field: unknown[0] },
+    );
   return out;
+}
+
+/** A DKRON_* variable that names no option (and is not on the NON_OPTION_ENV list) is an error. */
+function rejectUnknownEnv(env: Record<string, string | undefined>): void {
+  const unknown = Object.keys(env).filter(
+    (n) => n.startsWith("DKRON_") && env[n] !== undefined && !ENV_NAMES.has(n) && !NON_OPTION_ENV.has(n),
+  );
+  if (unknown.length)
+    throw new AppError("VALIDATION", `environment: ${unknownOptions(unknown, ENV_NAMES)}`, {
+      field: unknown[0],
+    });
 }
 
 /**
  * Resolves the agent config once: flags over env DKRON_* over the config file over defaults,
- * validated by one zod schema. Throws AppError VALIDATION naming the option on bad input.
+ * validated by one zod schema. Throws AppError VALIDATION naming the option on bad input, and on
+ * a config-file key or DKRON_* variable that names no option.
  */
 export function loadAgentConfig(
   argv: string[],
@@ -144,6 +182,7 @@ export function loadAgentConfig(
 
   const file = (v.config as string | undefined) ?? env.DKRON_CONFIG;
   const merged: Record<string, unknown> = file ? readConfigFile(file) : {};
+  rejectUnknownEnv(env);
 
   const set = (key: string, o: AgentOption, raw: string | boolean | string[], source: string) => {
     const value = readValue(key, o, raw, source);
