@@ -1,6 +1,6 @@
 import type { Clock } from "../../shared/clock";
 import type { ControlMethod, ControlParamsOf, ControlResults } from "../../shared/control-api";
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import { executionToJson } from "../../shared/execution";
 import { type Job, type JobJson, jobToJson } from "../../shared/job";
 import { aliveMember, type Member, MemberStatus } from "../../shared/member";
@@ -258,7 +258,7 @@ export class ControlService {
       try {
         return validateJob(j);
       } catch (e) {
-        if (e instanceof AppError)
+        if (isAppError(e))
           throw new AppError("VALIDATION", `file[${i}]: ${e.message}`, { field: `file[${i}]` });
         throw e;
       }
@@ -325,7 +325,7 @@ export class ControlService {
 
   /** NOT_LEADER carries the leader's address (not its id), so clients can retry there. */
   private rethrowWithLeaderAddr(e: unknown): never {
-    if (e instanceof AppError && e.code === "NOT_LEADER") {
+    if (isAppError(e) && e.code === "NOT_LEADER") {
       const id = typeof e.details?.leader === "string" ? e.details.leader : "";
       throw new AppError("NOT_LEADER", e.message, { leader: id ? this.d.peers.url(id) : "" });
     }

@@ -1,6 +1,6 @@
 import { ControlParams } from "../../shared/control-api";
 import { type ControlClient, createControlClient, type FetchLike } from "../../shared/control-client";
-import { AppError } from "../../shared/errors";
+import { isAppError } from "../../shared/errors";
 import { parseOrThrow } from "../../shared/validation";
 import type { ControlService } from "./control-service";
 
@@ -26,7 +26,7 @@ export function createLocalControlClient(opts: LocalControlClientOptions): Contr
       try {
         return await opts.service.call(method, parsed as never);
       } catch (e) {
-        const leader = e instanceof AppError && e.code === "NOT_LEADER" ? e.details?.leader : undefined;
+        const leader = isAppError(e) && e.code === "NOT_LEADER" ? e.details?.leader : undefined;
         if (typeof leader !== "string" || !leader) throw e;
         const remote = createControlClient({
           fetch: opts.fetch,
