@@ -4,6 +4,7 @@ import { type ControlMethod, ControlParams } from "../../shared/control-api";
 import { AppError, httpStatusOf, isAppError, toAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
+import { bearerToken, safeEqual } from "./bearer";
 import type { ControlService } from "./control-service";
 
 /** Options of the control app. */
@@ -28,8 +29,7 @@ export function createControlApp(opts: ControlAppOptions): Hono {
   app.post("/_control/rpc/:method", async (c) => {
     try {
       if (opts.secret) {
-        const given = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
-        if (given !== opts.secret)
+        if (!safeEqual(bearerToken(c.req.header("authorization")), opts.secret))
           throw new AppError("UNAUTHORIZED", "control-api: missing or wrong service secret");
       }
       const method = c.req.param("method");
