@@ -10,6 +10,7 @@ import { notFound as edgeNotFound } from "../edge/middleware/errors";
 import { RunnerAgent } from "../runner/agent";
 import { createExecutors } from "../runner/executors";
 import type { Clock } from "../shared/clock";
+import { splitHostPort } from "../shared/host-port";
 import type { Logger } from "../shared/logger";
 import { ClusterMembership } from "./cluster/cluster-membership";
 import { clusterRoutes, type Hello } from "./cluster/cluster-routes";
@@ -426,9 +427,4 @@ export class ControlNode {
     })();
     return this.stopping;
   }
-}
-
-function splitHostPort(addr: string): [string, number] {
-  const i = addr.lastIndexOf(":");
-  return [addr.slice(0, i).replace(/^\[|\]$/g, ""), Number(addr.slice(i + 1))];
 }

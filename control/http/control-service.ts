@@ -2,6 +2,7 @@ import type { Clock } from "../../shared/clock";
 import type { ControlMethod, ControlParamsOf, ControlResults } from "../../shared/control-api";
 import { AppError, isAppError } from "../../shared/errors";
 import { executionToJson } from "../../shared/execution";
+import { splitHostPort } from "../../shared/host-port";
 import { type Job, type JobJson, jobToJson } from "../../shared/job";
 import { aliveMember, type Member, MemberStatus } from "../../shared/member";
 import type { PeerBook } from "../cluster/peer-book";
@@ -368,11 +369,6 @@ const WRITES = new Set<ControlMethod>([
   "executions.clear",
   "restore",
 ]);
-
-function splitHostPort(addr: string): [string, number] {
-  const i = addr.lastIndexOf(":");
-  return i < 0 ? [addr, 0] : [addr.slice(0, i), Number(addr.slice(i + 1)) || 0];
-}
 
 /** The entries of `tags` whose key matches `re`. */
 function pick(tags: Record<string, string>, re: RegExp): Record<string, string> {
