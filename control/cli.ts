@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (e) {
     if (isAppError(e)) {
-      console.error(`dkron: ${(e as Error).message}`);
+      console.error(`dkron: ${e.message}`);
       process.exit(1);
     }
     throw e;

@@ -2,7 +2,9 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { tempDir } from "../test/helpers/tmp";
-import { loadAgentConfig } from "./config";
+import { AGENT_OPTIONS, envName, flagName, NON_OPTION_ENV } from "./agent-options";
+import { closestName } from "./closest-name";
+import { AGENT_HELP, AgentConfigSchema, loadAgentConfig, redacted } from "./config";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -86,5 +88,79 @@ describe("agent config", () => {
 
   it("reports --help without validating", () => {
     expect(loadAgentConfig(["--help"], {}).help).toBe(true);
+  });
+
+  it("stops on a config-file key that names no option, suggesting the closest", () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "dkron.json");
+    writeFileSync(file, JSON.stringify({ server: true, http_adr: "127.0.0.1:9" }));
+    expect(() => loadAgentConfig(["--config", file], {})).toThrow(
+      `config file ${file}: unknown option "http_adr" (did you mean "http_addr"?)`,
+    );
+    writeFileSync(file, JSON.stringify({ server: true, "data-dri": "/d", frobnicate: 1 }));
+    expect(() => loadAgentConfig([], { DKRON_CONFIG: file })).toThrow(
+      `config file ${file}: unknown option "data-dri" (did you mean "data_dir"?); unknown option "frobnicate"`,
+    );
+  });
+
+  it("stops on a DKRON_* variable that names no option, but not on the jobs' own", () => {
+    expect(() => loadAgentConfig(["--server"], { DKRON_HTTP_ADR: "127.0.0.1:9" })).toThrow(
+      'environment: unknown option "DKRON_HTTP_ADR" (did you mean "DKRON_HTTP_ADDR"?)',
+    );
+    expect(() => loadAgentConfig(["--server"], { DKRON_WHATEVER: "" })).toThrow(
+      /^environment: unknown option "DKRON_WHATEVER"$/,
+    );
+    // Every job's process carries these; an agent started from a job must still start.
+    const jobEnv = Object.fromEntries([...NON_OPTION_ENV].map((n) => [n, "x"]));
+    expect(jobEnv).toHaveProperty("DKRON_JOB_NAME");
+    expect(loadAgentConfig(["--server"], { ...jobEnv, PATH: "/bin", dkron_lower: "1" }).config.server).toBe(
+      true,
+    );
+  });
+
+  it("reads every option from its flag, its env variable and the file", () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const file = join(dir.path, "dkron.json");
+    writeFileSync(file, JSON.stringify({ server: true, raft_profile: "fast", "runner-settle": "2s" }));
+    const { config } = loadAgentConfig(["--config", file, "--local-runner", "false", "--join", "a:1"], {
+      DKRON_SERVER: "1",
+      DKRON_JOIN: "b:1,c:1",
+      DKRON_TAGS: "k=v",
+      DKRON_CLUSTER_SECRET: "s",
+    });
+    expect(config).toMatchObject({
+      raft_profile: "fast",
+      runner_settle: 2000,
+      local_runner: false,
+      join: ["a:1"],
+      tags: { k: "v" },
+      cluster_secret: "s",
+    });
+    expect(redacted(config)).toMatchObject({ cluster_secret: "***", runner_token: "" });
+  });
+
+  it("derives the schema and --help from the one options table", () => {
+    expect(Object.keys(AgentConfigSchema.shape)).toEqual(Object.keys(AGENT_OPTIONS));
+    for (const [key, o] of Object.entries(AGENT_OPTIONS)) {
+      const line = AGENT_HELP.split("\n").find((l) => l.startsWith(`  --${flagName(key)} `)) ?? "";
+      expect(line, key).not.toBe("");
+      const entry = AGENT_HELP.slice(AGENT_HELP.indexOf(line))
+        .split(/\n(?= {2}-)/)[0]!
+        .replace(/\s+/g, " ");
+      expect(entry, key).toContain(o.doc);
+      if (o.default !== undefined && o.kind !== "switch" && typeof o.default !== "object")
+        expect(entry, key).toMatch(/\(default: [^)]+\)/);
+      expect(envName(key)).toMatch(/^DKRON_[A-Z_]+$/);
+    }
+    expect(AGENT_HELP).toContain("(default: 30s)");
+    expect(AGENT_HELP).toContain("--config FILE");
+    expect(AGENT_HELP).toContain("-h, --help");
+  });
+
+  it("suggests a name only when it is a plausible typo", () => {
+    expect(closestName("http_adr", ["http_addr", "data_dir"])).toBe("http_addr");
+    expect(closestName("frobnicate", ["http_addr", "data_dir"])).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { AppError } from "../shared/errors";
+import { followLeader, leaderOf, nodeUrl } from "../shared/follow-leader";
 import type { PeerInfo } from "./cluster/cluster-routes";
 
 /** Help for `dkron raft`. */
@@ -48,30 +49,35 @@ function headers(o: Opts): Record<string, string> {
   return { "content-type": "application/json", ...(o.secret ? { authorization: `Bearer ${o.secret}` } : {}) };
 }
 
-async function call(o: Opts, path: string, init: RequestInit = {}): Promise<unknown> {
-  let addr = o.addr;
-  for (let hop = 0; hop < 3; hop++) {
-    let res: Response;
-    try {
-      res = await fetch(`${addr.includes("://") ? addr : `http://${addr}`}${path}`, {
-        ...init,
-        headers: headers(o),
-        signal: AbortSignal.timeout(10_000),
-      });
-    } catch {
-      throw new AppError("UNAVAILABLE", `cannot reach a control node at ${addr} (set --http-addr)`);
-    }
-    const body = (await res.json().catch(() => null)) as {
-      error?: { code: string; message: string; leader?: string };
-    } | null;
-    if (res.ok) return body;
-    if (body?.error?.code === "NOT_LEADER" && body.error.leader) {
-      addr = body.error.leader;
-      continue;
-    }
-    throw new AppError("BAD_REQUEST", body?.error?.message ?? `HTTP ${res.status} from ${addr}`);
+/** One request to the node at `addr`; a NOT_LEADER naming the leader is thrown for followLeader. */
+async function callAt(o: Opts, addr: string, path: string, init: RequestInit): Promise<unknown> {
+  let res: Response;
+  try {
+    res = await fetch(`${nodeUrl(addr)}${path}`, {
+      ...init,
+      headers: headers(o),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch {
+    throw new AppError("UNAVAILABLE", `cannot reach a control node at ${addr} (set --http-addr)`);
   }
-  throw new AppError("UNAVAILABLE", "no leader answered");
+  const body = (await res.json().catch(() => null)) as {
+    error?: { code: string; message: string; leader?: string };
+  } | null;
+  if (res.ok) return body;
+  if (body?.error?.code === "NOT_LEADER" && body.error.leader)
+    throw new AppError("NOT_LEADER", body.error.message, { leader: body.error.leader });
+  throw new AppError("BAD_REQUEST", body?.error?.message ?? `HTTP ${res.status} from ${addr}`);
+}
+
+/** A request to the cluster's leader, reached from --http-addr (three nodes asked at most). */
+async function call(o: Opts, path: string, init: RequestInit = {}): Promise<unknown> {
+  try {
+    return await followLeader((leader) => callAt(o, leader ?? o.addr, path, init), 2);
+  } catch (e) {
+    if (leaderOf(e) !== undefined) throw new AppError("UNAVAILABLE", "no leader answered");
+    throw e;
+  }
 }
 
 /** `dkron raft ...`. */
@@ -125,7 +131,7 @@ export async function leaveCommand(argv: string[], env: Record<string, string | 
     return;
   }
   const addr = String(v["http-addr"] ?? env.DKRON_HTTP_ADDR ?? "127.0.0.1:8080");
-  const res = await fetch(`${addr.includes("://") ? addr : `http://${addr}`}/v1/leave`, {
+  const res = await fetch(`${nodeUrl(addr)}/v1/leave`, {
     method: "POST",
   }).catch(() => {
     throw new AppError("UNAVAILABLE", `cannot reach a control node at ${addr}`);

@@ -1,6 +1,6 @@
 import type { ExecutionContext, Hono } from "hono";
 import { createControlClient } from "../shared/control-client";
-import { AppError } from "../shared/errors";
+import { AppError, isAppError } from "../shared/errors";
 import { createApp } from "./app";
 import { parseWorkerEnv } from "./env";
 
@@ -33,7 +33,7 @@ export default {
     } catch (e) {
       // A misconfigured Worker is the operator's fault, not the caller's: 500, with the binding named.
       const message = e instanceof Error ? e.message : String(e);
-      const err = new AppError("INTERNAL", message, e instanceof AppError ? e.details : undefined);
+      const err = new AppError("INTERNAL", message, isAppError(e) ? e.details : undefined);
       return Response.json(err.toJSON(), { status: 500 });
     }
     return app.fetch(request, env, ctx);

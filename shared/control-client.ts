@@ -5,6 +5,7 @@ import {
   type ControlResults,
 } from "./control-api";
 import { AppError, appErrorFromBody } from "./errors";
+import { DEFAULT_LEADER_HOPS, followLeader } from "./follow-leader";
 
 /** Anything with the fetch signature: the global fetch, or an app's in-process `fetch`. */
 export type FetchLike = (input: Request | string, init?: RequestInit) => Promise<Response>;
@@ -27,33 +28,24 @@ export interface ControlClient {
 
 /** Builds a control-api client over a fetch; follows NOT_LEADER answers to the leader. */
 export function createControlClient(opts: ControlClientOptions): ControlClient {
-  const maxRedirects = opts.maxRedirects ?? 3;
+  const start = opts.baseUrl.replace(/\/$/, "");
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (opts.secret) headers.authorization = `Bearer ${opts.secret}`;
   return {
     async call(method, params) {
-      let base = opts.baseUrl.replace(/\/$/, "");
-      for (let hop = 0; ; hop++) {
-        const headers: Record<string, string> = { "content-type": "application/json" };
-        if (opts.secret) headers.authorization = `Bearer ${opts.secret}`;
+      const body = JSON.stringify(params ?? {});
+      return followLeader(async (leader) => {
+        const base = leader ?? start;
         let res: Response;
         try {
-          res = await opts.fetch(`${base}${CONTROL_RPC_PREFIX}${method}`, {
-            method: "POST",
-            headers,
-            body: JSON.stringify(params ?? {}),
-          });
+          res = await opts.fetch(`${base}${CONTROL_RPC_PREFIX}${method}`, { method: "POST", headers, body });
         } catch (cause) {
           throw new AppError("UNAVAILABLE", `control node ${base} is unreachable`, undefined, { cause });
         }
-        const body: unknown = await res.json().catch(() => null);
-        if (res.ok) return body as ControlResults[typeof method];
-        const err = appErrorFromBody(body, res.status);
-        const leader = typeof err.details?.leader === "string" ? err.details.leader : "";
-        if (err.code === "NOT_LEADER" && leader && hop < maxRedirects) {
-          base = leader.startsWith("http") ? leader : `http://${leader}`;
-          continue;
-        }
-        throw err;
-      }
+        const answer: unknown = await res.json().catch(() => null);
+        if (res.ok) return answer as ControlResults[typeof method];
+        throw appErrorFromBody(answer, res.status);
+      }, opts.maxRedirects ?? DEFAULT_LEADER_HOPS);
     },
   };
 }

@@ -57,14 +57,38 @@ export class AppError extends Error {
   }
 }
 
-/** True when e is an AppError (or a plain object carrying one of our codes, e.g. parsed from the wire). */
-export function isAppError(e: unknown): e is AppError {
+/**
+ * What an AppError is to code that may have received it from elsewhere (over the wire, from another
+ * copy of this module): a code, a message, and maybe details. Branch on `code`; never on instanceof.
+ */
+export interface AppErrorLike {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: ErrorDetails | undefined;
+}
+
+/** True when e carries one of our codes with a message (an AppError, or a plain object shaped like one). */
+export function isAppError(e: unknown): e is AppErrorLike {
+  if (typeof e !== "object" || e === null) return false;
+  const { code, message, details } = e as { code?: unknown; message?: unknown; details?: unknown };
   return (
-    typeof e === "object" &&
-    e !== null &&
-    typeof (e as { code?: unknown }).code === "string" &&
-    (ErrorCodes as readonly string[]).includes((e as { code: string }).code)
+    typeof code === "string" &&
+    (ErrorCodes as readonly string[]).includes(code) &&
+    typeof message === "string" &&
+    (details === undefined || (typeof details === "object" && details !== null))
   );
+}
+
+/**
+ * A real AppError (with toJSON and a stack) for an AppErrorLike: e itself when it is one, else a new
+ * one with its code, message and details; a plain object's other fields (a wire body's `leader`, …)
+ * become the details, as in `{"error": {code, message, ...details}}`.
+ */
+export function toAppError(e: AppErrorLike): AppError {
+  // The one instanceof: telling whether e already is the class, not which error it is.
+  if (e instanceof AppError) return e;
+  const { code, message, details, name: _name, ...rest } = e as AppErrorLike & Record<string, unknown>;
+  return new AppError(code, message, details ?? (Object.keys(rest).length ? rest : undefined), { cause: e });
 }
 
 /** Rebuilds an AppError from a JSON error body received over the wire. */

@@ -1,5 +1,20 @@
-/** Splits `host:port` (or `[v6]:port`) into the host without brackets and the port number. */
-export function splitHostPort(addr: string): [string, number] {
+/**
+ * Splits `host:port` into host and port: `[v6]:port` loses its brackets, a missing or non-numeric
+ * port is 0. The port is after the last colon, so an URL (`https://h:8080`) splits as before; an IPv6
+ * host must be bracketed, as in the HTTP addresses the agent accepts.
+ */
+export function splitHostPort(addr: string): [host: string, port: number] {
+  if (addr.startsWith("[")) {
+    const end = addr.indexOf("]");
+    if (end > 0) {
+      const rest = addr.slice(end + 1);
+      return [addr.slice(1, end), rest.startsWith(":") ? portOf(rest.slice(1)) : 0];
+    }
+  }
   const i = addr.lastIndexOf(":");
-  return [addr.slice(0, i).replace(/^\[|\]$/g, ""), Number(addr.slice(i + 1))];
+  return i < 0 ? [addr, 0] : [addr.slice(0, i), portOf(addr.slice(i + 1))];
+}
+
+function portOf(text: string): number {
+  return /^\d+$/.test(text) ? Number(text) : 0;
 }

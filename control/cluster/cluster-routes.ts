@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
 import type { RaftConsensus } from "../consensus/raft-consensus";
@@ -137,7 +137,7 @@ async function changeMembership(d: ClusterRoutesDeps, req: ConfChangeRequest): P
       return true;
     } catch (e) {
       last = e;
-      return !(e instanceof AppError && e.code === "CONFLICT");
+      return !(isAppError(e) && e.code === "CONFLICT");
     }
   });
   if (last) throw last;

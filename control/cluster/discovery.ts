@@ -1,4 +1,4 @@
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import type { Hello, PeerInfo } from "./cluster-routes";
 import { toUrl } from "./peer-book";
@@ -63,7 +63,7 @@ export async function discover(o: DiscoveryOptions): Promise<Entry> {
           });
         }
       } catch (e) {
-        if (e instanceof AppError) throw e;
+        if (isAppError(e)) throw e;
       }
     }
     if (o.self.bootstrapExpect > 1 && peers.size >= o.self.bootstrapExpect) {
@@ -106,7 +106,7 @@ export async function requestJoin(o: DiscoveryOptions, via: Iterable<string>): P
           if (body?.error?.code === "UNAUTHORIZED")
             throw new AppError("UNAUTHORIZED", body.error.message ?? "cluster secret rejected");
         } catch (e) {
-          if (e instanceof AppError) throw e;
+          if (isAppError(e)) throw e;
         }
         break;
       }
@@ -186,7 +186,7 @@ export async function requestRemove(
         lastError = `${addr}: ${err.code ?? `HTTP ${res.status}`} ${err.message ?? ""}`.trim();
       }
     } catch (e) {
-      if (e instanceof AppError) throw e;
+      if (isAppError(e)) throw e;
       lastError = `${addr}: ${String(e)}`;
     }
     addr = next;

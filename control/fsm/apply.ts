@@ -1,5 +1,5 @@
 import { and, eq, ne } from "drizzle-orm";
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import type { Execution } from "../../shared/execution";
 import type { JobSpec } from "../../shared/job";
 import type { StateDb } from "../store/db";
@@ -56,7 +56,7 @@ function applyTransaction(s: StateDb): ApplyTransaction {
       try {
         result = applyCommand(s, index, cmd);
       } catch (e) {
-        if (!(e instanceof AppError)) throw e;
+        if (!isAppError(e)) throw e;
         result = { ok: false, error: { code: e.code, message: e.message, details: e.details } };
       }
       statements(s).setLastApplied.run({ index });

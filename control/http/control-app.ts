@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { type ControlMethod, ControlParams } from "../../shared/control-api";
-import { AppError, httpStatusOf, isAppError } from "../../shared/errors";
+import { AppError, httpStatusOf, isAppError, toAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
+import { bearerToken, safeEqual } from "./bearer";
 import type { ControlService } from "./control-service";
 
 /** Options of the control app. */
@@ -16,11 +17,8 @@ export interface ControlAppOptions {
 
 /** Maps any thrown value to the JSON error body and status (the one mapping, from shared/errors). */
 export function errorResponse(e: unknown, logger: Logger): { body: unknown; status: ContentfulStatusCode } {
-  if (isAppError(e)) {
-    const plain = e as { code: AppError["code"]; message?: unknown };
-    const err = e instanceof AppError ? e : new AppError(plain.code, String(plain.message ?? plain.code));
-    return { body: err.toJSON(), status: httpStatusOf[err.code] as ContentfulStatusCode };
-  }
+  if (isAppError(e))
+    return { body: toAppError(e).toJSON(), status: httpStatusOf[e.code] as ContentfulStatusCode };
   logger.error("internal error", { err: e instanceof Error ? (e.stack ?? e.message) : String(e) });
   return { body: new AppError("INTERNAL", "internal error; see the node's log").toJSON(), status: 500 };
 }
@@ -31,8 +29,7 @@ export function createControlApp(opts: ControlAppOptions): Hono {
   app.post("/_control/rpc/:method", async (c) => {
     try {
       if (opts.secret) {
-        const given = (c.req.header("authorization") ?? "").replace(/^Bearer\s+/i, "");
-        if (given !== opts.secret)
+        if (!safeEqual(bearerToken(c.req.header("authorization")), opts.secret))
           throw new AppError("UNAUTHORIZED", "control-api: missing or wrong service secret");
       }
       const method = c.req.param("method");

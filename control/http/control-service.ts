@@ -1,7 +1,8 @@
 import type { Clock } from "../../shared/clock";
 import type { ControlMethod, ControlParamsOf, ControlResults } from "../../shared/control-api";
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import { executionToJson } from "../../shared/execution";
+import { splitHostPort } from "../../shared/host-port";
 import { type Job, type JobJson, jobToJson } from "../../shared/job";
 import { aliveMember, type Member, MemberStatus } from "../../shared/member";
 import type { PeerBook } from "../cluster/peer-book";
@@ -258,7 +259,7 @@ export class ControlService {
       try {
         return validateJob(j);
       } catch (e) {
-        if (e instanceof AppError)
+        if (isAppError(e))
           throw new AppError("VALIDATION", `file[${i}]: ${e.message}`, { field: `file[${i}]` });
         throw e;
       }
@@ -325,7 +326,7 @@ export class ControlService {
 
   /** NOT_LEADER carries the leader's address (not its id), so clients can retry there. */
   private rethrowWithLeaderAddr(e: unknown): never {
-    if (e instanceof AppError && e.code === "NOT_LEADER") {
+    if (isAppError(e) && e.code === "NOT_LEADER") {
       const id = typeof e.details?.leader === "string" ? e.details.leader : "";
       throw new AppError("NOT_LEADER", e.message, { leader: id ? this.d.peers.url(id) : "" });
     }
@@ -368,11 +369,6 @@ const WRITES = new Set<ControlMethod>([
   "executions.clear",
   "restore",
 ]);
-
-function splitHostPort(addr: string): [string, number] {
-  const i = addr.lastIndexOf(":");
-  return i < 0 ? [addr, 0] : [addr.slice(0, i), Number(addr.slice(i + 1)) || 0];
-}
 
 /** The entries of `tags` whose key matches `re`. */
 function pick(tags: Record<string, string>, re: RegExp): Record<string, string> {

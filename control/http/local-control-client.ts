@@ -1,6 +1,6 @@
 import { ControlParams } from "../../shared/control-api";
 import { type ControlClient, createControlClient, type FetchLike } from "../../shared/control-client";
-import { AppError } from "../../shared/errors";
+import { DEFAULT_LEADER_HOPS, followLeader } from "../../shared/follow-leader";
 import { parseOrThrow } from "../../shared/validation";
 import type { ControlService } from "./control-service";
 
@@ -20,21 +20,25 @@ export interface LocalControlClientOptions {
  * the Worker's client does.
  */
 export function createLocalControlClient(opts: LocalControlClientOptions): ControlClient {
+  // A client of one other node; following leaders is left to followLeader below.
+  const remote = (baseUrl: string) =>
+    createControlClient({
+      fetch: opts.fetch,
+      baseUrl,
+      maxRedirects: 0,
+      ...(opts.secret ? { secret: opts.secret } : {}),
+    });
   return {
     async call(method, params) {
       const parsed = parseOrThrow(ControlParams[method], params ?? {}, method);
-      try {
-        return await opts.service.call(method, parsed as never);
-      } catch (e) {
-        const leader = e instanceof AppError && e.code === "NOT_LEADER" ? e.details?.leader : undefined;
-        if (typeof leader !== "string" || !leader) throw e;
-        const remote = createControlClient({
-          fetch: opts.fetch,
-          baseUrl: leader.startsWith("http") ? leader : `http://${leader}`,
-          ...(opts.secret ? { secret: opts.secret } : {}),
-        });
-        return remote.call(method, params);
-      }
+      // In-process first; then the leader it names, and as many hops beyond it as the edge's client.
+      return followLeader(
+        (leader) =>
+          leader === undefined
+            ? opts.service.call(method, parsed as never)
+            : remote(leader).call(method, params),
+        1 + DEFAULT_LEADER_HOPS,
+      );
     },
   };
 }

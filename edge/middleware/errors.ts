@@ -1,16 +1,12 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, httpStatusOf, isAppError } from "../../shared/errors";
+import { AppError, httpStatusOf, isAppError, toAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 
 /** Coerces anything thrown into an AppError; only unknown errors become INTERNAL. */
-export function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (isAppError(err)) {
-    // A plain object carrying one of our codes (e.g. from a wire body): keep its code and message.
-    const { code, message, ...details } = err as unknown as { code: AppError["code"]; message?: unknown };
-    return new AppError(code, typeof message === "string" ? message : code, details, { cause: err });
-  }
+export function asAppError(err: unknown): AppError {
+  // One of our codes (an AppError, or a plain object from a wire body): keep its code, message, details.
+  if (isAppError(err)) return toAppError(err);
   if (err instanceof HTTPException) {
     // Hono's own 4xx (e.g. a body limit) stay client errors; the status still comes from our table.
     const code = err.status < 500 ? (err.status === 404 ? "NOT_FOUND" : "BAD_REQUEST") : "INTERNAL";
@@ -28,7 +24,7 @@ export function errorResponse(c: Context, err: AppError): Response {
 /** The app's onError: every failure is JSON with a stable code; bugs are logged, not echoed. */
 export function onError(logger: Logger): ErrorHandler {
   return (err, c) => {
-    const appErr = toAppError(err);
+    const appErr = asAppError(err);
     if (appErr.code === "INTERNAL" && !isAppError(err)) {
       logger.error("unhandled error in API edge", {
         req: `${c.req.method} ${c.req.path}`,

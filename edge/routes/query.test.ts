@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import { parseExecutionListQuery, parseJobListQuery, parseMetadataFilter, renameQueryField } from "./query";
 
 const qs = (s: string) => new URLSearchParams(s);
@@ -8,7 +8,7 @@ function fieldOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (e) {
-    if (e instanceof AppError) return e.details?.field;
+    if (isAppError(e)) return e.details?.field;
     throw e;
   }
   return undefined;

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { ControlInput } from "../../shared/control-api";
-import { AppError } from "../../shared/errors";
+import { AppError, isAppError } from "../../shared/errors";
 import { parseOrThrow } from "../../shared/validation";
 
 // Parsing of the /v1 query strings: Dkron's parameter names in, the control-api contract's params out.
@@ -150,7 +150,7 @@ const QUERY_NAME_OF: Record<string, string> = {
 
 /** Rewrites the `field` of a control VALIDATION error from a contract param name to its query name. */
 export function renameQueryField(err: unknown): unknown {
-  if (!(err instanceof AppError) || err.code !== "VALIDATION") return err;
+  if (!isAppError(err) || err.code !== "VALIDATION") return err;
   const field = err.details?.field;
   const renamed = field === undefined ? undefined : QUERY_NAME_OF[field];
   if (renamed === undefined) return err;
