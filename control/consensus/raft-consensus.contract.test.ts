@@ -4,6 +4,7 @@ import { FakeClock } from "../../test/helpers/fake-clock";
 import { type OneVoter, openOneVoter } from "../../test/helpers/one-voter";
 import { type GroupNode, RaftGroup } from "../../test/helpers/raft-group";
 import { tempDir } from "../../test/helpers/tmp";
+import type { ResultOf } from "../fsm/commands";
 import { getStoredJob } from "../store/job-queries";
 import type { EntryOrigin } from "./consensus";
 import type { ContractDeps, ContractMember } from "./consensus.contract";
@@ -153,5 +154,37 @@ describe("RaftConsensus origins across leaders and restarts", () => {
       "every node to apply x",
     );
     for (const id of ["n1", "n2", "n3"]) expect(seen.get(id)).toEqual([["x", "replicated"]]);
+  });
+
+  it("a write left uncommitted by an earlier run of the leader answers no propose of its next run", async () => {
+    const { group, seen } = await recordingGroup();
+    // The leader writes x to its own log only, then stops (a crash or a restart) with x uncommitted.
+    group.isolate("n1");
+    const n1 = group.node("n1");
+    const lost = n1.raft.propose(put("x")).catch((e: unknown) => e);
+    await group.settle();
+    expect(n1.raft.status().lastLogIndex).toBeGreaterThan(n1.raft.status().commitIndex);
+    await group.stopNode("n1");
+    expect(await lost).toMatchObject({ code: "TIMEOUT" });
+    // Nobody reaches anybody for a while, so no follower holds a lease when n1 is back.
+    group.cut(() => true);
+    await group.run(500);
+    // Back, n1 (its log ahead of the others') is elected again and proposes y at once, before its
+    // first entry commits and x with it. y's proposal id is x's: the counter restarted with the run.
+    let y: Promise<ResultOf<ReturnType<typeof put>>> | undefined;
+    const again = await group.open("n1", (n) =>
+      n.raft.onLeadership((l) => {
+        if (l && !y) y = n.raft.propose(put("y"));
+      }),
+    );
+    group.heal();
+    again.raft.campaign();
+    await group.until(() => y !== undefined, "n1 to lead again");
+    expect(await y).toMatchObject({ ok: true, events: [{ kind: "job.changed", name: "y" }] });
+    expect(getStoredJob(again.state, "x")).toBeDefined();
+    expect(seen.get("n1")).toEqual([
+      ["x", "replicated"],
+      ["y", "awaited"],
+    ]);
   });
 });
