@@ -41,12 +41,15 @@ export type AppliedListener = (entry: AppliedEntry) => void;
  * - Applied listeners run once per entry, in log order, synchronously after the transaction that
  *   applied it committed (so the state they read already holds it) and before the promise of the
  *   `propose` that wrote it resolves. Every listener sees every entry with its `origin`; the
- *   proposer's caller handles `awaited` entries, listeners handle the rest.
+ *   proposer's caller handles `awaited` entries, listeners handle the rest. ("Entry": one carrying a
+ *   command. Raft's own empty and membership entries are not shown, nor the entries a snapshot
+ *   installed from the leader covers.)
  * - A listener must not throw (an exception is logged and the next listener still runs) and must
  *   not block; it may call `propose` (the new entry goes after the current one) but must not await
  *   it inside the call.
- * - Leadership listeners run when this node gains or loses leadership; on losing it every waiting
- *   `propose` has already been rejected.
+ * - Leadership listeners run when this node gains or loses leadership (once it has handled the
+ *   election: `isLeader()` may turn true a moment earlier); on losing it every waiting `propose` has
+ *   already been rejected (with TIMEOUT, outcome unknown).
  */
 export interface Consensus {
   start(): Promise<void>;

@@ -39,7 +39,11 @@ interface Pending {
   term: number;
 }
 
-/** What an entry's data holds: the proposer's id for the proposal and the command. */
+/**
+ * What an entry's data holds: the proposer's id for the proposal and the command. The id is unique
+ * only within one run of a node (its counter restarts with the process), so a waiting proposal is
+ * found by the term and index of the entry it appended instead (`entryKey`).
+ */
 interface EntryData {
   p: string;
   c: Command;
@@ -54,6 +58,7 @@ interface EntryData {
 export class RaftConsensus implements Consensus {
   /** The core, from `start` on (it is built from what the log store holds). */
   private node: RaftNode | undefined;
+  /** Waiting proposals by `entryKey` of the entry each appended. */
   private readonly pending = new Map<string, Pending>();
   private readonly reads = new Map<
     string,
@@ -133,9 +138,12 @@ export class RaftConsensus implements Consensus {
           ? this.notLeader()
           : new AppError("UNAVAILABLE", `proposal refused: ${r.reason}`),
       );
+    // A leader appends at its own term; no other entry ever holds that term and index, whereas an
+    // entry an earlier run of this node wrote (uncommitted) may hold the same proposal id `p`.
+    const key = r.index === null ? `unappended:${p}` : entryKey(this.core.term, r.index);
     return new Promise<ResultOf<C>>((resolve, reject) => {
       const timer = this.d.clock.setTimeout(() => {
-        this.pending.delete(p);
+        this.pending.delete(key);
         reject(
           new AppError("TIMEOUT", "the write was not committed in time; its outcome is unknown", {
             outcome: "unknown",
@@ -144,7 +152,12 @@ export class RaftConsensus implements Consensus {
       }, this.d.proposeTimeoutMs ?? 10_000);
       // The entry holding this proposal is above `applied` when it applies (never a replay), and
       // apply answers each command with its own result type.
-      this.pending.set(p, { resolve: (r) => resolve(r as ResultOf<C>), reject, timer, term: this.core.term });
+      this.pending.set(key, {
+        resolve: (r) => resolve(r as ResultOf<C>),
+        reject,
+        timer,
+        term: this.core.term,
+      });
       this.scheduleDrain();
     });
   }
@@ -354,7 +367,7 @@ export class RaftConsensus implements Consensus {
   }
 
   private applyEntries(rd: Ready): void {
-    const results: { index: number; data: EntryData | null; result: ApplyResult }[] = [];
+    const results: { index: number; term: number; data: EntryData | null; result: ApplyResult }[] = [];
     let confChanged = false;
     this.d.state.sqlite.transaction(() => {
       for (const e of rd.committedEntries) {
@@ -371,14 +384,15 @@ export class RaftConsensus implements Consensus {
           result = { ok: false, error: { code: "INTERNAL", message: String(err) } };
         }
         this.applied = e.index;
-        results.push({ index: e.index, data, result });
+        results.push({ index: e.index, term: e.term, data, result });
       }
     })();
     // Effects only after the apply transaction committed: listeners first, then the proposer (the
     // order the Consensus interface promises).
-    for (const { index, data, result } of results) {
+    for (const { index, term, data, result } of results) {
       if (!data) continue;
-      const p = this.pending.get(data.p);
+      const key = entryKey(term, index);
+      const p = this.pending.get(key);
       const entry = { index, cmd: data.c, result, origin: p ? "awaited" : "replicated" } as const;
       for (const l of this.appliedListeners) {
         try {
@@ -388,7 +402,7 @@ export class RaftConsensus implements Consensus {
         }
       }
       if (p) {
-        this.pending.delete(data.p);
+        this.pending.delete(key);
         this.d.clock.clearTimeout(p.timer);
         p.resolve(result);
       }
@@ -426,4 +440,9 @@ export class RaftConsensus implements Consensus {
       this.reads.delete(ctx);
     }
   }
+}
+
+/** The key of a waiting proposal: the term and index of its entry, which no other entry shares. */
+function entryKey(term: number, index: number): string {
+  return `${term}:${index}`;
 }

@@ -43,7 +43,7 @@ function applyAll(s: StateDb, cmds: Command[]): ApplyResult[] {
 }
 
 const ids = (s: StateDb, job: string) => listExecutions(s, job, "started_at", "ASC").map((e) => e.id);
-/** Every replicated table (the command log is the one-node log's, not the state's). */
+/** The replicated tables the job and execution commands write. */
 const TABLES = ["meta", "jobs", "executions", "owed_dependent_runs"];
 const state = (s: StateDb) => {
   const { meta: _meta, ...rest } = dumpTables(s, TABLES);

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { preserveLegacyCommandLog } from "./legacy-command-log";
 import * as schema from "./schema";
 
 /** The state database: the raw handle (for transactions and pragmas) and the drizzle view. */
@@ -18,8 +19,7 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations/state", import.meta.u
 /** How the state database syncs its commits. */
 export interface StateDbOptions {
   /**
-   * FULL (default): every commit is fsynced; for a database that is its own durable record (tests, and
-   * the harness's one-node double, which keeps its command log in it).
+   * FULL (default): every commit is fsynced; for a database that is its own durable record (tests).
    * NORMAL: WAL commits survive a process crash but may roll back on power loss; for a Raft node,
    * whose state is a replay of raft.db (FULL): `last_applied` rolls back with the rows, and the entries
    * after it are applied again from the log, as etcd's backend does with its consistent index.
@@ -30,7 +30,8 @@ export interface StateDbOptions {
 /**
  * Opens (creating if needed) the state database with WAL and the asked synchronous mode, asserts both
  * took effect (better-sqlite3's WAL default is NORMAL, which can lose a committed transaction on power
- * loss), and applies the drizzle-kit migrations. Use ":memory:" in tests.
+ * loss), keeps an old data dir's command log for adoption (it must survive the migration that drops
+ * it), and applies the drizzle-kit migrations. Use ":memory:" in tests.
  */
 export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
   const want = opts.synchronous ?? "FULL";
@@ -50,6 +51,7 @@ export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
     );
   }
   const db = drizzle(sqlite, { schema });
+  preserveLegacyCommandLog(sqlite);
   migrate(db, { migrationsFolder: MIGRATIONS });
   return { sqlite, db, close: () => sqlite.close() };
 }

@@ -6,17 +6,6 @@ export const meta = sqliteTable("meta", {
   value: integer("value").notNull(),
 });
 
-/**
- * The command log single nodes kept before they ran as one-voter Raft groups. Read once, to move
- * such a data dir onto raft.db (control/consensus/adopt-command-log.ts); the test harness's one-node
- * double still writes it.
- */
-export const commandLog = sqliteTable("command_log", {
-  index: integer("idx").primaryKey(),
-  term: integer("term").notNull(),
-  command: text("command").notNull(),
-});
-
 /** Jobs: the user's spec as JSON plus the server-maintained state in columns. */
 export const jobs = sqliteTable(
   "jobs",

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StateDb } from "./db";
 
-/** State tables copied by a snapshot (the command log is Raft's business, not the state's). */
+/** State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state). */
 const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs", "peers"] as const;
 
 /**

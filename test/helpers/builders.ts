@@ -80,13 +80,10 @@ export function resultFrame(id: string, over: Partial<Result> = {}): Result {
   };
 }
 
-/**
- * Every row of the state tables (and the command log), ordered by primary key: two databases are
- * equal when these dumps are equal.
- */
+/** Every row of the state tables, ordered by primary key: two databases are equal when their dumps are. */
 export function dumpTables(
   s: StateDb,
-  tables = ["meta", "jobs", "executions", "owed_dependent_runs", "peers", "command_log"],
+  tables = ["meta", "jobs", "executions", "owed_dependent_runs", "peers"],
 ): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const t of tables) out[t] = s.sqlite.prepare(`select * from ${t} order by 1`).all();

@@ -3,7 +3,7 @@ import { RaftConsensus } from "../../control/consensus/raft-consensus";
 import { seededRandom } from "../../control/raft/random";
 import { openStateDb, type StateDb } from "../../control/store/db";
 import { SqliteLogStore } from "../../control/store/raft-log-store";
-import { silentLogger } from "../../shared/logger";
+import { type Logger, silentLogger } from "../../shared/logger";
 import type { FakeClock } from "./fake-clock";
 
 /** A one-voter RaftConsensus on real SQLite files in `dir`, as a single node runs it, on virtual time. */
@@ -16,14 +16,22 @@ export interface OneVoter {
 
 /**
  * Opens the node's state.db (NORMAL, as nodes run it) and raft.db; `before` runs between opening and
- * starting Raft (e.g. adopting an old data dir). Starts Raft and waits until the node leads (the
- * drain runs on setImmediate, so this yields to the event loop).
+ * starting Raft (e.g. adopting an old data dir), `attach` between building RaftConsensus and starting
+ * it (e.g. to register listeners). Starts Raft and waits until the node leads (the drain runs on
+ * setImmediate, so this yields to the event loop); with `elect: false` it stays a follower that has
+ * not campaigned (until its election timeout passes on `clock`).
  */
 export async function openOneVoter(
   dir: string,
   clock: FakeClock,
   before?: (n: Omit<OneVoter, "raft" | "close">) => void,
-  opts: { id?: string; tickMs?: number } = {},
+  opts: {
+    id?: string;
+    tickMs?: number;
+    logger?: Logger;
+    attach?: (n: Omit<OneVoter, "close">) => void;
+    elect?: boolean;
+  } = {},
 ): Promise<OneVoter> {
   const state = openStateDb(join(dir, "state.db"), { synchronous: "NORMAL" });
   const log = SqliteLogStore.open(join(dir, "raft.db"));
@@ -34,16 +42,19 @@ export async function openOneVoter(
     log,
     send: () => {},
     clock,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     random: seededRandom(7),
     tickMs: opts.tickMs ?? 10,
     tunables: { electionTicks: 10, heartbeatTicks: 1 },
     bootstrap: [opts.id ?? "n1"],
   });
+  opts.attach?.({ state, log, raft });
   await raft.start();
-  raft.campaign();
-  for (let i = 0; i < 1000 && !raft.isLeader(); i++) await new Promise((r) => setImmediate(r));
-  if (!raft.isLeader()) throw new Error("a lone voter did not elect itself");
+  if (opts.elect ?? true) {
+    raft.campaign();
+    for (let i = 0; i < 1000 && !raft.isLeader(); i++) await new Promise((r) => setImmediate(r));
+    if (!raft.isLeader()) throw new Error("a lone voter did not elect itself");
+  }
   return {
     state,
     log,
