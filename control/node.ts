@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import { Hono } from "hono";
+import WebSocket from "ws";
 import { createApp as createEdgeApp } from "../edge/app";
 import { notFound as edgeNotFound } from "../edge/middleware/errors";
 import { RunnerAgent } from "../runner/agent";
@@ -38,6 +39,9 @@ export interface NodeDeps {
   /** Random secret generator (runner token when none is configured). */
   secret: () => string;
 }
+
+/** The real client WebSocket (ws), for the Raft transport and the local runner. */
+const openWebSocket = (url: string, options: WebSocket.ClientOptions) => new WebSocket(url, options);
 
 /** Raft timing per profile: ms per tick; election timeout is 10 ticks, randomised up to 20. */
 const TICK_MS = { default: 100, fast: 30 } as const;
@@ -125,7 +129,13 @@ export class ControlNode {
     if (this.joinable) {
       if (!c.cluster_secret)
         log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
-      this.transport = new StreamRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log });
+      this.transport = new StreamRaftTransport({
+        self: c.node_name,
+        secret: c.cluster_secret,
+        logger: log,
+        clock: deps.clock,
+        webSocket: openWebSocket,
+      });
       this.raftStreams = new RaftStreamServer({
         secret: c.cluster_secret,
         logger: log,
@@ -225,6 +235,8 @@ export class ControlNode {
         executors: createExecutors({ clock: deps.clock }),
         clock: deps.clock,
         logger: log.child({ runner: c.node_name }),
+        webSocket: openWebSocket,
+        random: deps.random,
       });
       // In a cluster the leader may not be elected yet; the runner connects when it is.
       if (this.clustered) void this.runner.start();
@@ -332,6 +344,7 @@ export class ControlNode {
           peers: this.peers,
           secret: c.cluster_secret,
           logger: log,
+          clock: deps.clock,
           recordPeer: async (id, addr) => {
             this.peers.learn(id, addr);
             this.syncPeers();
