@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
-import type { WebSocket } from "ws";
+import WebSocket from "ws";
 import { createApp as createEdgeApp } from "../edge/app";
 import { notFound as edgeNotFound } from "../edge/middleware/errors";
 import { RunnerAgent } from "../runner/agent";
@@ -63,6 +63,9 @@ export function realWorld(config: Pick<AgentConfig, "log_level">): World {
   };
 }
 
+/** The real client WebSocket (ws), for the Raft transport and the local runner. */
+const openWebSocket = (url: string, options: WebSocket.ClientOptions) => new WebSocket(url, options);
+
 /** Raft timing per profile: ms per tick; election timeout is 10 ticks, randomised up to 20. */
 const TICK_MS = { default: 100, fast: 30 } as const;
 
@@ -88,7 +91,13 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   if (joinable && !c.cluster_secret)
     log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
   const transport = joinable
-    ? new StreamRaftTransport({ self: c.node_name, secret: c.cluster_secret, logger: log })
+    ? new StreamRaftTransport({
+        self: c.node_name,
+        secret: c.cluster_secret,
+        logger: log,
+        clock: world.clock,
+        webSocket: openWebSocket,
+      })
     : undefined;
   const raft = new RaftConsensus({
     id: c.node_name,
@@ -122,6 +131,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     transport,
     clock: world.clock,
     logger: log,
+    fetch: world.fetch,
     tickMs,
     joinable,
     advertise: () => node.advertise,
@@ -220,6 +230,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
         peers,
         secret: c.cluster_secret,
         logger: log,
+        clock: world.clock,
         recordPeer: async (id, addr) => {
           peers.learn(id, addr);
           resyncPeers();
@@ -282,6 +293,8 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
             executors: createExecutors({ clock: world.clock, spawn: world.spawn }),
             clock: world.clock,
             logger: log.child({ runner: c.node_name }),
+            webSocket: openWebSocket,
+            random: world.random,
           })
       : undefined,
   });

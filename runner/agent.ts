@@ -1,4 +1,4 @@
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import type { Clock, TimerHandle } from "../shared/clock";
 import type { Logger } from "../shared/logger";
 import {
@@ -13,6 +13,12 @@ import {
 } from "../shared/wire";
 import type { Executor } from "./executors/executor";
 
+/** Opens a client WebSocket (the real one: `(url, o) => new WebSocket(url, o)` from ws). */
+export type WebSocketFactory = (url: string, options: WebSocket.ClientOptions) => WebSocket;
+
+/** WebSocket.OPEN, without loading ws for one constant. */
+const OPEN: typeof WebSocket.OPEN = 1;
+
 /** Options of a runner agent. */
 export interface RunnerAgentOptions {
   /** ws:// or wss:// URL of a control node's runner endpoint. */
@@ -23,6 +29,10 @@ export interface RunnerAgentOptions {
   executors: Map<string, Executor>;
   clock: Clock;
   logger: Logger;
+  /** Connects to the control node. */
+  webSocket: WebSocketFactory;
+  /** A float in [0, 1), for jitter. */
+  random: () => number;
   /** Live output is coalesced for this long before a frame is sent. */
   flushMs?: number;
   /** Stop sending live chunks (the final result still carries the tail) above this socket backlog. */
@@ -94,7 +104,7 @@ export class RunnerAgent {
       for (const r of this.running.values()) r.abort.abort();
       await Promise.race([all, this.sleep(5000)]);
     }
-    for (let i = 0; i < 20 && this.unacked.size > 0 && this.ws?.readyState === WebSocket.OPEN; i++)
+    for (let i = 0; i < 20 && this.unacked.size > 0 && this.ws?.readyState === OPEN; i++)
       await this.sleep(50);
     this.state = "stopped";
     if (this.reconnectTimer) this.opts.clock.clearTimeout(this.reconnectTimer);
@@ -129,7 +139,7 @@ export class RunnerAgent {
     if (this.state === "stopped") return;
     const url = this.redirectTo ?? this.opts.url;
     this.redirectTo = undefined;
-    const ws = new WebSocket(url, {
+    const ws = this.opts.webSocket(url, {
       headers: { authorization: `Bearer ${this.opts.token}` },
       handshakeTimeout: 5000,
     });
@@ -144,7 +154,7 @@ export class RunnerAgent {
       } else if (res.statusCode === 503) {
         // The node is up but no leader is elected yet: one is moments away (an election timeout),
         // so ask again shortly instead of backing off as from a dead node; jittered for big fleets.
-        this.retryIn = 100 + Math.floor(Math.random() * 100);
+        this.retryIn = 100 + Math.floor(this.opts.random() * 100);
       }
       res.resume();
       ws.terminate();
@@ -320,6 +330,6 @@ export class RunnerAgent {
   }
 
   private send(msg: RunnerMessage): void {
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(msg));
+    if (this.ws?.readyState === OPEN) this.ws.send(encodeFrame(msg));
   }
 }

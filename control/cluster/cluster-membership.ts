@@ -33,6 +33,8 @@ export interface ClusterMembershipDeps {
   transport: StreamRaftTransport | undefined;
   clock: Clock;
   logger: Logger;
+  /** Reaches other control nodes (discovery, join and remove requests). */
+  fetch: typeof fetch;
   /** Ms per Raft tick of the node's profile. */
   tickMs: number;
   /** Whether the node takes Raft streams and join requests from others. */
@@ -144,7 +146,7 @@ export class ClusterMembership {
       join: c.join,
       secret: c.cluster_secret,
       logger: log,
-      fetch,
+      fetch: this.deps.fetch,
       sleep: (ms: number) => this.sleep(ms),
       now: () => this.deps.clock.now(),
       cancelled: () => this.deps.nodeState() === "stopping" || this.deps.nodeState() === "stopped",

@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Clock } from "../../shared/clock";
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
@@ -42,8 +43,8 @@ export interface ClusterRoutesDeps {
   /** Proposes peer.set (the address must be replicated before the member is added). */
   recordPeer: (id: string, addr: string) => Promise<void>;
   removePeer: (id: string) => Promise<void>;
-  /** Waits between retries of a membership change that another one still blocks (default: a timer). */
-  sleep?: (ms: number) => Promise<void>;
+  /** Times the waits between retries of a membership change that another one still blocks. */
+  clock: Clock;
 }
 
 /** How long /_raft/remove waits for a pending membership change (a new leader's, say) to clear. */
@@ -119,7 +120,7 @@ function isMember(consensus: RaftConsensus, id: string): boolean {
 }
 
 async function until(d: ClusterRoutesDeps, done: () => boolean): Promise<void> {
-  const sleep = d.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const sleep = (ms: number) => new Promise<void>((r) => d.clock.setTimeout(r, ms));
   for (let waited = 0; !done() && waited < CHANGE_WAIT_MS; waited += 50) await sleep(50);
 }
 

@@ -2,6 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { systemClock } from "../../shared/clock";
 import type { Logger } from "../../shared/logger";
 import { silentLogger } from "../../shared/logger";
 import type { Message } from "../raft/messages";
@@ -49,7 +51,14 @@ async function receiver(secret = SECRET) {
 }
 
 function transport(opts: Partial<ConstructorParameters<typeof StreamRaftTransport>[0]> = {}) {
-  const t = new StreamRaftTransport({ self: "n1", secret: SECRET, logger: silentLogger, ...opts });
+  const t = new StreamRaftTransport({
+    self: "n1",
+    secret: SECRET,
+    logger: silentLogger,
+    clock: systemClock,
+    webSocket: (url, o) => new WebSocket(url, o),
+    ...opts,
+  });
   closers.push(() => t.close());
   return t;
 }

@@ -1,7 +1,11 @@
-import WebSocket from "ws";
+import type WebSocket from "ws";
+import type { Clock, TimerHandle } from "../../shared/clock";
 import type { Logger } from "../../shared/logger";
 import type { Message } from "../raft/messages";
 import { encodeRaftFrame, RAFT_STREAM_PATH } from "./raft-frame";
+
+/** Opens a client WebSocket (the real one: `(url, o) => new WebSocket(url, o)` from ws). */
+export type WebSocketFactory = (url: string, options: WebSocket.ClientOptions) => WebSocket;
 
 /** Transport options. */
 export interface RaftTransportOptions {
@@ -9,6 +13,10 @@ export interface RaftTransportOptions {
   /** Cluster secret sent as a bearer token on the upgrade; every node checks it. */
   secret: string;
   logger: Logger;
+  /** Time for back-off and liveness, and the ping timer. */
+  clock: Clock;
+  /** Dials a peer's stream. */
+  webSocket: WebSocketFactory;
   /** Bytes a peer's socket may hold unsent before further messages to it are dropped (Raft resends). */
   maxBufferedBytes?: number;
   /** Messages kept for a peer while its stream is connecting; older ones are dropped first. */
@@ -47,12 +55,11 @@ const MAX_BACKOFF_MS = 1000;
  */
 export class StreamRaftTransport {
   private readonly peers = new Map<string, Peer>();
-  private readonly pinger: ReturnType<typeof setInterval>;
+  private pinger: TimerHandle | undefined;
   private closed = false;
 
   constructor(private readonly opts: RaftTransportOptions) {
-    this.pinger = setInterval(() => this.ping(), opts.pingMs ?? 1000);
-    this.pinger.unref();
+    this.schedulePing();
   }
 
   /** Sets (or changes) where a peer's HTTP API is, e.g. http://127.0.0.1:8081. */
@@ -87,7 +94,7 @@ export class StreamRaftTransport {
   /** Whether this node's stream to a peer is open and the peer answered within the last two pings. */
   reachable(id: string): boolean {
     const p = this.peers.get(id);
-    return !!p?.open && Date.now() - p.heardAt <= 2 * (this.opts.pingMs ?? 1000) + 100;
+    return !!p?.open && this.opts.clock.now() - p.heardAt <= 2 * (this.opts.pingMs ?? 1000) + 100;
   }
 
   /** Sends messages to their destinations: one frame per peer per call. */
@@ -111,7 +118,7 @@ export class StreamRaftTransport {
   /** Stops sending and closes every stream. */
   async close(): Promise<void> {
     this.closed = true;
-    clearInterval(this.pinger);
+    if (this.pinger !== undefined) this.opts.clock.clearTimeout(this.pinger);
     for (const p of this.peers.values()) p.ws?.terminate();
   }
 
@@ -132,12 +139,12 @@ export class StreamRaftTransport {
     const max = this.opts.maxQueuedWhileConnecting ?? 4096;
     p.queue.push(...list);
     if (p.queue.length > max) p.queue.splice(0, p.queue.length - max);
-    if (!p.ws && Date.now() >= p.retryAt) this.dial(p);
+    if (!p.ws && this.opts.clock.now() >= p.retryAt) this.dial(p);
   }
 
   private dial(p: Peer): void {
     const url = `${p.url.replace(/^http/, "ws")}${RAFT_STREAM_PATH}`;
-    const ws = new WebSocket(url, {
+    const ws = this.opts.webSocket(url, {
       headers: { authorization: `Bearer ${this.opts.secret}`, "x-raft-from": this.opts.self },
       handshakeTimeout: 2000,
       perMessageDeflate: false,
@@ -147,7 +154,7 @@ export class StreamRaftTransport {
     ws.on("open", () => {
       if (p.ws !== ws) return;
       p.open = true;
-      p.heardAt = Date.now();
+      p.heardAt = this.opts.clock.now();
       if (p.failures > 0) this.opts.logger.info("raft peer reachable again", { peer: p.id });
       p.failures = 0;
       p.backoffMs = MIN_BACKOFF_MS;
@@ -157,7 +164,7 @@ export class StreamRaftTransport {
     });
     ws.on("pong", () => {
       p.alive = true;
-      p.heardAt = Date.now();
+      p.heardAt = this.opts.clock.now();
     });
     ws.on("unexpected-response", (_req, res) => {
       this.failed(p, `HTTP ${res.statusCode}`);
@@ -181,9 +188,20 @@ export class StreamRaftTransport {
         peer: p.id,
         err: why,
       });
-    p.retryAt = Date.now() + p.backoffMs;
+    p.retryAt = this.opts.clock.now() + p.backoffMs;
     p.backoffMs = Math.min(MAX_BACKOFF_MS, p.backoffMs * 2);
     p.queue = [];
+  }
+
+  /**
+   * Pings every pingMs until closed. The timer is not unref'd (a Clock has no unref) and need not be:
+   * the node's Raft tick timer keeps the process alive as long, and the node's stop() closes this.
+   */
+  private schedulePing(): void {
+    this.pinger = this.opts.clock.setTimeout(() => {
+      this.ping();
+      if (!this.closed) this.schedulePing();
+    }, this.opts.pingMs ?? 1000);
   }
 
   /**
@@ -195,7 +213,7 @@ export class StreamRaftTransport {
     if (this.closed) return;
     for (const p of this.peers.values()) {
       if (!p.ws) {
-        if (Date.now() >= p.retryAt) this.dial(p);
+        if (this.opts.clock.now() >= p.retryAt) this.dial(p);
         continue;
       }
       if (!p.open) continue;

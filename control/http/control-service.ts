@@ -74,7 +74,7 @@ export class ControlService {
           ? (this.members().find((m) => m.Name === this.d.consensus.status().leader) ?? null)
           : null,
       leave: () => {
-        setTimeout(() => this.d.leave(), 50);
+        this.d.clock.setTimeout(() => this.d.leave(), 50);
         return { left: this.d.node.name };
       },
       busy: () => this.d.dispatcher.busy().map((e) => executionToJson(e)),
