@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import { AppError } from "../shared/errors";
 import { followLeader, leaderOf, nodeUrl } from "../shared/follow-leader";
-import type { PeerInfo } from "./cluster/cluster-routes";
+import type { PeerInfo } from "./cluster/cluster-wire";
 
 /** Help for `dkron raft`. */
 export const RAFT_HELP = `Usage: dkron raft <list-peers|remove-peer> [options]

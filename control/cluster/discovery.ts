@@ -1,6 +1,6 @@
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
-import type { Hello, PeerInfo } from "./cluster-routes";
+import type { Hello, PeerInfo } from "./cluster-wire";
 import { toUrl } from "./peer-book";
 
 /** How this node enters the cluster. */

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
+import { bearerToken } from "../../shared/bearer";
+import { safeEqual } from "../../shared/constant-time";
 import type { Logger } from "../../shared/logger";
-import { bearerToken, safeEqual } from "../http/bearer";
 import type { Message } from "../raft/messages";
 import { decodeRaftFrame, RAFT_STREAM_PATH } from "./raft-frame";
 

@@ -2,9 +2,9 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Clock, TimerHandle } from "../../shared/clock";
+import { safeEqual } from "../../shared/constant-time";
 import type { Logger } from "../../shared/logger";
 import { decodeRunnerFrame, encodeFrame, type Hello, WIRE_VERSION } from "../../shared/wire";
-import { safeEqual } from "../http/bearer";
 import type { RunnerEvents } from "./runner-events";
 import type { RunnerSession, RunnerSessions } from "./runner-sessions";
 

@@ -1,34 +1,16 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { bearerToken } from "../../shared/bearer";
 import type { Clock } from "../../shared/clock";
+import { safeEqual } from "../../shared/constant-time";
 import { AppError, isAppError } from "../../shared/errors";
 import type { Logger } from "../../shared/logger";
 import { parseOrThrow } from "../../shared/validation";
+import type { Hello, PeerInfo } from "../cluster/cluster-wire";
+import type { PeerBook } from "../cluster/peer-book";
 import type { RaftConsensus } from "../consensus/raft-consensus";
-import { bearerToken, safeEqual } from "../http/bearer";
-import { errorResponse } from "../http/control-app";
 import type { ConfChangeRequest } from "../raft/core";
-import type { PeerBook } from "./peer-book";
-
-/** What GET /_raft/hello tells a node that is discovering its peers. */
-export interface Hello {
-  id: string;
-  addr: string;
-  bootstrapExpect: number;
-  /** True once this node runs Raft (bootstrapped or joined). */
-  started: boolean;
-  leader: string;
-  peers: Record<string, string>;
-}
-
-/** One peer in `dkron raft list-peers`. */
-export interface PeerInfo {
-  id: string;
-  addr: string;
-  suffrage: "voter" | "learner";
-  leader: boolean;
-  match?: number;
-}
+import { errorResponse } from "./control-app";
 
 const JoinBody = z.object({ id: z.string().min(1), addr: z.string().min(3) });
 const RemoveBody = z.object({ id: z.string().min(1) });
