@@ -6,17 +6,14 @@
 // Paths are matched relative to the repo root. Core modules appear by their bare name ("fs"), whether
 // the source wrote "fs" or "node:fs"; npm packages by their resolved path under node_modules/.
 //
-// Adding a rule later (e.g. "a folder's index.ts is its public face"): reuse the building blocks below;
-// depcruise lets `to.path` refer to `from.path`'s capture groups as $1, $2, so one rule covers every
-// folder. A sketch, not enabled yet:
-//   { name: "only-via-index", severity: "error",
-//     from: { path: "^(shared|control|runner|edge)/", pathNot: [TEST] },
-//     to: { path: "^(control|runner|edge)/([^/]+)/(?!index\\.ts$)[^/]+$", pathNot: ["^$1/$2/", TEST] } }
+// "import-folders-through-index" relies on `to.pathNot` referring to `from.path`'s capture groups
+// ($1 the component, $2 its subfolder): a file may import its own folder and its ancestors' files,
+// and any other folder only through that folder's index.ts.
 
 /** Our four source folders. */
 const SRC = "^(shared|control|runner|edge)/";
 /** Tests may import anything (and so may test/, bench/, scripts/, which are not cruised as sources). */
-const TEST = "\\.test\\.tsx?$";
+const TEST = "\\.(test|contract)\\.tsx?$";
 /** Tests that span components and their helpers, benchmarks and scripts: never imported by source. */
 const TEST_ONLY = ["^test/", "^bench/", "^scripts/", TEST];
 /** npm packages that load native code or Node's network stack: never in shared/ or edge/. */
@@ -32,8 +29,33 @@ const EDGE_PACKAGES = "(^|/)node_modules/(zod|cron-parser|hono)/";
  */
 const COMPOSITION_ROOTS = ["^control/main\\.ts$"];
 
+const THROUGH_INDEX =
+  "A folder's index.ts is its public face (STYLE.md convention 12): import another folder as " +
+  "'../store', not '../store/db'; if the name you need is not exported there, export it from that " +
+  "index.ts. A file's own folder and its component root's files are imported directly.";
+
 module.exports = {
   forbidden: [
+    {
+      name: "import-folders-through-index",
+      severity: "error",
+      comment: THROUGH_INDEX,
+      // A file at a component's root (control/main.ts): its own folder's files, other folders' index.ts.
+      from: { path: "^(shared|control|runner|edge)/[^/]+$", pathNot: TEST },
+      to: { path: "^(shared|control|runner|edge)/", pathNot: ["/index\\.ts$", "^$1/[^/]+$", TEST] },
+    },
+    {
+      name: "import-folders-through-index",
+      severity: "error",
+      comment: THROUGH_INDEX,
+      // A file in a subfolder (control/dispatch/dispatcher.ts): its own folder's and its component
+      // root's files, other folders' index.ts. (Two rules: one optional group trips the safe-regex check.)
+      from: { path: "^(shared|control|runner|edge)/([^/]+)/[^/]+$", pathNot: TEST },
+      to: {
+        path: "^(shared|control|runner|edge)/",
+        pathNot: ["/index\\.ts$", "^$1/[^/]+$", "^$1/$2/[^/]+$", TEST],
+      },
+    },
     {
       name: "shared-edge-no-node-builtins",
       severity: "error",

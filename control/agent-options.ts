@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
-import { durationMs } from "../shared/time";
+import { durationMs } from "../shared";
 
 /**
  * How a flag or DKRON_* value (always a string) becomes what the schema checks: `switch` is a flag

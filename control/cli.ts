@@ -1,4 +1,4 @@
-import { isAppError } from "../shared/errors";
+import { isAppError } from "../shared";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
 import { createControlNode, realWorld } from "./main";
 import { leaveCommand, raftCommand } from "./raft-cli";

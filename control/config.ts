@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { AppError } from "../shared/errors";
-import { parseOrThrow } from "../shared/validation";
+import { AppError, parseOrThrow } from "../shared";
 import { agentHelp } from "./agent-help";
 import {
   AGENT_OPTIONS,

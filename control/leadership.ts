@@ -1,6 +1,6 @@
-import type { Clock } from "../shared/clock";
-import type { Consensus } from "./consensus/consensus";
-import type { Runners } from "./hub/runner-sessions";
+import type { Clock } from "../shared";
+import type { Consensus } from "./consensus";
+import type { Runners } from "./hub";
 
 /** What follows this node's leadership: the leader-only parts and how to reach its own runner. */
 export interface LeadershipDeps {

@@ -3,36 +3,37 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
 import WebSocket from "ws";
-import { createApp as createEdgeApp } from "../edge/app";
-import { notFound as edgeNotFound } from "../edge/middleware/errors";
-import { RunnerAgent } from "../runner/agent";
+import { createApp as createEdgeApp } from "../edge";
+import { notFound as edgeNotFound } from "../edge/middleware";
+import { RunnerAgent } from "../runner";
 import { createExecutors } from "../runner/executors";
-import { type Clock, systemClock } from "../shared/clock";
-import { createLogger, type Logger } from "../shared/logger";
-import { ClusterMembership } from "./cluster/cluster-membership";
-import { PeerBook } from "./cluster/peer-book";
-import { replicateLearnedPeers, syncPeers } from "./cluster/peer-sync";
-import { RaftStreamServer } from "./cluster/raft-stream-server";
-import { StreamRaftTransport } from "./cluster/raft-transport";
+import { type Clock, createLogger, type Logger, systemClock } from "../shared";
+import {
+  ClusterMembership,
+  PeerBook,
+  RaftStreamServer,
+  replicateLearnedPeers,
+  StreamRaftTransport,
+  syncPeers,
+} from "./cluster";
 import { type AgentConfig, VERSION } from "./config";
-import { eventsOf } from "./consensus/consensus";
-import { RaftConsensus } from "./consensus/raft-consensus";
-import { Dispatcher } from "./dispatch/dispatcher";
-import { clusterRoutes } from "./http/cluster-routes";
-import { createControlApp } from "./http/control-app";
-import { ControlService } from "./http/control-service";
-import { incomingBodyText } from "./http/incoming-body";
-import { createLocalControlClient } from "./http/local-control-client";
-import { ControlServer } from "./http/server";
-import { RUNNER_WS_PATH, RunnerHub } from "./hub/runner-hub";
-import { RunnerSessions } from "./hub/runner-sessions";
+import { eventsOf, RaftConsensus } from "./consensus";
+import { Dispatcher } from "./dispatch";
+import {
+  ControlServer,
+  ControlService,
+  clusterRoutes,
+  createControlApp,
+  createLocalControlClient,
+  incomingBodyText,
+} from "./http";
+import { RUNNER_WS_PATH, RunnerHub, RunnerSessions } from "./hub";
 import { followLeadership } from "./leadership";
 import { ControlNode } from "./node";
 import { nodeTags } from "./node-tags";
-import { seededRandom } from "./raft/random";
-import { Scheduler } from "./scheduler/scheduler";
-import { openStateDb } from "./store/db";
-import { SqliteLogStore } from "./store/raft-log-store";
+import { seededRandom } from "./raft";
+import { Scheduler } from "./scheduler";
+import { openStateDb, SqliteLogStore } from "./store";
 
 // The composition root: the one place that builds the real outside world and every part of a
 // control node, wires them to each other, and hands the result to ControlNode (which only starts

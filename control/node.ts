@@ -1,15 +1,12 @@
-import type { Logger } from "../shared/logger";
-import type { ClusterMembership } from "./cluster/cluster-membership";
-import type { RaftStreamServer } from "./cluster/raft-stream-server";
-import type { StreamRaftTransport } from "./cluster/raft-transport";
+import type { Logger } from "../shared";
+import type { ClusterMembership, RaftStreamServer, StreamRaftTransport } from "./cluster";
 import type { AgentConfig } from "./config";
-import type { RaftConsensus } from "./consensus/raft-consensus";
-import type { Dispatcher } from "./dispatch/dispatcher";
-import type { ControlServer } from "./http/server";
-import type { RunnerHub } from "./hub/runner-hub";
-import type { Scheduler } from "./scheduler/scheduler";
-import type { StateDb } from "./store/db";
-import type { SqliteLogStore } from "./store/raft-log-store";
+import type { RaftConsensus } from "./consensus";
+import type { Dispatcher } from "./dispatch";
+import type { ControlServer } from "./http";
+import type { RunnerHub } from "./hub";
+import type { Scheduler } from "./scheduler";
+import type { SqliteLogStore, StateDb } from "./store";
 
 /** Where a node is in its life; `stop` from any phase but `created` ends in `stopped`. */
 export type NodePhase = "created" | "starting" | "running" | "stopping" | "stopped";

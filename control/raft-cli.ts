@@ -1,7 +1,6 @@
 import { parseArgs } from "node:util";
-import { AppError } from "../shared/errors";
-import { followLeader, leaderOf, nodeUrl } from "../shared/follow-leader";
-import type { PeerInfo } from "./cluster/cluster-wire";
+import { AppError, followLeader, leaderOf, nodeUrl } from "../shared";
+import type { PeerInfo } from "./cluster";
 
 /** Help for `dkron raft`. */
 export const RAFT_HELP = `Usage: dkron raft <list-peers|remove-peer> [options]

@@ -1,14 +1,8 @@
 import { Hono } from "hono";
-import { silentLogger } from "../shared/logger";
+import { silentLogger } from "../shared";
 import type { EdgeDeps, EdgeOptions } from "./context";
-import { apiCors } from "./middleware/cors";
-import { notFound, onError } from "./middleware/errors";
-import { pretty } from "./middleware/pretty";
-import { whom } from "./middleware/whom";
-import { clusterRoutes } from "./routes/cluster";
-import { executionRoutes } from "./routes/executions";
-import { jobRoutes } from "./routes/jobs";
-import { restoreRoutes } from "./routes/restore";
+import { apiCors, notFound, onError, pretty, whom } from "./middleware";
+import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes } from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";

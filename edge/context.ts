@@ -1,6 +1,5 @@
 import type { Context } from "hono";
-import type { ControlClient } from "../shared/control-client";
-import type { Logger } from "../shared/logger";
+import type { ControlClient, Logger } from "../shared";
 
 /** What createApp needs from the outside world; only entry files (worker.ts, control/main.ts) build it. */
 export interface EdgeOptions {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { parseOrThrow } from "../shared/validation";
+import { parseOrThrow } from "../shared";
 
 /** Bindings the Worker reads: CONTROL_URL from wrangler.toml [vars], CONTROL_TOKEN a wrangler secret. */
 export const WorkerEnvSchema = z.object({

@@ -1,6 +1,5 @@
 import type { ExecutionContext, Hono } from "hono";
-import { createControlClient } from "../shared/control-client";
-import { AppError, isAppError } from "../shared/errors";
+import { AppError, createControlClient, isAppError } from "../shared";
 import { createApp } from "./app";
 import { parseWorkerEnv } from "./env";
 

@@ -1,6 +1,5 @@
 import type WebSocket from "ws";
-import type { Clock, TimerHandle } from "../shared/clock";
-import type { Logger } from "../shared/logger";
+import type { Clock, Logger, TimerHandle } from "../shared";
 import {
   type ControlMessage,
   decodeControlFrame,
@@ -10,8 +9,8 @@ import {
   type Run,
   type RunnerMessage,
   WIRE_VERSION,
-} from "../shared/wire";
-import type { Executor } from "./executors/executor";
+} from "../shared";
+import type { Executor } from "./executors";
 
 /** Opens a client WebSocket (the real one: `(url, o) => new WebSocket(url, o)` from ws). */
 export type WebSocketFactory = (url: string, options: WebSocket.ClientOptions) => WebSocket;

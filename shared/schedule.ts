@@ -1,12 +1,16 @@
 import { AppError } from "./errors";
-import { parseAtInstant } from "./schedule/at";
-import { nextCronInstant } from "./schedule/cron";
-import { applyNameHash, compileFields } from "./schedule/cron-fields";
-import { scheduleError } from "./schedule/errors";
-import { nextEveryInstant, parseEveryInterval } from "./schedule/every";
+import {
+  applyNameHash,
+  compileFields,
+  nextCronInstant,
+  nextEveryInstant,
+  parseAtInstant,
+  parseEveryInterval,
+  scheduleError,
+} from "./schedule/index";
 import { loadTimeZone, type TimeZone } from "./timezone";
 
-export { nameHash } from "./schedule/cron-fields";
+export { nameHash } from "./schedule/index";
 export { isValidTimezone, validateTimezone } from "./timezone";
 
 /** What a schedule string is read against: the job's name (for `~`) and its IANA `timezone`. */

@@ -1,10 +1,8 @@
-import type { Clock } from "../../shared/clock";
-import type { Logger } from "../../shared/logger";
+import type { Clock, Logger } from "../../shared";
 import type { AgentConfig } from "../config";
-import { adoptCommandLog } from "../consensus/adopt-command-log";
-import type { RaftConsensus } from "../consensus/raft-consensus";
-import type { StateDb } from "../store/db";
-import type { SqliteLogStore } from "../store/raft-log-store";
+import type { RaftConsensus } from "../consensus";
+import { adoptCommandLog } from "../consensus";
+import type { SqliteLogStore, StateDb } from "../store";
 import {
   type DiscoveryOptions,
   discover,

@@ -1,5 +1,5 @@
-import { AppError, isAppError } from "../../shared/errors";
-import type { Logger } from "../../shared/logger";
+import type { Logger } from "../../shared";
+import { AppError, isAppError } from "../../shared";
 import type { Hello, PeerInfo } from "./cluster-wire";
 import { toUrl } from "./peer-book";
 

@@ -1,5 +1,5 @@
-import type { StateDb } from "../store/db";
-import { peers } from "../store/schema";
+import type { StateDb } from "../store";
+import { peers } from "../store";
 
 /** Where each control node's HTTP API is: replicated rows plus what this node discovered itself. */
 export class PeerBook {

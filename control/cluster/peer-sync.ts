@@ -1,6 +1,5 @@
-import type { Clock } from "../../shared/clock";
-import type { Logger } from "../../shared/logger";
-import type { Consensus } from "../consensus/consensus";
+import type { Clock, Logger } from "../../shared";
+import type { Consensus } from "../consensus";
 import type { PeerBook } from "./peer-book";
 
 /** Points the Raft transport at every known peer but this node. */

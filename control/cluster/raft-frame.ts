@@ -1,4 +1,4 @@
-import { type Message, messageSchema } from "../raft/messages";
+import { type Message, messageSchema } from "../raft";
 
 /** Path on every control node's HTTP port where peers open their Raft stream (a WebSocket upgrade). */
 export const RAFT_STREAM_PATH = "/_raft/stream";

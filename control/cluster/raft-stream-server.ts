@@ -1,10 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
-import { bearerToken } from "../../shared/bearer";
-import { safeEqual } from "../../shared/constant-time";
-import type { Logger } from "../../shared/logger";
-import type { Message } from "../raft/messages";
+import type { Logger } from "../../shared";
+import { bearerToken, safeEqual } from "../../shared";
+import type { Message } from "../raft";
 import { decodeRaftFrame, RAFT_STREAM_PATH } from "./raft-frame";
 
 /** Options of the receiving end of Raft streams. */

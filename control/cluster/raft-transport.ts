@@ -1,7 +1,6 @@
 import type WebSocket from "ws";
-import type { Clock, TimerHandle } from "../../shared/clock";
-import type { Logger } from "../../shared/logger";
-import type { Message } from "../raft/messages";
+import type { Clock, Logger, TimerHandle } from "../../shared";
+import type { Message } from "../raft";
 import { encodeRaftFrame, RAFT_STREAM_PATH } from "./raft-frame";
 
 /** Opens a client WebSocket (the real one: `(url, o) => new WebSocket(url, o)` from ws). */

@@ -1,10 +1,9 @@
-import type { Logger } from "../../shared/logger";
-import { apply, lastApplied } from "../fsm/apply";
-import type { Command } from "../fsm/commands";
-import type { LogStore } from "../raft/log-store";
-import type { StateDb } from "../store/db";
-import { dropLegacyCommandLog, readLegacyCommandLog } from "../store/legacy-command-log";
-import { takeStateSnapshot } from "../store/snapshot";
+import type { Logger } from "../../shared";
+import type { Command } from "../fsm";
+import { apply, lastApplied } from "../fsm";
+import type { LogStore } from "../raft";
+import type { StateDb } from "../store";
+import { dropLegacyCommandLog, readLegacyCommandLog, takeStateSnapshot } from "../store";
 
 /**
  * Moves a data dir written by the one-node command log (single nodes before they ran as a one-voter

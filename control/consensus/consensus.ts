@@ -1,5 +1,4 @@
-import type { ApplyResult } from "../fsm/apply";
-import type { Command, FsmEvent, ResultOf } from "../fsm/commands";
+import type { ApplyResult, Command, FsmEvent, ResultOf } from "../fsm";
 
 /** Raft role and indexes as the status API shows them. */
 export interface ConsensusStatus {

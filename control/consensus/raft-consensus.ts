@@ -1,15 +1,11 @@
-import type { Clock, TimerHandle } from "../../shared/clock";
-import { AppError } from "../../shared/errors";
-import type { Logger } from "../../shared/logger";
-import { type ApplyResult, apply, lastApplied } from "../fsm/apply";
-import type { Command, ResultOf } from "../fsm/commands";
-import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft/core";
-import type { LogStore } from "../raft/log-store";
-import type { HardState, Message } from "../raft/messages";
-import type { RaftTunablesInput } from "../raft/options";
-import type { Random } from "../raft/random";
-import type { StateDb } from "../store/db";
-import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
+import type { Clock, Logger, TimerHandle } from "../../shared";
+import { AppError } from "../../shared";
+import type { Command, ResultOf } from "../fsm";
+import { type ApplyResult, apply, lastApplied } from "../fsm";
+import type { HardState, LogStore, Message, RaftTunablesInput, Random } from "../raft";
+import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft";
+import type { StateDb } from "../store";
+import { restoreStateSnapshot, takeStateSnapshot } from "../store";
 import type { AppliedListener, Consensus, ConsensusStatus } from "./consensus";
 
 /** Dependencies of the Raft-backed consensus. */

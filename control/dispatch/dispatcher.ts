@@ -1,10 +1,6 @@
-import type { Clock, TimerHandle } from "../../shared/clock";
-import { AppError } from "../../shared/errors";
-import type { Execution, Trigger } from "../../shared/execution";
-import type { Logger } from "../../shared/logger";
-import { parseTargetTags, qualifying } from "../../shared/tags";
-import type { Hello, Output, Result } from "../../shared/wire";
-import { type Consensus, eventsOf } from "../consensus/consensus";
+import type { Clock, Execution, Hello, Logger, Output, Result, TimerHandle, Trigger } from "../../shared";
+import { AppError, parseTargetTags, qualifying } from "../../shared";
+import { type Consensus, eventsOf } from "../consensus";
 import type {
   Command,
   CommandResult,
@@ -12,14 +8,10 @@ import type {
   ExecutionStartCommand,
   FsmEvent,
   ResultOf,
-} from "../fsm/commands";
-import type { RunnerEvents } from "../hub/runner-events";
-import type { RunnerSession, Runners } from "../hub/runner-sessions";
-import type { StateDb } from "../store/db";
-import { getExecution, runningExecutions } from "../store/execution-queries";
-import { getStoredJob } from "../store/job-queries";
-import { isOwed, owedRuns } from "../store/owed-run-queries";
-import type { OwedRun } from "../store/rows";
+} from "../fsm";
+import type { RunnerEvents, RunnerSession, Runners } from "../hub";
+import type { OwedRun, StateDb } from "../store";
+import { getExecution, getStoredJob, isOwed, owedRuns, runningExecutions } from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
 import { LiveOutput } from "./live-output";

@@ -1,4 +1,4 @@
-import type { ExecutionFinishCommand } from "../fsm/commands";
+import type { ExecutionFinishCommand } from "../fsm";
 
 /** One running execution's lease: the runner holding it and when it runs out. */
 export interface Lease {

@@ -1,8 +1,6 @@
-import type { Execution, Trigger } from "../../shared/execution";
-import type { JobSpec } from "../../shared/job";
-import { type Candidate, selectTargets } from "../../shared/tags";
-import type { Run } from "../../shared/wire";
-import type { ExecutionStartCommand, StartValue } from "../fsm/commands";
+import type { Execution, JobSpec, Run, Trigger } from "../../shared";
+import { type Candidate, selectTargets } from "../../shared";
+import type { ExecutionStartCommand, StartValue } from "../fsm";
 
 // The dispatcher's decisions, pure: which runners a run goes to, where a retry lands, how execution
 // ids and group numbers are made, and what is recorded when no runner can take a run. The

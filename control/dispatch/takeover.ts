@@ -1,9 +1,7 @@
-import type { Execution } from "../../shared/execution";
-import type { Hello } from "../../shared/wire";
-import { retriesOwed } from "../fsm/group-status";
-import type { StateDb } from "../store/db";
-import { failedExecutions, groupExecutions } from "../store/execution-queries";
-import { getStoredJob } from "../store/job-queries";
+import type { Execution, Hello } from "../../shared";
+import { retriesOwed } from "../fsm";
+import type { StateDb } from "../store";
+import { failedExecutions, getStoredJob, groupExecutions } from "../store";
 import { retryBackoffMs } from "./backoff";
 
 // What a new leader owes for the work of the one before it (or of this node before a restart):

@@ -1,13 +1,20 @@
 import { and, eq, ne } from "drizzle-orm";
-import { AppError, isAppError } from "../../shared/errors";
-import type { Execution } from "../../shared/execution";
-import type { JobSpec } from "../../shared/job";
-import type { StateDb } from "../store/db";
-import { groupExecutions } from "../store/execution-queries";
-import { dependentsOf, getJobRow } from "../store/job-queries";
-import { executionFromRow, type JobRow, type OwedRun } from "../store/rows";
-import { executions, jobs, owedDependentRuns, peers } from "../store/schema";
-import { statements } from "../store/statements";
+import type { Execution, JobSpec } from "../../shared";
+import { AppError, isAppError } from "../../shared";
+import type { StateDb } from "../store";
+import {
+  dependentsOf,
+  executionFromRow,
+  executions,
+  getJobRow,
+  groupExecutions,
+  type JobRow,
+  jobs,
+  type OwedRun,
+  owedDependentRuns,
+  peers,
+  statements,
+} from "../store";
 import type {
   Command,
   CommandResult,

@@ -1,7 +1,5 @@
-import type { AppError } from "../../shared/errors";
-import type { Execution, ExecutionState, Trigger } from "../../shared/execution";
-import type { JobSpec } from "../../shared/job";
-import type { OwedRun } from "../store/rows";
+import type { AppError, Execution, ExecutionState, JobSpec, Trigger } from "../../shared";
+import type { OwedRun } from "../store";
 import type { GroupOutcome } from "./group-status";
 
 /**

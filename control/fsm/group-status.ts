@@ -1,5 +1,4 @@
-import type { Execution } from "../../shared/execution";
-import type { JobStatus } from "../../shared/job";
+import type { Execution, JobStatus } from "../../shared";
 
 /** Outcome of a run group: complete with a status, or still waiting on a run or a pending retry. */
 export type GroupOutcome = { complete: false } | { complete: true; status: Exclude<JobStatus, ""> };

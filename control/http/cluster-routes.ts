@@ -1,15 +1,10 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { bearerToken } from "../../shared/bearer";
-import type { Clock } from "../../shared/clock";
-import { safeEqual } from "../../shared/constant-time";
-import { AppError, isAppError } from "../../shared/errors";
-import type { Logger } from "../../shared/logger";
-import { parseOrThrow } from "../../shared/validation";
-import type { Hello, PeerInfo } from "../cluster/cluster-wire";
-import type { PeerBook } from "../cluster/peer-book";
-import type { RaftConsensus } from "../consensus/raft-consensus";
-import type { ConfChangeRequest } from "../raft/core";
+import type { Clock, Logger } from "../../shared";
+import { AppError, bearerToken, isAppError, parseOrThrow, safeEqual } from "../../shared";
+import type { Hello, PeerBook, PeerInfo } from "../cluster";
+import type { RaftConsensus } from "../consensus";
+import type { ConfChangeRequest } from "../raft";
 import { errorResponse } from "./control-app";
 
 const JoinBody = z.object({ id: z.string().min(1), addr: z.string().min(3) });

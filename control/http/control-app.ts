@@ -1,11 +1,17 @@
 import { Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { bearerToken } from "../../shared/bearer";
-import { safeEqual } from "../../shared/constant-time";
-import { type ControlMethod, ControlParams } from "../../shared/control-api";
-import { AppError, httpStatusOf, isAppError, toAppError } from "../../shared/errors";
-import type { Logger } from "../../shared/logger";
-import { parseOrThrow } from "../../shared/validation";
+import type { Logger } from "../../shared";
+import {
+  AppError,
+  bearerToken,
+  type ControlMethod,
+  ControlParams,
+  httpStatusOf,
+  isAppError,
+  parseOrThrow,
+  safeEqual,
+  toAppError,
+} from "../../shared";
 import type { ControlService } from "./control-service";
 
 /** Options of the control app. */

@@ -1,21 +1,25 @@
-import type { Clock } from "../../shared/clock";
-import type { ControlMethod, ControlParamsOf, ControlResults } from "../../shared/control-api";
-import { AppError, isAppError } from "../../shared/errors";
-import { executionToJson } from "../../shared/execution";
-import { splitHostPort } from "../../shared/host-port";
-import { type Job, type JobJson, jobToJson } from "../../shared/job";
-import { aliveMember, type Member, MemberStatus } from "../../shared/member";
-import type { PeerBook } from "../cluster/peer-book";
-import type { Consensus } from "../consensus/consensus";
-import type { Dispatcher } from "../dispatch/dispatcher";
-import type { Command } from "../fsm/commands";
-import type { Runners } from "../hub/runner-sessions";
-import { validateJob } from "../jobs/validate-job";
-import { nextFire } from "../scheduler/job-plan";
-import type { StateDb } from "../store/db";
-import { getExecution, isExecutionSort, listExecutions } from "../store/execution-queries";
-import { getStoredJob, listStoredJobs } from "../store/job-queries";
-import type { StoredJob } from "../store/rows";
+import type { Clock, ControlMethod, ControlParamsOf, ControlResults } from "../../shared";
+import {
+  AppError,
+  aliveMember,
+  executionToJson,
+  isAppError,
+  type Job,
+  type JobJson,
+  jobToJson,
+  type Member,
+  MemberStatus,
+  splitHostPort,
+} from "../../shared";
+import type { PeerBook } from "../cluster";
+import type { Consensus } from "../consensus";
+import type { Dispatcher } from "../dispatch";
+import type { Command } from "../fsm";
+import type { Runners } from "../hub";
+import { validateJob } from "../jobs";
+import { nextFire } from "../scheduler";
+import type { StateDb, StoredJob } from "../store";
+import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
 import { queryJobs } from "./job-list";
 
 /** What the service needs to know about its node. */

@@ -1,6 +1,5 @@
-import type { ControlParamsOf } from "../../shared/control-api";
-import { AppError } from "../../shared/errors";
-import type { JobJson } from "../../shared/job";
+import type { ControlParamsOf, JobJson } from "../../shared";
+import { AppError } from "../../shared";
 
 /** Dkron's sortable job fields (`id` maps to name). */
 const SORTS = [

@@ -1,7 +1,12 @@
-import { ControlParams } from "../../shared/control-api";
-import { type ControlClient, createControlClient, type FetchLike } from "../../shared/control-client";
-import { DEFAULT_LEADER_HOPS, followLeader } from "../../shared/follow-leader";
-import { parseOrThrow } from "../../shared/validation";
+import {
+  type ControlClient,
+  ControlParams,
+  createControlClient,
+  DEFAULT_LEADER_HOPS,
+  type FetchLike,
+  followLeader,
+  parseOrThrow,
+} from "../../shared";
 import type { ControlService } from "./control-service";
 
 /** Options of the edge's client on a control node. */

@@ -4,7 +4,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { createAdaptorServer } from "@hono/node-server";
-import { splitHostPort } from "../../shared/host-port";
+import { splitHostPort } from "../../shared";
 
 /** Takes over an HTTP upgrade it recognises (Raft streams, runner sockets); false leaves it to the next. */
 export interface UpgradeHandler {

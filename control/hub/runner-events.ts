@@ -1,4 +1,4 @@
-import type { Hello, Output, Result } from "../../shared/wire";
+import type { Hello, Output, Result } from "../../shared";
 import type { RunnerSession } from "./runner-sessions";
 
 /**

@@ -1,10 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Clock, TimerHandle } from "../../shared/clock";
-import { safeEqual } from "../../shared/constant-time";
-import type { Logger } from "../../shared/logger";
-import { decodeRunnerFrame, encodeFrame, type Hello, WIRE_VERSION } from "../../shared/wire";
+import type { Clock, Logger, TimerHandle } from "../../shared";
+import { decodeRunnerFrame, encodeFrame, type Hello, safeEqual, WIRE_VERSION } from "../../shared";
 import type { RunnerEvents } from "./runner-events";
 import type { RunnerSession, RunnerSessions } from "./runner-sessions";
 

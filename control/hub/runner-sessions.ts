@@ -1,5 +1,5 @@
-import type { Candidate } from "../../shared/tags";
-import { type ControlMessage, encodeFrame } from "../../shared/wire";
+import type { Candidate } from "../../shared";
+import { type ControlMessage, encodeFrame } from "../../shared";
 
 /** A connected runner. */
 export interface RunnerSession {

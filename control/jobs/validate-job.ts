@@ -1,8 +1,15 @@
-import { AppError } from "../../shared/errors";
-import { validateExecutorConfig } from "../../shared/executor-config";
-import { EXECUTORS, JobInputSchema, type JobSpec } from "../../shared/job";
-import { isEmptySchedule, parseSchedule, type Schedule, validateTimezone } from "../../shared/schedule";
-import { parseOrThrow } from "../../shared/validation";
+import {
+  AppError,
+  EXECUTORS,
+  isEmptySchedule,
+  JobInputSchema,
+  type JobSpec,
+  parseOrThrow,
+  parseSchedule,
+  type Schedule,
+  validateExecutorConfig,
+  validateTimezone,
+} from "../../shared";
 
 /**
  * Validates an API job body into a JobSpec, or throws AppError VALIDATION naming the field:

@@ -18,14 +18,16 @@ export {
 /** Thrown when an input reveals a broken Raft invariant; the node must stop. */
 export { RaftInvariantError } from "./log";
 /** Durable log storage: the interface and both implementations. */
-export { type LogStore, MemoryLogStore, type PersistBatch, type StoredState } from "./log-store";
+export { checkBatch, type LogStore, MemoryLogStore, type PersistBatch, type StoredState } from "./log-store";
 /** Wire and storage shapes (zod schemas and inferred types). */
 export {
   type ConfChange,
   type ConfState,
+  confStateSchema,
   type Entry,
   entrySchema,
   type HardState,
+  type LogPosition,
   type Message,
   messageSchema,
   parseMessage,

@@ -1,5 +1,5 @@
-import { scheduleOf } from "../jobs/validate-job";
-import type { StoredJob } from "../store/rows";
+import { scheduleOf } from "../jobs";
+import type { StoredJob } from "../store";
 import { nextSlot, type PlanJob } from "./plan";
 
 /** The planner's view of a stored job, or null when it never fires on its own. */

@@ -1,9 +1,8 @@
-import type { Clock, TimerHandle } from "../../shared/clock";
-import type { Logger } from "../../shared/logger";
-import { type Consensus, eventsOf } from "../consensus/consensus";
-import type { Dispatcher } from "../dispatch/dispatcher";
-import type { StateDb } from "../store/db";
-import { getStoredJob, listStoredJobs } from "../store/job-queries";
+import type { Clock, Logger, TimerHandle } from "../../shared";
+import { type Consensus, eventsOf } from "../consensus";
+import type { Dispatcher } from "../dispatch";
+import type { StateDb } from "../store";
+import { getStoredJob, listStoredJobs } from "../store";
 import { toPlanJob } from "./job-plan";
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions, planJob } from "./plan";
 

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Execution } from "../../shared/execution";
+import type { Execution } from "../../shared";
 import type { StateDb } from "./db";
 import { executionFromRow } from "./rows";
 import { executions, jobs } from "./schema";

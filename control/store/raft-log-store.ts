@@ -5,10 +5,16 @@ import Database from "better-sqlite3";
 import { asc, eq, gt, gte, lte, sql } from "drizzle-orm";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
-import { RaftInvariantError } from "../raft/log";
-import { checkBatch, type LogStore } from "../raft/log-store";
-import { confStateSchema, type LogPosition } from "../raft/messages";
-import { emptyStoredState, type PersistBatch, type StoredState } from "../raft/storage-types";
+import {
+  checkBatch,
+  confStateSchema,
+  emptyStoredState,
+  type LogPosition,
+  type LogStore,
+  type PersistBatch,
+  RaftInvariantError,
+  type StoredState,
+} from "../raft";
 import { raftEntries, raftHardState, raftSnapshot } from "./raft-log-schema";
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations/raft-log", import.meta.url));

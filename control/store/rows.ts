@@ -1,5 +1,4 @@
-import type { Execution, ExecutionState, Trigger } from "../../shared/execution";
-import type { JobSpec, JobStatus } from "../../shared/job";
+import type { Execution, ExecutionState, JobSpec, JobStatus, Trigger } from "../../shared";
 import type { executions, jobs, owedDependentRuns } from "./schema";
 
 /** A jobs row as drizzle returns it. */

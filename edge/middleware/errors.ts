@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AppError, httpStatusOf, isAppError, toAppError } from "../../shared/errors";
-import type { Logger } from "../../shared/logger";
+import type { Logger } from "../../shared";
+import { AppError, httpStatusOf, isAppError, toAppError } from "../../shared";
 
 /** Coerces anything thrown into an AppError; only unknown errors become INTERNAL. */
 export function asAppError(err: unknown): AppError {

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { AppError } from "../../shared/errors";
+import { AppError } from "../../shared";
 
 /** Error text of a failed JSON.parse, without relying on engine-specific error classes. */
 function reason(e: unknown): string {

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
-import { AppError } from "../../shared/errors";
+import { AppError } from "../../shared";
 import type { EdgeDeps } from "../context";
-import { resolveNodeName } from "../middleware/whom";
+import { resolveNodeName } from "../middleware";
 
 /** Node and cluster routes: status, members, leader, leave, busy, pause. Paths are absolute. */
 export function clusterRoutes(deps: EdgeDeps): Hono {

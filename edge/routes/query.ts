@@ -1,8 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
-import type { ControlInput } from "../../shared/control-api";
-import { AppError, isAppError } from "../../shared/errors";
-import { parseOrThrow } from "../../shared/validation";
+import type { ControlInput } from "../../shared";
+import { AppError, isAppError, parseOrThrow } from "../../shared";
 
 // Parsing of the /v1 query strings: Dkron's parameter names in, the control-api contract's params out.
 // Bad values are a 400 naming the parameter the user sent (Dkron answers most of them with a 500).

@@ -1,15 +1,19 @@
+import type { ControlClient, ExecutionJson } from "../../shared";
 import {
+  AppError,
+  aliveMember,
   type ControlInput,
   type ControlMethod,
   ControlParams,
   type ControlResults,
-} from "../../shared/control-api";
-import type { ControlClient } from "../../shared/control-client";
-import { AppError } from "../../shared/errors";
-import type { ExecutionJson } from "../../shared/execution";
-import { type Job, JobInputSchema, type JobJson, jobToJson } from "../../shared/job";
-import { aliveMember, type Member, type NodeStatus } from "../../shared/member";
-import { parseOrThrow } from "../../shared/validation";
+  type Job,
+  JobInputSchema,
+  type JobJson,
+  jobToJson,
+  type Member,
+  type NodeStatus,
+  parseOrThrow,
+} from "../../shared";
 
 // An in-memory ControlClient for edge tests. It validates params with the contract's own schemas, so
 // a route that sends something control would refuse fails here too.

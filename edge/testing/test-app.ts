@@ -1,4 +1,4 @@
-import type { Logger } from "../../shared/logger";
+import type { Logger } from "../../shared";
 import { createApp } from "../app";
 import { FakeControl } from "./fake-control";
 

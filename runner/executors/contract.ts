@@ -1,6 +1,5 @@
 import { expect, it } from "vitest";
-import { isAppError } from "../../shared/errors";
-import { MAX_OUTPUT_CHUNK } from "../../shared/wire";
+import { isAppError, MAX_OUTPUT_CHUNK } from "../../shared";
 import { type ExecuteResult, type ExecutionIdentity, type Executor, OUTPUT_TAIL_BYTES } from "./executor";
 
 /**

@@ -1,7 +1,6 @@
 import { readFile as nodeReadFile } from "node:fs/promises";
 import { Agent, interceptors, request } from "undici";
-import { type Clock, systemClock, type TimerHandle } from "../../shared/clock";
-import { type HttpConfig, parseHttpConfig } from "../../shared/executor-config";
+import { type Clock, type HttpConfig, parseHttpConfig, systemClock, type TimerHandle } from "../../shared";
 import type { ExecuteRequest, ExecuteResult, Executor } from "./executor";
 import { OutputSink } from "./output-tail";
 

@@ -1,5 +1,5 @@
 import { StringDecoder } from "node:string_decoder";
-import { MAX_OUTPUT_CHUNK } from "../../shared/wire";
+import { MAX_OUTPUT_CHUNK } from "../../shared";
 import { OUTPUT_TAIL_BYTES } from "./executor";
 
 /** Keeps the last `limit` bytes (UTF-8) of a text stream, so a chatty job never grows memory without bound. */

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { type Clock, systemClock, type TimerHandle } from "../../shared/clock";
-import { parseShellConfig, type ShellConfig } from "../../shared/executor-config";
+import { type Clock, parseShellConfig, type ShellConfig, systemClock, type TimerHandle } from "../../shared";
 import type { ExecuteRequest, ExecuteResult, Executor } from "./executor";
 import { OutputSink } from "./output-tail";
 

@@ -1,0 +1,13 @@
+// The public face of control/fsm/: what other folders use. Import from the folder, not its files.
+
+export { type ApplyResult, apply, lastApplied } from "./apply";
+export type {
+  Command,
+  CommandResult,
+  ExecutionFinishCommand,
+  ExecutionStartCommand,
+  FsmEvent,
+  ResultOf,
+  StartValue,
+} from "./commands";
+export { retriesOwed } from "./group-status";

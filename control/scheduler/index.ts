@@ -1,0 +1,4 @@
+// The public face of control/scheduler/: what other folders use. Import from the folder, not its files.
+
+export { nextFire } from "./job-plan";
+export { Scheduler } from "./scheduler";

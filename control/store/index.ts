@@ -1,0 +1,19 @@
+// The public face of control/store/: what other folders use. Import from the folder, not its files.
+
+export { openStateDb, type StateDb } from "./db";
+export {
+  failedExecutions,
+  getExecution,
+  groupExecutions,
+  isExecutionSort,
+  listExecutions,
+  runningExecutions,
+} from "./execution-queries";
+export { dependentsOf, getJobRow, getStoredJob, listStoredJobs } from "./job-queries";
+export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
+export { isOwed, owedRuns } from "./owed-run-queries";
+export { SqliteLogStore } from "./raft-log-store";
+export { executionFromRow, type JobRow, type OwedRun, type StoredJob } from "./rows";
+export { executions, jobs, owedDependentRuns, peers } from "./schema";
+export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
+export { statements } from "./statements";

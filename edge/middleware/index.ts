@@ -1,0 +1,6 @@
+// The public face of edge/middleware/: what other folders use. Import from the folder, not its files.
+
+export { apiCors } from "./cors";
+export { notFound, onError } from "./errors";
+export { pretty } from "./pretty";
+export { resolveNodeName, whom } from "./whom";

@@ -1,0 +1,6 @@
+// The public face of edge/routes/: what other folders use. Import from the folder, not its files.
+
+export { clusterRoutes } from "./cluster";
+export { executionRoutes } from "./executions";
+export { jobRoutes } from "./jobs";
+export { restoreRoutes } from "./restore";

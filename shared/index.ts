@@ -1,0 +1,59 @@
+// The public face of shared/: what other folders use. Import from the folder, not its files.
+
+export { bearerToken } from "./bearer";
+export { type Clock, systemClock, type TimerHandle } from "./clock";
+export { safeEqual } from "./constant-time";
+export {
+  type ControlInput,
+  type ControlMethod,
+  ControlParams,
+  type ControlParamsOf,
+  type ControlResults,
+} from "./control-api";
+export { type ControlClient, createControlClient, type FetchLike } from "./control-client";
+export { AppError, httpStatusOf, isAppError, toAppError } from "./errors";
+export {
+  type Execution,
+  type ExecutionJson,
+  type ExecutionState,
+  executionToJson,
+  type Trigger,
+} from "./execution";
+export {
+  type HttpConfig,
+  parseHttpConfig,
+  parseShellConfig,
+  type ShellConfig,
+  validateExecutorConfig,
+} from "./executor-config";
+export { DEFAULT_LEADER_HOPS, followLeader, leaderOf, nodeUrl } from "./follow-leader";
+export { splitHostPort } from "./host-port";
+export {
+  type CATCHUP_POLICIES,
+  EXECUTORS,
+  type Job,
+  JobInputSchema,
+  type JobJson,
+  type JobSpec,
+  type JobStatus,
+  jobToJson,
+} from "./job";
+export { createLogger, type Logger, silentLogger } from "./logger";
+export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
+export { isEmptySchedule, parseSchedule, type Schedule, validateTimezone } from "./schedule";
+export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./tags";
+export { durationMs } from "./time";
+export { parseOrThrow } from "./validation";
+export {
+  type ControlMessage,
+  decodeControlFrame,
+  decodeRunnerFrame,
+  encodeFrame,
+  type Hello,
+  MAX_OUTPUT_CHUNK,
+  type Output,
+  type Result,
+  type Run,
+  type RunnerMessage,
+  WIRE_VERSION,
+} from "./wire";
