@@ -46,9 +46,14 @@ export type AppliedListener = (entry: AppliedEntry) => void;
  * - A listener must not throw (an exception is logged and the next listener still runs) and must
  *   not block; it may call `propose` (the new entry goes after the current one) but must not await
  *   it inside the call.
- * - Leadership listeners run when this node gains or loses leadership (once it has handled the
- *   election: `isLeader()` may turn true a moment earlier); on losing it every waiting `propose` has
- *   already been rejected (with TIMEOUT, outcome unknown).
+ * - `propose` rejects with NOT_LEADER before anything is written (or UNAVAILABLE when the node is
+ *   not running or the core refuses the proposal), and with TIMEOUT (outcome unknown) when the entry
+ *   was written but its commit was not confirmed in time or leadership moved first.
+ * - Leadership listeners run in order, on the turn after this node gained or lost leadership
+ *   (`isLeader()` answers at once): so the callers of every `propose` resolved before the change
+ *   (their continuations run in the same turn) act on their commits while the leader-only parts
+ *   are still up, and on a loss every waiting `propose` has already been rejected (TIMEOUT,
+ *   outcome unknown).
  */
 export interface Consensus {
   start(): Promise<void>;

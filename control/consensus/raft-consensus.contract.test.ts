@@ -5,6 +5,7 @@ import { type OneVoter, openOneVoter } from "../../test/helpers/one-voter";
 import { type GroupNode, RaftGroup } from "../../test/helpers/raft-group";
 import { tempDir } from "../../test/helpers/tmp";
 import type { ResultOf } from "../fsm/commands";
+import type { Message } from "../raft/messages";
 import { getStoredJob } from "../store/job-queries";
 import type { EntryOrigin } from "./consensus";
 import type { ContractDeps, ContractMember } from "./consensus.contract";
@@ -154,6 +155,35 @@ describe("RaftConsensus origins across leaders and restarts", () => {
       "every node to apply x",
     );
     for (const id of ["n1", "n2", "n3"]) expect(seen.get(id)).toEqual([["x", "replicated"]]);
+  });
+
+  it("a commit and a lost leadership in one drain: the proposer acts on its commit before the leadership listeners hear of the loss", async () => {
+    const { group } = await recordingGroup();
+    const n1 = group.node("n1");
+    const n2 = group.node("n2");
+    const held: Message[] = [];
+    group.cut((m) => {
+      held.push(m);
+      return true;
+    });
+    const order: string[] = [];
+    n1.raft.onLeadership((leader) => order.push(leader ? "gained" : "lost"));
+    const outcome = n1.raft.propose(put("x")).then((r) => order.push(`committed ${r.ok}`));
+    await group.until(() => held.some((m) => m.to === "n2" && m.type === "app"), "n1 to send x");
+    n2.raft.receive(held.splice(0).filter((m) => m.to === "n2"));
+    await group.until(() => held.some((m) => m.to === "n1" && m.type === "appResp"), "n2 to acknowledge x");
+    const ack = held.filter((m) => m.to === "n1" && m.type === "appResp");
+    // One delivery: n2's acknowledgement commits x, and a heartbeat of a newer term (a leader n1 has
+    // not heard of yet) deposes n1, so both land in the same Ready.
+    const term = n1.raft.status().term;
+    n1.raft.receive([
+      ...ack,
+      { type: "heartbeat", from: "n3", to: "n1", term: term + 1, commit: 0, readSeq: 0 },
+    ]);
+    await outcome;
+    await group.settle();
+    expect(n1.raft.isLeader()).toBe(false);
+    expect(order).toEqual(["committed true", "lost"]);
   });
 
   it("a write left uncommitted by an earlier run of the leader answers no propose of its next run", async () => {

@@ -62,6 +62,8 @@ export class RaftConsensus implements Consensus {
   >();
   private readonly appliedListeners = new Set<AppliedListener>();
   private readonly leaderListeners = new Set<(l: boolean) => void>();
+  /** Leadership changes not told to listeners yet, in order (see `tellLeadership`). */
+  private readonly leadershipNews: boolean[] = [];
   private readonly confListeners = new Set<() => void>();
   private tickTimer: TimerHandle | undefined;
   private drainScheduled = false;
@@ -110,6 +112,7 @@ export class RaftConsensus implements Consensus {
       this.unsavedHard = undefined;
     }
     this.failPending(new AppError("UNAVAILABLE", "node is shutting down"));
+    this.flushLeadership();
     if (this.leading) {
       this.leading = false;
       for (const l of this.leaderListeners) l(false);
@@ -260,6 +263,27 @@ export class RaftConsensus implements Consensus {
     return this.node;
   }
 
+  /**
+   * Tells leadership listeners of a change on the next turn, in order: the callers whose proposals
+   * this drain resolved act on their commits first (a start committed just before leadership moved is
+   * still sent to its runner), then the listeners stop the leader-only work.
+   */
+  private tellLeadership(leader: boolean): void {
+    this.leadershipNews.push(leader);
+    if (this.leadershipNews.length === 1) setImmediate(() => this.flushLeadership());
+  }
+
+  private flushLeadership(): void {
+    for (const leader of this.leadershipNews.splice(0))
+      for (const l of this.leaderListeners) {
+        try {
+          l(leader);
+        } catch (err) {
+          this.d.logger.error("leadership listener failed", { err: String(err) });
+        }
+      }
+  }
+
   private notLeader(): AppError {
     const leader = this.node?.leader ?? "";
     return new AppError(
@@ -338,7 +362,7 @@ export class RaftConsensus implements Consensus {
           term: this.core.term,
           leader: rd.softState.leader,
         });
-        for (const l of this.leaderListeners) l(nowLeader);
+        this.tellLeadership(nowLeader);
       }
     }
     if (rd.wantSnapshot) this.core.compact(this.applied, takeStateSnapshot(this.d.state));
