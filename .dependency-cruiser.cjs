@@ -63,7 +63,8 @@ module.exports = {
         "shared/ and edge/ run in workerd (Cloudflare Workers) as well as Node: no Node builtin at all, " +
         "with or without the node: prefix. Use web standards (fetch, WebCrypto, TextEncoder, URL), or " +
         "take what you need as a dependency that control/ or runner/ supplies.",
-      from: { path: "^(shared|edge)/", pathNot: TEST },
+      // Their tests too: they must be able to run in workerd (vitest-pool-workers) as well.
+      from: { path: "^(shared|edge)/" },
       to: { dependencyTypes: ["core"] },
     },
     {
@@ -125,6 +126,15 @@ module.exports = {
         "Anywhere else in control/, take what you need as a dependency the root passes in.",
       from: { path: "^control/", pathNot: [...COMPOSITION_ROOTS, TEST] },
       to: { path: "^(edge|runner)/" },
+    },
+    {
+      name: "composition-root-imports-entry-points",
+      severity: "error",
+      comment:
+        "control/main.ts takes the edge app and the runner from their entry points (edge/index.ts, " +
+        "runner/index.ts) only; export what it needs there rather than reaching into their folders.",
+      from: { path: COMPOSITION_ROOTS },
+      to: { path: "^(edge|runner)/", pathNot: "^(edge|runner)/index\\.ts$" },
     },
     {
       name: "source-not-to-tests",

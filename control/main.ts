@@ -3,10 +3,8 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
 import WebSocket from "ws";
-import { createApp as createEdgeApp } from "../edge";
-import { notFound as edgeNotFound } from "../edge/middleware";
-import { RunnerAgent } from "../runner";
-import { createExecutors } from "../runner/executors";
+import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
+import { createExecutors, RunnerAgent } from "../runner";
 import { type Clock, createLogger, type Logger, systemClock } from "../shared";
 import {
   ClusterMembership,

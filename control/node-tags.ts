@@ -1,8 +1,9 @@
+import { splitHostPort } from "../shared";
 import { type AgentConfig, VERSION } from "./config";
 
 /** Dkron's automatic node tags plus the user's. */
 export function nodeTags(c: AgentConfig, advertise: string): Record<string, string> {
-  const port = advertise.slice(advertise.lastIndexOf(":") + 1);
+  const port = advertise ? String(splitHostPort(advertise)[1]) : "";
   return {
     role: "dkron",
     dc: c.datacenter,

@@ -8,7 +8,7 @@ import type { RunnerHub } from "./hub";
 import type { Scheduler } from "./scheduler";
 import type { SqliteLogStore, StateDb } from "./store";
 
-/** Where a node is in its life; `stop` from any phase but `created` ends in `stopped`. */
+/** Where a node is in its life; `stop` from any phase ends in `stopped`, and so does a failed `start`. */
 export type NodePhase = "created" | "starting" | "running" | "stopping" | "stopped";
 
 /** A node's own runner: started once the node listens, drained first on stop. */
@@ -58,6 +58,7 @@ export class ControlNode {
   private current: NodePhase = "created";
   private listening: Listening | undefined;
   private runner: LocalRunner | undefined;
+  private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly stopped: Promise<void>;
   private markStopped: () => void = () => {};
@@ -98,10 +99,23 @@ export class ControlNode {
     return this.runner;
   }
 
-  /** Listens, enters the cluster (or starts alone), then starts the local runner. */
-  async start(): Promise<void> {
-    if (this.current !== "created") throw new Error(`control node: start() while ${this.current}`);
+  /**
+   * Listens, enters the cluster (or starts alone), then starts the local runner. If any step fails,
+   * everything opened is closed again, the node is `stopped`, and the error is thrown.
+   */
+  start(): Promise<void> {
+    if (this.current !== "created")
+      return Promise.reject(new Error(`control node: start() while ${this.current}`));
     this.current = "starting";
+    this.starting = this.run().catch(async (e: unknown) => {
+      await this.release();
+      this.finish();
+      throw e;
+    });
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
     const { config: c, logger: log, server, hub, membership, clustered } = this.parts;
     const address = await server.listen(c.http_addr);
     this.listening = {
@@ -133,12 +147,19 @@ export class ControlNode {
 
   /**
    * Graceful stop: scheduling stops at once, running executions get `shutdown_grace` to finish
-   * and report, their results commit, then the server, consensus and databases close.
+   * and report, their results commit, then the server, consensus and databases close. A node that
+   * never started just closes what it opened; one still starting finishes starting first.
    */
   stop(): Promise<void> {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
-      if (this.current !== "running") return;
+      if (this.current === "starting") await this.starting?.catch(() => undefined);
+      if (this.current === "stopped") return;
+      if (this.current === "created") {
+        await this.release();
+        this.finish();
+        return;
+      }
       this.current = "stopping";
       const p = this.parts;
       p.logger.info("stopping: no new runs; waiting for running executions", {
@@ -149,18 +170,28 @@ export class ControlNode {
       // The results the runners reported are being committed: let them land before the log closes.
       await p.dispatcher.quiesce(QUIESCE_MS);
       p.dispatcher.stopLeading();
-      p.hub.stop();
-      // Upgraded sockets count as the server's connections: close peers' Raft streams or close() waits.
-      p.raftStreams?.close();
-      await p.server.close();
-      await p.raft.stop();
-      await p.transport?.close();
-      p.raftLog.close();
-      p.db.close();
-      this.current = "stopped";
-      this.markStopped();
+      await this.release();
+      this.finish();
       p.logger.info("stopped");
     })();
     return this.stopping;
+  }
+
+  /** Closes every part in dependency order; safe on parts that never started. */
+  private async release(): Promise<void> {
+    const p = this.parts;
+    p.hub.stop();
+    // Upgraded sockets count as the server's connections: close peers' Raft streams or close() waits.
+    p.raftStreams?.close();
+    await p.server.close();
+    await p.raft.stop();
+    await p.transport?.close();
+    p.raftLog.close();
+    p.db.close();
+  }
+
+  private finish(): void {
+    this.current = "stopped";
+    this.markStopped();
   }
 }

@@ -1,3 +1,5 @@
-// The public face of edge/: what other folders use. Import from the folder, not its files.
+// The public face of edge/ for the composition root (control/main.ts): the app and its JSON 404.
+// Workers load edge/worker.ts instead.
 
 export { createApp } from "./app";
+export { notFound } from "./middleware";

@@ -1,3 +1,4 @@
-// The public face of runner/: what other folders use. Import from the folder, not its files.
+// The public face of runner/ for the composition root (control/main.ts), which runs a local runner.
 
 export { RunnerAgent } from "./agent";
+export { createExecutors } from "./executors";

@@ -9,12 +9,13 @@
  *           importing node:timers or node:timers/promises
  *   random  Math.random, crypto.getRandomValues, crypto.randomUUID
  *   socket  new WebSocket(…)
+ *   network the global fetch, called or passed on
  * Not flagged: setImmediate and queueMicrotask: they order work within the event loop and carry no
  * duration, so they are not time (the Raft driver uses setImmediate to batch its drain and to send
  * notices after the current turn; behind a fake clock that work would wait for a test's advance());
  * a method or property named like a global (`clock.setTimeout`, `{ now() {} }`);
  * `new Date(ms)`, which reads no clock; node:crypto (secrets and temp-file names, not behaviour a
- * test replays); fetch (not checked yet).
+ * test replays).
  *
  * The check is syntactic (one parse per file, no type checker, well under a second): a name declared
  * in the file itself (a parameter or variable called setTimeout) is taken to shadow the global.

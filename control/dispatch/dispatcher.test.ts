@@ -24,8 +24,9 @@ async function harness(opts: HarnessOptions = {}): Promise<ControlHarness> {
 async function runNow(h: ControlHarness, job = "job"): Promise<string[]> {
   const res = await h.dispatcher.run(job, "manual", h.clock.now());
   if (!res.ok) throw new Error(`run rejected: ${res.error.message}`);
+  if (!("executions" in res.value)) throw new Error(`run skipped: ${res.value.skipped}`);
   await h.settle();
-  return (res.value as { executions: { id: string }[] }).executions.map((e) => e.id);
+  return res.value.executions.map((e) => e.id);
 }
 
 describe("Dispatcher: one run", () => {

@@ -95,12 +95,7 @@ export class Dispatcher implements RunnerEvents {
     this.leading = true;
     this.caughtUp = false;
     const term = ++this.leaderships;
-    this.deps.consensus.readBarrier().then(
-      () => {
-        if (this.leading && term === this.leaderships) this.caughtUp = true;
-      },
-      () => undefined,
-    );
+    this.catchUp(term);
     const now = this.deps.clock.now();
     this.leadingSince = now;
     for (const e of runningExecutions(this.deps.state)) this.leases.grant(e.id, e.node_name, now);
@@ -108,6 +103,18 @@ export class Dispatcher implements RunnerEvents {
       this.later(delayMs, () => this.retry(failed));
     this.resumeOwedRuns();
     this.armLeaseCheck();
+  }
+
+  /** Marks this term caught up once a read barrier resolves; tries again while it still leads. */
+  private catchUp(term: number): void {
+    this.deps.consensus.readBarrier().then(
+      () => {
+        if (this.leading && term === this.leaderships) this.caughtUp = true;
+      },
+      () => {
+        if (this.leading && term === this.leaderships) this.later(1000, () => this.catchUp(term));
+      },
+    );
   }
 
   /** Stops dispatching (leadership lost or shutdown); running executions keep their records. */
@@ -308,10 +315,16 @@ export class Dispatcher implements RunnerEvents {
 
   /** Starts the next attempt of a failed execution: on the same runner if it is still here. */
   private retry(failed: Execution): void {
+    this.startRetry(failed).catch((err) =>
+      this.deps.logger.warn("retry failed to start", { job: failed.job_name, err: String(err) }),
+    );
+  }
+
+  private async startRetry(failed: Execution): Promise<void> {
     if (!this.leading) return;
     const job = getStoredJob(this.deps.state, failed.job_name);
     if (!job) return;
-    this.start(
+    await this.start(
       planRetry({
         failed,
         spec: job.spec,
@@ -321,8 +334,6 @@ export class Dispatcher implements RunnerEvents {
         candidates: this.deps.runners.candidates(),
         random: this.deps.random,
       }),
-    ).catch((err) =>
-      this.deps.logger.warn("retry failed to start", { job: failed.job_name, err: String(err) }),
     );
   }
 

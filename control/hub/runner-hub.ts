@@ -2,7 +2,14 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Clock, Logger, TimerHandle } from "../../shared";
-import { decodeRunnerFrame, encodeFrame, type Hello, safeEqual, WIRE_VERSION } from "../../shared";
+import {
+  bearerToken,
+  decodeRunnerFrame,
+  encodeFrame,
+  type Hello,
+  safeEqual,
+  WIRE_VERSION,
+} from "../../shared";
 import type { RunnerEvents } from "./runner-events";
 import type { RunnerSession, RunnerSessions } from "./runner-sessions";
 
@@ -69,8 +76,7 @@ export class RunnerHub {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname !== RUNNER_WS_PATH) return false;
-    const given =
-      (req.headers.authorization ?? "").replace(/^Bearer\s+/i, "") || url.searchParams.get("token") || "";
+    const given = bearerToken(req.headers.authorization) || url.searchParams.get("token") || "";
     if (this.opts.token && !safeEqual(given, this.opts.token)) {
       socket.write(
         "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nrunner token rejected\n",

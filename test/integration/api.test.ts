@@ -230,3 +230,35 @@ describe("/v1 through the real control node", () => {
     expect(full.output.startsWith("1\n2\n")).toBe(true);
   });
 });
+
+describe("the node's lifecycle", () => {
+  it("a node whose port is taken fails to start, closes what it opened, and is stopped", async () => {
+    const other = tempDir();
+    try {
+      const config = AgentConfigSchema.parse({
+        server: true,
+        bootstrap_expect: 1,
+        node_name: "second",
+        data_dir: join(other.path, "data"),
+        http_addr: node.address,
+      });
+      const second = createControlNode(config, {
+        clock: systemClock,
+        logger: silentLogger,
+        random: Math.random,
+        secret: () => randomBytes(16).toString("hex"),
+        fetch: (input, init) => fetch(input, init),
+        spawn,
+      });
+      expect(second.phase).toBe("created");
+      await expect(second.start()).rejects.toMatchObject({ code: "EADDRINUSE" });
+      expect(second.phase).toBe("stopped");
+      await second.whenStopped();
+      await second.stop();
+      // The first node still serves.
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+    } finally {
+      other.cleanup();
+    }
+  });
+});
