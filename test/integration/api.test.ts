@@ -3,12 +3,24 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentConfigSchema } from "../../control/config";
-import { createControlNode } from "../../control/main";
+import { createControlNode, type World } from "../../control/main";
 import type { ControlNode } from "../../control/node";
 import { systemClock } from "../../shared/clock";
 import { silentLogger } from "../../shared/logger";
 import { waitFor } from "../helpers/agent-process";
 import { tempDir } from "../helpers/tmp";
+
+/** The real outside world, with a silent logger. */
+function world(): World {
+  return {
+    clock: systemClock,
+    logger: silentLogger,
+    random: Math.random,
+    secret: () => randomBytes(16).toString("hex"),
+    fetch: (input, init) => fetch(input, init),
+    spawn,
+  };
+}
 
 // The real node in-process: edge /v1 app → control-api → state machine → WebSocket → local runner.
 let node: ControlNode;
@@ -25,14 +37,7 @@ beforeAll(async () => {
     tags: { zone: "z1" },
     runner_settle: 2000,
   });
-  node = createControlNode(config, {
-    clock: systemClock,
-    logger: silentLogger,
-    random: Math.random,
-    secret: () => randomBytes(16).toString("hex"),
-    fetch: (input, init) => fetch(input, init),
-    spawn,
-  });
+  node = createControlNode(config, world());
   await node.start();
   base = `http://${node.address}`;
 });
@@ -242,14 +247,7 @@ describe("the node's lifecycle", () => {
         data_dir: join(other.path, "data"),
         http_addr: node.address,
       });
-      const second = createControlNode(config, {
-        clock: systemClock,
-        logger: silentLogger,
-        random: Math.random,
-        secret: () => randomBytes(16).toString("hex"),
-        fetch: (input, init) => fetch(input, init),
-        spawn,
-      });
+      const second = createControlNode(config, world());
       expect(second.phase).toBe("created");
       await expect(second.start()).rejects.toMatchObject({ code: "EADDRINUSE" });
       expect(second.phase).toBe("stopped");
