@@ -1,4 +1,4 @@
-import type { Clock } from "../shared";
+import type { Clock, TimerHandle } from "../shared";
 import type { Consensus } from "./consensus";
 import type { Runners } from "./hub";
 
@@ -8,7 +8,7 @@ export interface LeadershipDeps {
   dispatcher: { startLeading(): void; stopLeading(): void };
   scheduler: { start(): void; stop(): void; isRunning(): boolean };
   hub: { disconnectAll(reason: string): void };
-  runners: Pick<Runners, "candidates">;
+  runners: Pick<Runners, "candidates"> & { onAdded(listener: () => void): () => void };
   /** This node's own runner, if it runs one. */
   localRunner?: { reconnectNow(): void };
   /** Also run on gaining leadership (the leader replicates peer addresses it learned). */
@@ -23,23 +23,20 @@ export interface LeadershipDeps {
  * it. Returns the unsubscribe.
  */
 export function followLeadership(d: LeadershipDeps): () => void {
-  let leading = false;
+  /** Undoes the wait for a first runner of the current term, if one is pending. */
+  let stopWaiting = () => {};
   return d.consensus.onLeadership((leader) => {
-    leading = leader;
+    stopWaiting();
     if (leader) {
       d.dispatcher.startLeading();
       d.onGained?.();
       // Our own runner is the first the scheduler can use: connect it now, not at its next retry.
       d.localRunner?.reconnectNow();
       // Runners reconnect to a new leader within moments; firing before any is back would record
-      // avoidable "no target" failures. Slots due meanwhile follow the catch-up policy.
-      const deadline = d.clock.now() + d.runnerSettleMs;
-      const startWhenSettled = () => {
-        if (!leading || d.scheduler.isRunning()) return;
-        if (d.runners.candidates().length > 0 || d.clock.now() >= deadline) d.scheduler.start();
-        else d.clock.setTimeout(startWhenSettled, 20);
-      };
-      startWhenSettled();
+      // avoidable "no target" failures. So the scheduler starts when the first runner is back, or
+      // after runnerSettleMs at the latest; slots due meanwhile follow the catch-up policy.
+      if (d.runners.candidates().length > 0) d.scheduler.start();
+      else stopWaiting = waitForRunner(d);
     } else {
       // Stop at once: a deposed leader must not start another slot (apply would refuse it anyway).
       d.scheduler.stop();
@@ -47,4 +44,22 @@ export function followLeadership(d: LeadershipDeps): () => void {
       d.hub.disconnectAll("this node is no longer the leader");
     }
   });
+}
+
+/** Starts the scheduler at the first runner to connect or at the settle deadline; returns the cancel. */
+function waitForRunner(d: LeadershipDeps): () => void {
+  let timer: TimerHandle | undefined;
+  let unsubscribe = () => {};
+  const cancel = () => {
+    if (timer !== undefined) d.clock.clearTimeout(timer);
+    timer = undefined;
+    unsubscribe();
+  };
+  const start = () => {
+    cancel();
+    if (!d.scheduler.isRunning()) d.scheduler.start();
+  };
+  unsubscribe = d.runners.onAdded(start);
+  timer = d.clock.setTimeout(start, d.runnerSettleMs);
+  return cancel;
 }

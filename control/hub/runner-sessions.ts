@@ -36,12 +36,20 @@ export interface SessionSocket {
  */
 export class RunnerSessions<S extends SessionSocket = SessionSocket> implements Runners {
   private readonly conns = new Map<string, { session: RunnerSession; socket: S }>();
+  private readonly addedListeners = new Set<(session: RunnerSession) => void>();
 
   /** Registers a session, returning the one it replaces (same runner name), if any. */
   add(session: RunnerSession, socket: S): { session: RunnerSession; socket: S } | undefined {
     const old = this.conns.get(session.name);
     this.conns.set(session.name, { session, socket });
+    for (const l of this.addedListeners) l(session);
     return old;
+  }
+
+  /** Calls `listener` each time a runner's session is registered; returns the unsubscribe. */
+  onAdded(listener: (session: RunnerSession) => void): () => void {
+    this.addedListeners.add(listener);
+    return () => this.addedListeners.delete(listener);
   }
 
   /** Removes a runner's session if `socket` is still the one registered; true when removed. */
