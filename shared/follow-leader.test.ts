@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "./errors";
-import { followLeader, leaderOf, nodeUrl } from "./follow-leader";
+import { followLeader, leaderOf } from "./follow-leader";
+import { nodeUrl } from "./host-port";
 
 const notLeader = (leader: string) => new AppError("NOT_LEADER", "not the leader", { leader });
 

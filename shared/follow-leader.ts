@@ -1,12 +1,8 @@
 import { isAppError } from "./errors";
+import { nodeUrl } from "./host-port";
 
 /** How many times a request follows NOT_LEADER to the address it names, unless told otherwise. */
 export const DEFAULT_LEADER_HOPS = 3;
-
-/** A base URL for a node's address: an URL as it is, a host:port over http. */
-export function nodeUrl(addr: string): string {
-  return addr.includes("://") ? addr : `http://${addr}`;
-}
 
 /** The leader a NOT_LEADER error names (its `details.leader`), or undefined for any other error. */
 export function leaderOf(e: unknown): string | undefined {

@@ -18,3 +18,8 @@ export function splitHostPort(addr: string): [host: string, port: number] {
 function portOf(text: string): number {
   return /^\d+$/.test(text) ? Number(text) : 0;
 }
+
+/** A base URL for a node's address: an URL as it is, a host:port over `scheme` (http by default). */
+export function nodeUrl(addr: string, scheme: "http" | "https" = "http"): string {
+  return addr.includes("://") ? addr : `${scheme}://${addr}`;
+}

@@ -26,8 +26,8 @@ export {
   type ShellConfig,
   validateExecutorConfig,
 } from "./executor-config";
-export { DEFAULT_LEADER_HOPS, followLeader, leaderOf, nodeUrl } from "./follow-leader";
-export { splitHostPort } from "./host-port";
+export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
+export { nodeUrl, splitHostPort } from "./host-port";
 export {
   type CATCHUP_POLICIES,
   EXECUTORS,

@@ -1,7 +1,6 @@
 import type { Logger } from "../../shared";
-import { AppError, isAppError } from "../../shared";
+import { AppError, isAppError, nodeUrl } from "../../shared";
 import type { Hello, PeerInfo } from "./cluster-wire";
-import { toUrl } from "./peer-book";
 
 /** How this node enters the cluster. */
 export type Entry =
@@ -41,7 +40,7 @@ export async function discover(o: DiscoveryOptions): Promise<Entry> {
     const addrs = new Set([...o.join, ...[...peers.values()].filter((a) => a !== o.self.addr)]);
     for (const addr of addrs) {
       try {
-        const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}/_raft/hello`, {
+        const res = await o.fetch(`${nodeUrl(addr, o.scheme)}/_raft/hello`, {
           headers: headers(o.secret),
           signal: AbortSignal.timeout(2000),
         });
@@ -89,7 +88,7 @@ export async function requestJoin(o: DiscoveryOptions, via: Iterable<string>): P
     for (let addr of targets) {
       for (let hop = 0; hop < 3; hop++) {
         try {
-          const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}/_raft/join`, {
+          const res = await o.fetch(`${nodeUrl(addr, o.scheme)}/_raft/join`, {
             method: "POST",
             headers: headers(o.secret),
             body: JSON.stringify({ id: o.self.id, addr: o.self.addr }),
@@ -164,7 +163,7 @@ export async function requestRemove(
     }
     let next: string | undefined;
     try {
-      const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}/_raft/remove`, {
+      const res = await o.fetch(`${nodeUrl(addr, o.scheme)}/_raft/remove`, {
         method: "POST",
         headers: headers(o.secret),
         body: JSON.stringify({ id: o.self.id }),
@@ -206,7 +205,7 @@ export async function membershipAtLeader(
   const queue = [...new Set(addrs)];
   const get = async <T>(addr: string, path: string): Promise<T | undefined> => {
     try {
-      const res = await o.fetch(`${toUrl(addr, o.scheme ?? "http")}${path}`, {
+      const res = await o.fetch(`${nodeUrl(addr, o.scheme)}${path}`, {
         headers: headers(o.secret),
         signal: AbortSignal.timeout(2000),
       });

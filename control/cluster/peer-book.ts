@@ -1,3 +1,4 @@
+import { nodeUrl } from "../../shared";
 import type { StateDb } from "../store";
 import { peers } from "../store";
 
@@ -14,7 +15,7 @@ export class PeerBook {
   /** Base URL of a node's HTTP API, or "" when unknown. */
   url(id: string): string {
     const addr = this.get(id);
-    return addr ? toUrl(addr, this.scheme) : "";
+    return addr ? nodeUrl(addr, this.scheme) : "";
   }
 
   /** Remembers an address learned outside the log (discovery, join). */
@@ -45,9 +46,4 @@ export class PeerBook {
     );
     return [...this.discovered].filter(([id, addr]) => rows.get(id) !== addr);
   }
-}
-
-/** A base URL from a host:port (or an URL, returned as is). */
-export function toUrl(addrOrUrl: string, scheme: "http" | "https"): string {
-  return addrOrUrl.includes("://") ? addrOrUrl : `${scheme}://${addrOrUrl}`;
 }
