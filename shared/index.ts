@@ -40,7 +40,18 @@ export {
 } from "./job";
 export { createLogger, type Logger, silentLogger } from "./logger";
 export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
-export { isEmptySchedule, parseSchedule, type Schedule, validateTimezone } from "./schedule";
+export {
+  DST_POLICIES,
+  type DstPolicy,
+  type DstRule,
+  type DstSkip,
+  isEmptySchedule,
+  parseDstPolicy,
+  parseSchedule,
+  type Schedule,
+  validateTimezone,
+} from "./schedule";
+export { type Preview, type PreviewEntry, type PreviewMark, previewSchedule } from "./schedule-preview";
 export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./tags";
 export { durationMs } from "./time";
 export { parseOrThrow } from "./validation";
