@@ -17,6 +17,8 @@ export {
   type ExecutionJson,
   type ExecutionState,
   executionToJson,
+  isNotRun,
+  type NotRunState,
   type Trigger,
 } from "./execution";
 export {
@@ -51,7 +53,13 @@ export {
   type Schedule,
   validateTimezone,
 } from "./schedule";
-export { type Preview, type PreviewEntry, type PreviewMark, previewSchedule } from "./schedule-preview";
+export {
+  describeDstSkip,
+  type Preview,
+  type PreviewEntry,
+  type PreviewMark,
+  previewSchedule,
+} from "./schedule-preview";
 export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./tags";
 export { durationMs } from "./time";
 export { parseOrThrow } from "./validation";

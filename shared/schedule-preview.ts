@@ -1,4 +1,4 @@
-import type { DstRule, Schedule } from "./schedule";
+import type { DstRule, DstSkip, Schedule } from "./schedule";
 import { loadTimeZone, resolveWall, type TimeZone, toWall, transitionsIn } from "./timezone";
 
 /** How a previewed time relates to a DST transition; null when none is near. */
@@ -52,16 +52,7 @@ export function previewSchedule(schedule: Schedule, afterMs: number, n: number, 
     const t = schedule.next(prev, anchorMs);
     if (t === null) break;
     for (const skip of schedule.dstSkips(prev, t)) {
-      const words =
-        skip.count === 1
-          ? `${clock(skip.firstWall)} never happens and does not run`
-          : `${skip.count} wall times from ${clock(skip.firstWall)} to ${clock(skip.lastWall)} never happen and do not run`;
-      entries.push({
-        ...times(zone, skip.at),
-        runs: false,
-        mark: "skipped",
-        note: `clocks jump from ${clock(skip.at + skip.offsetBefore)} to ${clock(skip.at + skip.offsetAfter)}: ${words} (dst skip)`,
-      });
+      entries.push({ ...times(zone, skip.at), runs: false, mark: "skipped", note: describeDstSkip(skip) });
     }
     entries.push({
       ...times(zone, t),
@@ -72,6 +63,15 @@ export function previewSchedule(schedule: Schedule, afterMs: number, n: number, 
     prev = t;
   }
   return { timezone: schedule.timezone, dst: schedule.dst, entries };
+}
+
+/** What a skip means, in words: the jump and the wall times that never happen. */
+export function describeDstSkip(skip: DstSkip): string {
+  const words =
+    skip.count === 1
+      ? `${clock(skip.firstWall)} never happens and does not run`
+      : `${skip.count} wall times from ${clock(skip.firstWall)} to ${clock(skip.lastWall)} never happen and do not run`;
+  return `clocks jump from ${clock(skip.at + skip.offsetBefore)} to ${clock(skip.at + skip.offsetAfter)}: ${words} (dst skip)`;
 }
 
 function markOf(zone: TimeZone, t: number, crossed: boolean): Pick<PreviewEntry, "mark" | "note"> {

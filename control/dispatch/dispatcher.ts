@@ -1,4 +1,14 @@
-import type { Clock, Execution, Hello, Logger, Output, Result, TimerHandle, Trigger } from "../../shared";
+import type {
+  Clock,
+  Execution,
+  Hello,
+  Logger,
+  NotRunState,
+  Output,
+  Result,
+  TimerHandle,
+  Trigger,
+} from "../../shared";
 import { AppError, parseTargetTags, qualifying } from "../../shared";
 import { type Consensus, eventsOf } from "../consensus";
 import type {
@@ -171,8 +181,13 @@ export class Dispatcher implements RunnerEvents {
     );
   }
 
-  /** Records a slot that was deliberately not run (catch-up policy); `note` says why. */
-  recordMissed(jobName: string, scheduledAt: number, note: string): Promise<StartResult> {
+  /** Records a slot deliberately not run (catch-up policy, or `skipped-dst`); `note` says why. */
+  recordMissed(
+    jobName: string,
+    scheduledAt: number,
+    note: string,
+    state: NotRunState = "missed",
+  ): Promise<StartResult> {
     return this.start(
       planMissed({
         jobName,
@@ -181,6 +196,7 @@ export class Dispatcher implements RunnerEvents {
         at: this.deps.clock.now(),
         retain: this.opts.retain,
         note,
+        state,
       }),
     );
   }
