@@ -29,7 +29,7 @@ export {
   validateExecutorConfig,
 } from "./executor-config";
 export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
-export { nodeUrl, splitHostPort } from "./host-port";
+export { isLoopbackHost, nodeUrl, splitHostPort } from "./host-port";
 export {
   type CATCHUP_POLICIES,
   EXECUTORS,
