@@ -131,6 +131,17 @@ export const AGENT_OPTIONS = {
     arg: "N",
     doc: "executions kept per job",
   }),
+  max_body_size: option({
+    kind: "int",
+    schema: z
+      .number()
+      .int()
+      .min(1024, "at least 1024 bytes")
+      .max(64 * 1024 * 1024, "at most 64 MiB"),
+    default: 1024 * 1024,
+    arg: "BYTES",
+    doc: "largest request body accepted; a bigger one gets 413",
+  }),
   shutdown_grace: option({
     kind: "duration",
     schema: durationMs,

@@ -259,6 +259,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
       version: VERSION,
       logger: log,
       bodyText: incomingBodyText,
+      maxBodyBytes: c.max_body_size,
     }),
   );
   // Unknown paths get the edge's JSON 404 (a mounted app's notFound does not reach the outer app).

@@ -1,7 +1,16 @@
 import { Hono } from "hono";
 import { silentLogger } from "../shared";
 import type { EdgeDeps, EdgeOptions } from "./context";
-import { apiCors, notFound, onError, pretty, whom } from "./middleware";
+import {
+  apiCors,
+  bodyLimit,
+  DEFAULT_MAX_BODY_BYTES,
+  notFound,
+  onError,
+  pretty,
+  readBodyText,
+  whom,
+} from "./middleware";
 import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes } from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
@@ -15,12 +24,15 @@ const DEFAULT_NODE_NAME = "edge";
  * runtime-neutral: the same app runs in a Worker and in-process on a control node.
  */
 export function createApp(opts: EdgeOptions): Hono {
+  const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const read = opts.bodyText ?? readBodyText;
   const deps: EdgeDeps = {
     control: opts.control,
     nodeName: opts.nodeName ?? (() => DEFAULT_NODE_NAME),
     version: opts.version ?? "unknown",
     logger: opts.logger ?? silentLogger,
-    bodyText: opts.bodyText ?? ((c) => c.req.text()),
+    bodyText: (c) => read(c, maxBodyBytes),
+    maxBodyBytes,
   };
   const app = new Hono();
 
@@ -29,6 +41,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.use("*", whom(deps.nodeName));
   app.use("*", apiCors());
   app.use("*", pretty());
+  app.use("*", bodyLimit(maxBodyBytes));
 
   app.get("/health", (c) => c.json({ status: "healthy" }));
   app.route("/", clusterRoutes(deps));

@@ -12,10 +12,12 @@ export interface EdgeOptions {
   /** Where unexpected errors are logged; silent by default. */
   logger?: Logger;
   /**
-   * Reads a request body as text; defaults to `c.req.text()`. A host with a cheaper path to the raw
-   * bytes (Node: the IncomingMessage) passes its own.
+   * Reads a request body as text, failing with TOO_LARGE past `maxBytes`; defaults to reading the web
+   * Request. A host with a cheaper path to the raw bytes (Node: the IncomingMessage) passes its own.
    */
-  bodyText?: (c: Context) => Promise<string>;
+  bodyText?: (c: Context, maxBytes: number) => Promise<string>;
+  /** Largest request body accepted, in bytes (default 1 MiB); a bigger one gets 413. */
+  maxBodyBytes?: number;
 }
 
 /** Options with defaults filled, as routes and middleware see them. */
@@ -24,5 +26,7 @@ export interface EdgeDeps {
   nodeName: () => string | Promise<string>;
   version: string;
   logger: Logger;
+  /** Reads the request body as text within maxBodyBytes. */
   bodyText: (c: Context) => Promise<string>;
+  maxBodyBytes: number;
 }

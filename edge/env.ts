@@ -7,6 +7,13 @@ export const WorkerEnvSchema = z.object({
   CONTROL_TOKEN: z.string().min(1, "cannot be empty").optional(),
   /** Optional X-Whom for this Worker; "edge" when unset. */
   EDGE_NAME: z.string().min(1).optional(),
+  /** Largest request body accepted, in bytes (a [vars] string); 1 MiB when unset. */
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int("must be a whole number of bytes")
+    .min(1024, "at least 1024 bytes")
+    .max(100 * 1024 * 1024, "at most 100 MiB (the Workers request limit)")
+    .optional(),
 });
 
 /** The Worker's resolved bindings. */

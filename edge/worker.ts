@@ -8,7 +8,12 @@ let cached: { key: string; app: Hono } | undefined;
 
 function appFor(rawEnv: unknown): Hono {
   const env = parseWorkerEnv(rawEnv);
-  const key = JSON.stringify([env.CONTROL_URL, env.CONTROL_TOKEN ?? "", env.EDGE_NAME ?? ""]);
+  const key = JSON.stringify([
+    env.CONTROL_URL,
+    env.CONTROL_TOKEN ?? "",
+    env.EDGE_NAME ?? "",
+    env.MAX_BODY_BYTES,
+  ]);
   if (cached?.key === key) return cached.app;
   const control = createControlClient({
     // Called through a wrapper: workerd throws "Illegal invocation" when the global fetch is called
@@ -18,7 +23,11 @@ function appFor(rawEnv: unknown): Hono {
     ...(env.CONTROL_TOKEN !== undefined && { secret: env.CONTROL_TOKEN }),
   });
   const name = env.EDGE_NAME ?? "edge";
-  const app = createApp({ control, nodeName: () => name });
+  const app = createApp({
+    control,
+    nodeName: () => name,
+    ...(env.MAX_BODY_BYTES !== undefined && { maxBodyBytes: env.MAX_BODY_BYTES }),
+  });
   cached = { key, app };
   return app;
 }

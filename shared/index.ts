@@ -42,6 +42,7 @@ export {
 } from "./job";
 export { createLogger, type Logger, silentLogger } from "./logger";
 export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
+export { readLimitedBytes, tooLarge } from "./request-body";
 export {
   DST_POLICIES,
   type DstPolicy,

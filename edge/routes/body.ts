@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { AppError } from "../../shared";
+import { AppError, readLimitedBytes } from "../../shared";
 
 /** Error text of a failed JSON.parse, without relying on engine-specific error classes. */
 function reason(e: unknown): string {
@@ -26,8 +26,13 @@ export async function readJsonBody(
  * Reads the multipart field `file` of POST /v1/restore as a JSON array of jobs. Missing field → 400
  * (Dkron: 404); the array's jobs are validated by control, which knows the schema of the build it runs.
  */
-export async function readRestoreFile(c: Context): Promise<unknown[]> {
+export async function readRestoreFile(c: Context, maxBytes: number): Promise<unknown[]> {
   let form: Record<string, string | File | (string | File)[]>;
+  // A form without a Content-Length (chunked) is read within the limit before the parser sees it.
+  if (c.req.header("content-length") === undefined && c.req.raw.body) {
+    const bytes = await readLimitedBytes(c.req.raw, maxBytes);
+    c.req.raw = new Request(c.req.raw, { body: bytes });
+  }
   try {
     form = await c.req.parseBody();
   } catch (e) {

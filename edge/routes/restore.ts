@@ -6,7 +6,7 @@ import { readRestoreFile } from "./body";
 export function restoreRoutes(deps: EdgeDeps): Hono {
   const r = new Hono();
   r.post("/v1/restore", async (c) => {
-    const jobs = await readRestoreFile(c);
+    const jobs = await readRestoreFile(c, deps.maxBodyBytes);
     // A plain JSON array of result strings; Dkron double-encodes it as a JSON string.
     return c.json(await deps.control.call("restore", { jobs }));
   });

@@ -3,7 +3,7 @@ import { createApp } from "../app";
 import { FakeControl } from "./fake-control";
 
 /** A fresh fake control and an app over it, named "edge-test" so X-Whom is checkable. */
-export function testApp(opts: { logger?: Logger; version?: string } = {}) {
+export function testApp(opts: { logger?: Logger; version?: string; maxBodyBytes?: number } = {}) {
   const control = new FakeControl();
   const app = createApp({ control, nodeName: () => "edge-test", ...opts });
   return { control, app };

@@ -240,6 +240,28 @@ describe("/v1 through the real control node", () => {
     );
   });
 
+  it("refuses a body over the 1 MiB limit with 413 naming it, sized or chunked, and changes nothing", async () => {
+    const before = ((await (await fetch(`${base}/v1/jobs`)).json()) as unknown[]).length;
+    const big = JSON.stringify(shell("too-big", { metadata: { pad: "x".repeat(2 * 1024 * 1024) } }));
+    const sized = await fetch(`${base}/v1/jobs`, { method: "POST", body: big });
+    expect(sized.status).toBe(413);
+    const err = (await sized.json()) as { error: { code: string; message: string; limit: number } };
+    expect(err.error.code).toBe("TOO_LARGE");
+    expect(err.error.message).toContain("limit of 1048576 bytes (--max-body-size)");
+    // No Content-Length: the reader counts and stops.
+    const chunked = await fetch(`${base}/v1/jobs`, {
+      method: "POST",
+      body: new Blob([big]).stream(),
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    const form = new FormData();
+    form.append("file", new Blob([`[${big}]`], { type: "application/json" }), "jobs.json");
+    expect((await fetch(`${base}/v1/restore`, { method: "POST", body: form })).status).toBe(413);
+    expect(((await (await fetch(`${base}/v1/jobs`)).json()) as unknown[]).length).toBe(before);
+    expect((await fetch(`${base}/v1/jobs/too-big`)).status).toBe(404);
+  });
+
   it("truncates execution output to output_size_limit, keeping the tail", async () => {
     await json(
       "POST",
