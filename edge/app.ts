@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { silentLogger } from "../shared";
 import type { EdgeDeps, EdgeOptions } from "./context";
 import { apiCors, notFound, onError, pretty, whom } from "./middleware";
-import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes } from "./routes";
+import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes, scheduleRoutes } from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";
@@ -35,6 +35,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", jobRoutes(deps));
   app.route("/", executionRoutes(deps));
   app.route("/", restoreRoutes(deps));
+  app.route("/", scheduleRoutes(deps));
 
   app.onError(onError(deps.logger));
   app.notFound(notFound);
