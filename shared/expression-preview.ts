@@ -122,5 +122,5 @@ function autoReason(fields: readonly string[]): string {
   const i = fields.slice(0, 3).findIndex((f) => followsRealTime([f]));
   if (i >= 0) return `follows real time: the ${TIME_FIELDS[i]} field is ${fields[i]}`;
   const [s, m, h] = fields;
-  return `a fixed time of day: second ${s}, minute ${m} and hour ${h} are fixed, so it runs once per wall-clock day`;
+  return `a fixed time of day: second ${s}, minute ${m} and hour ${h} are fixed values`;
 }
