@@ -114,7 +114,7 @@ export function dstReason(schedule: Schedule, policy: DstPolicy): string {
     const half = policy === "once" || policy === "twice" ? "the missing hour" : "the repeated hour";
     return `${half} as auto: ${autoReason(schedule.expression.split(" "))}`;
   }
-  if (policy !== "auto") return "both halves set by the job";
+  if (policy !== "auto") return "both halves given by the policy";
   return autoReason(schedule.expression.split(" "));
 }
 
@@ -122,5 +122,5 @@ function autoReason(fields: readonly string[]): string {
   const i = fields.slice(0, 3).findIndex((f) => followsRealTime([f]));
   if (i >= 0) return `follows real time: the ${TIME_FIELDS[i]} field is ${fields[i]}`;
   const [s, m, h] = fields;
-  return `a fixed time of day: second ${s}, minute ${m} and hour ${h} are fixed values`;
+  return `fixed times of day: second ${s}, minute ${m} and hour ${h} are neither wildcards nor steps`;
 }

@@ -76,7 +76,7 @@ describe.concurrent("dkron schedule preview", () => {
     );
     expect(r.code).toBe(0);
     expect(lines(r.stdout).slice(1)).toEqual([
-      "dst skip → once,skip (the repeated hour as auto: a fixed time of day: second 0, minute 30 and hour 2 are fixed values)",
+      "dst skip → once,skip (the repeated hour as auto: fixed times of day: second 0, minute 30 and hour 2 are neither wildcards nor steps)",
       "",
       "   #  LOCAL                      UTC                   NOTE",
       "skip  2026-03-29T03:00:00+02:00  2026-03-29T01:00:00Z  NOT RUN: clocks jump from 02:00 to 03:00: 02:30 never happens and does not run (dst skip)",
