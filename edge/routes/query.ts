@@ -77,7 +77,7 @@ const runCount = z.string().transform((v, ctx) => {
   return z.NEVER;
 });
 
-/** `stale` on a single read lets a follower answer from its replica without asking the leader. */
+/** GET /v1/jobs/:job: `stale` lets a follower answer from its replica; `next` lists the next N runs. */
 const JobGetQuery = z.object({ stale: flag.optional(), next: runCount.optional() });
 
 const instant = z.string().transform((v, ctx) => {
