@@ -1,7 +1,8 @@
-import { isAppError } from "../shared";
+import { isAppError, systemClock } from "../shared";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
 import { createControlNode, realWorld } from "./main";
 import { leaveCommand, raftCommand } from "./raft-cli";
+import { scheduleCommand } from "./schedule-cli";
 
 const HELP = `Usage: dkron <command> [options]
 
@@ -9,6 +10,7 @@ Commands:
   agent     start a control node (API, scheduler, local runner)
   raft      list-peers / remove-peer: inspect and change the Raft configuration
   leave     ask a control node to leave the cluster and stop
+  schedule  preview: list a schedule's next runs and what DST does to them (no server needed)
   version   print the version
 
 Run 'dkron <command> --help' for a command's options.
@@ -25,6 +27,8 @@ export async function main(argv: string[]): Promise<void> {
         return await raftCommand(rest, process.env);
       case "leave":
         return await leaveCommand(rest, process.env);
+      case "schedule":
+        return scheduleCommand(rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
       case "version":
       case "--version":
         console.log(`dkron-ts ${VERSION}`);

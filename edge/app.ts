@@ -11,7 +11,7 @@ import {
   readBodyText,
   whom,
 } from "./middleware";
-import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes } from "./routes";
+import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes, scheduleRoutes } from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";
@@ -48,6 +48,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", jobRoutes(deps));
   app.route("/", executionRoutes(deps));
   app.route("/", restoreRoutes(deps));
+  app.route("/", scheduleRoutes(deps));
 
   app.onError(onError(deps.logger));
   app.notFound(notFound);

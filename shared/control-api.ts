@@ -1,7 +1,9 @@
 import { z } from "zod";
 import type { ExecutionJson } from "./execution";
+import { DEFAULT_PREVIEW_RUNS, MAX_PREVIEW_RUNS, type SchedulePreviewJson } from "./expression-preview";
 import type { JobJson } from "./job";
 import type { Member, NodeStatus } from "./member";
+import type { PreviewEntry } from "./schedule-preview";
 
 /**
  * The edge-to-control contract: one RPC endpoint per method, `POST /_control/rpc/<method>` with a
@@ -46,7 +48,12 @@ export const ControlParams = {
   "pause.get": z.object({}),
   "pause.set": z.object({ paused: z.boolean() }),
   "jobs.list": JobListParams,
-  "jobs.get": z.object({ name: jobName, stale: z.boolean().optional() }),
+  "jobs.get": z.object({
+    name: jobName,
+    stale: z.boolean().optional(),
+    /** List the job's next N runs as `next_runs` (GET /v1/jobs/:job?next=N). */
+    next: z.number().int().min(1).max(MAX_PREVIEW_RUNS).optional(),
+  }),
   "jobs.put": z.object({
     job: z.unknown(),
     runoncreate: z.boolean().default(false),
@@ -59,6 +66,15 @@ export const ControlParams = {
   "executions.get": z.object({ job: jobName, id: z.string().min(1) }),
   "executions.clear": z.object({ job: jobName }),
   restore: z.object({ jobs: z.unknown() }),
+  /** GET /v1/schedule/preview: an unsaved schedule's next runs; `from` defaults to control's now. */
+  "schedule.preview": z.object({
+    schedule: z.string(),
+    timezone: z.string().default(""),
+    dst: z.string().default("auto"),
+    n: z.number().int().min(1).max(MAX_PREVIEW_RUNS).default(DEFAULT_PREVIEW_RUNS),
+    from: z.number().int().optional(),
+    name: z.string().default(""),
+  }),
 } as const;
 
 /** Method names of the contract. */
@@ -74,7 +90,8 @@ export interface ControlResults {
   "pause.get": { paused: boolean };
   "pause.set": { paused: boolean };
   "jobs.list": { total: number; items: JobJson[] };
-  "jobs.get": JobJson;
+  /** With `next`, the job's next runs (none for child, @manually and disabled jobs). */
+  "jobs.get": JobJson & { next_runs?: PreviewEntry[] };
   "jobs.put": JobJson;
   "jobs.delete": JobJson;
   "jobs.run": JobJson;
@@ -83,6 +100,7 @@ export interface ControlResults {
   "executions.get": ExecutionJson;
   "executions.clear": JobJson;
   restore: string[];
+  "schedule.preview": SchedulePreviewJson;
 }
 
 /** Input type per method (before defaults). */

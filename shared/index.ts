@@ -28,6 +28,16 @@ export {
   type ShellConfig,
   validateExecutorConfig,
 } from "./executor-config";
+export {
+  DEFAULT_PREVIEW_RUNS,
+  dstReason,
+  type ExpressionPreviewInput,
+  MAX_PREVIEW_RUNS,
+  previewExpression,
+  readPreviewCount,
+  ruleWords,
+  type SchedulePreviewJson,
+} from "./expression-preview";
 export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
 export { isLoopbackHost, nodeUrl, splitHostPort } from "./host-port";
 export {
@@ -62,7 +72,7 @@ export {
   previewSchedule,
 } from "./schedule-preview";
 export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./tags";
-export { durationMs } from "./time";
+export { durationMs, parseInstant } from "./time";
 export { parseOrThrow } from "./validation";
 export {
   type ControlMessage,

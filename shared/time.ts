@@ -14,15 +14,25 @@ const datetimeLocal = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
 /** Parses RFC3339 or datetime-local (as UTC) into epoch ms; null when the text is not a time. */
 export function parseTime(text: string): number | null {
-  if (rfc3339.test(text)) {
-    const ms = Date.parse(text.replace(" ", "T"));
-    return Number.isNaN(ms) ? null : ms;
-  }
+  if (rfc3339.test(text)) return parseInstant(text);
   if (datetimeLocal.test(text)) {
     const ms = Date.parse(`${text}Z`);
     return Number.isNaN(ms) ? null : ms;
   }
   return null;
+}
+
+/** Parses an RFC3339 instant that names its offset (`Z` or `+hh:mm`) into epoch ms; null otherwise. */
+export function parseInstant(text: string): number | null {
+  if (!rfc3339.test(text) || !isCalendarDate(text)) return null;
+  const ms = Date.parse(text.replace(" ", "T"));
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** Whether the text's leading YYYY-MM-DD exists (Date.parse reads 2026-02-30 as March 2). */
+function isCalendarDate(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+  return m >= 1 && m <= 12 && d >= 1 && d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
 /** A nullable time field: null, "", RFC3339 or datetime-local in, epoch ms (or null) out. */

@@ -9,6 +9,7 @@ import {
   jobToJson,
   type Member,
   MemberStatus,
+  previewExpression,
   splitHostPort,
 } from "../../shared";
 import type { PeerBook } from "../cluster";
@@ -17,7 +18,7 @@ import type { Dispatcher } from "../dispatch";
 import type { Command } from "../fsm";
 import type { Runners } from "../hub";
 import { validateJob } from "../jobs";
-import { nextFire } from "../scheduler";
+import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
 import { queryJobs } from "./job-list";
@@ -96,7 +97,9 @@ export class ControlService {
       },
       "jobs.get": async (p) => {
         await this.read(p.stale);
-        return this.render(this.mustJob(p.name));
+        const j = this.mustJob(p.name);
+        if (p.next === undefined) return this.render(j);
+        return { ...this.render(j), next_runs: previewJob(j, this.d.clock.now(), p.next) };
       },
       "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
       "jobs.delete": async (p) => {
@@ -158,6 +161,7 @@ export class ControlService {
         return this.render(this.mustJob(p.job));
       },
       restore: (p) => this.restore(p.jobs),
+      "schedule.preview": (p) => previewExpression({ ...p, from: p.from ?? this.d.clock.now() }),
     };
   }
 

@@ -4,3 +4,4 @@ export { clusterRoutes } from "./cluster";
 export { executionRoutes } from "./executions";
 export { jobRoutes } from "./jobs";
 export { restoreRoutes } from "./restore";
+export { scheduleRoutes } from "./schedule";

@@ -1,7 +1,7 @@
 import { type Context, Hono } from "hono";
 import type { EdgeDeps } from "../context";
 import { readJsonBody } from "./body";
-import { hasFlag, parseJobListQuery, parseStale, renameQueryField, searchParams } from "./query";
+import { hasFlag, parseJobGetQuery, parseJobListQuery, renameQueryField, searchParams } from "./query";
 
 /** Job routes: list, create or replace, get, delete, run, toggle. Paths are absolute. */
 export function jobRoutes(deps: EdgeDeps): Hono {
@@ -37,7 +37,7 @@ export function jobRoutes(deps: EdgeDeps): Hono {
   r.put("/v1/jobs/:job", (c) => put(c, c.req.param("job")));
 
   r.get("/v1/jobs/:job", async (c) =>
-    c.json(await control.call("jobs.get", { name: c.req.param("job"), ...parseStale(searchParams(c)) })),
+    c.json(await control.call("jobs.get", parseJobGetQuery(searchParams(c), c.req.param("job")))),
   );
 
   r.delete("/v1/jobs/:job", async (c) =>

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import type { ControlInput } from "../../shared";
-import { AppError, isAppError, parseOrThrow } from "../../shared";
+import { AppError, isAppError, parseInstant, parseOrThrow, readPreviewCount } from "../../shared";
 
 // Parsing of the /v1 query strings: Dkron's parameter names in, the control-api contract's params out.
 // Bad values are a 400 naming the parameter the user sent (Dkron answers most of them with a 500).
@@ -69,7 +69,35 @@ const ExecutionListQuery = z
   .object({ ...paging, output_size_limit: count.optional() })
   .superRefine(endNotBeforeStart);
 
-const StaleQuery = z.object({ stale: flag.optional() });
+/** A count of runs to preview (`next`, `n`): 1..MAX_PREVIEW_RUNS. */
+const runCount = z.string().transform((v, ctx) => {
+  const r = readPreviewCount(v);
+  if ("n" in r) return r.n;
+  ctx.addIssue({ code: "custom", message: r.problem });
+  return z.NEVER;
+});
+
+/** GET /v1/jobs/:job: `stale` lets a follower answer from its replica; `next` lists the next N runs. */
+const JobGetQuery = z.object({ stale: flag.optional(), next: runCount.optional() });
+
+const instant = z.string().transform((v, ctx) => {
+  const ms = parseInstant(v);
+  if (ms !== null) return ms;
+  ctx.addIssue({
+    code: "custom",
+    message: `expected an RFC3339 time with an offset, such as 2026-10-25T00:00:00+02:00, got "${v}"`,
+  });
+  return z.NEVER;
+});
+
+const SchedulePreviewQuery = z.object({
+  schedule: z.string({ error: "is required (the schedule to preview, e.g. schedule=0 30 9 * * *)" }),
+  timezone: z.string().optional(),
+  dst: z.string().optional(),
+  n: runCount.optional(),
+  from: instant.optional(),
+  name: z.string().optional(),
+});
 
 const METADATA_KEY = /^metadata\[(.*)\]$/;
 
@@ -128,10 +156,27 @@ export function parseExecutionListQuery(
   };
 }
 
-/** `stale` on single reads: true lets a follower answer from its replica without asking the leader. */
-export function parseStale(params: URLSearchParams): { stale?: boolean } {
-  const q = parseOrThrow(StaleQuery, firstValues(params), "invalid query");
-  return q.stale === undefined ? {} : { stale: q.stale };
+/** Query of GET /v1/jobs/:job → params of `jobs.get` (`next=N` asks for the next N runs). */
+export function parseJobGetQuery(params: URLSearchParams, name: string): ControlInput<"jobs.get"> {
+  const q = parseOrThrow(JobGetQuery, firstValues(params), "invalid query");
+  return {
+    name,
+    ...(q.stale !== undefined && { stale: q.stale }),
+    ...(q.next !== undefined && { next: q.next }),
+  };
+}
+
+/** Query of GET /v1/schedule/preview → params of `schedule.preview`. */
+export function parseSchedulePreviewQuery(params: URLSearchParams): ControlInput<"schedule.preview"> {
+  const q = parseOrThrow(SchedulePreviewQuery, firstValues(params), "invalid query");
+  return {
+    schedule: q.schedule,
+    ...(q.timezone !== undefined && { timezone: q.timezone }),
+    ...(q.dst !== undefined && { dst: q.dst }),
+    ...(q.n !== undefined && { n: q.n }),
+    ...(q.from !== undefined && { from: q.from }),
+    ...(q.name !== undefined && { name: q.name }),
+  };
 }
 
 /** Presence flags such as `runoncreate`: present with any value (even "false") means true, as in Dkron. */

@@ -13,6 +13,7 @@ import {
   type Member,
   type NodeStatus,
   parseOrThrow,
+  previewExpression,
 } from "../../shared";
 
 // An in-memory ControlClient for edge tests. It validates params with the contract's own schemas, so
@@ -88,6 +89,8 @@ export class FakeControl implements ControlClient {
   raftState = "leader";
   paused = false;
   busy: ExecutionJson[] = [];
+  /** Control's clock as `schedule.preview` reads it: 2026-01-01T00:00:00Z. */
+  now = Date.UTC(2026, 0, 1);
   /** Errors to throw on the next call of a method (once). */
   readonly failures = new Map<ControlMethod, AppError>();
 
@@ -161,6 +164,10 @@ export class FakeControl implements ControlClient {
       return { total, items };
     },
     "jobs.get": (p) => this.job(p.name),
+    "schedule.preview": (input) => {
+      const p = ControlParams["schedule.preview"].parse(input);
+      return previewExpression({ ...p, from: p.from ?? this.now });
+    },
     "jobs.put": (input) => {
       const p = ControlParams["jobs.put"].parse(input);
       if (this.paused) throw new AppError("PAUSED", "new job submissions are currently paused");
