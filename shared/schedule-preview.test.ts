@@ -25,6 +25,9 @@ describe("previewSchedule", () => {
       ["2026-10-25T02:00:00+02:00", "repeated-first"],
       ["2026-10-25T03:00:00+01:00", "after-transition"],
     ]);
+    expect(p.entries[0]!.note).toBe(
+      "02:00 happens twice as clocks fall back; this is its first occurrence; under dst once the second does not run",
+    );
   });
 
   it("lists the wall times skip drops, without counting them as runs", () => {

@@ -54,11 +54,12 @@ export function previewSchedule(schedule: Schedule, afterMs: number, n: number, 
     for (const skip of schedule.dstSkips(prev, t)) {
       entries.push({ ...times(zone, skip.at), runs: false, mark: "skipped", note: describeDstSkip(skip) });
     }
-    entries.push({
-      ...times(zone, t),
-      runs: true,
-      ...markOf(zone, t, transitionsIn(zone, prev, t).length > 0),
-    });
+    const mark = markOf(zone, t, transitionsIn(zone, prev, t).length > 0);
+    // Under once the second occurrence is simply absent from the list: say so where it would be missed.
+    if (mark.mark === "repeated-first" && schedule.dst?.repeated === "once") {
+      mark.note = `${mark.note}; under dst once the second does not run`;
+    }
+    entries.push({ ...times(zone, t), runs: true, ...mark });
     runs++;
     prev = t;
   }
