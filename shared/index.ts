@@ -32,6 +32,7 @@ export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
 export { nodeUrl, splitHostPort } from "./host-port";
 export {
   type CATCHUP_POLICIES,
+  DkronJobInputSchema,
   EXECUTORS,
   type Job,
   JobInputSchema,

@@ -139,7 +139,9 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
     }
   }
   const existing = st.jobByName.get({ name: spec.name });
-  const specJson = JSON.stringify(spec);
+  // Warnings travel inside the spec JSON, so every rewrite of the spec (toggle) keeps them and
+  // every put replaces them; storedJobFromRow takes them out again.
+  const specJson = JSON.stringify(cmd.warnings?.length ? { ...spec, warnings: cmd.warnings } : spec);
   if (!existing) {
     st.jobInsert.run({ name: spec.name, spec: specJson, parentJob: spec.parent_job, at: cmd.at });
   } else {

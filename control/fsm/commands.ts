@@ -7,7 +7,11 @@ import type { GroupOutcome } from "./group-status";
  * `apply`. The proposer stamps time (`at`) and ids so apply stays deterministic on every replica.
  */
 export type Command =
-  | { type: "job.put"; at: number; job: JobSpec }
+  /**
+   * Creates or replaces a job. `warnings` (from POST /v1/restore) are stored with the spec and
+   * replaced with it: a later put without them clears them.
+   */
+  | { type: "job.put"; at: number; job: JobSpec; warnings?: string[] }
   | { type: "job.delete"; at: number; name: string }
   | { type: "job.toggle"; at: number; name: string }
   | ExecutionStartCommand
