@@ -35,6 +35,8 @@ export {
   DkronJobInputSchema,
   EXECUTORS,
   type Job,
+  type JobCounters,
+  JobCountersSchema,
   JobInputSchema,
   type JobJson,
   type JobSpec,

@@ -98,6 +98,25 @@ export const DkronJobInputSchema = JobInputSchema.extend({
   retries: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
 });
 
+/**
+ * The counters a job's JSON carries (read-only through the API). A backup restores them as Dkron's
+ * does ("all jobs and counters as they were in the export file"); Dkron's `running` status, a
+ * moment rather than a result, restores as never run.
+ */
+export const JobCountersSchema = z.object({
+  success_count: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
+  error_count: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
+  last_success: nullableTime,
+  last_error: nullableTime,
+  status: z
+    .union([z.enum(["", "success", "failed", "partially_failed", "running"]), z.null()])
+    .default("")
+    .transform((s): JobStatus => (s === null || s === "running" ? "" : s)),
+});
+
+/** A job's counters as a backup carries them. */
+export type JobCounters = z.output<typeof JobCountersSchema>;
+
 /** A validated job definition: what the user controls. */
 export type JobSpec = z.output<typeof JobInputSchema>;
 /** The raw body shape before defaults. */

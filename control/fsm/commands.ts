@@ -1,4 +1,4 @@
-import type { AppError, Execution, ExecutionState, JobSpec, Trigger } from "../../shared";
+import type { AppError, Execution, ExecutionState, JobCounters, JobSpec, Trigger } from "../../shared";
 import type { OwedRun } from "../store";
 import type { GroupOutcome } from "./group-status";
 
@@ -8,10 +8,11 @@ import type { GroupOutcome } from "./group-status";
  */
 export type Command =
   /**
-   * Creates or replaces a job. `warnings` (from POST /v1/restore) are stored with the spec and
-   * replaced with it: a later put without them clears them.
+   * Creates or replaces a job. From POST /v1/restore it may carry `warnings`, stored with the spec
+   * and replaced with it (a later put without them clears them), and the backup's `counters`,
+   * merged into the stored ones as Dkron's Store.SetJob does.
    */
-  | { type: "job.put"; at: number; job: JobSpec; warnings?: string[] }
+  | { type: "job.put"; at: number; job: JobSpec; warnings?: string[]; counters?: JobCounters }
   | { type: "job.delete"; at: number; name: string }
   | { type: "job.toggle"; at: number; name: string }
   | ExecutionStartCommand

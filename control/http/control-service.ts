@@ -265,8 +265,9 @@ export class ControlService {
   /**
    * Restores a backup as Dkron does: every job Dkron would store is stored, parents before children,
    * one result string per job (planRestore, restoreResult). What only this build dislikes is kept on
-   * the job as warnings; a job whose parent was not created is not attempted. A file that is not an
-   * array of objects is refused whole before anything is written.
+   * the job as warnings, and the backup's counters are merged in; a job whose parent was not created
+   * is not attempted. A file that is not an array of objects is refused whole before anything is
+   * written.
    */
   private async restore(input: unknown): Promise<string[]> {
     const plan = planRestore(input);
@@ -278,7 +279,7 @@ export class ControlService {
         out.push(restoreResult(step.label, { error: step.error ?? "invalid job" }));
         continue;
       }
-      const { spec, warnings } = step.job;
+      const { spec, warnings, counters } = step.job;
       if (step.after !== undefined && !created[step.after]) {
         out.push(restoreResult(step.label, { error: `parent job "${spec.parent_job}" was not created` }));
         continue;
@@ -288,6 +289,7 @@ export class ControlService {
         at: this.d.clock.now(),
         job: spec,
         ...(warnings.length ? { warnings } : {}),
+        ...(counters ? { counters } : {}),
       });
       created[k] = res.ok;
       out.push(restoreResult(step.label, res.ok ? { warnings } : { error: res.error.message }));

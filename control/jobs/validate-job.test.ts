@@ -68,6 +68,29 @@ describe("validateRestoredJob: what Dkron stores is stored, our stricter rules b
     });
   }
 
+  it("brings the backup's counters and status along, and says when they cannot be read", () => {
+    const dkron = {
+      success_count: 26,
+      error_count: 6,
+      last_success: "2019-11-04T04:37:12.396866367Z",
+      last_error: null,
+      status: "success",
+      next: "2019-12-09T09:00:00Z",
+    };
+    expect(validateRestoredJob(http(dkron)).counters).toEqual({
+      success_count: 26,
+      error_count: 6,
+      last_success: Date.parse("2019-11-04T04:37:12.396Z"),
+      last_error: null,
+      status: "success",
+    });
+    expect(validateRestoredJob(http()).counters).toBeUndefined();
+    expect(validateRestoredJob(http({ status: "running" })).counters).toBeUndefined();
+    const bad = validateRestoredJob(http({ success_count: -1 }));
+    expect(bad.counters).toBeUndefined();
+    expect(bad.warnings).toEqual(["success_count: cannot be negative (counters not restored)"]);
+  });
+
   it("lets a child go without a schedule, as Dkron does", () => {
     expect(validateRestoredJob(http({ schedule: "", parent_job: "p" })).warnings).toEqual([]);
   });

@@ -4,6 +4,8 @@ import {
   EXECUTORS,
   isAppError,
   isEmptySchedule,
+  type JobCounters,
+  JobCountersSchema,
   JobInputSchema,
   type JobSpec,
   parseOrThrow,
@@ -32,6 +34,8 @@ export interface RestoredJob {
   spec: JobSpec;
   /** Each one a field and what is wrong with it, e.g. `executor_config.url must be an absolute ...`. */
   warnings: string[];
+  /** The backup's counters and status, when it has any (Dkron restores them). */
+  counters?: JobCounters;
 }
 
 /**
@@ -39,7 +43,7 @@ export interface RestoredJob {
  * schedule, time zone, concurrency, a shell job's timeout), throwing AppError VALIDATION for what
  * Dkron refuses too. What only this build refuses (executor, executor_config, name length, retries,
  * starts_at/expires_at) does not stop the job: it comes back as warnings, so the job is stored as
- * Dkron would store it and its runs fail saying why.
+ * Dkron would store it and its runs fail saying why. The backup's counters come back too.
  */
 export function validateRestoredJob(body: unknown): RestoredJob {
   const spec = parseOrThrow(DkronJobInputSchema, mustBeObject(body), "job");
@@ -56,7 +60,17 @@ export function validateRestoredJob(body: unknown): RestoredJob {
     }
     warnings.push(e.message);
   }
-  return { spec, warnings };
+  const counters = JobCountersSchema.safeParse(body);
+  if (!counters.success) {
+    for (const i of counters.error.issues) {
+      warnings.push(`${i.path.map(String).join(".")}: ${i.message} (counters not restored)`);
+    }
+    return { spec, warnings };
+  }
+  const c = counters.data;
+  const any =
+    c.success_count || c.error_count || c.last_success !== null || c.last_error !== null || c.status;
+  return { spec, warnings, ...(any ? { counters: c } : {}) };
 }
 
 /** The parsed schedule of a stored spec, or null for child jobs and @manually. */
