@@ -109,7 +109,10 @@ export const JobCountersSchema = z.object({
   last_success: nullableTime,
   last_error: nullableTime,
   status: z
-    .union([z.enum(["", "success", "failed", "partially_failed", "running"]), z.null()])
+    // A message without the word "fail": clients search restore results for it.
+    .union([z.enum(["", "success", "failed", "partially_failed", "running"]), z.null()], {
+      error: "is not a Dkron job status",
+    })
     .default("")
     .transform((s): JobStatus => (s === null || s === "running" ? "" : s)),
 });

@@ -89,6 +89,9 @@ describe("validateRestoredJob: what Dkron stores is stored, our stricter rules b
     const bad = validateRestoredJob(http({ success_count: -1 }));
     expect(bad.counters).toBeUndefined();
     expect(bad.warnings).toEqual(["success_count: cannot be negative (counters not restored)"]);
+    expect(validateRestoredJob(http({ status: "ok" })).warnings).toEqual([
+      "status: is not a Dkron job status (counters not restored)",
+    ]);
   });
 
   it("lets a child go without a schedule, as Dkron does", () => {
