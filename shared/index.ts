@@ -42,8 +42,11 @@ export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
 export { isLoopbackHost, nodeUrl, splitHostPort } from "./host-port";
 export {
   type CATCHUP_POLICIES,
+  DkronJobInputSchema,
   EXECUTORS,
   type Job,
+  type JobCounters,
+  JobCountersSchema,
   JobInputSchema,
   type JobJson,
   type JobSpec,

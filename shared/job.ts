@@ -13,19 +13,27 @@ export const CATCHUP_POLICIES = ["latest", "none", "all"] as const;
 
 const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
+/** Longest job name the API accepts (Dkron has no limit; restore stores a longer one with a warning). */
+export const MAX_JOB_NAME = 200;
+
+/** Most retries the API accepts (Dkron has no limit; restore stores more with a warning). */
+export const MAX_RETRIES = 100;
+
+const illegalNameChar = (name: string, ctx: z.RefinementCtx) => {
+  const bad = [...name].find((c) => !JOB_NAME_RE.test(c));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      message: `contains illegal character '${bad}' (use lowercase letters, digits, _ and -)`,
+    });
+  }
+};
+
 const jobName = z
   .string({ error: "is required" })
   .min(1, "cannot be empty")
-  .max(200, "must be at most 200 characters")
-  .superRefine((name, ctx) => {
-    const bad = [...name].find((c) => !JOB_NAME_RE.test(c));
-    if (bad !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        message: `contains illegal character '${bad}' (use lowercase letters, digits, _ and -)`,
-      });
-    }
-  });
+  .max(MAX_JOB_NAME, `must be at most ${MAX_JOB_NAME} characters`)
+  .superRefine(illegalNameChar);
 
 /**
  * The job body the API accepts (Dkron's JSON field names and defaults). Read-only fields a client
@@ -46,7 +54,7 @@ export const JobInputSchema = z.object({
     .number()
     .int("must be an integer")
     .min(0, "cannot be negative")
-    .max(100, "at most 100")
+    .max(MAX_RETRIES, `at most ${MAX_RETRIES}`)
     .default(0),
   parent_job: z.string().default(""),
   processors: z.record(z.string(), stringMap).nullable().default({}),
@@ -80,6 +88,38 @@ export const JobInputSchema = z.object({
     }),
 });
 
+/**
+ * The job body as Dkron itself accepts it: JobInputSchema without our own limits (name length,
+ * retries). POST /v1/restore parses with it, so a Dkron backup is never refused for a limit Dkron does
+ * not have; what JobInputSchema says about the same body becomes the job's warnings.
+ */
+export const DkronJobInputSchema = JobInputSchema.extend({
+  name: z.string({ error: "is required" }).min(1, "cannot be empty").superRefine(illegalNameChar),
+  retries: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
+});
+
+/**
+ * The counters a job's JSON carries (read-only through the API). A backup restores them as Dkron's
+ * does ("all jobs and counters as they were in the export file"); Dkron's `running` status, a
+ * moment rather than a result, restores as never run.
+ */
+export const JobCountersSchema = z.object({
+  success_count: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
+  error_count: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
+  last_success: nullableTime,
+  last_error: nullableTime,
+  status: z
+    // A message without the word "fail": clients search restore results for it.
+    .union([z.enum(["", "success", "failed", "partially_failed", "running"]), z.null()], {
+      error: "is not a Dkron job status",
+    })
+    .default("")
+    .transform((s): JobStatus => (s === null || s === "running" ? "" : s)),
+});
+
+/** A job's counters as a backup carries them. */
+export type JobCounters = z.output<typeof JobCountersSchema>;
+
 /** A validated job definition: what the user controls. */
 export type JobSpec = z.output<typeof JobInputSchema>;
 /** The raw body shape before defaults. */
@@ -98,6 +138,11 @@ export interface JobState {
   /** Next fire instant (ms) or null; computed from the schedule, never stored stale. */
   next: number | null;
   dependent_jobs: string[];
+  /**
+   * What this build dislikes about a job that POST /v1/restore stored anyway because Dkron would
+   * (an http job without a usable url, an unknown executor, ...); absent when there is nothing.
+   */
+  warnings?: string[];
 }
 
 /** A stored job: the spec plus server-maintained state. */
@@ -134,6 +179,8 @@ export interface JobJson {
   catchup: string;
   catchup_deadline: number;
   dst: string;
+  /** Present only when restore stored the job with warnings (JobState.warnings). */
+  warnings?: string[];
 }
 
 /** Renders a stored job in Dkron's JSON shape. */
@@ -168,5 +215,6 @@ export function jobToJson(job: Job): JobJson {
     catchup: job.catchup,
     catchup_deadline: job.catchup_deadline,
     dst: job.dst,
+    ...(job.warnings?.length ? { warnings: job.warnings } : {}),
   };
 }

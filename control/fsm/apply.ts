@@ -1,5 +1,5 @@
 import { and, eq, ne } from "drizzle-orm";
-import type { Execution, JobSpec } from "../../shared";
+import type { Execution, JobCounters, JobSpec } from "../../shared";
 import { AppError, isAppError } from "../../shared";
 import type { StateDb } from "../store";
 import {
@@ -139,7 +139,9 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
     }
   }
   const existing = st.jobByName.get({ name: spec.name });
-  const specJson = JSON.stringify(spec);
+  // Warnings travel inside the spec JSON, so every rewrite of the spec (toggle) keeps them and
+  // every put replaces them; storedJobFromRow takes them out again.
+  const specJson = JSON.stringify(cmd.warnings?.length ? { ...spec, warnings: cmd.warnings } : spec);
   if (!existing) {
     st.jobInsert.run({ name: spec.name, spec: specJson, parentJob: spec.parent_job, at: cmd.at });
   } else {
@@ -164,7 +166,29 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
       cursor: reschedule || enabled || newWindow ? Math.max(existing.cursor, cmd.at) : existing.cursor,
     });
   }
+  if (cmd.counters) mergeCounters(s, spec.name, existing, cmd.counters);
   return { ok: true, value: { created: !existing }, events: [{ kind: "job.changed", name: spec.name }] };
+}
+
+/**
+ * Merges a backup's counters into a job as Dkron's Store.SetJob does: the larger count and the later
+ * time win, and a status already recorded wins over the backup's, so a restore never rolls back
+ * what ran here.
+ */
+function mergeCounters(s: StateDb, name: string, before: JobRow | undefined, c: JobCounters): void {
+  const later = (a: number | null | undefined, b: number | null) =>
+    a === null || a === undefined ? b : b === null ? a : Math.max(a, b);
+  s.db
+    .update(jobs)
+    .set({
+      successCount: Math.max(before?.successCount ?? 0, c.success_count),
+      errorCount: Math.max(before?.errorCount ?? 0, c.error_count),
+      lastSuccess: later(before?.lastSuccess, c.last_success),
+      lastError: later(before?.lastError, c.last_error),
+      status: before?.status || c.status,
+    })
+    .where(eq(jobs.name, name))
+    .run();
 }
 
 function deleteJob(s: StateDb, name: string): CommandResult<"job.delete"> {

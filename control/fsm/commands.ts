@@ -1,4 +1,4 @@
-import type { AppError, Execution, ExecutionState, JobSpec, Trigger } from "../../shared";
+import type { AppError, Execution, ExecutionState, JobCounters, JobSpec, Trigger } from "../../shared";
 import type { OwedRun } from "../store";
 import type { GroupOutcome } from "./group-status";
 
@@ -7,7 +7,12 @@ import type { GroupOutcome } from "./group-status";
  * `apply`. The proposer stamps time (`at`) and ids so apply stays deterministic on every replica.
  */
 export type Command =
-  | { type: "job.put"; at: number; job: JobSpec }
+  /**
+   * Creates or replaces a job. From POST /v1/restore it may carry `warnings`, stored with the spec
+   * and replaced with it (a later put without them clears them), and the backup's `counters`,
+   * merged into the stored ones as Dkron's Store.SetJob does.
+   */
+  | { type: "job.put"; at: number; job: JobSpec; warnings?: string[]; counters?: JobCounters }
   | { type: "job.delete"; at: number; name: string }
   | { type: "job.toggle"; at: number; name: string }
   | ExecutionStartCommand

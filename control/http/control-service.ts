@@ -17,7 +17,7 @@ import type { Consensus } from "../consensus";
 import type { Dispatcher } from "../dispatch";
 import type { Command } from "../fsm";
 import type { Runners } from "../hub";
-import { validateJob } from "../jobs";
+import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
@@ -214,7 +214,14 @@ export class ControlService {
       .map(([id, addr]) => {
         const [h, p] = splitHostPort(addr);
         const match = this.d.cluster?.match(id);
-        const m = aliveMember(id, h, p, { role: "dkron", server: "true", rpc_addr: addr, port: String(p) });
+        const m = aliveMember(id, h, p, {
+          role: "dkron",
+          server: "true",
+          rpc_addr: addr,
+          port: String(p),
+          dkron_server: "true",
+          dkron_rpc_addr: addr,
+        });
         if (this.d.cluster && !this.d.cluster.reachable(id)) {
           m.Status = MemberStatus.failed;
           m.statusText = "failed";
@@ -259,58 +266,37 @@ export class ControlService {
     return this.render(this.mustJob(spec.name));
   }
 
-  /** Restores an array of jobs, parents before children; a job whose parent fails is not attempted. */
+  /**
+   * Restores a backup as Dkron does: every job Dkron would store is stored, parents before children,
+   * one result string per job (planRestore, restoreResult). What only this build dislikes is kept on
+   * the job as warnings, and the backup's counters are merged in; a job whose parent was not created
+   * is not attempted. A file that is not an array of objects is refused whole before anything is
+   * written.
+   */
   private async restore(input: unknown): Promise<string[]> {
-    if (!Array.isArray(input))
-      throw new AppError("VALIDATION", "file: expected a JSON array of jobs", { field: "file" });
-    const specs = input.map((j, i) => {
-      try {
-        return validateJob(j);
-      } catch (e) {
-        if (isAppError(e))
-          throw new AppError("VALIDATION", `file[${i}]: ${e.message}`, { field: `file[${i}]` });
-        throw e;
-      }
-    });
-    const names = new Set(specs.map((s) => s.name));
-    for (const s of specs) {
-      if (s.parent_job && !names.has(s.parent_job) && !getStoredJob(this.d.state, s.parent_job)) {
-        throw new AppError(
-          "NOT_FOUND",
-          `file: job "${s.name}" names parent "${s.parent_job}", which is neither in the file nor stored`,
-          { field: "parent_job" },
-        );
-      }
-    }
+    const plan = planRestore(input);
+    const created: boolean[] = [];
     const out: string[] = [];
-    const done = new Set<string>();
-    const failed = new Set<string>();
-    let pending = specs;
-    while (pending.length) {
-      const ready = pending.filter(
-        (s) =>
-          !s.parent_job || !names.has(s.parent_job) || done.has(s.parent_job) || failed.has(s.parent_job),
-      );
-      if (!ready.length) {
-        for (const s of pending) out.push(`fail create ${s.name}: dependency cycle`);
-        break;
+    for (const [k, step] of plan.entries()) {
+      created[k] = false;
+      if (!step.job) {
+        out.push(restoreResult(step.label, { error: step.error ?? "invalid job" }));
+        continue;
       }
-      for (const s of ready) {
-        if (s.parent_job && failed.has(s.parent_job)) {
-          failed.add(s.name);
-          out.push(`fail create ${s.name}: parent failed`);
-          continue;
-        }
-        const res = await this.d.consensus.propose({ type: "job.put", at: this.d.clock.now(), job: s });
-        if (res.ok) {
-          done.add(s.name);
-          out.push(`success create ${s.name}`);
-        } else {
-          failed.add(s.name);
-          out.push(`fail create ${s.name}: ${res.error.message}`);
-        }
+      const { spec, warnings, counters } = step.job;
+      if (step.after !== undefined && !created[step.after]) {
+        out.push(restoreResult(step.label, { error: `parent job "${spec.parent_job}" was not created` }));
+        continue;
       }
-      pending = pending.filter((s) => !ready.includes(s));
+      const res = await this.d.consensus.propose({
+        type: "job.put",
+        at: this.d.clock.now(),
+        job: spec,
+        ...(warnings.length ? { warnings } : {}),
+        ...(counters ? { counters } : {}),
+      });
+      created[k] = res.ok;
+      out.push(restoreResult(step.label, res.ok ? { warnings } : { error: res.error.message }));
     }
     return out;
   }
@@ -364,6 +350,7 @@ export class ControlService {
       status: j.status,
       next: nextFire(j, this.d.clock.now()),
       dependent_jobs: j.dependents,
+      warnings: j.warnings,
     };
     return jobToJson(job);
   }

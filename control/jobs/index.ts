@@ -1,3 +1,4 @@
 // The public face of control/jobs/: what other folders use. Import from the folder, not its files.
 
-export { scheduleOf, validateJob } from "./validate-job";
+export { planRestore, type RestoreStep, restoreResult } from "./restore-plan";
+export { type RestoredJob, scheduleOf, validateJob, validateRestoredJob } from "./validate-job";

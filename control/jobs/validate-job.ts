@@ -1,12 +1,17 @@
 import {
   AppError,
+  DkronJobInputSchema,
   EXECUTORS,
+  isAppError,
   isEmptySchedule,
+  type JobCounters,
+  JobCountersSchema,
   JobInputSchema,
   type JobSpec,
   parseOrThrow,
   parseSchedule,
   type Schedule,
+  toAppError,
   validateExecutorConfig,
   validateTimezone,
 } from "../../shared";
@@ -17,33 +22,55 @@ import {
  * Dkron does not check the executor; an unknown one is rejected here rather than failing every run.
  */
 export function validateJob(body: unknown): JobSpec {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new AppError("VALIDATION", "job: the body must be a JSON object", { field: "(body)" });
-  }
-  const spec = parseOrThrow(JobInputSchema, body, "job");
-  if (spec.timezone) validateTimezone(spec.timezone);
-  // Child jobs run after their parent, so they may have no schedule (as in Dkron).
-  if (!(spec.parent_job && isEmptySchedule(spec.schedule)))
-    parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
-  if (!spec.executor) {
-    throw new AppError("VALIDATION", `executor: is required (one of ${EXECUTORS.join(", ")})`, {
-      field: "executor",
-    });
-  }
-  if (!(EXECUTORS as readonly string[]).includes(spec.executor)) {
-    throw new AppError(
-      "VALIDATION",
-      `executor: unknown executor "${spec.executor}" (use one of ${EXECUTORS.join(", ")})`,
-      {
-        field: "executor",
-      },
-    );
-  }
-  validateExecutorConfig(spec.executor, spec.executor_config);
-  if (spec.starts_at !== null && spec.expires_at !== null && spec.expires_at <= spec.starts_at) {
-    throw new AppError("VALIDATION", "expires_at: must be after starts_at", { field: "expires_at" });
-  }
+  const spec = parseOrThrow(JobInputSchema, mustBeObject(body), "job");
+  checkScheduleAndZone(spec);
+  const problem = stricterProblems(spec)[0];
+  if (problem) throw problem;
   return spec;
+}
+
+/** A job from a backup: the spec to store and what this build dislikes that Dkron does not check. */
+export interface RestoredJob {
+  spec: JobSpec;
+  /** Each one a field and what is wrong with it, e.g. `executor_config.url must be an absolute ...`. */
+  warnings: string[];
+  /** The backup's counters and status, when it has any (Dkron restores them). */
+  counters?: JobCounters;
+}
+
+/**
+ * Validates a job of a backup as Dkron's restore does (its JSON decoding and `Job.Validate`: name,
+ * schedule, time zone, concurrency, a shell job's timeout), throwing AppError VALIDATION for what
+ * Dkron refuses too. What only this build refuses (executor, executor_config, name length, retries,
+ * starts_at/expires_at) does not stop the job: it comes back as warnings, so the job is stored as
+ * Dkron would store it and its runs fail saying why. The backup's counters come back too.
+ */
+export function validateRestoredJob(body: unknown): RestoredJob {
+  const spec = parseOrThrow(DkronJobInputSchema, mustBeObject(body), "job");
+  checkScheduleAndZone(spec);
+  const strict = JobInputSchema.safeParse(body);
+  const warnings = strict.success
+    ? []
+    : strict.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`);
+  for (const e of stricterProblems(spec)) {
+    const dkronToo =
+      spec.executor === "shell" ? e.details?.issues?.find((i) => DKRON_SHELL_CHECKS.has(i.field)) : undefined;
+    if (dkronToo) {
+      throw new AppError("VALIDATION", `${dkronToo.field} ${dkronToo.message}`, { field: dkronToo.field });
+    }
+    warnings.push(e.message);
+  }
+  const counters = JobCountersSchema.safeParse(body);
+  if (!counters.success) {
+    for (const i of counters.error.issues) {
+      warnings.push(`${i.path.map(String).join(".")}: ${i.message} (counters not restored)`);
+    }
+    return { spec, warnings };
+  }
+  const c = counters.data;
+  const any =
+    c.success_count || c.error_count || c.last_success !== null || c.last_error !== null || c.status;
+  return { spec, warnings, ...(any ? { counters: c } : {}) };
 }
 
 /** The parsed schedule of a stored spec, or null for child jobs and @manually. */
@@ -51,4 +78,53 @@ export function scheduleOf(spec: JobSpec): Schedule | null {
   if (spec.parent_job || isEmptySchedule(spec.schedule)) return null;
   const s = parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
   return s.kind === "manual" ? null : s;
+}
+
+// The executor_config keys Dkron's Job.Validate checks for a shell job (mem_limit is not checked
+// here at all: it is accepted and not enforced).
+const DKRON_SHELL_CHECKS = new Set(["executor_config.timeout"]);
+
+function mustBeObject(body: unknown): object {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new AppError("VALIDATION", "job: the body must be a JSON object", { field: "(body)" });
+  }
+  return body;
+}
+
+/** Dkron's checks beyond the shape: the time zone loads and the schedule parses (children may have none). */
+function checkScheduleAndZone(spec: JobSpec): void {
+  if (spec.timezone) validateTimezone(spec.timezone);
+  // Child jobs run after their parent, so they may have no schedule (as in Dkron).
+  if (!(spec.parent_job && isEmptySchedule(spec.schedule)))
+    parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
+}
+
+/** What this build refuses and Dkron does not check, in the order the API reports it. */
+function stricterProblems(spec: JobSpec): AppError[] {
+  const out: AppError[] = [];
+  if (!spec.executor) {
+    out.push(
+      new AppError("VALIDATION", `executor: is required (one of ${EXECUTORS.join(", ")})`, {
+        field: "executor",
+      }),
+    );
+  } else if (!(EXECUTORS as readonly string[]).includes(spec.executor)) {
+    out.push(
+      new AppError(
+        "VALIDATION",
+        `executor: unknown executor "${spec.executor}" (use one of ${EXECUTORS.join(", ")})`,
+        { field: "executor" },
+      ),
+    );
+  }
+  try {
+    validateExecutorConfig(spec.executor, spec.executor_config);
+  } catch (e) {
+    if (!isAppError(e)) throw e;
+    out.push(toAppError(e));
+  }
+  if (spec.starts_at !== null && spec.expires_at !== null && spec.expires_at <= spec.starts_at) {
+    out.push(new AppError("VALIDATION", "expires_at: must be after starts_at", { field: "expires_at" }));
+  }
+  return out;
 }

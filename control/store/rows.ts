@@ -19,6 +19,8 @@ export interface StoredJob {
   anchor: number;
   cursor: number;
   dependents: string[];
+  /** What restore stored the job despite (Command `job.put` warnings); empty for most jobs. */
+  warnings: string[];
 }
 
 /**
@@ -29,8 +31,9 @@ const LATER_SPEC_DEFAULTS: Pick<JobSpec, "dst"> = { dst: "auto" };
 
 /** Maps a jobs row (and its derived dependents) to a StoredJob. */
 export function storedJobFromRow(row: JobRow, dependents: string[]): StoredJob {
+  const { warnings = [], ...spec } = JSON.parse(row.spec) as JobSpec & { warnings?: string[] };
   return {
-    spec: { ...LATER_SPEC_DEFAULTS, ...(JSON.parse(row.spec) as JobSpec) },
+    spec: { ...LATER_SPEC_DEFAULTS, ...spec },
     successCount: row.successCount,
     errorCount: row.errorCount,
     lastSuccess: row.lastSuccess,
@@ -39,6 +42,7 @@ export function storedJobFromRow(row: JobRow, dependents: string[]): StoredJob {
     anchor: row.anchor,
     cursor: row.cursor,
     dependents,
+    warnings,
   };
 }
 
