@@ -65,6 +65,7 @@ export {
   parseDstPolicy,
   parseSchedule,
   type Schedule,
+  subSecondEvery,
   validateTimezone,
 } from "./schedule";
 export {

@@ -13,6 +13,49 @@ export const CATCHUP_POLICIES = ["latest", "none", "all"] as const;
 
 const stringMap = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
 
+/**
+ * Size limits of the fields the API accepts: generous for any real job, small enough that no single
+ * job can make the state, the Raft log or a listing heavy. Dkron has none; restore stores a job over
+ * them with a warning (DkronJobInputSchema), the API refuses it naming the field.
+ */
+export const JOB_LIMITS = {
+  /** displayname, owner, owner_email, parent_job. */
+  text: 1024,
+  schedule: 256,
+  timezone: 64,
+  /** Entries of tags, metadata, executor_config, and of each processor's config. */
+  mapEntries: 64,
+  mapKey: 256,
+  tagValue: 1024,
+  metadataValue: 4096,
+  processors: 16,
+  /** One executor_config value (a command, an env list, a request body). */
+  configValue: 64 * 1024,
+} as const;
+
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
+
+/** A string map within the limits; `value` is the schema of one value. */
+function limitedMap<V extends z.ZodType>(value: V) {
+  return z
+    .record(z.string(), value)
+    .refine((m) => Object.keys(m).length <= JOB_LIMITS.mapEntries, {
+      message: `at most ${JOB_LIMITS.mapEntries} entries`,
+    })
+    .refine((m) => Object.keys(m).every((k) => k.length <= JOB_LIMITS.mapKey), {
+      message: `keys must be at most ${JOB_LIMITS.mapKey} characters`,
+    });
+}
+
+const limitedConfig = limitedMap(
+  z
+    .union([z.string(), z.number(), z.boolean()])
+    .transform(String)
+    .refine((v) => v.length <= JOB_LIMITS.configValue, {
+      message: `values must be at most ${JOB_LIMITS.configValue} characters`,
+    }),
+);
+
 /** Longest job name the API accepts (Dkron has no limit; restore stores a longer one with a warning). */
 export const MAX_JOB_NAME = 200;
 
@@ -42,22 +85,28 @@ const jobName = z
  */
 export const JobInputSchema = z.object({
   name: jobName,
-  displayname: z.string().default(""),
-  timezone: z.string().default(""),
-  schedule: z.string().default(""),
-  owner: z.string().default(""),
-  owner_email: z.string().default(""),
+  displayname: text(JOB_LIMITS.text).default(""),
+  timezone: text(JOB_LIMITS.timezone).default(""),
+  schedule: text(JOB_LIMITS.schedule).default(""),
+  owner: text(JOB_LIMITS.text).default(""),
+  owner_email: text(JOB_LIMITS.text).default(""),
   disabled: z.boolean().default(false),
-  tags: z.record(z.string(), z.string()).nullable().default(null),
-  metadata: z.record(z.string(), z.string()).nullable().default(null),
+  tags: limitedMap(text(JOB_LIMITS.tagValue)).nullable().default(null),
+  metadata: limitedMap(text(JOB_LIMITS.metadataValue)).nullable().default(null),
   retries: z
     .number()
     .int("must be an integer")
     .min(0, "cannot be negative")
     .max(MAX_RETRIES, `at most ${MAX_RETRIES}`)
     .default(0),
-  parent_job: z.string().default(""),
-  processors: z.record(z.string(), stringMap).nullable().default({}),
+  parent_job: text(JOB_LIMITS.text).default(""),
+  processors: z
+    .record(z.string(), limitedConfig)
+    .refine((m) => Object.keys(m).length <= JOB_LIMITS.processors, {
+      message: `at most ${JOB_LIMITS.processors} processors`,
+    })
+    .nullable()
+    .default({}),
   concurrency: z
     .union([z.literal(""), z.enum(["allow", "forbid"])], {
       error: 'invalid concurrency policy value, use "allow" or "forbid"',
@@ -65,7 +114,7 @@ export const JobInputSchema = z.object({
     .default("allow")
     .transform((c) => (c === "" ? "allow" : c)),
   executor: z.string().default(""),
-  executor_config: stringMap.nullable().default(null),
+  executor_config: limitedConfig.nullable().default(null),
   ephemeral: z.boolean().default(false),
   starts_at: nullableTime,
   expires_at: nullableTime,
@@ -90,12 +139,22 @@ export const JobInputSchema = z.object({
 
 /**
  * The job body as Dkron itself accepts it: JobInputSchema without our own limits (name length,
- * retries). POST /v1/restore parses with it, so a Dkron backup is never refused for a limit Dkron does
+ * retries, field sizes). POST /v1/restore parses with it, so a Dkron backup is never refused for a limit Dkron does
  * not have; what JobInputSchema says about the same body becomes the job's warnings.
  */
 export const DkronJobInputSchema = JobInputSchema.extend({
   name: z.string({ error: "is required" }).min(1, "cannot be empty").superRefine(illegalNameChar),
   retries: z.number().int("must be an integer").min(0, "cannot be negative").default(0),
+  displayname: z.string().default(""),
+  timezone: z.string().default(""),
+  schedule: z.string().default(""),
+  owner: z.string().default(""),
+  owner_email: z.string().default(""),
+  tags: z.record(z.string(), z.string()).nullable().default(null),
+  metadata: z.record(z.string(), z.string()).nullable().default(null),
+  parent_job: z.string().default(""),
+  processors: z.record(z.string(), stringMap).nullable().default({}),
+  executor_config: stringMap.nullable().default(null),
 });
 
 /**

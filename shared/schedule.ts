@@ -14,6 +14,7 @@ import {
   resolveDstRule,
   scheduleError,
 } from "./schedule/index";
+import { parseGoDuration } from "./time";
 import { loadTimeZone, type TimeZone } from "./timezone";
 
 export {
@@ -200,4 +201,17 @@ function cronFromFields(fields: string[], zone: TimeZone, policy: DstPolicy): Sc
       return dstSkipsIn(compiled, zone, fromMs, toMs, rule);
     },
   };
+}
+
+/**
+ * The interval of an `@every` shorter than one second, as written (`0s`, `1ns`, `500ms`), or null.
+ * robfig (and so Dkron) runs those every second; the API refuses them, since the job would not do
+ * what it says, and restore stores them with a warning and runs them every second as Dkron does.
+ */
+export function subSecondEvery(spec: string): string | null {
+  const rest = spec.trim().replace(/^(?:CRON_)?TZ=\S+\s+/, "");
+  const m = /^@every\s+(\S+)$/i.exec(rest);
+  if (!m) return null;
+  const ms = parseGoDuration(m[1]!);
+  return ms !== null && ms < 1000 ? m[1]! : null;
 }

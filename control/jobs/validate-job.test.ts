@@ -33,6 +33,26 @@ describe("validateRestoredJob: what Dkron stores is stored, our stricter rules b
       "expires_at: must be after starts_at",
     ],
     [
+      "an @every under one second (Dkron runs it every second)",
+      { schedule: "@every 0s" },
+      "schedule: @every 0s is shorter than one second",
+    ],
+    [
+      "a metadata value over 4 KiB",
+      { metadata: { note: "x".repeat(5000) } },
+      "metadata.note: must be at most 4096",
+    ],
+    [
+      "more than 64 tags",
+      { tags: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, "v"])) },
+      "tags: at most 64 entries",
+    ],
+    [
+      "an executor_config value over 64 KiB",
+      { executor_config: { url: "https://example.com/", method: "POST", body: "x".repeat(70_000) } },
+      "executor_config.body: values must be at most 65536 characters",
+    ],
+    [
       "a shell command that does not split",
       { executor: "shell", executor_config: { command: "echo 'unclosed" } },
       "executor_config.command",
@@ -96,5 +116,43 @@ describe("validateRestoredJob: what Dkron stores is stored, our stricter rules b
 
   it("lets a child go without a schedule, as Dkron does", () => {
     expect(validateRestoredJob(http({ schedule: "", parent_job: "p" })).warnings).toEqual([]);
+  });
+});
+
+describe("validateJob: limits that keep one job from weighing on the cluster", () => {
+  const refused = (over: Record<string, unknown>) => {
+    try {
+      validateJob(http(over));
+    } catch (e) {
+      return e as { code: string; message: string; details: { field: string } };
+    }
+    throw new Error("accepted");
+  };
+
+  it.each([
+    [{ schedule: "@every 0s" }, "schedule", "@every 0s is shorter than one second"],
+    [{ schedule: "@every 1ns" }, "schedule", "@every 1ns is shorter than one second"],
+    [{ schedule: "TZ=UTC @every 500ms" }, "schedule", "@every 500ms is shorter than one second"],
+    [{ displayname: "d".repeat(1025) }, "displayname", "at most 1024 characters"],
+    [{ schedule: `0 0 * * * * ${" ".repeat(300)}` }, "schedule", "at most 256 characters"],
+    [{ tags: { ["k".repeat(257)]: "v" } }, "tags", "keys must be at most 256 characters"],
+    [{ metadata: { a: "x".repeat(4097) } }, "metadata.a", "at most 4096 characters"],
+  ])("%j is refused naming %s", (over, field, reason) => {
+    const e = refused(over);
+    expect(e.code).toBe("VALIDATION");
+    expect(e.details.field.startsWith(field)).toBe(true);
+    expect(e.message).toContain(reason);
+  });
+
+  it("takes values at the limits, and @every 1s", () => {
+    const ok = validateJob(
+      http({
+        schedule: "@every 1s",
+        displayname: "d".repeat(1024),
+        metadata: { a: "x".repeat(4096) },
+        tags: Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, "v"])),
+      }),
+    );
+    expect(ok.displayname).toHaveLength(1024);
   });
 });

@@ -11,6 +11,7 @@ import {
   parseOrThrow,
   parseSchedule,
   type Schedule,
+  subSecondEvery,
   toAppError,
   validateExecutorConfig,
   validateTimezone,
@@ -122,6 +123,16 @@ function stricterProblems(spec: JobSpec): AppError[] {
   } catch (e) {
     if (!isAppError(e)) throw e;
     out.push(toAppError(e));
+  }
+  const tooShort = subSecondEvery(spec.schedule);
+  if (tooShort !== null) {
+    out.push(
+      new AppError(
+        "VALIDATION",
+        `schedule: @every ${tooShort} is shorter than one second, the finest interval this scheduler runs (Dkron silently runs it every second); use @every 1s or longer`,
+        { field: "schedule" },
+      ),
+    );
   }
   if (spec.starts_at !== null && spec.expires_at !== null && spec.expires_at <= spec.starts_at) {
     out.push(new AppError("VALIDATION", "expires_at: must be after starts_at", { field: "expires_at" }));
