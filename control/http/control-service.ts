@@ -357,6 +357,8 @@ export class ControlService {
       error_count: j.errorCount,
       last_success: j.lastSuccess,
       last_error: j.lastError,
+      skipped_count: j.skippedCount,
+      last_skipped: j.lastSkipped,
       status: j.status,
       next: nextFire(j, this.d.clock.now()),
       dependent_jobs: j.dependents,

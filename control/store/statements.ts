@@ -101,6 +101,16 @@ function prepareAll(s: StateDb) {
       .where(eq(jobs.name, ph("name")))
       .prepare(),
 
+    /** Counts one scheduled slot passed over (concurrency forbid); `at` is the slot. */
+    jobCountSkipped: db
+      .update(jobs)
+      .set({
+        skippedCount: sql`${jobs.skippedCount} + 1`,
+        lastSkipped: sql`max(coalesce(${jobs.lastSkipped}, 0), ${ph("at")})`,
+      })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+
     /** The executions row with `id`. */
     executionById: db
       .select()
@@ -145,6 +155,8 @@ function prepareAll(s: StateDb) {
         trigger: ph("trigger"),
         scheduledAt: ph("scheduledAt"),
         startedAt: ph("startedAt"),
+        dispatchedAt: ph("dispatchedAt"),
+        startReported: ph("startReported"),
         finishedAt: ph("finishedAt"),
         state: ph("state"),
         success: ph("success"),
@@ -175,8 +187,21 @@ function prepareAll(s: StateDb) {
         exitCode: setTo("exitCode"),
         finishedAt: setTo("finishedAt"),
         startedAt: setTo("startedAt"),
+        startReported: sql`1`,
       })
       .where(eq(executions.id, ph("id")))
+      .prepare(),
+    /** Records when the runner started a running execution, unless a start is already recorded. */
+    executionStarted: db
+      .update(executions)
+      .set({ startedAt: setTo("startedAt"), startReported: sql`1` })
+      .where(
+        and(
+          eq(executions.id, ph("id")),
+          eq(executions.state, "running"),
+          eq(executions.startReported, sql`0`),
+        ),
+      )
       .prepare(),
     /** Deletes the execution with `id`. */
     executionDelete: db
