@@ -45,6 +45,7 @@ export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./ta
 export { durationMs } from "./time";
 export { parseOrThrow } from "./validation";
 export {
+  type Ack,
   type ControlMessage,
   decodeControlFrame,
   decodeRunnerFrame,

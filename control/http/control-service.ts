@@ -132,12 +132,7 @@ export class ControlService {
         const end = Math.min(p.end ?? all.length, all.length);
         const items = all
           .slice(p.start, end)
-          .map((e) =>
-            executionToJson(
-              e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e,
-              p.output_size_limit,
-            ),
-          );
+          .map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
         return { total: all.length, items };
       },
       "executions.get": async (p) => {
@@ -148,9 +143,7 @@ export class ControlService {
           throw new AppError("NOT_FOUND", `execution "${p.id}" of job "${p.job}" not found`, {
             field: "execution",
           });
-        return executionToJson(
-          e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e,
-        );
+        return executionToJson(this.d.dispatcher.view(e));
       },
       "executions.clear": async (p) => {
         this.mustJob(p.job);

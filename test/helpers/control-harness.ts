@@ -190,6 +190,17 @@ export class ControlHarness {
     if (!res.ok) throw new Error(`job.put rejected: ${res.error.message}`);
   }
 
+  /** A runner acknowledges a run it started at `startedAt` (omitted: an older runner's bare ack). */
+  async ack(id: string, startedAt?: number): Promise<void> {
+    const runner = this.hub.runs().find((r) => r.execution_id === id)?.runner ?? "r1";
+    this.dispatcher.onAck(runner, {
+      type: "ack",
+      execution_id: id,
+      ...(startedAt === undefined ? {} : { started_at: startedAt }),
+    });
+    await this.settle();
+  }
+
   /** A runner reports the result of an execution (defaults: success, started and finished now). */
   async finish(id: string, over: Partial<Result> = {}): Promise<void> {
     const runner = this.hub.runs().find((r) => r.execution_id === id)?.runner ?? "r1";
