@@ -38,6 +38,7 @@ export {
   type JobStatus,
   jobToJson,
 } from "./job";
+export { type DriftJson, driftOf, type LatenessJson, latenessOf } from "./lateness";
 export { createLogger, type Logger, silentLogger } from "./logger";
 export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
 export { isEmptySchedule, parseSchedule, type Schedule, validateTimezone } from "./schedule";

@@ -20,6 +20,7 @@ import { validateJob } from "../jobs";
 import { nextFire } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
+import { jobFigures } from "./job-figures";
 import { queryJobs } from "./job-list";
 
 /** What the service needs to know about its node. */
@@ -96,7 +97,9 @@ export class ControlService {
       },
       "jobs.get": async (p) => {
         await this.read(p.stale);
-        return this.render(this.mustJob(p.name));
+        const job = this.mustJob(p.name);
+        // Only here: the list must not cost a query per job over its history.
+        return { ...this.render(job), ...jobFigures(this.d.state, job) };
       },
       "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
       "jobs.delete": async (p) => {
