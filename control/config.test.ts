@@ -86,6 +86,36 @@ describe("agent config", () => {
     for (const [argv, env, re] of bad) expect(() => loadAgentConfig(argv, env)).toThrow(re);
   });
 
+  it("refuses a cluster beyond loopback without --cluster-secret, in one line naming the flag", () => {
+    const cluster = ["--server", "--bootstrap-expect", "3", "--join", "10.0.0.2:8080"];
+    expect(() => loadAgentConfig([...cluster, "--http-addr", "10.0.0.1:8080"], {})).toThrow(
+      /^config: cluster_secret: is required to form or join a cluster beyond loopback \(10\.0\.0\.1:8080\): pass the same --cluster-secret/,
+    );
+    // Every interface is not loopback either; nor is a joined peer elsewhere.
+    expect(() => loadAgentConfig([...cluster, "--http-addr", ":8080"], {})).toThrow(
+      /cluster_secret: is required/,
+    );
+    expect(() =>
+      loadAgentConfig(["--server", "--join", "db1.internal:8080", "--http-addr", "127.0.0.1:8080"], {}),
+    ).toThrow(/beyond loopback \(db1\.internal:8080\)/);
+    // With a secret it starts; on loopback it starts without one (the node warns).
+    expect(
+      loadAgentConfig([...cluster, "--http-addr", "10.0.0.1:8080", "--cluster-secret", "s"], {}).config.join,
+    ).toEqual(["10.0.0.2:8080"]);
+    const local = [
+      "--server",
+      "--bootstrap-expect",
+      "3",
+      "--join",
+      "127.0.0.1:8081",
+      "--join",
+      "localhost:8082",
+    ];
+    expect(loadAgentConfig([...local, "--http-addr", "127.0.0.1:8080"], {}).config.cluster_secret).toBe("");
+    // A lone node needs no secret wherever it listens.
+    expect(loadAgentConfig(["--server", "--http-addr", "0.0.0.0:8080"], {}).config.cluster_secret).toBe("");
+  });
+
   it("reports --help without validating", () => {
     expect(loadAgentConfig(["--help"], {}).help).toBe(true);
   });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { AppError, parseOrThrow } from "../shared";
+import { AppError, isLoopbackHost, parseOrThrow, splitHostPort } from "../shared";
 import { agentHelp } from "./agent-help";
 import {
   AGENT_OPTIONS,
@@ -45,6 +45,16 @@ export const AgentConfigSchema = z
         code: "custom",
         path: ["join"],
         message: `--bootstrap-expect ${c.bootstrap_expect} needs --join with the other nodes' addresses`,
+      });
+    const beyondLoopback = [c.http_addr, c.advertise_addr, ...(c.join ?? [])].find(
+      (a): a is string =>
+        typeof a === "string" && a !== "" && !isLoopbackHost(splitHostPort(a.replace(/^\w+:\/\//, ""))[0]),
+    );
+    if ((c.bootstrap_expect > 1 || c.join.length > 0) && !c.cluster_secret && beyondLoopback !== undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["cluster_secret"],
+        message: `is required to form or join a cluster beyond loopback (${beyondLoopback}): pass the same --cluster-secret (or DKRON_CLUSTER_SECRET) to every node`,
       });
     if (c.heartbeat * 3 > c.lease_timeout)
       ctx.addIssue({ code: "custom", path: ["lease_timeout"], message: "must be at least three heartbeats" });

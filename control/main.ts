@@ -87,8 +87,11 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   const raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
   const peers = new PeerBook(db, scheme);
 
+  // Config refuses a cluster beyond loopback without a secret; on loopback it runs, loudly.
   if (joinable && !c.cluster_secret)
-    log.warn("no --cluster-secret: Raft RPC between control nodes is not authenticated");
+    log.warn(
+      "NO --cluster-secret: Raft RPC between control nodes is NOT authenticated; any process on this host can join or rewrite the cluster. Fine for a local test cluster; set --cluster-secret on every node before anything else",
+    );
   const transport = joinable
     ? new StreamRaftTransport({
         self: c.node_name,

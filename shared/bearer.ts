@@ -1,4 +1,5 @@
 /** The token of an `Authorization: Bearer …` header ("" when absent). */
 export function bearerToken(header: string | undefined): string {
-  return (header ?? "").replace(/^Bearer\s+/i, "");
+  // "Bearer" alone (an empty token, its trailing space trimmed in transit) is no token, not "Bearer".
+  return (header ?? "").replace(/^Bearer(?:\s+|$)/i, "");
 }

@@ -5,9 +5,21 @@ import { toRfc3339, ZERO_TIME } from "./time";
 export const TRIGGERS = ["schedule", "manual", "retry", "dependent", "catchup"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
-/** Lifecycle of one execution record. `missed` = a slot recorded but deliberately not run. */
-export const EXECUTION_STATES = ["running", "success", "failed", "lost", "missed"] as const;
+/**
+ * Lifecycle of one execution record. `missed` = a slot recorded but deliberately not run (catch-up
+ * policy); `skipped-dst` = wall times a job's `dst: skip` rule does not run because the clock jumped
+ * over them (one record per transition, its output says which and how many).
+ */
+export const EXECUTION_STATES = ["running", "success", "failed", "lost", "missed", "skipped-dst"] as const;
 export type ExecutionState = (typeof EXECUTION_STATES)[number];
+
+/** States of records that account for a slot without running it. */
+export type NotRunState = Extract<ExecutionState, "missed" | "skipped-dst">;
+
+/** True for a record that only accounts for a slot (missed, skipped-dst): it never ran and never will. */
+export function isNotRun(e: { state: ExecutionState }): boolean {
+  return e.state === "missed" || e.state === "skipped-dst";
+}
 
 /** One execution on one target node (one attempt). Times are epoch ms. */
 export const ExecutionSchema = z.object({

@@ -23,3 +23,12 @@ function portOf(text: string): number {
 export function nodeUrl(addr: string, scheme: "http" | "https" = "http"): string {
   return addr.includes("://") ? addr : `${scheme}://${addr}`;
 }
+
+/**
+ * True when `host` can only be reached from this machine: `localhost`, 127.0.0.0/8 or `::1`. An empty
+ * host (`:8080`, every interface) is not.
+ */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}

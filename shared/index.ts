@@ -17,6 +17,8 @@ export {
   type ExecutionJson,
   type ExecutionState,
   executionToJson,
+  isNotRun,
+  type NotRunState,
   type Trigger,
 } from "./execution";
 export {
@@ -27,7 +29,7 @@ export {
   validateExecutorConfig,
 } from "./executor-config";
 export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
-export { nodeUrl, splitHostPort } from "./host-port";
+export { isLoopbackHost, nodeUrl, splitHostPort } from "./host-port";
 export {
   type CATCHUP_POLICIES,
   EXECUTORS,
@@ -41,7 +43,24 @@ export {
 export { type DriftJson, driftOf, type LatenessJson, latenessOf } from "./lateness";
 export { createLogger, type Logger, silentLogger } from "./logger";
 export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
-export { isEmptySchedule, parseSchedule, type Schedule, validateTimezone } from "./schedule";
+export {
+  DST_POLICIES,
+  type DstPolicy,
+  type DstRule,
+  type DstSkip,
+  isEmptySchedule,
+  parseDstPolicy,
+  parseSchedule,
+  type Schedule,
+  validateTimezone,
+} from "./schedule";
+export {
+  describeDstSkip,
+  type Preview,
+  type PreviewEntry,
+  type PreviewMark,
+  previewSchedule,
+} from "./schedule-preview";
 export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./tags";
 export { durationMs } from "./time";
 export { parseOrThrow } from "./validation";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { DriftJson, LatenessJson } from "./lateness";
+import { type DstPolicy, readDstPolicy } from "./schedule";
 import { nullableTime, toRfc3339, ZERO_TIME } from "./time";
 
 /** Dkron's job-name rule: Unicode lowercase letters, ASCII digits, `_` and `-`. */
@@ -65,6 +66,19 @@ export const JobInputSchema = z.object({
   catchup: z.enum(CATCHUP_POLICIES).default("latest"),
   /** Our extension: a missed slot older than this (ms) is recorded as missed instead of run. */
   catchup_deadline: z.number().int().min(0).default(3_600_000),
+  /**
+   * Our extension: how a cron schedule treats DST transitions (shared/schedule/dst.ts). `auto` is
+   * Vixie cron's rule; stored in canonical form ("skip,twice" becomes "twice,skip").
+   */
+  dst: z
+    .string()
+    .default("auto")
+    .transform((text, ctx): DstPolicy => {
+      const r = readDstPolicy(text);
+      if ("policy" in r) return r.policy;
+      ctx.addIssue({ code: "custom", message: r.problem });
+      return z.NEVER;
+    }),
 });
 
 /** A validated job definition: what the user controls. */
@@ -126,6 +140,7 @@ export interface JobJson {
   expires_at: string | null;
   catchup: string;
   catchup_deadline: number;
+  dst: string;
   /** Start lateness over the retained history: on GET /v1/jobs/:name only (null: no samples). */
   lateness?: LatenessJson | null;
   /** Cadence drift of an @every job: on GET /v1/jobs/:name only (null: other schedules, too few runs). */
@@ -165,5 +180,6 @@ export function jobToJson(job: Job): JobJson {
     expires_at: toRfc3339(job.expires_at),
     catchup: job.catchup,
     catchup_deadline: job.catchup_deadline,
+    dst: job.dst,
   };
 }

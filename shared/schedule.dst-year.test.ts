@@ -6,6 +6,7 @@ import {
   implFires,
   iso,
   MINUTE,
+  POLICIES,
   referenceFires,
   walk,
   zones,
@@ -32,9 +33,12 @@ describe("whole year 2026 at minute resolution", () => {
   it.each(zones)("$tz", ({ tz, hasDst }) => {
     const w = walk(tz, start, end, MINUTE);
     expect(w.skipped.size > 0).toBe(hasDst);
-    for (const [spec, naive] of minuteExpressions) {
-      const expected = referenceFires(w, naive).filter((t) => t <= compareUntil);
-      expect(iso(implFires(spec, tz, start, compareUntil)), `${spec} in ${tz}`).toEqual(iso(expected));
+    for (const policy of POLICIES) {
+      for (const [spec, naive] of minuteExpressions) {
+        const expected = referenceFires(w, naive, policy).filter((t) => t <= compareUntil);
+        const got = implFires(spec, tz, start, compareUntil, policy);
+        expect(iso(got), `${spec} in ${tz}, dst=${policy}`).toEqual(iso(expected));
+      }
     }
   });
 });

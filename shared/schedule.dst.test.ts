@@ -8,7 +8,9 @@ import {
   implFires,
   iso,
   MINUTE,
+  POLICIES,
   referenceFires,
+  referenceSkips,
   SECOND,
   type Walk,
   walk,
@@ -32,34 +34,46 @@ describe.each(zones)("$tz against the second-by-second reference", ({ tz, transi
       expect(offsetChanged).toBe(hasDst);
     });
 
-    it.each(expressions)("%s: every fire in a 52-hour window", (spec, naive) => {
-      const expected = referenceFires(w, naive).filter((t) => t <= compareUntil);
-      expect(expected.length).toBeGreaterThan(0);
-      expect(iso(implFires(spec, tz, start, compareUntil))).toEqual(iso(expected));
+    it.each(POLICIES)("dst=%s: every fire of every expression in a 52-hour window", (policy) => {
+      for (const [spec, naive] of expressions) {
+        const expected = referenceFires(w, naive, policy).filter((t) => t <= compareUntil);
+        expect(expected.length).toBeGreaterThan(0);
+        expect(iso(implFires(spec, tz, start, compareUntil, policy)), spec).toEqual(iso(expected));
+      }
     });
 
-    it.each(expressions)("%s: next() from arbitrary instants near the transition", (spec, naive) => {
-      const expected = referenceFires(w, naive);
-      const s = parseSchedule(spec, { jobName: "dst", timezone: tz });
+    it.each(POLICIES)("dst=%s: the wall times not run are the ledger's skips", (policy) => {
+      for (const [spec, naive] of expressions) {
+        const s = parseSchedule(spec, { jobName: "dst", timezone: tz, dst: policy });
+        const got = s.dstSkips(start, compareUntil).map((k) => [k.at, k.count]);
+        expect(got, spec).toEqual(referenceSkips(w, naive, policy).filter(([at]) => at <= compareUntil));
+      }
+    });
+
+    it.each(POLICIES)("dst=%s: next() from arbitrary instants near the transition", (policy) => {
       // Every 37 s through three hours around the transition, plus sub-second offsets either side of it.
       const probes: number[] = [];
       for (let t = transition - 90 * MINUTE; t < transition + 90 * MINUTE; t += 37 * SECOND) probes.push(t);
       for (const d of [-1001, -1000, -999, -1, 0, 1, 999, 1000]) probes.push(transition + d);
-      for (const p of probes) {
-        const want = firstAfter(expected, p);
-        if (want === undefined || want > compareUntil) continue;
-        const got = s.next(p);
-        expect(got === null ? null : new Date(got).toISOString(), `next(${new Date(p).toISOString()})`).toBe(
-          new Date(want).toISOString(),
-        );
+      for (const [spec, naive] of expressions) {
+        const expected = referenceFires(w, naive, policy);
+        const s = parseSchedule(spec, { jobName: "dst", timezone: tz, dst: policy });
+        for (const p of probes) {
+          const want = firstAfter(expected, p);
+          if (want === undefined || want > compareUntil) continue;
+          const got = s.next(p);
+          if (got !== want) {
+            expect(got === null ? null : iso([got])[0], `${spec}: next(${iso([p])[0]})`).toBe(iso([want])[0]);
+          }
+        }
       }
     });
 
-    it("* * * * * *: every second for two hours around the transition", () => {
+    it.each(POLICIES)("dst=%s, * * * * * *: every second for two hours around the transition", (policy) => {
       const from = transition - HOUR;
       const to = transition + HOUR;
-      const expected = referenceFires(w, "* * * * * *").filter((t) => t > from && t <= to);
-      const got = implFires("* * * * * *", tz, from, to);
+      const expected = referenceFires(w, "* * * * * *", policy).filter((t) => t > from && t <= to);
+      const got = implFires("* * * * * *", tz, from, to, policy);
       expect(got.length).toBe(expected.length);
       expect(iso(got)).toEqual(iso(expected));
     });

@@ -2,9 +2,12 @@
  * Test-only (imported by schedule.dst*.test.ts, never by runtime code). A brute-force reference for the
  * schedule that knows nothing of offsets or transitions: it walks instants one step at a time, reads each
  * one's wall clock from Intl (a different locale and formatter from the implementation's), and applies
- * the rules literally:
- *   - a wall time fires at the first instant showing it (a repeated wall time fires once);
- *   - wall times the clock jumped over fire once, at the first instant after the jump.
+ * each DST rule literally:
+ *   - `once`: a wall time fires at the first instant showing it (a repeated wall time fires once);
+ *     `twice`: at every instant showing it;
+ *   - `transition`: wall times the clock jumped over fire once, at the first instant after the jump;
+ *     `skip`: they do not fire;
+ *   - `auto`: `twice,skip` when the second, minute or hour field starts with `*`, else `once,transition`.
  * Its cron matcher is a separate, deliberately naive one (numbers, `*`, `a-b`, `/n`, lists), fed the
  * seconds-first expression each schedule stands for.
  */
@@ -131,22 +134,59 @@ export function walk(tz: string, start: number, end: number, step: number): Walk
   return { start, step, walls, fields, firstSeen, skipped, memo: new Map() };
 }
 
+/** The DST policies checked everywhere: `auto` and the four concrete rules. */
+export const POLICIES = ["auto", "once,transition", "once,skip", "twice,transition", "twice,skip"] as const;
+/** Every `dst` value a job may carry, including the one-half forms the random sweep draws from. */
+export const ALL_POLICIES = [...POLICIES, "once", "twice", "transition", "skip"] as const;
+export type Policy = (typeof ALL_POLICIES)[number];
+
+/**
+ * The concrete rule a policy stands for, read off the expression's text (the reference's own
+ * reading): a half the policy does not name is `auto`'s choice.
+ */
+export function referenceRule(expr: string, policy: Policy): { twice: boolean; skip: boolean } {
+  const realTime = expr
+    .trim()
+    .split(/\s+/)
+    .slice(0, 3)
+    .some((f) => f.startsWith("*"));
+  const words = policy.split(",");
+  const twice = words.includes("twice") || (!words.includes("once") && realTime);
+  const skip = words.includes("skip") || (!words.includes("transition") && realTime);
+  return { twice, skip };
+}
+
 /** Fire instants in (start, end] by the rules above, for a seconds-first expression. */
-export function referenceFires(w: Walk, expr: string): number[] {
-  const hit = w.memo.get(expr);
+export function referenceFires(w: Walk, expr: string, policy: Policy = "once,transition"): number[] {
+  const key = `${expr}|${policy}`;
+  const hit = w.memo.get(key);
   if (hit) return hit;
+  const { twice, skip } = referenceRule(expr, policy);
   const matches = naiveCron(expr);
   const out: number[] = [];
   for (let i = 1; i < w.walls.length; i++) {
-    const jumpedMatch = w.skipped.get(i)?.some((x) => matchWall(matches, x)) ?? false;
+    const jumpedMatch = !skip && (w.skipped.get(i)?.some((x) => matchWall(matches, x)) ?? false);
     const f = w.fields;
     const k = i * 6;
     const wallMatch =
-      w.firstSeen[i] === 1 && matches(f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, f[k + 4]!, f[k + 5]!);
+      (twice || w.firstSeen[i] === 1) &&
+      matches(f[k]!, f[k + 1]!, f[k + 2]!, f[k + 3]!, f[k + 4]!, f[k + 5]!);
     if (jumpedMatch || wallMatch) out.push(w.start + i * w.step);
   }
-  w.memo.set(expr, out);
+  w.memo.set(key, out);
   return out;
+}
+
+/** Matching wall times a policy never runs, per gap, as [first instant after the jump, count]: those `skip` drops. */
+export function referenceSkips(w: Walk, expr: string, policy: Policy): [number, number][] {
+  if (!referenceRule(expr, policy).skip) return [];
+  const matches = naiveCron(expr);
+  const out: [number, number][] = [];
+  for (const [i, jumped] of w.skipped) {
+    const n = jumped.filter((x) => matchWall(matches, x)).length;
+    if (n > 0) out.push([w.start + i * w.step, n]);
+  }
+  return out.sort((a, b) => a[0] - b[0]);
 }
 
 /** A zone under test and its 2026 transitions. */
@@ -193,8 +233,8 @@ export const expressions: readonly (readonly [string, string])[] = [
 ];
 
 /** The implementation's fire instants in (after, end], by chaining next(). */
-export function implFires(spec: string, tz: string, after: number, end: number): number[] {
-  const s = parseSchedule(spec, { jobName: "dst", timezone: tz });
+export function implFires(spec: string, tz: string, after: number, end: number, dst = "auto"): number[] {
+  const s = parseSchedule(spec, { jobName: "dst", timezone: tz, dst });
   const out: number[] = [];
   for (let t = s.next(after); t !== null && t <= end; t = s.next(t)) out.push(t);
   return out;

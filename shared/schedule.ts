@@ -2,15 +2,29 @@ import { AppError } from "./errors";
 import {
   applyNameHash,
   compileFields,
+  type DstPolicy,
+  type DstRule,
+  type DstSkip,
+  dstSkipsIn,
   nextCronInstant,
   nextEveryInstant,
   parseAtInstant,
+  parseDstPolicy,
   parseEveryInterval,
+  resolveDstRule,
   scheduleError,
 } from "./schedule/index";
 import { loadTimeZone, type TimeZone } from "./timezone";
 
-export { nameHash } from "./schedule/index";
+export {
+  DST_POLICIES,
+  type DstPolicy,
+  type DstRule,
+  type DstSkip,
+  nameHash,
+  parseDstPolicy,
+  readDstPolicy,
+} from "./schedule/index";
 export { isValidTimezone, validateTimezone } from "./timezone";
 
 /** What a schedule string is read against: the job's name (for `~`) and its IANA `timezone`. */
@@ -22,6 +36,8 @@ export interface ScheduleOptions {
    * host's local zone is not part of the job. Unlike Dkron, descriptors honour it too.
    */
   timezone?: string;
+  /** DST policy for cron schedules (see shared/schedule/dst.ts); `auto` when absent. */
+  dst?: string;
 }
 
 /** A parsed schedule: which kind it is, the zone it runs in and how to find its next fire instant. */
@@ -31,8 +47,12 @@ export interface Schedule {
   readonly timezone: string;
   /** Normalised form: six seconds-first fields for cron and descriptors (after `~`), else the `@` spec. */
   readonly expression: string;
+  /** How a cron schedule treats DST transitions; null for @every, @at and @manually (real instants). */
+  readonly dst: DstRule | null;
   /** First fire instant strictly after `afterMs`, or null if none. `anchorMs` is required for @every. */
   next(afterMs: number, anchorMs?: number): number | null;
+  /** Matching wall times the DST rule does not run, at transitions in (fromMs, toMs]. */
+  dstSkips(fromMs: number, toMs: number): DstSkip[];
 }
 
 /** Options for nextFireTimes: ScheduleOptions plus the anchor `@every` counts its slots from. */
@@ -58,6 +78,7 @@ export function isEmptySchedule(spec: string): boolean {
 /** Parses Dkron's schedule grammar; throws AppError VALIDATION (field `schedule` or `timezone`). */
 export function parseSchedule(spec: string, opts: ScheduleOptions): Schedule {
   const jobZone = loadTimeZone(opts.timezone ?? "", "timezone");
+  const policy = parseDstPolicy(opts.dst ?? "auto");
   let rest = spec.trim();
   if (rest === "") throw scheduleError("cannot be empty");
   let zone = jobZone;
@@ -70,7 +91,9 @@ export function parseSchedule(spec: string, opts: ScheduleOptions): Schedule {
     rest = rest.slice(prefix[0].length);
     if (rest === "") throw scheduleError(`nothing follows the ${prefix[0].trim()} prefix`);
   }
-  return rest.startsWith("@") ? parseDescriptor(rest, zone) : cronSchedule(rest, zone, opts.jobName);
+  return rest.startsWith("@")
+    ? parseDescriptor(rest, zone, policy)
+    : cronSchedule(rest, zone, opts.jobName, policy);
 }
 
 /** The next `n` fire instants strictly after `afterMs` (fewer if the schedule ends), strictly increasing. */
@@ -93,7 +116,9 @@ function checkInstant(name: string, ms: number): void {
     throw new AppError("INTERNAL", `schedule: ${name} must be a finite instant, got ${ms}`);
 }
 
-function parseDescriptor(rest: string, zone: TimeZone): Schedule {
+const noSkips = (): DstSkip[] => [];
+
+function parseDescriptor(rest: string, zone: TimeZone, policy: DstPolicy): Schedule {
   const space = rest.search(/\s/);
   const keyword = (space < 0 ? rest : rest.slice(0, space)).toLowerCase();
   const arg = space < 0 ? "" : rest.slice(space).trim();
@@ -104,6 +129,8 @@ function parseDescriptor(rest: string, zone: TimeZone): Schedule {
       return {
         kind: "every",
         timezone,
+        dst: null,
+        dstSkips: noSkips,
         expression: `@every ${arg}`,
         next(afterMs, anchorMs) {
           if (anchorMs === undefined) {
@@ -120,41 +147,57 @@ function parseDescriptor(rest: string, zone: TimeZone): Schedule {
       return {
         kind: "at",
         timezone,
+        dst: null,
+        dstSkips: noSkips,
         expression: `@at ${arg}`,
         next: (afterMs) => (at > afterMs ? at : null),
       };
     }
     case "@manually":
       if (arg !== "") throw scheduleError(`@manually takes no argument, got "${arg}"`);
-      return { kind: "manual", timezone, expression: "@manually", next: () => null };
+      return {
+        kind: "manual",
+        timezone,
+        expression: "@manually",
+        dst: null,
+        next: () => null,
+        dstSkips: noSkips,
+      };
     default: {
       const fields = DESCRIPTORS[keyword];
       if (fields === undefined) throw scheduleError(`unknown descriptor "${keyword}"`);
       if (arg !== "") throw scheduleError(`${keyword} takes no argument, got "${arg}"`);
-      return cronFromFields(fields.split(" "), zone);
+      return cronFromFields(fields.split(" "), zone, policy);
     }
   }
 }
 
-function cronSchedule(rest: string, zone: TimeZone, jobName: string): Schedule {
+function cronSchedule(rest: string, zone: TimeZone, jobName: string, policy: DstPolicy): Schedule {
   const fields = rest.split(/\s+/);
   if (fields.length !== 5 && fields.length !== 6) {
     throw scheduleError(`expected 5 or 6 fields, got ${fields.length}`);
   }
   // Plain 5-field cron runs at second 0; prepending it also lines the fields up for the `~` hash.
   const six = fields.length === 5 ? ["0", ...fields] : fields;
-  return cronFromFields(applyNameHash(six, jobName), zone);
+  return cronFromFields(applyNameHash(six, jobName), zone, policy);
 }
 
-function cronFromFields(fields: string[], zone: TimeZone): Schedule {
+function cronFromFields(fields: string[], zone: TimeZone, policy: DstPolicy): Schedule {
   const compiled = compileFields(fields);
+  const rule = resolveDstRule(policy, fields);
   return {
     kind: "cron",
     timezone: zone.name,
     expression: fields.join(" "),
+    dst: rule,
     next(afterMs) {
       checkInstant("afterMs", afterMs);
-      return nextCronInstant(compiled, zone, afterMs);
+      return nextCronInstant(compiled, zone, afterMs, rule);
+    },
+    dstSkips(fromMs, toMs) {
+      checkInstant("fromMs", fromMs);
+      checkInstant("toMs", toMs);
+      return dstSkipsIn(compiled, zone, fromMs, toMs, rule);
     },
   };
 }

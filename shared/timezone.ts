@@ -183,3 +183,33 @@ function firstInstantWithNewOffset(zone: TimeZone, lo: number, hi: number, oldOf
   }
   return b;
 }
+
+/** One offset change: the first instant with the new offset, and the offsets either side. */
+export interface Transition {
+  readonly at: number;
+  readonly before: number;
+  readonly after: number;
+}
+
+/**
+ * The transitions at instants in (from, to], ascending. Scans in one-day steps, which assumes (as
+ * resolveWall does) at most one transition within two days, then bisects each changed step.
+ */
+export function transitionsIn(zone: TimeZone, from: number, to: number): Transition[] {
+  const out: Transition[] = [];
+  if (zone.isUtc || !(to > from)) return out;
+  let a = Math.floor(from / SECOND) * SECOND;
+  let offsetA = zone.offsetAt(a);
+  while (a < to) {
+    const b = Math.min(a + DAY, Math.floor(to / SECOND) * SECOND);
+    if (b <= a) break;
+    const offsetB = zone.offsetAt(b);
+    if (offsetB !== offsetA) {
+      const at = firstInstantWithNewOffset(zone, a, b, offsetA);
+      if (at > from && at <= to) out.push({ at, before: offsetA, after: zone.offsetAt(at) });
+    }
+    a = b;
+    offsetA = offsetB;
+  }
+  return out;
+}

@@ -144,7 +144,10 @@ export class StreamRaftTransport {
   private dial(p: Peer): void {
     const url = `${p.url.replace(/^http/, "ws")}${RAFT_STREAM_PATH}`;
     const ws = this.opts.webSocket(url, {
-      headers: { authorization: `Bearer ${this.opts.secret}`, "x-raft-from": this.opts.self },
+      headers: {
+        ...(this.opts.secret ? { authorization: `Bearer ${this.opts.secret}` } : {}),
+        "x-raft-from": this.opts.self,
+      },
       handshakeTimeout: 2000,
       perMessageDeflate: false,
     });

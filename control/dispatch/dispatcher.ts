@@ -4,6 +4,7 @@ import type {
   Execution,
   Hello,
   Logger,
+  NotRunState,
   Output,
   Result,
   TimerHandle,
@@ -206,8 +207,13 @@ export class Dispatcher implements RunnerEvents {
     );
   }
 
-  /** Records a slot that was deliberately not run (catch-up policy); `note` says why. */
-  recordMissed(jobName: string, scheduledAt: number, note: string): Promise<StartResult> {
+  /** Records a slot deliberately not run (catch-up policy, or `skipped-dst`); `note` says why. */
+  recordMissed(
+    jobName: string,
+    scheduledAt: number,
+    note: string,
+    state: NotRunState = "missed",
+  ): Promise<StartResult> {
     return this.start(
       planMissed({
         jobName,
@@ -216,6 +222,7 @@ export class Dispatcher implements RunnerEvents {
         at: this.deps.clock.now(),
         retain: this.opts.retain,
         note,
+        state,
       }),
     );
   }

@@ -1,4 +1,4 @@
-import type { Execution, JobSpec, Run, Trigger } from "../../shared";
+import type { Execution, JobSpec, NotRunState, Run, Trigger } from "../../shared";
 import { type Candidate, selectTargets } from "../../shared";
 import type { ExecutionStartCommand, StartValue } from "../fsm";
 
@@ -76,7 +76,10 @@ export function noTargetNote(
   return `no target nodes found to run job ${jobName} (tags ${JSON.stringify(tags ?? {})}; connected runners: ${connected})`;
 }
 
-/** The record of a slot deliberately not run (catch-up policy); `note` says why. */
+/**
+ * The record of a slot deliberately not run: `missed` (catch-up policy) or `skipped-dst` (wall times
+ * the clock jumped over, under `dst: skip`); `note` says why.
+ */
 export function planMissed(p: {
   jobName: string;
   group: number;
@@ -84,7 +87,9 @@ export function planMissed(p: {
   at: number;
   retain: number;
   note: string;
+  state?: NotRunState;
 }): ExecutionStartCommand {
+  const state = p.state ?? "missed";
   return {
     type: "execution.start",
     at: p.at,
@@ -94,7 +99,7 @@ export function planMissed(p: {
     attempt: 1,
     scheduledAt: p.scheduledAt,
     retain: p.retain,
-    executions: [{ id: executionId(p.group, 1, "missed"), node: "", state: "missed", output: p.note }],
+    executions: [{ id: executionId(p.group, 1, state), node: "", state, output: p.note }],
   };
 }
 

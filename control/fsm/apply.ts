@@ -215,8 +215,13 @@ function startExecution(
   const st = statements(s);
   const job = mustGetJob(s, cmd.job);
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
+  // The cursor fence: no slot at or before it may start. A skipped-dst record sits at the transition
+  // instant, where a real run may also fall (the wall time just after the gap); cron slots are whole
+  // seconds, so fencing 1 ms earlier accounts for the gap and leaves that run free to start.
+  const dstSkip = cmd.executions.length > 0 && cmd.executions.every((e) => e.state === "skipped-dst");
+  const fence = dstSkip ? cmd.scheduledAt - 1 : cmd.scheduledAt;
   if (scheduled) {
-    if (cmd.scheduledAt <= job.row.cursor) {
+    if (fence <= job.row.cursor) {
       throw new AppError(
         "CONFLICT",
         `slot ${new Date(cmd.scheduledAt).toISOString()} of "${cmd.job}" already started`,
@@ -270,7 +275,7 @@ function startExecution(
       );
     }
   }
-  if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
+  if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: fence });
 
   const inserted: Execution[] = [];
   for (const target of cmd.executions) {

@@ -1,11 +1,11 @@
-import type { Execution, JobStatus } from "../../shared";
+import { type Execution, isNotRun, type JobStatus } from "../../shared";
 
 /** Outcome of a run group: complete with a status, or still waiting on a run or a pending retry. */
 export type GroupOutcome = { complete: false } | { complete: true; status: Exclude<JobStatus, ""> };
 
 /** True when a failed attempt will be retried (Dkron: attempt < retries + 1). */
 export function retryPending(e: Execution, retries: number): boolean {
-  return e.state !== "running" && e.state !== "missed" && !e.success && e.attempt < retries + 1;
+  return e.state !== "running" && !isNotRun(e) && !e.success && e.attempt < retries + 1;
 }
 
 /**
@@ -15,7 +15,7 @@ export function retryPending(e: Execution, retries: number): boolean {
 export function retriesOwed(group: readonly Execution[], retries: number): Execution[] {
   const byAttempt = new Map<number, Execution[]>();
   for (const e of [...group].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
-    if (e.state === "missed") continue;
+    if (isNotRun(e)) continue;
     byAttempt.set(e.attempt, [...(byAttempt.get(e.attempt) ?? []), e]);
   }
   const owed: Execution[] = [];
@@ -39,10 +39,10 @@ export function retriesOwed(group: readonly Execution[], retries: number): Execu
  * failure followed by a successful retry ends as partially_failed; we judge the final attempt).
  * Each retry supersedes one failed record of the attempt before it, whichever runner it ran on (a
  * retry moves to another runner when the first is gone), so records are counted per attempt, not
- * per node. Missed records do not count.
+ * per node. Missed and skipped-dst records do not count.
  */
 export function groupOutcome(group: readonly Execution[], retries: number): GroupOutcome {
-  const runs = group.filter((e) => e.state !== "missed");
+  const runs = group.filter((e) => !isNotRun(e));
   if (runs.length === 0) return { complete: false };
   const failed = new Map<number, number>();
   const started = new Map<number, number>();

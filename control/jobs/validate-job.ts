@@ -24,7 +24,7 @@ export function validateJob(body: unknown): JobSpec {
   if (spec.timezone) validateTimezone(spec.timezone);
   // Child jobs run after their parent, so they may have no schedule (as in Dkron).
   if (!(spec.parent_job && isEmptySchedule(spec.schedule)))
-    parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone });
+    parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
   if (!spec.executor) {
     throw new AppError("VALIDATION", `executor: is required (one of ${EXECUTORS.join(", ")})`, {
       field: "executor",
@@ -49,6 +49,6 @@ export function validateJob(body: unknown): JobSpec {
 /** The parsed schedule of a stored spec, or null for child jobs and @manually. */
 export function scheduleOf(spec: JobSpec): Schedule | null {
   if (spec.parent_job || isEmptySchedule(spec.schedule)) return null;
-  const s = parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone });
+  const s = parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
   return s.kind === "manual" ? null : s;
 }

@@ -1,3 +1,4 @@
+import { describeDstSkip } from "../../shared";
 import { scheduleOf } from "../jobs";
 import type { StoredJob } from "../store";
 import { nextSlot, type PlanJob } from "./plan";
@@ -15,6 +16,10 @@ export function toPlanJob(job: StoredJob): PlanJob | null {
     expiresAt: job.spec.expires_at,
     catchup: job.spec.catchup,
     catchupDeadlineMs: job.spec.catchup_deadline,
+    dstSkips: (after, until) =>
+      schedule
+        .dstSkips(after, until)
+        .map((k) => ({ at: k.at, note: `${describeDstSkip(k)} in ${schedule.timezone}` })),
   };
 }
 

@@ -13,6 +13,7 @@ const job = (over: Partial<PlanJob> = {}): PlanJob => ({
   expiresAt: null,
   catchup: "latest",
   catchupDeadlineMs: 3_600_000,
+  dstSkips: () => [],
   ...over,
 });
 const opts = { maxSlots: 10_000, maxListed: 5, stallMs: 60_000 };
@@ -107,5 +108,34 @@ describe("planJob", () => {
       unlisted: 0,
       next: 50_000,
     });
+  });
+
+  it("records DST skips due by now, each before a slot at the same instant, and wakes for a later one", () => {
+    const skipAt = (at: number) => (after: number, until: number) =>
+      at > after && at <= until ? [{ at, note: "gap" }] : [];
+    const p = planJob(job({ cursor: 1000, dstSkips: skipAt(3000) }), 3000, 1000, opts);
+    expect(p.slots).toEqual([
+      { at: 2000, action: "run" },
+      { at: 3000, action: "skipped-dst", note: "gap" },
+      { at: 3000, action: "run" },
+    ]);
+    // A skip between now and the next slot sets the wake-up, so it is recorded when it happens.
+    const later = planJob(
+      job({ cursor: 1000, next: every(10_000), dstSkips: skipAt(5000) }),
+      2000,
+      1000,
+      opts,
+    );
+    expect(later).toEqual({ slots: [], unlisted: 0, next: 5000 });
+    // A recorded skip leaves the cursor 1 ms before it: it is not planned again.
+    expect(planJob(job({ cursor: 2999, dstSkips: skipAt(3000) }), 3000, 1000, opts).slots).toEqual([
+      { at: 3000, action: "run" },
+    ]);
+  });
+
+  it("does not record DST skips outside starts_at..expires_at", () => {
+    const skips = () => [{ at: 3000, note: "gap" }];
+    const p = planJob(job({ cursor: 1000, startsAt: 4000, dstSkips: skips }), 5000, 1000, opts);
+    expect(p.slots.map((s) => s.action)).toEqual(["run", "run"]);
   });
 });

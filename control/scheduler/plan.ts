@@ -11,12 +11,16 @@ export interface PlanJob {
   expiresAt: number | null;
   catchup: CatchupPolicy;
   catchupDeadlineMs: number;
+  /** Wall times the job's DST rule does not run, at transitions in (after, until], with a note each. */
+  dstSkips: (after: number, until: number) => readonly { at: number; note: string }[];
 }
 
-/** A slot to start now, or to record as missed. */
+/** A slot to start now, or to record as missed or skipped by the DST rule. */
 export interface PlannedSlot {
   at: number;
-  action: "run" | "catchup" | "missed";
+  action: "run" | "catchup" | "missed" | "skipped-dst";
+  /** For skipped-dst: which wall times and why. */
+  note?: string;
 }
 
 /** The planner's answer for one job. */
@@ -25,7 +29,7 @@ export interface Plan {
   slots: PlannedSlot[];
   /** Missed slots not listed individually (beyond `maxListed`), summarised by the last listed one. */
   unlisted: number;
-  /** First slot after `now`, for the timer; null if the schedule has ended. */
+  /** When to plan again: the first slot (or DST skip to record) after `now`; null if the schedule has ended. */
   next: number | null;
 }
 
@@ -59,7 +63,8 @@ export function nextSlot(job: PlanJob, after: number): number | null {
  * Slots due since this scheduler started (`since`) are run even if the timer was late (up to
  * `stallMs`); older
  * ones (missed while no leader was scheduling) follow the job's catch-up policy and the rest are
- * recorded as missed, never silently dropped.
+ * recorded as missed, never silently dropped. Wall times the DST rule skips are recorded too, each
+ * transition once, before any slot at the same instant.
  */
 export function planJob(
   job: PlanJob,
@@ -99,13 +104,28 @@ export function planJob(
   const running = new Set(runLate);
   const missed = late.filter((t) => !running.has(t));
   const listed = missed.slice(Math.max(0, missed.length - opts.maxListed));
+  const slots: PlannedSlot[] = [
+    ...listed.map((t) => ({ at: t, action: "missed" as const })),
+    ...runLate.map((t) => ({ at: t, action: "catchup" as const })),
+    ...onTime.map((t) => ({ at: t, action: "run" as const })),
+  ];
+  const inWindow = (t: number) =>
+    (job.startsAt === null || t >= job.startsAt) && (job.expiresAt === null || t <= job.expiresAt);
+  // Skips up to the next slot: those due now are recorded, the first later one wakes the planner.
+  // From cursor + 1: a recorded skip leaves the cursor 1 ms before its instant (see the FSM's fence).
+  const skips = job.dstSkips(job.cursor + 1, next ?? now).filter((k) => inWindow(k.at));
+  const skipsDue = skips.filter((k) => k.at <= now);
+  const skipLater = skips.find((k) => k.at > now);
+  if (skipsDue.length > 0) {
+    slots.push(...skipsDue.map((k) => ({ at: k.at, action: "skipped-dst" as const, note: k.note })));
+    // Stable sort: a skip at an instant goes before a slot there (its fence sits 1 ms earlier).
+    slots.sort((a, b) => a.at - b.at || rank(a) - rank(b));
+  }
   return {
-    slots: [
-      ...listed.map((t) => ({ at: t, action: "missed" as const })),
-      ...runLate.map((t) => ({ at: t, action: "catchup" as const })),
-      ...onTime.map((t) => ({ at: t, action: "run" as const })),
-    ],
+    slots,
     unlisted: missed.length - listed.length,
-    next,
+    next: skipLater !== undefined && (next === null || skipLater.at < next) ? skipLater.at : next,
   };
 }
+
+const rank = (s: PlannedSlot) => (s.action === "skipped-dst" ? 0 : 1);

@@ -308,3 +308,71 @@ describe("Scheduler: catch-up of slots missed before it started", () => {
     expect(h.executions()).toEqual([]);
   });
 });
+
+describe("Scheduler: daylight saving time", () => {
+  /** Every record of a job: [UTC hh:mm of its slot, started or skipped-dst, output]. */
+  const ledger = (h: ControlHarness) =>
+    h
+      .executions()
+      .map(
+        (e) =>
+          [
+            iso(e.scheduled_at).slice(11, 16),
+            e.state === "skipped-dst" ? e.state : "started",
+            e.output,
+          ] as const,
+      );
+
+  it("an hourly job runs 25 times on Berlin's 25-hour day (auto follows real time)", async () => {
+    // From just before midnight (22:00Z, CEST) to just before the next (23:00Z, CET).
+    const h = await harness({ start: Date.parse("2026-10-24T21:59:00Z") });
+    await h.put({ schedule: "0 0 * * * *", timezone: "Europe/Berlin" });
+    await h.advanceTo(Date.parse("2026-10-25T22:59:00Z"), 60_000);
+    expect(slots(h)).toHaveLength(25);
+    // 02:00 CEST at 00:00Z, and 02:00 CET an hour later.
+    expect(slots(h).slice(2, 5)).toEqual([
+      "2026-10-25T00:00:00.000Z",
+      "2026-10-25T01:00:00.000Z",
+      "2026-10-25T02:00:00.000Z",
+    ]);
+  });
+
+  it("dst once runs the repeated hour once: 24 runs", async () => {
+    const h = await harness({ start: Date.parse("2026-10-24T21:59:00Z") });
+    await h.put({ schedule: "0 0 * * * *", timezone: "Europe/Berlin", dst: "once" });
+    await h.advanceTo(Date.parse("2026-10-25T22:59:00Z"), 60_000);
+    expect(slots(h)).toHaveLength(24);
+  });
+
+  it("records the quarter hours a spring-forward gap swallows as one skipped-dst record, then runs on", async () => {
+    const h = await harness({ start: Date.parse("2026-03-29T00:30:00Z") }); // 01:30 CET
+    await h.put({ schedule: "0 */15 * * * *", timezone: "Europe/Berlin" });
+    await h.advanceTo(Date.parse("2026-03-29T01:20:00Z"), 60_000);
+    expect(ledger(h).map(([at, state]) => [at, state])).toEqual([
+      ["00:45", "started"],
+      ["01:00", "skipped-dst"],
+      ["01:00", "started"],
+      ["01:15", "started"],
+    ]);
+    expect(ledger(h)[1]![2]).toBe(
+      "clocks jump from 02:00 to 03:00: 4 wall times from 02:00 to 02:45 never happen and do not run (dst skip) in Europe/Berlin",
+    );
+  });
+
+  it("a daily 02:30 job under dst skip records the skip when the clock jumps, not a day later", async () => {
+    const h = await harness({ start: Date.parse("2026-03-28T12:00:00Z") });
+    await h.put({ schedule: "30 2 * * *", timezone: "Europe/Berlin", dst: "skip" });
+    await h.advanceTo(Date.parse("2026-03-29T01:00:30Z"), 60_000);
+    expect(ledger(h).map(([at, state]) => [at, state])).toEqual([["01:00", "skipped-dst"]]);
+    expect(h.hub.runs()).toEqual([]);
+    await h.advanceTo(Date.parse("2026-03-30T00:31:00Z"), 60_000);
+    expect(slots(h)).toEqual(["2026-03-30T00:30:00.000Z"]);
+  });
+
+  it("under the default, the same job runs at 03:00 CEST on the spring day and records nothing", async () => {
+    const h = await harness({ start: Date.parse("2026-03-28T12:00:00Z") });
+    await h.put({ schedule: "30 2 * * *", timezone: "Europe/Berlin" });
+    await h.advanceTo(Date.parse("2026-03-29T02:00:00Z"), 60_000);
+    expect(ledger(h).map(([at, state]) => [at, state])).toEqual([["01:00", "started"]]);
+  });
+});

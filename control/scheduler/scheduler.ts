@@ -130,7 +130,9 @@ export class Scheduler {
                 slot.at,
                 missedNote(p.catchup, i === 0 ? plan.unlisted : 0),
               )
-            : await this.deps.dispatcher.run(name, slot.action === "run" ? "schedule" : "catchup", slot.at);
+            : slot.action === "skipped-dst"
+              ? await this.deps.dispatcher.recordMissed(name, slot.at, slot.note ?? "", "skipped-dst")
+              : await this.deps.dispatcher.run(name, slot.action === "run" ? "schedule" : "catchup", slot.at);
         if (res.ok && "skipped" in res.value && res.value.skipped === "concurrency") {
           this.deps.logger.debug("slot skipped: the previous run is still going (concurrency forbid)", {
             job: name,

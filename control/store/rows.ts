@@ -23,10 +23,16 @@ export interface StoredJob {
   dependents: string[];
 }
 
+/**
+ * Spec fields added after jobs were first stored: a spec written (or a log entry proposed) before a
+ * field existed reads with its default. Cheaper than re-parsing every row with the zod schema.
+ */
+const LATER_SPEC_DEFAULTS: Pick<JobSpec, "dst"> = { dst: "auto" };
+
 /** Maps a jobs row (and its derived dependents) to a StoredJob. */
 export function storedJobFromRow(row: JobRow, dependents: string[]): StoredJob {
   return {
-    spec: JSON.parse(row.spec) as JobSpec,
+    spec: { ...LATER_SPEC_DEFAULTS, ...(JSON.parse(row.spec) as JobSpec) },
     successCount: row.successCount,
     errorCount: row.errorCount,
     lastSuccess: row.lastSuccess,

@@ -1,8 +1,11 @@
-import { resolveWall, type TimeZone, wallMs } from "../timezone";
+import { resolveWall, type TimeZone, transitionsIn, wallMs } from "../timezone";
 import type { CronFields } from "./cron-fields";
+import type { DstRule } from "./dst";
 
 const SECOND = 1000;
 const DAY = 86_400_000;
+/** Longer than any DST shift in tz data (Antarctica/Troll moves two hours). */
+const MAX_SHIFT = 3 * 3_600_000;
 /**
  * How far ahead to look before deciding an expression never matches (`0 0 0 30 2 *`). Nine years, not
  * robfig's five, so Feb 29 is still found across 2100, which is not a leap year.
@@ -10,15 +13,27 @@ const DAY = 86_400_000;
 const HORIZON_YEARS = 9;
 
 /**
- * First instant strictly after `afterMs` at which the cron fields fire in `zone`, or null.
+ * First instant strictly after `afterMs` at which the cron fields fire in `zone` under `rule`, or null.
  *
- * Wall-clock semantics: matching wall times are mapped to instants by `f`, where a wall time that exists
- * once maps to its instant, one that exists twice (fall back) to its first occurrence, and one inside a
- * spring-forward gap to the transition instant (so several matches in one gap collapse into one run).
- * `f` is non-decreasing in wall time, so the answer is `f` of the first matching wall time whose `f`
- * exceeds `afterMs`; the search itself runs on calendar fields, then maps the match through the zone.
+ * Wall-clock semantics: a wall time that exists once fires at its instant. One that exists twice (fall
+ * back) fires at its first occurrence, and under `twice` at its second too. Wall times inside a
+ * spring-forward gap fire once at the transition instant under `transition` (several matches in one
+ * gap collapse into one run) and not at all under `skip`.
  */
-export function nextCronInstant(fields: CronFields, zone: TimeZone, afterMs: number): number | null {
+export function nextCronInstant(
+  fields: CronFields,
+  zone: TimeZone,
+  afterMs: number,
+  rule: DstRule,
+): number | null {
+  const first = firstOccurrence(fields, zone, afterMs, rule);
+  if (rule.repeated === "once" || zone.isUtc) return first;
+  const second = secondOccurrence(fields, zone, afterMs, first);
+  return second !== null && (first === null || second < first) ? second : first;
+}
+
+/** The next fire after `afterMs` counting each wall time at its first occurrence only. */
+function firstOccurrence(fields: CronFields, zone: TimeZone, afterMs: number, rule: DstRule): number | null {
   const s = Math.floor(afterMs / SECOND) * SECOND + SECOND;
   let from = searchStart(zone, s);
   // Capped below the last full year a Date can hold, where calendar arithmetic turns into NaN.
@@ -36,11 +51,82 @@ export function nextCronInstant(fields: CronFields, zone: TimeZone, afterMs: num
       if (r.first > afterMs) return r.first;
       from = r.overlapEndWall;
     } else {
-      if (r.transition > afterMs) return r.transition;
+      if (rule.missing === "transition" && r.transition > afterMs) return r.transition;
       from = r.transition + zone.offsetAt(r.transition);
     }
   }
   return null;
+}
+
+/**
+ * The earliest second occurrence of a repeated wall time after `afterMs` and before `before` (the
+ * next first occurrence), or null. Second occurrences lie in [T, T + shift) after a fall-back T.
+ */
+function secondOccurrence(
+  fields: CronFields,
+  zone: TimeZone,
+  afterMs: number,
+  before: number | null,
+): number | null {
+  const s = Math.floor(afterMs / SECOND) * SECOND + SECOND;
+  const until = before ?? s + 2 * DAY;
+  for (const t of transitionsIn(zone, s - MAX_SHIFT, until)) {
+    if (t.after >= t.before) continue;
+    const lo = Math.max(t.at, s);
+    const w = nextMatchingWall(fields, lo + t.after, new Date(lo).getUTCFullYear() + 1);
+    if (w !== null && w < t.at + t.before) return w - t.after;
+  }
+  return null;
+}
+
+/** Wall times a `skip` rule does not run, in one spring-forward gap: the ledger's `skipped-dst`. */
+export interface DstSkip {
+  /** The transition instant (the first after the gap). */
+  readonly at: number;
+  /** How many matching wall times the gap held. */
+  readonly count: number;
+  /** The first and last of them, as wall times (encoded as if UTC). */
+  readonly firstWall: number;
+  readonly lastWall: number;
+  /** Offsets (ms) before and after the transition. */
+  readonly offsetBefore: number;
+  readonly offsetAfter: number;
+}
+
+/**
+ * Matching wall times the rule never runs, at transitions in (from, to]: those inside a gap under
+ * `skip`. Every other wall time runs at least once (`once` still runs a repeated one, `transition`
+ * runs a gap's at the transition), so it is not a skip.
+ */
+export function dstSkipsIn(
+  fields: CronFields,
+  zone: TimeZone,
+  from: number,
+  to: number,
+  rule: DstRule,
+): DstSkip[] {
+  const out: DstSkip[] = [];
+  if (rule.missing !== "skip") return out;
+  for (const t of transitionsIn(zone, from, to)) {
+    if (t.after <= t.before) continue;
+    // The gap's wall times: [at + before, at + after).
+    const lo = t.at + t.before;
+    const hi = t.at + t.after;
+    let count = 0;
+    let firstWall = 0;
+    let lastWall = 0;
+    const limitYear = new Date(hi).getUTCFullYear() + 1;
+    for (let w = nextMatchingWall(fields, lo, limitYear); w !== null && w < hi; ) {
+      if (count === 0) firstWall = w;
+      lastWall = w;
+      count++;
+      w = nextMatchingWall(fields, w + SECOND, limitYear);
+    }
+    if (count > 0) {
+      out.push({ at: t.at, count, firstWall, lastWall, offsetBefore: t.before, offsetAfter: t.after });
+    }
+  }
+  return out;
 }
 
 /**

@@ -37,6 +37,7 @@ export interface ClusterOptions {
   size: number;
   baseDir: string;
   profile?: "default" | "fast";
+  /** The cluster secret every node gets (default "test-secret"); "" starts them without one. */
   secret?: string;
   extraArgs?: string[];
   env?: Record<string, string>;
@@ -104,8 +105,7 @@ export class TestCluster {
       "--data-dir",
       n.dataDir,
       ...peers,
-      "--cluster-secret",
-      this.opts.secret ?? "test-secret",
+      ...(this.opts.secret === "" ? [] : ["--cluster-secret", this.opts.secret ?? "test-secret"]),
       "--raft-profile",
       this.opts.profile ?? "fast",
       "--log-level",

@@ -214,6 +214,32 @@ describe("/v1 through the real control node", () => {
     expect((await fetch(`${base}/v1/jobs/r-child`)).status).toBe(200);
   });
 
+  it("keeps a job's dst policy in canonical form, refuses a bad one by name, and restores it", async () => {
+    const ok = await json(
+      "POST",
+      "/v1/jobs",
+      shell("dst-job", { schedule: "0 */15 1-3 * * *", dst: "skip, twice" }),
+    );
+    expect(ok.status).toBe(201);
+    const got = (await (await fetch(`${base}/v1/jobs/dst-job`)).json()) as { dst: string };
+    expect(got.dst).toBe("twice,skip");
+    expect(((await (await fetch(`${base}/v1/jobs/r-parent`)).json()) as { dst: string }).dst).toBe("auto");
+    const bad = await json("POST", "/v1/jobs", shell("dst-bad", { dst: "sometimes" }));
+    expect(bad.status).toBe(400);
+    const err = (await bad.json()) as { error: { field: string; message: string } };
+    expect(err.error.field).toBe("dst");
+    expect(err.error.message).toContain('unknown value "sometimes"');
+    expect((await fetch(`${base}/v1/jobs/dst-bad`)).status).toBe(404);
+    // A backup (GET /v1/jobs) restores with the policy it had.
+    await json("DELETE", "/v1/jobs/dst-job");
+    const form = new FormData();
+    form.append("file", new Blob([JSON.stringify([got])], { type: "application/json" }), "jobs.json");
+    expect((await fetch(`${base}/v1/restore`, { method: "POST", body: form })).status).toBe(200);
+    expect(((await (await fetch(`${base}/v1/jobs/dst-job`)).json()) as { dst: string }).dst).toBe(
+      "twice,skip",
+    );
+  });
+
   it("truncates execution output to output_size_limit, keeping the tail", async () => {
     await json(
       "POST",
