@@ -40,6 +40,8 @@ export interface RunnerAgentOptions {
 
 interface Running {
   abort: AbortController;
+  /** When the executor said the run really started (`onStarted`), by this runner's clock. */
+  startedAt: number | undefined;
   seq: number;
   buffered: string;
   flushTimer: TimerHandle | undefined;
@@ -227,12 +229,18 @@ export class RunnerAgent {
     const id = run.execution_id;
     // Idempotent: a run re-sent by a new leader is acknowledged, never started twice.
     if (this.running.has(id) || this.finished.has(id)) {
-      this.send({ type: "ack", execution_id: id });
+      const startedAt = this.running.get(id)?.startedAt;
+      this.send({
+        type: "ack",
+        execution_id: id,
+        ...(startedAt === undefined ? {} : { started_at: startedAt }),
+      });
       const r = this.unacked.get(id);
       if (r) this.send(r);
       return;
     }
-    const startedAt = this.opts.clock.now();
+    // When the runner took the run on; the executor's onStarted gives the real start.
+    const tookAt = this.opts.clock.now();
     const executor = this.opts.executors.get(run.executor);
     if (this.state !== "running" || !executor) {
       const error = executor
@@ -245,21 +253,33 @@ export class RunnerAgent {
         output: "",
         error,
         exit_code: null,
-        started_at: startedAt,
+        started_at: tookAt,
         finished_at: this.opts.clock.now(),
       });
       return;
     }
     const abort = new AbortController();
-    const entry: Running = { abort, seq: 0, buffered: "", flushTimer: undefined, done: Promise.resolve() };
+    const entry: Running = {
+      abort,
+      startedAt: undefined,
+      seq: 0,
+      buffered: "",
+      flushTimer: undefined,
+      done: Promise.resolve(),
+    };
     this.running.set(id, entry);
-    this.send({ type: "ack", execution_id: id });
     entry.done = executor
       .execute({
         identity: { jobName: run.job_name, executionId: id, scheduledAt: run.scheduled_at },
         config: run.config,
         signal: abort.signal,
         onOutput: (chunk) => this.onOutput(id, entry, chunk),
+        // The ack says the run started and when, so the leader records its start while it runs.
+        onStarted: () => {
+          if (entry.startedAt !== undefined) return;
+          entry.startedAt = this.opts.clock.now();
+          this.send({ type: "ack", execution_id: id, started_at: entry.startedAt });
+        },
       })
       .catch((e: unknown) => ({
         success: false,
@@ -277,7 +297,8 @@ export class RunnerAgent {
           output: res.output,
           ...(res.error ? { error: res.error } : {}),
           exit_code: res.exitCode ?? null,
-          started_at: startedAt,
+          // A run that never started (it could not spawn, or was cancelled first) reports when it was taken on.
+          started_at: entry.startedAt ?? tookAt,
           finished_at: this.opts.clock.now(),
         });
       });

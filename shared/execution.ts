@@ -32,7 +32,15 @@ export const ExecutionSchema = z.object({
   trigger: z.enum(TRIGGERS),
   /** The slot time this run belongs to (the cron fire time; the request time for manual runs). */
   scheduled_at: z.number(),
+  /**
+   * When the process (or request) started on the runner, by the runner's clock, once reported
+   * (`start_reported`); until then (and for a run that never reached a runner) `dispatched_at`.
+   */
   started_at: z.number(),
+  /** Our extension: when the leader dispatched the run (the time on its start command). */
+  dispatched_at: z.number(),
+  /** Our extension: whether `started_at` is the runner's report of the start. */
+  start_reported: z.boolean(),
   finished_at: z.number().nullable(),
   state: z.enum(EXECUTION_STATES),
   success: z.boolean(),
@@ -41,7 +49,10 @@ export const ExecutionSchema = z.object({
 });
 export type Execution = z.infer<typeof ExecutionSchema>;
 
-/** Dkron's JSON rendering of an execution, with our additions (scheduled_at, state, trigger). */
+/**
+ * Dkron's JSON rendering of an execution, with our additions (scheduled_at, state, trigger,
+ * exit_code, dispatched_at, start_lateness_ms).
+ */
 export interface ExecutionJson {
   id: string;
   job_name: string;
@@ -56,7 +67,21 @@ export interface ExecutionJson {
   state: ExecutionState;
   trigger: Trigger;
   exit_code: number | null;
+  /** When the leader dispatched the run. */
+  dispatched_at: string;
+  /** started_at − scheduled_at of a scheduled run (schedule, catchup); null otherwise or until known. */
+  start_lateness_ms: number | null;
   output_truncated?: boolean;
+}
+
+/** Triggers whose `scheduled_at` is a slot the schedule fixed, so a late start is lateness. */
+export const SCHEDULED_TRIGGERS: readonly Trigger[] = ["schedule", "catchup"];
+
+/** How late a scheduled run started (runner start − slot, ms), or null when not scheduled or not known. */
+export function startLatenessMs(
+  e: Pick<Execution, "trigger" | "start_reported" | "started_at" | "scheduled_at">,
+): number | null {
+  return SCHEDULED_TRIGGERS.includes(e.trigger) && e.start_reported ? e.started_at - e.scheduled_at : null;
 }
 
 /** Renders an execution in Dkron's JSON shape; `outputLimit` keeps the output's tail (bytes). */
@@ -85,6 +110,8 @@ export function executionToJson(e: Execution, outputLimit?: number): ExecutionJs
     state: e.state,
     trigger: e.trigger,
     exit_code: e.exit_code,
+    dispatched_at: toRfc3339(e.dispatched_at)!,
+    start_lateness_ms: startLatenessMs(e),
     ...(truncated === undefined ? {} : { output_truncated: truncated }),
   };
 }

@@ -53,6 +53,7 @@ export {
   type JobStatus,
   jobToJson,
 } from "./job";
+export { type DriftJson, driftOf, type LatenessJson, latenessOf } from "./lateness";
 export { createLogger, type Logger, silentLogger } from "./logger";
 export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
 export { readLimitedBytes, tooLarge } from "./request-body";
@@ -79,6 +80,7 @@ export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./ta
 export { durationMs, parseInstant } from "./time";
 export { parseOrThrow } from "./validation";
 export {
+  type Ack,
   type ControlMessage,
   decodeControlFrame,
   decodeRunnerFrame,

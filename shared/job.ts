@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { DriftJson, LatenessJson } from "./lateness";
 import { type DstPolicy, readDstPolicy } from "./schedule";
 import { nullableTime, toRfc3339, ZERO_TIME } from "./time";
 
@@ -193,6 +194,10 @@ export interface JobState {
   error_count: number;
   last_success: number | null;
   last_error: number | null;
+  /** Our extension: scheduled slots passed over because a `forbid` run was still going. */
+  skipped_count: number;
+  /** Our extension: the latest slot so passed over (its scheduled time), or null. */
+  last_skipped: number | null;
   status: JobStatus;
   /** Next fire instant (ms) or null; computed from the schedule, never stored stale. */
   next: number | null;
@@ -220,6 +225,8 @@ export interface JobJson {
   error_count: number;
   last_success: string | null;
   last_error: string | null;
+  skipped_count: number;
+  last_skipped: string | null;
   disabled: boolean;
   tags: Record<string, string> | null;
   metadata: Record<string, string> | null;
@@ -240,6 +247,10 @@ export interface JobJson {
   dst: string;
   /** Present only when restore stored the job with warnings (JobState.warnings). */
   warnings?: string[];
+  /** Start lateness over the retained history: on GET /v1/jobs/:name only (null: no samples). */
+  lateness?: LatenessJson | null;
+  /** Cadence drift of an @every job: on GET /v1/jobs/:name only (null: other schedules, too few runs). */
+  drift?: DriftJson | null;
 }
 
 /** Renders a stored job in Dkron's JSON shape. */
@@ -256,6 +267,8 @@ export function jobToJson(job: Job): JobJson {
     error_count: job.error_count,
     last_success: toRfc3339(job.last_success),
     last_error: toRfc3339(job.last_error),
+    skipped_count: job.skipped_count,
+    last_skipped: toRfc3339(job.last_skipped),
     disabled: job.disabled,
     tags: job.tags,
     metadata: job.metadata,

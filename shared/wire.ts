@@ -50,8 +50,15 @@ export const RunSchema = z.object({
   config: z.record(z.string(), z.string()),
 });
 
-/** runner → control: the run was accepted (started or already running). */
-export const AckSchema = z.object({ type: z.literal("ack"), execution_id: executionId });
+/**
+ * runner → control: the run started (or, re-sent, is already running). `started_at` is when the
+ * process spawned or the request went out, by the runner's clock; absent from older runners.
+ */
+export const AckSchema = z.object({
+  type: z.literal("ack"),
+  execution_id: executionId,
+  started_at: z.number().optional(),
+});
 
 /** runner → control: a chunk of output, in order (`seq` from 0). */
 export const OutputSchema = z.object({

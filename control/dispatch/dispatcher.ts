@@ -1,4 +1,5 @@
 import type {
+  Ack,
   Clock,
   Execution,
   Hello,
@@ -21,11 +22,12 @@ import type {
 } from "../fsm";
 import type { RunnerEvents, RunnerSession, Runners } from "../hub";
 import type { OwedRun, StateDb } from "../store";
-import { getExecution, getStoredJob, isOwed, owedRuns, runningExecutions } from "../store";
+import { getExecution, getStoredJob, isOwed, owedRuns, runningExecutions, statements } from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
 import { LiveOutput } from "./live-output";
 import { nextGroup, planMissed, planRetry, planRun, runFrame, toDispatch } from "./start-plan";
+import { type StartReport, StartReports } from "./start-reports";
 import {
   mayResend,
   owedRetries,
@@ -41,6 +43,11 @@ export interface DispatcherOptions {
   retain: number;
   /** A running execution no runner has reported for this long is marked lost. */
   leaseMs: number;
+  /**
+   * Starts runners report (acks) are committed in batches this often (default 1000 ms); a run that
+   * finishes sooner records its start with its finish instead.
+   */
+  startReportMs?: number;
 }
 
 /** Dependencies of the dispatcher. */
@@ -68,6 +75,7 @@ export type StartResult = CommandResult<"execution.start">;
 export class Dispatcher implements RunnerEvents {
   readonly live = new LiveOutput();
   private readonly leases: Leases;
+  private readonly starts: StartReports;
   private leaseTimer: TimerHandle | undefined;
   private lastGroup = 0;
   /** Per connected runner: since when its process is up, and the executions it said it knows. */
@@ -92,6 +100,9 @@ export class Dispatcher implements RunnerEvents {
     private readonly opts: DispatcherOptions,
   ) {
     this.leases = new Leases(opts.leaseMs);
+    this.starts = new StartReports(deps.clock, opts.startReportMs ?? 1000, (starts) =>
+      this.recordStarts(starts),
+    );
     deps.consensus.onApplied((entry) => {
       if (this.leading && entry.origin === "replicated") this.afterCommit(eventsOf(entry), "inherited");
     });
@@ -131,6 +142,7 @@ export class Dispatcher implements RunnerEvents {
   stopLeading(): void {
     this.leading = false;
     this.leases.clear();
+    this.starts.clear();
     if (this.leaseTimer) this.deps.clock.clearTimeout(this.leaseTimer);
     for (const t of this.timers) this.deps.clock.clearTimeout(t);
     this.timers.clear();
@@ -150,11 +162,25 @@ export class Dispatcher implements RunnerEvents {
     if (timer) this.deps.clock.clearTimeout(timer);
   }
 
-  /** Executions running now (for /v1/busy), with their live output. */
+  /** Executions running now (for /v1/busy), with their live output and reported starts. */
   busy(): Execution[] {
     return runningExecutions(this.deps.state)
-      .sort((a, b) => a.started_at - b.started_at)
-      .map((e) => ({ ...e, output: this.live.get(e.id) }));
+      .map((e) => this.view(e))
+      .sort((a, b) => a.started_at - b.started_at);
+  }
+
+  /**
+   * A committed execution as this leader sees it now: a running one with its live output and, if its
+   * runner reported its start and the batch is not committed yet, that start.
+   */
+  view(e: Execution): Execution {
+    if (e.state !== "running") return e;
+    const startedAt = e.start_reported ? undefined : this.starts.get(e.id);
+    return {
+      ...e,
+      output: this.live.get(e.id),
+      ...(startedAt === undefined ? {} : { started_at: startedAt, start_reported: true }),
+    };
   }
 
   /**
@@ -219,6 +245,14 @@ export class Dispatcher implements RunnerEvents {
     this.leases.renew(ids, this.deps.clock.now());
   }
 
+  /** A run started on its runner (or, re-sent, is running): queue its start to be committed. */
+  onAck(runner: string, ack: Ack): void {
+    this.onHeld(runner, [ack.execution_id]);
+    if (!this.leading || ack.started_at === undefined) return;
+    const row = statements(this.deps.state).executionById.get({ id: ack.execution_id });
+    if (row?.state === "running" && !row.startReported) this.starts.report(row.id, ack.started_at);
+  }
+
   /** A chunk of live output. */
   onOutput(runner: string, out: Output): void {
     this.live.append(out.execution_id, out.seq, out.data);
@@ -228,6 +262,8 @@ export class Dispatcher implements RunnerEvents {
   /** An execution finished; commit it, then acknowledge it to the runner. */
   onResult(runner: string, r: Result): void {
     if (!this.leading) return;
+    // The finish records the start: no separate entry for it.
+    this.starts.drop(r.execution_id);
     this.finish({
       type: "execution.finish",
       at: this.deps.clock.now(),
@@ -262,6 +298,21 @@ export class Dispatcher implements RunnerEvents {
     const res = await this.commit(cmd);
     if (res.ok && this.leading) for (const e of toDispatch(res.value)) this.send(e);
     return res;
+  }
+
+  /** Commits a batch of reported starts; one that does not commit is recorded with its finish. */
+  private recordStarts(starts: StartReport[]): void {
+    if (!this.leading) return;
+    this.commit({ type: "executions.started", at: this.deps.clock.now(), starts }).then(
+      (res) => {
+        if (!res.ok) this.deps.logger.debug("reported starts not recorded", { err: res.error.message });
+      },
+      (err) =>
+        this.deps.logger.debug("reported starts not recorded; their finishes will carry them", {
+          runs: starts.length,
+          err: String(err),
+        }),
+    );
   }
 
   /** Proposes a finish and acts on its events once committed here. */

@@ -29,6 +29,8 @@ function failed(over: Partial<Execution> = {}): Execution {
     trigger: "schedule",
     scheduled_at: T0,
     started_at: T0,
+    dispatched_at: T0,
+    start_reported: true,
     finished_at: T0 + 1000,
     state: "failed",
     success: false,

@@ -13,6 +13,8 @@ const running = (over: Partial<Execution> = {}): Execution => ({
   trigger: "schedule",
   scheduled_at: T0,
   started_at: T0,
+  dispatched_at: T0,
+  start_reported: false,
   finished_at: null,
   state: "running",
   success: false,
@@ -54,6 +56,11 @@ describe("take-over: resending an inherited start", () => {
     ["not connected", hello({ uptime_ms: 60_000 }), false, false],
   ])("%s → %s", (_what, h, connected, resend) => {
     expect(mayResend(running(), runnerMemory(h, now), connected)).toBe(resend);
+  });
+
+  it("judges by the leader's dispatch time, not by a start time a runner's clock reported", () => {
+    const e = running({ dispatched_at: T0, started_at: now });
+    expect(mayResend(e, runnerMemory(hello({ uptime_ms: 5_000 }), now), true)).toBe(false);
   });
 
   it("never resends to a runner that has not said hello", () => {

@@ -75,6 +75,7 @@ export function runnerMemory(hello: Hello, now: number): RunnerMemory {
  */
 export function mayResend(e: Execution, memory: RunnerMemory | undefined, connected: boolean): boolean {
   if (!memory || !connected || memory.known.has(e.id)) return false;
-  // Control nodes' clocks may differ a little; only a runner clearly up before the start counts.
-  return memory.upSince < e.started_at - 1000;
+  // Control nodes' clocks may differ a little; only a runner clearly up before the dispatch counts
+  // (the leader's time; started_at may be a runner's).
+  return memory.upSince < e.dispatched_at - 1000;
 }

@@ -17,7 +17,7 @@ import { getStoredJob } from "../store/job-queries";
 import { owedRuns } from "../store/owed-run-queries";
 import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
 import { type ApplyResult, apply, lastApplied } from "./apply";
-import type { Command } from "./commands";
+import type { Command, ExecutionStartCommand } from "./commands";
 
 let dir: ReturnType<typeof tempDir>;
 let open: StateDb[] = [];
@@ -560,6 +560,99 @@ describe("apply: slots and the cursor", () => {
     // The skipped slot stays skipped once the run is over; the next one starts.
     expect(apply(s, 20, slot(2, 22)).ok).toBe(false);
     expect(apply(s, 21, slot(3)).ok).toBe(true);
+  });
+
+  it("forbid: skipped slots are counted on the job (with the latest slot), not recorded one by one", () => {
+    const s = db();
+    applyAll(s, [putJob({ concurrency: "forbid" }), slot(1)]);
+    expect(getStoredJob(s, "job")).toMatchObject({ skippedCount: 0, lastSkipped: null });
+    applyAll(s, [slot(2), slot(3), slot(4)]);
+    expect(getStoredJob(s, "job")).toMatchObject({ skippedCount: 3, lastSkipped: T0 + 4 * MINUTE });
+    expect(ids(s, "job")).toEqual(["1-1-r1"]);
+    // A manual run refused by forbid is an error to its caller, not a skipped slot.
+    const manual = startExecution({ group: 50, executions: [{ id: "m", node: "r1" }] });
+    expect(apply(s, lastApplied(s) + 1, manual).ok).toBe(false);
+    expect(getStoredJob(s, "job")?.skippedCount).toBe(3);
+
+    // The counter is state: a snapshot carries it, and clearing the history resets it with the others.
+    const copy = db("copy.db");
+    restoreStateSnapshot(copy, takeStateSnapshot(s));
+    expect(getStoredJob(copy, "job")).toMatchObject({ skippedCount: 3, lastSkipped: T0 + 4 * MINUTE });
+    applyAll(copy, [{ type: "executions.clear", at: T0 + 5 * MINUTE, job: "job" }]);
+    expect(getStoredJob(copy, "job")).toMatchObject({ skippedCount: 0, lastSkipped: null });
+  });
+});
+
+describe("apply: when a run was dispatched and when it started on its runner", () => {
+  const start = (over: Partial<ExecutionStartCommand> = {}) =>
+    startExecution({
+      trigger: "schedule",
+      at: T0 + MINUTE + 5,
+      scheduledAt: T0 + MINUTE,
+      executions: [
+        { id: "1-1-r1", node: "r1" },
+        { id: "1-1-r2", node: "r2" },
+      ],
+      ...over,
+    });
+  const times = (s: StateDb) =>
+    listExecutions(s, "job", "scheduled_at", "ASC").map((e) => [
+      e.id,
+      e.dispatched_at,
+      e.started_at,
+      e.start_reported,
+    ]);
+
+  it("a start records the dispatch time; started_at stands in for the runner's until it reports", () => {
+    const s = db();
+    applyAll(s, [putJob(), start()]);
+    expect(times(s)).toEqual([
+      ["1-1-r1", T0 + MINUTE + 5, T0 + MINUTE + 5, false],
+      ["1-1-r2", T0 + MINUTE + 5, T0 + MINUTE + 5, false],
+    ]);
+  });
+
+  it("records reported starts once, for running executions only; a finish carries the start too", () => {
+    const s = db();
+    applyAll(s, [putJob(), start()]);
+    const started = (starts: { id: string; startedAt: number }[]) =>
+      apply(s, lastApplied(s) + 1, { type: "executions.started", at: T0 + MINUTE + 500, starts });
+    expect(
+      started([
+        { id: "1-1-r1", startedAt: T0 + MINUTE + 250 },
+        { id: "gone", startedAt: T0 + MINUTE + 250 },
+      ]),
+    ).toEqual({ ok: true, value: { recorded: 1 }, events: [] });
+    // A second report (a re-sent ack) does not move a recorded start.
+    expect(started([{ id: "1-1-r1", startedAt: T0 + MINUTE + 999 }])).toMatchObject({
+      value: { recorded: 0 },
+    });
+    applyAll(s, [finishExecution("1-1-r2", { startedAt: T0 + MINUTE + 40 })]);
+    // A report that arrives after the finish changes nothing.
+    expect(started([{ id: "1-1-r2", startedAt: T0 + MINUTE + 7 }])).toMatchObject({ value: { recorded: 0 } });
+    expect(times(s)).toEqual([
+      ["1-1-r1", T0 + MINUTE + 5, T0 + MINUTE + 250, true],
+      ["1-1-r2", T0 + MINUTE + 5, T0 + MINUTE + 40, true],
+    ]);
+  });
+
+  it("a lost run keeps what it knew: reported start or none", () => {
+    const s = db();
+    applyAll(s, [
+      putJob(),
+      start(),
+      {
+        type: "executions.started",
+        at: T0 + MINUTE + 500,
+        starts: [{ id: "1-1-r1", startedAt: T0 + MINUTE + 250 }],
+      },
+      finishExecution("1-1-r1", { state: "lost", success: false }),
+      finishExecution("1-1-r2", { state: "lost", success: false }),
+    ]);
+    expect(times(s)).toEqual([
+      ["1-1-r1", T0 + MINUTE + 5, T0 + MINUTE + 250, true],
+      ["1-1-r2", T0 + MINUTE + 5, T0 + MINUTE + 5, false],
+    ]);
   });
 });
 

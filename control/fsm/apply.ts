@@ -21,6 +21,7 @@ import type {
   CommandType,
   ExecutionFinishCommand,
   ExecutionStartCommand,
+  ExecutionsStartedCommand,
   FsmEvent,
 } from "./commands";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
@@ -88,6 +89,8 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
       return startExecution(s, index, cmd);
     case "execution.finish":
       return finishExecution(s, index, cmd);
+    case "executions.started":
+      return recordStarts(s, cmd);
     case "executions.clear":
       return clearExecutions(s, cmd.job, cmd.at);
     case "peer.set":
@@ -280,7 +283,11 @@ function startExecution(
       // slot would start late once the run ends and every later slot would lag behind. So is a
       // dependent run (Dkron's dj.Run() checks isRunnable too): its owed mark is settled above.
       if (scheduled || dependent) {
-        if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
+        if (scheduled) {
+          st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
+          // Counted, not recorded: a long run of a frequent job must not flood its history.
+          st.jobCountSkipped.run({ name: cmd.job, at: cmd.scheduledAt });
+        }
         return { ok: true, value: { skipped: "concurrency", running: busy.id }, events: [] };
       }
       throw new AppError(
@@ -306,7 +313,10 @@ function startExecution(
       nodeName: target.node,
       trigger: cmd.trigger,
       scheduledAt: cmd.scheduledAt,
+      // The runner reports its own start (ack, or result); until then the dispatch time stands in.
       startedAt: cmd.at,
+      dispatchedAt: cmd.at,
+      startReported: false,
       finishedAt: finished,
       state,
       success: state === "success",
@@ -417,6 +427,13 @@ function finishExecution(
   };
 }
 
+function recordStarts(s: StateDb, cmd: ExecutionsStartedCommand): CommandResult<"executions.started"> {
+  const st = statements(s);
+  let recorded = 0;
+  for (const { id, startedAt } of cmd.starts) recorded += st.executionStarted.run({ id, startedAt }).changes;
+  return { ok: true, value: { recorded }, events: [] };
+}
+
 function clearExecutions(s: StateDb, job: string, at: number): CommandResult<"executions.clear"> {
   mustGetJob(s, job);
   // Running records stay: they are still needed for concurrency and leases.
@@ -426,7 +443,15 @@ function clearExecutions(s: StateDb, job: string, at: number): CommandResult<"ex
     .run();
   s.db
     .update(jobs)
-    .set({ successCount: 0, errorCount: 0, lastSuccess: null, lastError: null, updatedAt: at })
+    .set({
+      successCount: 0,
+      errorCount: 0,
+      lastSuccess: null,
+      lastError: null,
+      skippedCount: 0,
+      lastSkipped: null,
+      updatedAt: at,
+    })
     .where(eq(jobs.name, job))
     .run();
   return { ok: true, events: [{ kind: "job.changed", name: job }] };

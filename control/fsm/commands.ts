@@ -17,6 +17,7 @@ export type Command =
   | { type: "job.toggle"; at: number; name: string }
   | ExecutionStartCommand
   | ExecutionFinishCommand
+  | ExecutionsStartedCommand
   | { type: "executions.clear"; at: number; job: string }
   | { type: "noop"; at: number }
   /** Records where a control node's HTTP API is (Raft RPC rides on it). */
@@ -57,6 +58,17 @@ export interface ExecutionFinishCommand {
   finishedAt: number;
 }
 
+/**
+ * Records when runners started running executions (their `ack` frames), batched: one entry for
+ * every start reported in a short window. A start already recorded, or an execution no longer
+ * running or gone, is passed over (its finish carries the start too).
+ */
+export interface ExecutionsStartedCommand {
+  type: "executions.started";
+  at: number;
+  starts: { id: string; startedAt: number }[];
+}
+
 /** The command types, for logs and metrics. */
 export type CommandType = Command["type"];
 
@@ -78,6 +90,8 @@ export interface CommandValues {
   "job.toggle": undefined;
   "execution.start": StartValue;
   "execution.finish": FinishValue;
+  /** How many of the reported starts were recorded. */
+  "executions.started": { recorded: number };
   "executions.clear": undefined;
   noop: undefined;
   "peer.set": undefined;

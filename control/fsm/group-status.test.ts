@@ -14,6 +14,8 @@ function rec(spec: string): Execution {
     trigger: attempt === "1" ? "schedule" : "retry",
     scheduled_at: 0,
     started_at: 0,
+    dispatched_at: 0,
+    start_reported: state !== "running",
     finished_at: state === "running" ? null : 1,
     state: state as ExecutionState,
     success: state === "success",

@@ -6,6 +6,7 @@ export type {
   CommandResult,
   ExecutionFinishCommand,
   ExecutionStartCommand,
+  ExecutionsStartedCommand,
   FsmEvent,
   ResultOf,
   StartValue,

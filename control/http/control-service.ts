@@ -21,6 +21,7 @@ import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
+import { jobFigures } from "./job-figures";
 import { queryJobs } from "./job-list";
 
 /** What the service needs to know about its node. */
@@ -97,9 +98,12 @@ export class ControlService {
       },
       "jobs.get": async (p) => {
         await this.read(p.stale);
-        const j = this.mustJob(p.name);
-        if (p.next === undefined) return this.render(j);
-        return { ...this.render(j), next_runs: previewJob(j, this.d.clock.now(), p.next) };
+        const job = this.mustJob(p.name);
+        // Only here: the list must not cost a query per job over its history.
+        const out = { ...this.render(job), ...jobFigures(this.d.state, job) };
+        return p.next === undefined
+          ? out
+          : { ...out, next_runs: previewJob(job, this.d.clock.now(), p.next) };
       },
       "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
       "jobs.delete": async (p) => {
@@ -135,12 +139,7 @@ export class ControlService {
         const end = Math.min(p.end ?? all.length, all.length);
         const items = all
           .slice(p.start, end)
-          .map((e) =>
-            executionToJson(
-              e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e,
-              p.output_size_limit,
-            ),
-          );
+          .map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
         return { total: all.length, items };
       },
       "executions.get": async (p) => {
@@ -151,9 +150,7 @@ export class ControlService {
           throw new AppError("NOT_FOUND", `execution "${p.id}" of job "${p.job}" not found`, {
             field: "execution",
           });
-        return executionToJson(
-          e.state === "running" ? { ...e, output: this.d.dispatcher.live.get(e.id) } : e,
-        );
+        return executionToJson(this.d.dispatcher.view(e));
       },
       "executions.clear": async (p) => {
         this.mustJob(p.job);
@@ -347,6 +344,8 @@ export class ControlService {
       error_count: j.errorCount,
       last_success: j.lastSuccess,
       last_error: j.lastError,
+      skipped_count: j.skippedCount,
+      last_skipped: j.lastSkipped,
       status: j.status,
       next: nextFire(j, this.d.clock.now()),
       dependent_jobs: j.dependents,

@@ -8,6 +8,7 @@ const SORTS = [
   "schedule",
   "success_count",
   "error_count",
+  "skipped_count",
   "last_success",
   "last_error",
   "next",

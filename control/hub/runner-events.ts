@@ -1,4 +1,4 @@
-import type { Hello, Output, Result } from "../../shared";
+import type { Ack, Hello, Output, Result } from "../../shared";
 import type { RunnerSession } from "./runner-sessions";
 
 /**
@@ -10,6 +10,8 @@ export interface RunnerEvents {
   onHello(session: RunnerSession, hello: Hello): string[];
   /** A runner still holds these executions (hello, ping, ack, output all renew the lease). */
   onHeld(runner: string, ids: string[]): void;
+  /** A run started on the runner (its ack, with when it started if the runner says). */
+  onAck(runner: string, ack: Ack): void;
   /** A chunk of live output. */
   onOutput(runner: string, out: Output): void;
   /** An execution finished on the runner (live, or reported with a reconnecting hello). */

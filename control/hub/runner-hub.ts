@@ -136,7 +136,7 @@ export class RunnerHub {
       conn.session.lastSeen = this.opts.clock.now();
       switch (msg.type) {
         case "ack":
-          this.events.onHeld(name, [msg.execution_id]);
+          this.events.onAck(name, msg);
           break;
         case "output":
           this.events.onOutput(name, msg);

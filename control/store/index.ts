@@ -10,6 +10,7 @@ export {
   runningExecutions,
 } from "./execution-queries";
 export { dependentsOf, getJobRow, getStoredJob, listStoredJobs } from "./job-queries";
+export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
 export { isOwed, owedRuns } from "./owed-run-queries";
 export { SqliteLogStore } from "./raft-log-store";

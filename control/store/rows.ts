@@ -15,6 +15,8 @@ export interface StoredJob {
   errorCount: number;
   lastSuccess: number | null;
   lastError: number | null;
+  skippedCount: number;
+  lastSkipped: number | null;
   status: JobStatus;
   anchor: number;
   cursor: number;
@@ -38,6 +40,8 @@ export function storedJobFromRow(row: JobRow, dependents: string[]): StoredJob {
     errorCount: row.errorCount,
     lastSuccess: row.lastSuccess,
     lastError: row.lastError,
+    skippedCount: row.skippedCount,
+    lastSkipped: row.lastSkipped,
     status: row.status as JobStatus,
     anchor: row.anchor,
     cursor: row.cursor,
@@ -57,6 +61,8 @@ export function executionFromRow(r: ExecutionRow): Execution {
     trigger: r.trigger as Trigger,
     scheduled_at: r.scheduledAt,
     started_at: r.startedAt,
+    dispatched_at: r.dispatchedAt,
+    start_reported: r.startReported,
     finished_at: r.finishedAt,
     state: r.state as ExecutionState,
     success: r.success,

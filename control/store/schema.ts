@@ -17,6 +17,10 @@ export const jobs = sqliteTable(
     errorCount: integer("error_count").notNull().default(0),
     lastSuccess: integer("last_success"),
     lastError: integer("last_error"),
+    /** Scheduled slots passed over because a `concurrency: forbid` run was still going (a counter). */
+    skippedCount: integer("skipped_count").notNull().default(0),
+    /** The latest slot so passed over (its scheduled time), or null. */
+    lastSkipped: integer("last_skipped"),
     status: text("status").notNull().default(""),
     /** Cadence origin for @every: the instant the schedule was last set. */
     anchor: integer("anchor").notNull(),
@@ -39,7 +43,15 @@ export const executions = sqliteTable(
     nodeName: text("node_name").notNull(),
     trigger: text("trigger").notNull(),
     scheduledAt: integer("scheduled_at").notNull(),
+    /**
+     * When the process (or request) started, by the runner's clock, once the runner reported it
+     * (`startReported`); until then, and for a run that never reached a runner, `dispatchedAt`.
+     */
     startedAt: integer("started_at").notNull(),
+    /** When the leader dispatched the run: the time stamped on its `execution.start`. */
+    dispatchedAt: integer("dispatched_at").notNull().default(0),
+    /** Whether `startedAt` is the runner's report of the start. */
+    startReported: integer("start_reported", { mode: "boolean" }).notNull().default(false),
     finishedAt: integer("finished_at"),
     state: text("state").notNull(),
     success: integer("success", { mode: "boolean" }).notNull().default(false),

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { StateDb } from "./db";
+import { openStateDb, type StateDb } from "./db";
 
 /** State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state). */
 const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs", "peers"] as const;
@@ -17,12 +17,15 @@ export function takeStateSnapshot(state: StateDb): string {
 
 /**
  * Replaces the state tables with a snapshot's, in one transaction: a crash leaves either the old
- * state or the new one, and `last_applied` moves with the rows that produced it.
+ * state or the new one, and `last_applied` moves with the rows that produced it. A snapshot taken by
+ * an older build is migrated first (its copy, in a temporary file), so its rows gain the columns
+ * added since with the values the migrations give existing rows; columns are copied by name.
  */
 export function restoreStateSnapshot(state: StateDb, data: string): void {
   const file = join(tmpdir(), `dkron-snap-${randomBytes(6).toString("hex")}.db`);
   writeFileSync(file, Buffer.from(data, "base64"));
   try {
+    openStateDb(file, { synchronous: "NORMAL" }).close();
     state.sqlite.prepare("ATTACH DATABASE ? AS snap").run(file);
     try {
       const tables = state.sqlite.prepare("SELECT name FROM snap.sqlite_master WHERE type = 'table'").all();
@@ -31,7 +34,11 @@ export function restoreStateSnapshot(state: StateDb, data: string): void {
         for (const t of STATE_TABLES) {
           state.sqlite.exec(`DELETE FROM main.${t}`);
           // A snapshot from a build before a table existed holds none of its rows.
-          if (inSnapshot.has(t)) state.sqlite.exec(`INSERT INTO main.${t} SELECT * FROM snap.${t}`);
+          if (!inSnapshot.has(t)) continue;
+          const cols = sharedColumns(state, t)
+            .map((c) => `"${c}"`)
+            .join(", ");
+          state.sqlite.exec(`INSERT INTO main.${t} (${cols}) SELECT ${cols} FROM snap.${t}`);
         }
       })();
     } finally {
@@ -42,4 +49,16 @@ export function restoreStateSnapshot(state: StateDb, data: string): void {
     rmSync(`${file}-wal`, { force: true });
     rmSync(`${file}-shm`, { force: true });
   }
+}
+
+/** Columns of `table` in both this database and the attached snapshot (a newer build's may have more). */
+function sharedColumns(state: StateDb, table: string): string[] {
+  const names = (schema: string) =>
+    (
+      state.sqlite.prepare(`SELECT name FROM pragma_table_info(?, ?)`).all(table, schema) as {
+        name: string;
+      }[]
+    ).map((r) => r.name);
+  const inSnap = new Set(names("snap"));
+  return names("main").filter((c) => inSnap.has(c));
 }

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, ne, type SQL, sql } from "drizzle-orm";
 import type { StateDb } from "./db";
 import { executions, jobs, meta, owedDependentRuns } from "./schema";
 
@@ -6,6 +6,17 @@ import { executions, jobs, meta, owedDependentRuns } from "./schema";
 export const LAST_APPLIED = "last_applied";
 
 const ph = (name: string) => sql.placeholder(name);
+
+/** An execution's start lateness: the runner's start after its slot (ms). */
+const lateness = sql<number>`${executions.startedAt} - ${executions.scheduledAt}`;
+
+/** Lateness samples of a job: first attempts of its scheduled runs whose runner reported its start. */
+const latenessSamples = and(
+  eq(executions.jobName, ph("job")),
+  inArray(executions.trigger, ["schedule", "catchup"]),
+  eq(executions.attempt, 1),
+  eq(executions.startReported, sql`1`),
+);
 /** A placeholder as an `update … set` value (set accepts SQL, not a bare placeholder). */
 const setTo = (name: string): SQL => sql`${sql.placeholder(name)}`;
 
@@ -101,6 +112,16 @@ function prepareAll(s: StateDb) {
       .where(eq(jobs.name, ph("name")))
       .prepare(),
 
+    /** Counts one scheduled slot passed over (concurrency forbid); `at` is the slot. */
+    jobCountSkipped: db
+      .update(jobs)
+      .set({
+        skippedCount: sql`${jobs.skippedCount} + 1`,
+        lastSkipped: sql`max(coalesce(${jobs.lastSkipped}, 0), ${ph("at")})`,
+      })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+
     /** The executions row with `id`. */
     executionById: db
       .select()
@@ -145,6 +166,8 @@ function prepareAll(s: StateDb) {
         trigger: ph("trigger"),
         scheduledAt: ph("scheduledAt"),
         startedAt: ph("startedAt"),
+        dispatchedAt: ph("dispatchedAt"),
+        startReported: ph("startReported"),
         finishedAt: ph("finishedAt"),
         state: ph("state"),
         success: ph("success"),
@@ -175,14 +198,63 @@ function prepareAll(s: StateDb) {
         exitCode: setTo("exitCode"),
         finishedAt: setTo("finishedAt"),
         startedAt: setTo("startedAt"),
+        startReported: sql`1`,
       })
       .where(eq(executions.id, ph("id")))
+      .prepare(),
+    /** Records when the runner started a running execution, unless a start is already recorded. */
+    executionStarted: db
+      .update(executions)
+      .set({ startedAt: setTo("startedAt"), startReported: sql`1` })
+      .where(
+        and(
+          eq(executions.id, ph("id")),
+          eq(executions.state, "running"),
+          eq(executions.startReported, sql`0`),
+        ),
+      )
       .prepare(),
     /** Deletes the execution with `id`. */
     executionDelete: db
       .delete(executions)
       .where(eq(executions.id, ph("id")))
       .prepare(),
+
+    /** `{ n, max }`: how many lateness samples `job` has and the largest. */
+    latenessSummary: db
+      .select({ n: count(), max: sql<number | null>`max(${lateness})` })
+      .from(executions)
+      .where(latenessSamples)
+      .prepare(),
+    /** `{ v }`: the lateness sample of `job` after `offset` smaller ones (ascending). */
+    latenessAtOffset: db
+      .select({ v: lateness })
+      .from(executions)
+      .where(latenessSamples)
+      .orderBy(asc(lateness))
+      .limit(1)
+      .offset(ph("offset"))
+      .prepare(),
+    /**
+     * `{ count, first, last }` of the run groups of `job` scheduled after `since` whose start is
+     * known: each group's earliest start (a group may run on several targets).
+     */
+    scheduledStartSpan: (() => {
+      const groups = db
+        .select({ start: sql<number>`min(${executions.startedAt})`.as("start") })
+        .from(executions)
+        .where(and(latenessSamples, gt(executions.scheduledAt, ph("since"))))
+        .groupBy(executions.group)
+        .as("groups");
+      return db
+        .select({
+          count: count(),
+          first: sql<number | null>`min(${groups.start})`,
+          last: sql<number | null>`max(${groups.start})`,
+        })
+        .from(groups)
+        .prepare();
+    })(),
 
     /** Records a dependent run owed to `jobName` by the parent success at log index `mark`. */
     owedInsert: db

@@ -33,6 +33,8 @@ export function buildJob(over: Partial<Job> & { name: string }): JobJson {
     error_count: 0,
     last_success: null,
     last_error: null,
+    skipped_count: 0,
+    last_skipped: null,
     status: "",
     next: null,
     dependent_jobs: [],
@@ -57,6 +59,8 @@ export function buildExecution(
     state: "success",
     trigger: "schedule",
     exit_code: 0,
+    dispatched_at: "2026-01-01T00:00:00.000Z",
+    start_lateness_ms: 0,
     ...over,
   };
 }

@@ -33,10 +33,12 @@ export const CONTRACT_IDENTITY: ExecutionIdentity = {
   scheduledAt: "2026-01-02T03:04:05Z",
 };
 
-/** A run's result and the chunks its onOutput saw. */
+/** A run's result, the chunks its onOutput saw and what came first: "started" or the first chunk. */
 export interface Observed {
   result: ExecuteResult;
   chunks: string[];
+  /** Each call of onStarted and the first chunk, in order: "started", "output". */
+  events: ("started" | "output")[];
 }
 
 /** Runs one execution, recording output chunks; `onChunk` may react (release, abort). */
@@ -46,16 +48,19 @@ export async function observe(
   opts: { signal?: AbortSignal; onChunk?: (seen: string, chunks: string[]) => void } = {},
 ): Promise<Observed> {
   const chunks: string[] = [];
+  const events: Observed["events"] = [];
   const result = await executor.execute({
     identity: CONTRACT_IDENTITY,
     config,
     signal: opts.signal ?? new AbortController().signal,
     onOutput: (chunk) => {
+      if (!chunks.length) events.push("output");
       chunks.push(chunk);
       opts.onChunk?.(chunks.join(""), chunks);
     },
+    onStarted: () => events.push("started"),
   });
-  return { result, chunks };
+  return { result, chunks, events };
 }
 
 /** Registers the contract tests (call inside a describe) for the harness `get()` returns once set up. */
@@ -68,6 +73,18 @@ export function executorContract(get: () => ContractHarness): void {
     expect(result.output).toBe("hello contract");
     expect(result.truncated).toBe(false);
     expect(chunks.join("")).toBe("hello contract");
+  });
+
+  it("reports its start once, before any output: the moment start lateness is measured at", async () => {
+    const h = get();
+    expect((await observe(h.executor, h.succeedWith("hello"))).events).toEqual(["started", "output"]);
+    // A job that fails still started; one cancelled before it started, or misconfigured, did not.
+    expect((await observe(h.executor, h.fail())).events[0]).toBe("started");
+    const ac = new AbortController();
+    ac.abort();
+    expect((await observe(h.executor, h.succeedWith("never"), { signal: ac.signal })).events).toEqual([]);
+    const { [h.requiredKey]: _dropped, ...broken } = h.succeedWith("x");
+    expect((await observe(h.executor, broken)).events).toEqual([]);
   });
 
   it("reports a failing job as data, keeping its output", async () => {

@@ -23,6 +23,11 @@ export interface ExecuteRequest {
    * UTF-8 character. Should not throw; a throw is swallowed so a broken consumer cannot break the job.
    */
   onOutput(chunk: string): void;
+  /**
+   * Called once when the run really starts: the process was spawned (shell), the request is being
+   * sent (http). Not called for a run that fails or is cancelled before that. A throw is swallowed.
+   */
+  onStarted?(): void;
 }
 
 /** What an execution produced. */
@@ -50,3 +55,12 @@ export interface Executor {
 
 /** Bytes of output an execution keeps (Dkron's 256 000-byte circular buffer). */
 export const OUTPUT_TAIL_BYTES = 256_000;
+
+/** Tells the runner the run started (`onStarted`); a consumer that throws cannot break the job. */
+export function notifyStarted(req: ExecuteRequest): void {
+  try {
+    req.onStarted?.();
+  } catch {
+    // Swallowed, as a throwing onOutput is.
+  }
+}

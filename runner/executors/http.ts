@@ -1,7 +1,7 @@
 import { readFile as nodeReadFile } from "node:fs/promises";
 import { Agent, interceptors, request } from "undici";
 import { type Clock, type HttpConfig, parseHttpConfig, systemClock, type TimerHandle } from "../../shared";
-import type { ExecuteRequest, ExecuteResult, Executor } from "./executor";
+import { type ExecuteRequest, type ExecuteResult, type Executor, notifyStarted } from "./executor";
 import { OutputSink } from "./output-tail";
 
 /** The outside world the http executor touches, injectable for tests. */
@@ -75,6 +75,8 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
   const agent = new Agent({ connect });
   let statusCode: number | undefined;
   try {
+    // Everything before the request itself (config, TLS files) is preparation, not the run.
+    notifyStarted(req);
     const res = await request(cfg.url, {
       method: cfg.method as "GET",
       headers: buildHeaders(cfg, req),

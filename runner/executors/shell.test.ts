@@ -120,7 +120,9 @@ describe("shell executor", () => {
   });
 
   it("reports a command that does not exist as a failed job", async () => {
-    const { result } = await observe(shell, { command: "definitely-not-a-command-7f3a" });
+    const { result, events } = await observe(shell, { command: "definitely-not-a-command-7f3a" });
+    // It never started, so it reports no start (its result's started_at is when the runner tried).
+    expect(events).toEqual([]);
     expect(result.success).toBe(false);
     expect(result.error).toMatch(/"definitely-not-a-command-7f3a" not found/);
   });

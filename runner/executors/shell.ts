@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { type Clock, parseShellConfig, type ShellConfig, systemClock, type TimerHandle } from "../../shared";
-import type { ExecuteRequest, ExecuteResult, Executor } from "./executor";
+import { type ExecuteRequest, type ExecuteResult, type Executor, notifyStarted } from "./executor";
 import { OutputSink } from "./output-tail";
 
 /** The outside world the shell executor touches, injectable for tests. */
@@ -99,6 +99,8 @@ class ShellRun {
       return;
     }
     this.#child = child;
+    // The process exists from its `spawn` event on; a command that cannot start gets `error` instead.
+    child.once("spawn", () => notifyStarted(this.req));
     const out = this.sink.source();
     const err = this.sink.source();
     child.stdout?.on("data", (b: Buffer) => out.write(b)).on("end", () => out.end());

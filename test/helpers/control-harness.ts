@@ -1,7 +1,9 @@
 import { dirname } from "node:path";
+import { PeerBook } from "../../control/cluster/peer-book";
 import type { RaftConsensus } from "../../control/consensus/raft-consensus";
 import { Dispatcher, type DispatcherOptions } from "../../control/dispatch/dispatcher";
 import type { Command, ResultOf } from "../../control/fsm/commands";
+import { ControlService } from "../../control/http/control-service";
 import type { RunnerSession, Runners } from "../../control/hub/runner-sessions";
 import { Scheduler } from "../../control/scheduler/scheduler";
 import type { StateDb } from "../../control/store/db";
@@ -97,6 +99,8 @@ export class ControlHarness {
   readonly consensus: RaftConsensus;
   readonly dispatcher: Dispatcher;
   readonly scheduler: Scheduler;
+  /** The control-api service over this node, as the API reaches it (jobs.get, executions.list, ...). */
+  readonly service: ControlService;
 
   private constructor(
     private readonly node: OneVoter,
@@ -125,6 +129,16 @@ export class ControlHarness {
       logger: silentLogger,
       dispatcher: this.dispatcher,
       consensus: this.consensus,
+    });
+    this.service = new ControlService({
+      state: this.state,
+      consensus: this.consensus,
+      dispatcher: this.dispatcher,
+      runners: this.hub,
+      clock: this.clock,
+      peers: new PeerBook(this.state),
+      node: { name: "control-1", version: "test", advertise: "127.0.0.1:8080", tags: {} },
+      leave: () => {},
     });
     this.consensus.onLeadership((leader) => {
       if (!leader) {
@@ -188,6 +202,17 @@ export class ControlHarness {
   async put(over: Partial<JobInput> = {}): Promise<void> {
     const res = await this.propose({ type: "job.put", at: this.clock.now(), job: jobSpec(over) });
     if (!res.ok) throw new Error(`job.put rejected: ${res.error.message}`);
+  }
+
+  /** A runner acknowledges a run it started at `startedAt` (omitted: an older runner's bare ack). */
+  async ack(id: string, startedAt?: number): Promise<void> {
+    const runner = this.hub.runs().find((r) => r.execution_id === id)?.runner ?? "r1";
+    this.dispatcher.onAck(runner, {
+      type: "ack",
+      execution_id: id,
+      ...(startedAt === undefined ? {} : { started_at: startedAt }),
+    });
+    await this.settle();
   }
 
   /** A runner reports the result of an execution (defaults: success, started and finished now). */

@@ -169,4 +169,47 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
     });
     expect(done.output).toBe("first\nsecond\n");
   }, 60_000);
+
+  it("shows when each run was dispatched and started, the job's lateness and drift, and the slots forbid skipped", async () => {
+    const dir = tempDir();
+    dirs.push(dir.cleanup);
+    const a = await agent(dir.path);
+    // Each run takes 1.5 s of a 1 s cadence: under forbid every other slot is skipped.
+    await post(a.url, {
+      name: "slow",
+      schedule: "@every 1s",
+      concurrency: "forbid",
+      executor: "shell",
+      executor_config: { command: "sleep 1.5" },
+    });
+    type Timed = Exec & { started_at: string; dispatched_at: string; start_lateness_ms: number | null };
+    // While it runs, the start its runner reported is already there.
+    const running = await waitFor("a run that has started", async () => {
+      const busy = (await (await fetch(`${a.url}/v1/busy`)).json()) as Timed[];
+      return busy[0]?.start_lateness_ms !== null && busy[0] ? busy[0] : undefined;
+    });
+    expect(Date.parse(running.dispatched_at)).toBeGreaterThanOrEqual(Date.parse(running.scheduled_at));
+    expect(Date.parse(running.started_at)).toBeGreaterThanOrEqual(Date.parse(running.dispatched_at));
+    expect(running.start_lateness_ms).toBe(Date.parse(running.started_at) - Date.parse(running.scheduled_at));
+
+    type JobFigures = {
+      skipped_count: number;
+      last_skipped: string | null;
+      lateness: { samples: number; p50_ms: number; p99_ms: number; max_ms: number } | null;
+      drift: { configured_ms: number; effective_ms: number; samples: number } | null;
+    };
+    const job = await waitFor("three finished runs", async () => {
+      const j = (await (await fetch(`${a.url}/v1/jobs/slow`)).json()) as JobFigures;
+      return (j.lateness?.samples ?? 0) >= 3 ? j : undefined;
+    });
+    expect(job.lateness!.p50_ms).toBeGreaterThanOrEqual(0);
+    expect(job.lateness!.p50_ms).toBeLessThanOrEqual(job.lateness!.p99_ms);
+    expect(job.lateness!.p99_ms).toBeLessThanOrEqual(job.lateness!.max_ms);
+    expect(job.skipped_count).toBeGreaterThanOrEqual(2);
+    expect(job.last_skipped).not.toBeNull();
+    // A run every 2 s of a 1 s schedule.
+    expect(job.drift).toMatchObject({ configured_ms: 1000 });
+    expect(job.drift!.effective_ms).toBeGreaterThanOrEqual(1900);
+    expect(job.drift!.effective_ms).toBeLessThan(3500);
+  }, 60_000);
 });
