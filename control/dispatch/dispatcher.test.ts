@@ -131,6 +131,21 @@ describe("Dispatcher: one run", () => {
   });
 });
 
+describe("Dispatcher: output kept", () => {
+  it("keeps the last 256,000 characters of a result a runner did not trim, saying what was cut", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    await h.finish(id!, { output: `${"a".repeat(100_000)}${"z".repeat(256_000)}` });
+    const out = h.executions()[0]!.output;
+    expect(out.startsWith("[output cut: 100000 earlier characters dropped, the last 256000 kept]\n")).toBe(
+      true,
+    );
+    expect(out.endsWith("z".repeat(256_000))).toBe(true);
+    expect(out.split("\n")[1]).toBe("z".repeat(256_000));
+  });
+});
+
 describe("Dispatcher: retries (Dkron's back-off)", () => {
   it("retries a failed run on the same runner after floor(log2(elapsed/500ms) + attempt) * 500ms", async () => {
     const h = await harness();

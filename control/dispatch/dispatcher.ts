@@ -25,7 +25,7 @@ import type { OwedRun, StateDb } from "../store";
 import { getExecution, getStoredJob, isOwed, owedRuns, runningExecutions, statements } from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
-import { LiveOutput } from "./live-output";
+import { keptOutput, LiveOutput } from "./live-output";
 import { nextGroup, planMissed, planRetry, planRun, runFrame, toDispatch } from "./start-plan";
 import { type StartReport, StartReports } from "./start-reports";
 import {
@@ -270,7 +270,7 @@ export class Dispatcher implements RunnerEvents {
       id: r.execution_id,
       state: r.success ? "success" : "failed",
       success: r.success,
-      output: r.error && !r.output.startsWith(r.error) ? `${r.error}\n${r.output}` : r.output,
+      output: keptOutput(r.error && !r.output.startsWith(r.error) ? `${r.error}\n${r.output}` : r.output),
       exitCode: r.exit_code,
       startedAt: r.started_at,
       finishedAt: r.finished_at,

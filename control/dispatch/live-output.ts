@@ -25,3 +25,13 @@ export class LiveOutput {
     this.tails.delete(id);
   }
 }
+
+/**
+ * The output an execution keeps: its last LIVE_TAIL_BYTES characters, with a first line saying what
+ * was cut. The runner keeps the same tail; this holds for a runner that does not (an old or a broken
+ * one), so no result can make the state or the Raft log heavy.
+ */
+export function keptOutput(text: string, max: number = LIVE_TAIL_BYTES): string {
+  if (text.length <= max) return text;
+  return `[output cut: ${text.length - max} earlier characters dropped, the last ${max} kept]\n${text.slice(text.length - max)}`;
+}
