@@ -68,6 +68,13 @@ export function previewSchedule(schedule: Schedule, afterMs: number, n: number, 
 
 /** What a skip means, in words: the jump and the wall times that never happen. */
 export function describeDstSkip(skip: DstSkip): string {
+  if (skip.kind === "merged") {
+    const gap =
+      skip.firstWall === skip.lastWall
+        ? clock(skip.firstWall)
+        : `the wall times from ${clock(skip.firstWall)} to ${clock(skip.lastWall)}`;
+    return `clocks jump from ${clock(skip.at + skip.offsetBefore)} to ${clock(skip.at + skip.offsetAfter)}: ${gap} run once at the transition, ${skip.count} of them without a run of their own (dst transition)`;
+  }
   const words =
     skip.count === 1
       ? `${clock(skip.firstWall)} never happens and does not run`

@@ -128,4 +128,16 @@ describe("the documented counts", () => {
       parseSchedule("30 2 * * *", { jobName: "j", timezone: "Europe/Berlin" }).dstSkips(0, 2e12),
     ).toEqual([]);
   });
+
+  it("records the wall times a transition run stands for beyond the first, as merged", () => {
+    // 02:00 does not exist; its run at the transition is also 03:00's: one run, one record.
+    const s = parseSchedule("0 0 2,3 * * *", { jobName: "j", timezone: "Europe/Berlin" });
+    expect(fires("0 0 2,3 * * *", "Europe/Berlin", "auto", ...berlinSpring)).toEqual(["01:00"]);
+    expect(s.dstSkips(Date.parse(berlinSpring[0]), Date.parse(berlinSpring[1]))).toMatchObject([
+      { at: Date.parse("2026-03-29T01:00:00Z"), kind: "merged", count: 1 },
+    ]);
+    // A lone 02:30 runs at 03:00 with nothing else there: nothing to record.
+    const lone = parseSchedule("30 2 * * *", { jobName: "j", timezone: "Europe/Berlin" });
+    expect(lone.dstSkips(Date.parse(berlinSpring[0]), Date.parse(berlinSpring[1]))).toEqual([]);
+  });
 });

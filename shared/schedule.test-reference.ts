@@ -177,14 +177,19 @@ export function referenceFires(w: Walk, expr: string, policy: Policy = "once,tra
   return out;
 }
 
-/** Matching wall times a policy never runs, per gap, as [first instant after the jump, count]: those `skip` drops. */
+/**
+ * Matching wall times without a run of their own, per gap, as [first instant after the jump, count]:
+ * under `skip` every jumped-over match; under `transition` those the one run at the transition
+ * stands for beyond the first (all of them when the wall time at that instant matches too).
+ */
 export function referenceSkips(w: Walk, expr: string, policy: Policy): [number, number][] {
-  if (!referenceRule(expr, policy).skip) return [];
+  const { skip } = referenceRule(expr, policy);
   const matches = naiveCron(expr);
   const out: [number, number][] = [];
   for (const [i, jumped] of w.skipped) {
     const n = jumped.filter((x) => matchWall(matches, x)).length;
-    if (n > 0) out.push([w.start + i * w.step, n]);
+    const k = skip ? n : matchWall(matches, w.walls[i]!) ? n : n - 1;
+    if (k > 0) out.push([w.start + i * w.step, k]);
   }
   return out.sort((a, b) => a[0] - b[0]);
 }

@@ -83,6 +83,12 @@ function secondOccurrence(
 export interface DstSkip {
   /** The transition instant (the first after the gap). */
   readonly at: number;
+  /**
+   * `skipped`: under `skip`, the gap's wall times do not run. `merged`: under `transition`, they run
+   * as one run at the transition, shared with the wall time there when it matches too; `count` is
+   * how many wall times have no run of their own.
+   */
+  readonly kind: "skipped" | "merged";
   /** How many matching wall times the gap held. */
   readonly count: number;
   /** The first and last of them, as wall times (encoded as if UTC). */
@@ -106,7 +112,6 @@ export function dstSkipsIn(
   rule: DstRule,
 ): DstSkip[] {
   const out: DstSkip[] = [];
-  if (rule.missing !== "skip") return out;
   for (const t of transitionsIn(zone, from, to)) {
     if (t.after <= t.before) continue;
     // The gap's wall times: [at + before, at + after).
@@ -122,8 +127,33 @@ export function dstSkipsIn(
       count++;
       w = nextMatchingWall(fields, w + SECOND, limitYear);
     }
-    if (count > 0) {
-      out.push({ at: t.at, count, firstWall, lastWall, offsetBefore: t.before, offsetAfter: t.after });
+    if (rule.missing === "skip") {
+      if (count > 0) {
+        out.push({
+          at: t.at,
+          kind: "skipped",
+          count,
+          firstWall,
+          lastWall,
+          offsetBefore: t.before,
+          offsetAfter: t.after,
+        });
+      }
+      continue;
+    }
+    // One run at the transition stands for them all, and for the wall time there if it matches.
+    const atMatches = nextMatchingWall(fields, hi, limitYear) === hi;
+    const merged = atMatches ? count : count - 1;
+    if (merged > 0) {
+      out.push({
+        at: t.at,
+        kind: "merged",
+        count: merged,
+        firstWall,
+        lastWall,
+        offsetBefore: t.before,
+        offsetAfter: t.after,
+      });
     }
   }
   return out;
