@@ -182,7 +182,12 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
       executor: "shell",
       executor_config: { command: "sleep 1.5" },
     });
-    type Timed = Exec & { started_at: string; dispatched_at: string; start_lateness_ms: number | null };
+    type Timed = Exec & {
+      attempt: number;
+      started_at: string;
+      dispatched_at: string;
+      start_lateness_ms: number | null;
+    };
     // While it runs, the start its runner reported is already there.
     const running = await waitFor("a run that has started", async () => {
       const busy = (await (await fetch(`${a.url}/v1/busy`)).json()) as Timed[];
@@ -198,18 +203,42 @@ describe("dkron agent (real process, real SQLite, real local runner)", () => {
       lateness: { samples: number; p50_ms: number; p99_ms: number; max_ms: number } | null;
       drift: { configured_ms: number; effective_ms: number; samples: number } | null;
     };
-    const job = await waitFor("three finished runs", async () => {
+    await waitFor("three finished runs", async () => {
       const j = (await (await fetch(`${a.url}/v1/jobs/slow`)).json()) as JobFigures;
       return (j.lateness?.samples ?? 0) >= 3 ? j : undefined;
     });
-    expect(job.lateness!.p50_ms).toBeGreaterThanOrEqual(0);
+    // Stop the job and let its last run end, so the figures and the history are read at rest.
+    await post(a.url, {}, "/v1/jobs/slow/toggle");
+    await waitFor("no run going", async () => {
+      const busy = (await (await fetch(`${a.url}/v1/busy`)).json()) as Timed[];
+      return busy.length === 0 ? true : undefined;
+    });
+    const job = (await (await fetch(`${a.url}/v1/jobs/slow`)).json()) as JobFigures;
+    const runs = ((await executions(a.url, "slow")) as Timed[])
+      .filter((e) => e.trigger === "schedule" && e.attempt === 1 && e.start_lateness_ms !== null)
+      .sort((x, y) => Date.parse(x.scheduled_at) - Date.parse(y.scheduled_at));
+    // The job's figures are the history's: every sample counted, each percentile one of them.
+    const late = runs.map((e) => e.start_lateness_ms!);
+    expect(job.lateness!.samples).toBe(runs.length);
+    expect(job.lateness!.max_ms).toBe(Math.max(...late));
+    expect(late).toContain(job.lateness!.p50_ms);
+    expect(late).toContain(job.lateness!.p99_ms);
     expect(job.lateness!.p50_ms).toBeLessThanOrEqual(job.lateness!.p99_ms);
     expect(job.lateness!.p99_ms).toBeLessThanOrEqual(job.lateness!.max_ms);
     expect(job.skipped_count).toBeGreaterThanOrEqual(2);
     expect(job.last_skipped).not.toBeNull();
-    // A run every 2 s of a 1 s schedule.
-    expect(job.drift).toMatchObject({ configured_ms: 1000 });
-    expect(job.drift!.effective_ms).toBeGreaterThanOrEqual(1900);
-    expect(job.drift!.effective_ms).toBeLessThan(3500);
+    // Forbid never starts the slot after a 1.5 s run: started slots are at least 2 s apart.
+    for (let i = 1; i < runs.length; i++) {
+      expect(
+        Date.parse(runs[i]!.scheduled_at) - Date.parse(runs[i - 1]!.scheduled_at),
+      ).toBeGreaterThanOrEqual(2000);
+    }
+    // Drift is the mean interval between the runs' actual starts, against the configured 1 s.
+    const starts = runs.map((e) => Date.parse(e.started_at));
+    expect(job.drift).toEqual({
+      configured_ms: 1000,
+      effective_ms: Math.round((starts.at(-1)! - starts[0]!) / (starts.length - 1)),
+      samples: starts.length - 1,
+    });
   }, 60_000);
 });
