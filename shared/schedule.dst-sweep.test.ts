@@ -13,6 +13,7 @@ import {
   MINUTE,
   referenceFires,
   referenceSkips,
+  rng,
   walk,
 } from "./schedule.test-reference";
 import { loadTimeZone, transitionsIn } from "./timezone";
@@ -20,18 +21,6 @@ import { loadTimeZone, transitionsIn } from "./timezone";
 const SEED = Number(process.env.DST_SWEEP_SEED ?? 20261025);
 const YEAR_START = Date.parse("2026-01-01T00:00:00Z");
 const YEAR_END = Date.parse("2027-01-01T00:00:00Z");
-
-/** A seeded generator (mulberry32), so a failure names a seed that replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A random minute or hour field the naive matcher reads too: `*`, a step, a value, a range or a list. */
 function field(r: () => number, max: number): string {

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { describe, expect, it } from "vitest";
 import { nextFireTimes } from "./schedule";
+import { rng } from "./schedule.test-reference";
 
 // A differential test against an independent cron implementation (cron-parser) on days without DST
 // transitions, where the two must agree exactly. Across transitions the engine follows its own
@@ -15,18 +16,6 @@ const WINDOWS: [zone: string, from: string, to: string][] = [
   ["Asia/Kolkata", "2026-01-01T00:00:00Z", "2026-12-31T00:00:00Z"],
   ["Australia/Lord_Howe", "2026-04-10T00:00:00Z", "2026-09-30T00:00:00Z"],
 ];
-
-/** A seeded generator (mulberry32), so a failure names a seed that replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One random cron field over [lo, hi]: `*`, a value, a range, a step, or a list. */
 function field(r: () => number, lo: number, hi: number, wildcardBias: number): string {

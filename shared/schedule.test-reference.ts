@@ -1,5 +1,5 @@
 /**
- * Test-only (imported by schedule.dst*.test.ts, never by runtime code). A brute-force reference for the
+ * Test-only (imported by schedule.dst*.test.ts and schedule.oracle.test.ts, never by runtime code). A brute-force reference for the
  * schedule that knows nothing of offsets or transitions: it walks instants one step at a time, reads each
  * one's wall clock from Intl (a different locale and formatter from the implementation's), and applies
  * each DST rule literally:
@@ -258,4 +258,16 @@ export function firstAfter(sorted: readonly number[], t: number): number | undef
     else lo = mid + 1;
   }
   return sorted[lo];
+}
+
+/** A seeded generator (mulberry32), so a failure names a seed that replays. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
