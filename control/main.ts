@@ -24,6 +24,7 @@ import {
   createControlApp,
   createLocalControlClient,
   incomingBodyText,
+  incomingClientAddress,
 } from "./http";
 import { RUNNER_WS_PATH, RunnerHub, RunnerSessions } from "./hub";
 import { followLeadership } from "./leadership";
@@ -260,6 +261,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
       logger: log,
       bodyText: incomingBodyText,
       maxBodyBytes: c.max_body_size,
+      clientAddress: incomingClientAddress,
     }),
   );
   // Unknown paths get the edge's JSON 404 (a mounted app's notFound does not reach the outer app).

@@ -4,6 +4,7 @@ import type { EdgeDeps, EdgeOptions } from "./context";
 import {
   apiCors,
   bodyLimit,
+  caller,
   DEFAULT_MAX_BODY_BYTES,
   notFound,
   onError,
@@ -42,6 +43,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.use("*", apiCors());
   app.use("*", pretty());
   app.use("*", bodyLimit(maxBodyBytes));
+  app.use("*", caller(opts.clientAddress ?? (() => "")));
 
   app.get("/health", (c) => c.json({ status: "healthy" }));
   app.route("/", clusterRoutes(deps));

@@ -18,6 +18,8 @@ export interface EdgeOptions {
   bodyText?: (c: Context, maxBytes: number) => Promise<string>;
   /** Largest request body accepted, in bytes (default 1 MiB); a bigger one gets 413. */
   maxBodyBytes?: number;
+  /** The API client's address (for the audit log and the failed-auth limit); "" when unset. */
+  clientAddress?: (c: Context) => string;
 }
 
 /** Options with defaults filled, as routes and middleware see them. */

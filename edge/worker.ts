@@ -26,6 +26,8 @@ function appFor(rawEnv: unknown): Hono {
   const app = createApp({
     control,
     nodeName: () => name,
+    // Cloudflare sets it on every request from the internet; a caller cannot forge it.
+    clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "",
     ...(env.MAX_BODY_BYTES !== undefined && { maxBodyBytes: env.MAX_BODY_BYTES }),
   });
   cached = { key, app };

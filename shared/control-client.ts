@@ -1,3 +1,4 @@
+import { CALLER_CLIENT_HEADER, CALLER_TOKEN_HEADER, type Caller } from "./caller";
 import {
   CONTROL_RPC_PREFIX,
   type ControlInput,
@@ -23,17 +24,25 @@ export interface ControlClientOptions {
 
 /** A typed client for the edge-to-control contract. */
 export interface ControlClient {
-  call<M extends ControlMethod>(method: M, params: ControlInput<M>): Promise<ControlResults[M]>;
+  /** Calls `method` for `caller` (the API client whose token control checks); none = no token. */
+  call<M extends ControlMethod>(
+    method: M,
+    params: ControlInput<M>,
+    caller?: Caller,
+  ): Promise<ControlResults[M]>;
 }
 
 /** Builds a control-api client over a fetch; follows NOT_LEADER answers to the leader. */
 export function createControlClient(opts: ControlClientOptions): ControlClient {
   const start = opts.baseUrl.replace(/\/$/, "");
-  const headers: Record<string, string> = { "content-type": "application/json" };
-  if (opts.secret) headers.authorization = `Bearer ${opts.secret}`;
+  const fixed: Record<string, string> = { "content-type": "application/json" };
+  if (opts.secret) fixed.authorization = `Bearer ${opts.secret}`;
   return {
-    async call(method, params) {
+    async call(method, params, caller) {
       const body = JSON.stringify(params ?? {});
+      const headers = { ...fixed };
+      if (caller?.token !== undefined) headers[CALLER_TOKEN_HEADER] = caller.token;
+      if (caller?.client) headers[CALLER_CLIENT_HEADER] = caller.client;
       return followLeader(async (leader) => {
         const base = leader ?? start;
         let res: Response;

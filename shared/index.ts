@@ -1,6 +1,7 @@
 // The public face of shared/: what other folders use. Import from the folder, not its files.
 
 export { bearerToken } from "./bearer";
+export { ANONYMOUS_CALLER, CALLER_CLIENT_HEADER, CALLER_TOKEN_HEADER, type Caller } from "./caller";
 export { type Clock, systemClock, type TimerHandle } from "./clock";
 export { safeEqual } from "./constant-time";
 export {

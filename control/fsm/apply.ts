@@ -322,6 +322,7 @@ function startExecution(
       success: state === "success",
       output: target.output ?? "",
       exitCode: null,
+      payload: cmd.payload ?? null,
     };
     // An id already recorded is the same start committed twice (a re-proposal): nothing new, no
     // second `run` frame, no second error count or retry.

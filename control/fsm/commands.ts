@@ -43,6 +43,8 @@ export interface ExecutionStartCommand {
    * finish). Apply settles that mark with the start and rejects a second start for it.
    */
   owed?: number;
+  /** A webhook delivery's body, handed to the job on every target (and kept for its retries). */
+  payload?: string;
 }
 
 /** Records the result of one execution. */

@@ -4,6 +4,9 @@ import type { Logger } from "../../shared";
 import {
   AppError,
   bearerToken,
+  CALLER_CLIENT_HEADER,
+  CALLER_TOKEN_HEADER,
+  type Caller,
   type ControlMethod,
   ControlParams,
   httpStatusOf,
@@ -47,7 +50,13 @@ export function createControlApp(opts: ControlAppOptions): Hono {
       });
       const m = method as ControlMethod;
       const params = parseOrThrow(ControlParams[m], raw, m);
-      const result = await opts.service.call(m, params as never);
+      // The API client's token and address are the edge's to pass on; control checks the token.
+      const token = c.req.header(CALLER_TOKEN_HEADER);
+      const caller: Caller = {
+        client: c.req.header(CALLER_CLIENT_HEADER) ?? "",
+        ...(token !== undefined && { token }),
+      };
+      const result = await opts.service.call(m, params as never, caller);
       return c.json(result as object);
     } catch (e) {
       const { body, status } = errorResponse(e, opts.logger);

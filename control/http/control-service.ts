@@ -1,7 +1,9 @@
 import type { Clock, ControlMethod, ControlParamsOf, ControlResults } from "../../shared";
 import {
+  ANONYMOUS_CALLER,
   AppError,
   aliveMember,
+  type Caller,
   executionToJson,
   isAppError,
   type Job,
@@ -162,8 +164,12 @@ export class ControlService {
     };
   }
 
-  /** Runs one contract method with already-parsed params. */
-  call<M extends ControlMethod>(method: M, params: ControlParamsOf<M>): Promise<ControlResults[M]> {
+  /** Runs one contract method with already-parsed params for `caller`. */
+  call<M extends ControlMethod>(
+    method: M,
+    params: ControlParamsOf<M>,
+    _caller: Caller = ANONYMOUS_CALLER,
+  ): Promise<ControlResults[M]> {
     // Writes go to the leader: a follower answers NOT_LEADER (with the leader's address) before
     // looking at its own, possibly lagging, copy.
     if (WRITES.has(method)) this.requireLeader();

@@ -33,3 +33,9 @@ export async function incomingBodyText(c: Context, maxBytes: number): Promise<st
     incoming.once("error", reject);
   });
 }
+
+/** The API client's address: the socket peer of Node's IncomingMessage, IPv4-mapped IPv6 unwrapped. */
+export function incomingClientAddress(c: Context): string {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  return (incoming?.socket?.remoteAddress ?? "").replace(/^::ffff:/, "");
+}

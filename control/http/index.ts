@@ -3,6 +3,6 @@
 export { clusterRoutes } from "./cluster-routes";
 export { createControlApp } from "./control-app";
 export { ControlService } from "./control-service";
-export { incomingBodyText } from "./incoming-body";
+export { incomingBodyText, incomingClientAddress } from "./incoming-body";
 export { createLocalControlClient } from "./local-control-client";
 export { ControlServer } from "./server";

@@ -34,14 +34,14 @@ export function createLocalControlClient(opts: LocalControlClientOptions): Contr
       ...(opts.secret ? { secret: opts.secret } : {}),
     });
   return {
-    async call(method, params) {
+    async call(method, params, caller) {
       const parsed = parseOrThrow(ControlParams[method], params ?? {}, method);
       // In-process first; then the leader it names, and as many hops beyond it as the edge's client.
       return followLeader(
         (leader) =>
           leader === undefined
-            ? opts.service.call(method, parsed as never)
-            : remote(leader).call(method, params),
+            ? opts.service.call(method, parsed as never, caller)
+            : remote(leader).call(method, params, caller),
         1 + DEFAULT_LEADER_HOPS,
       );
     },

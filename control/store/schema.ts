@@ -57,6 +57,8 @@ export const executions = sqliteTable(
     success: integer("success", { mode: "boolean" }).notNull().default(false),
     output: text("output").notNull().default(""),
     exitCode: integer("exit_code"),
+    /** A webhook delivery's body, handed to the job (a file for shell, the request body for http). */
+    payload: text("payload"),
   },
   (t) => [
     index("executions_job_started_idx").on(t.jobName, t.startedAt),
@@ -89,4 +91,85 @@ export const owedDependentRuns = sqliteTable(
     owedAt: integer("owed_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.jobName, t.mark] })],
+);
+
+/**
+ * REST API tokens. Only the SHA-256 of the secret is kept (secrets are 256 random bits, so a fast
+ * hash is enough); revoking deletes the row, so a revoked token fails on every node at the entry
+ * that removed it.
+ */
+export const tokens = sqliteTable("tokens", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  /** Hex SHA-256 of the secret half of the token. */
+  hash: text("hash").notNull(),
+  /** Comma-separated scopes: read, write, run, admin. */
+  scopes: text("scopes").notNull(),
+  /** Job-name prefix the token is limited to; empty = every job. */
+  prefix: text("prefix").notNull().default(""),
+  createdAt: integer("created_at").notNull(),
+  /** Who created it: a token id, or "bootstrap" for the first start's admin token. */
+  createdBy: text("created_by").notNull().default(""),
+  expiresAt: integer("expires_at"),
+  /** Last use as last flushed (nodes batch uses in memory and commit them now and then). */
+  lastUsedAt: integer("last_used_at"),
+});
+
+/**
+ * The audit log: one row per state-changing call, written by the apply of the same log entry as the
+ * change (or its refusal), so the record and the change commit together or not at all.
+ */
+export const audit = sqliteTable(
+  "audit",
+  {
+    /** The log index of the entry; `seq` orders records within one entry (a restore's jobs). */
+    index: integer("log_index").notNull(),
+    seq: integer("seq").notNull().default(0),
+    at: integer("at").notNull(),
+    tokenId: text("token_id").notNull(),
+    tokenName: text("token_name").notNull(),
+    action: text("action").notNull(),
+    /** What was acted on: a job name, token id, hook id; empty for cluster-wide actions. */
+    target: text("target").notNull().default(""),
+    /** The API client's address as the edge saw it. */
+    client: text("client").notNull().default(""),
+    /** "ok", or the error code the state machine refused the change with. */
+    outcome: text("outcome").notNull(),
+    /** The refusal's message, or a short note on what changed. */
+    detail: text("detail").notNull().default(""),
+  },
+  (t) => [
+    primaryKey({ columns: [t.index, t.seq] }),
+    index("audit_at_idx").on(t.at),
+    index("audit_target_idx").on(t.target, t.at),
+    index("audit_token_idx").on(t.tokenId, t.at),
+  ],
+);
+
+/**
+ * Webhooks: a signed POST /hooks/<id> runs `job`. The signing secret must be kept to check an HMAC
+ * (unlike a token's, it cannot be a hash); it never leaves the state machine after creation.
+ */
+export const webhooks = sqliteTable(
+  "webhooks",
+  {
+    id: text("id").primaryKey(),
+    job: text("job").notNull(),
+    secret: text("secret").notNull(),
+    createdAt: integer("created_at").notNull(),
+    createdBy: text("created_by").notNull().default(""),
+    lastDeliveryAt: integer("last_delivery_at"),
+  },
+  (t) => [index("webhooks_job_idx").on(t.job)],
+);
+
+/** Delivery ids a hook has accepted, kept for the replay window: a second delivery of one is refused. */
+export const webhookDeliveries = sqliteTable(
+  "webhook_deliveries",
+  {
+    hookId: text("hook_id").notNull(),
+    deliveryId: text("delivery_id").notNull(),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hookId, t.deliveryId] }), index("webhook_deliveries_at_idx").on(t.at)],
 );

@@ -9,7 +9,7 @@ export function executionRoutes(deps: EdgeDeps): Hono {
 
   r.get("/v1/jobs/:job/executions", async (c) => {
     const params = parseExecutionListQuery(searchParams(c), c.req.param("job"));
-    const page = await control.call("executions.list", params).catch((e: unknown) => {
+    const page = await control.call("executions.list", params, c.var.caller).catch((e: unknown) => {
       throw renameQueryField(e);
     });
     c.header("X-Total-Count", String(page.total));
@@ -17,11 +17,17 @@ export function executionRoutes(deps: EdgeDeps): Hono {
   });
 
   r.delete("/v1/jobs/:job/executions", async (c) =>
-    c.json(await control.call("executions.clear", { job: c.req.param("job") })),
+    c.json(await control.call("executions.clear", { job: c.req.param("job") }, c.var.caller)),
   );
 
   r.get("/v1/jobs/:job/executions/:execution", async (c) =>
-    c.json(await control.call("executions.get", { job: c.req.param("job"), id: c.req.param("execution") })),
+    c.json(
+      await control.call(
+        "executions.get",
+        { job: c.req.param("job"), id: c.req.param("execution") },
+        c.var.caller,
+      ),
+    ),
   );
 
   return r;

@@ -8,7 +8,7 @@ export function restoreRoutes(deps: EdgeDeps): Hono {
   r.post("/v1/restore", async (c) => {
     const jobs = await readRestoreFile(c, deps.maxBodyBytes);
     // A plain JSON array of result strings; Dkron double-encodes it as a JSON string.
-    return c.json(await deps.control.call("restore", { jobs }));
+    return c.json(await deps.control.call("restore", { jobs }, c.var.caller));
   });
   return r;
 }

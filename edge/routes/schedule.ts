@@ -11,7 +11,7 @@ export function scheduleRoutes(deps: EdgeDeps): Hono {
   const { control } = deps;
   const r = new Hono();
   r.get("/v1/schedule/preview", async (c) =>
-    c.json(await control.call("schedule.preview", parseSchedulePreviewQuery(searchParams(c)))),
+    c.json(await control.call("schedule.preview", parseSchedulePreviewQuery(searchParams(c)), c.var.caller)),
   );
   return r;
 }
