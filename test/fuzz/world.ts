@@ -213,7 +213,11 @@ export class FuzzWorld {
     const ans = await this.send(req);
     await this.h.settle();
     const code = (ans.json as { error?: { code?: string } } | undefined)?.error?.code ?? "";
-    const key = `${req.method} ${ans.status} ${code}`.trim();
+    const route = req.path
+      .split("?")[0]!
+      .replace(/^(\/v1\/jobs\/)[^/]+/, "$1:job")
+      .slice(0, 40);
+    const key = `${req.method} ${route} ${ans.status} ${code}`.trim();
     answerStats.set(key, (answerStats.get(key) ?? 0) + 1);
     if (ans.status >= 500) throw new FuzzFailure(req, ans, `a ${ans.status} answer`);
     if (ans.status >= 400 && req.method !== "HEAD") checkErrorBody(req, ans);
@@ -248,7 +252,8 @@ export async function inWorld(body: (w: FuzzWorld) => Promise<void>): Promise<vo
 }
 
 function checkErrorBody(req: Req, ans: Answer): void {
-  const err = (ans.json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+  const err = (ans.json as { error?: { code?: unknown; message?: unknown; field?: unknown } } | undefined)
+    ?.error;
   if (typeof err !== "object" || err === null)
     throw new FuzzFailure(req, ans, 'an error answer whose body is not {"error":{...}}');
   const code = err.code as (typeof ErrorCodes)[number];
@@ -256,6 +261,8 @@ function checkErrorBody(req: Req, ans: Answer): void {
     throw new FuzzFailure(req, ans, `an error with an unknown code ${String(code)}`);
   if (typeof err.message !== "string" || err.message === "")
     throw new FuzzFailure(req, ans, "an error without a message");
+  if (code === "VALIDATION" && (typeof err.field !== "string" || err.field === ""))
+    throw new FuzzFailure(req, ans, "a VALIDATION error that names no field");
   if (httpStatusOf[code] !== ans.status)
     throw new FuzzFailure(req, ans, `code ${code} answered with ${ans.status}, not ${httpStatusOf[code]}`);
 }
