@@ -40,6 +40,8 @@ export interface ClusterOptions {
   /** The cluster secret every node gets (default "test-secret"); "" starts them without one. */
   secret?: string;
   extraArgs?: string[];
+  /** Check API tokens (each node's first leader writes `<data-dir>/admin-token`); default off (--insecure-no-auth). */
+  auth?: boolean;
   env?: Record<string, string>;
   /** Flags for node itself, before the script (e.g. --cpu-prof for a profile of each node). */
   nodeArgs?: string[];
@@ -110,6 +112,7 @@ export class TestCluster {
       this.opts.profile ?? "fast",
       "--log-level",
       "warn",
+      ...(this.opts.auth ? [] : ["--insecure-no-auth"]),
       ...(this.opts.extraArgs ?? []),
     ];
     const proc = spawn(process.execPath, args, {
