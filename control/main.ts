@@ -218,6 +218,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     auth,
     secret: world.secret,
     auditRetentionMs: c.audit_retention,
+    logger: log,
     state: db,
     consensus: raft,
     dispatcher,

@@ -1,4 +1,4 @@
-import type { Clock, ControlMethod, ControlParamsOf, ControlResults } from "../../shared";
+import type { Clock, ControlMethod, ControlParamsOf, ControlResults, Logger } from "../../shared";
 import {
   ANONYMOUS_CALLER,
   AppError,
@@ -80,6 +80,8 @@ export interface ControlServiceDeps {
   /** Called by POST /v1/leave: stops this node gracefully. */
   leave: () => void;
   cluster?: ClusterView;
+  /** Where audit records that cannot be committed (node-local actions on a follower) are written. */
+  logger?: Logger;
   /** Checks callers' tokens (or lets everyone in, with auth off). */
   auth: Authenticator;
   /** Random strings of at least 16 base64url characters, for token ids and secrets. */
@@ -446,6 +448,12 @@ export class ControlService {
 
   /** Commits only an audit record, for an action that changes nothing replicated (pause, leave). */
   private async audited(who: Identity, action: string, target: string, detail = ""): Promise<void> {
+    // These act on the node asked, so they must not follow NOT_LEADER: a follower cannot commit the
+    // record itself, and writes it to its log instead (docs/security.md says so).
+    if (!this.d.consensus.isLeader()) {
+      this.d.logger?.warn("audit", { ...this.stamp(who, action, target, detail), committed: false });
+      return;
+    }
     await this.write({ type: "audit.record", at: this.d.clock.now() }, who, target, detail, action);
   }
 
