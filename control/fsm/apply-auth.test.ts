@@ -43,7 +43,8 @@ const stamp = (over: Partial<AuditStamp> = {}): AuditStamp => ({
   ...over,
 });
 
-const auditRows = () => s.sqlite.prepare("select action, target, outcome, token_id from audit order by log_index").all();
+const auditRows = () =>
+  s.sqlite.prepare("select action, target, outcome, token_id from audit order by log_index").all();
 
 describe("apply: tokens and the audit log", () => {
   it("refuses a change stamped with a token revoked before its entry, and records the refusal", () => {
@@ -85,7 +86,14 @@ describe("apply: tokens and the audit log", () => {
   it("moves last-used times forward only", () => {
     run(token());
     run({ type: "tokens.used", at: T0, uses: [{ id: "tok_000000000001", at: T0 + 50 }] });
-    run({ type: "tokens.used", at: T0, uses: [{ id: "tok_000000000001", at: T0 + 10 }, { id: "gone", at: T0 }] });
+    run({
+      type: "tokens.used",
+      at: T0,
+      uses: [
+        { id: "tok_000000000001", at: T0 + 10 },
+        { id: "gone", at: T0 },
+      ],
+    });
     expect(getToken(s, "tok_000000000001")?.lastUsedAt).toBe(T0 + 50);
   });
 
