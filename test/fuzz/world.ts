@@ -25,6 +25,11 @@ export interface Req {
    * runs it (the control-api as JSON over fetch). Both must answer alike.
    */
   via?: "app" | "worker";
+  /**
+   * Who sends it: the world's admin token (default), no Authorization header at all, or the
+   * Authorization header in `headers` as it is.
+   */
+  as?: "admin" | "anonymous" | "headers";
 }
 
 /** A response, read whole. */
@@ -77,7 +82,8 @@ export function describeReq(r: Req): string {
         ? `\n  body: ${JSON.stringify(cut(r.body, 600))}`
         : `\n  body: ${r.body.length} bytes ${JSON.stringify(cut(new TextDecoder().decode(r.body), 600))}`;
   const headers = (r.headers ?? []).map(([k, v]) => `\n  ${k}: ${JSON.stringify(cut(v, 200))}`).join("");
-  return `${r.method} ${JSON.stringify(cut(r.path, 300))} via ${r.via ?? "app"}${headers}${body}`;
+  const as = r.as === "anonymous" ? " without a token" : r.as === "headers" ? "" : " as admin";
+  return `${r.method} ${JSON.stringify(cut(r.path, 300))} via ${r.via ?? "app"}${as}${headers}${body}`;
 }
 
 /** Gives a request fast-check's printable form (describeReq), so huge bodies do not flood a report. */
@@ -108,6 +114,8 @@ export class FuzzWorld {
     readonly api: ApiHarness,
     private readonly tables: string[],
     private readonly cleanup: () => void,
+    /** An admin token, sent with every request unless it says otherwise (`Req.as`). */
+    readonly token: string,
   ) {}
 
   /** Starts a world; close it with `close`. */
@@ -115,7 +123,8 @@ export class FuzzWorld {
     const dir = tempDir("dkron-fuzz-", WORLD_TMP);
     let h: ControlHarness;
     try {
-      h = await ControlHarness.start({ file: join(dir.path, "state.db") });
+      // Tokens checked, as a node does by default.
+      h = await ControlHarness.start({ file: join(dir.path, "state.db"), auth: "tokens" });
     } catch (e) {
       dir.cleanup();
       throw e;
@@ -127,29 +136,34 @@ export class FuzzWorld {
         )
         .all() as { name: string }[]
     ).map((t) => t.name);
-    const w = new FuzzWorld(h, apiHarness(h), tables, dir.cleanup);
+    const w = new FuzzWorld(h, apiHarness(h), tables, dir.cleanup, "");
+    let world = w;
     try {
+      world = new FuzzWorld(h, w.api, tables, dir.cleanup, await h.adminToken());
       for (const job of BASELINE) {
-        const res = await w.send({ method: "POST", path: "/v1/jobs", body: JSON.stringify(job) });
+        const res = await world.send({ method: "POST", path: "/v1/jobs", body: JSON.stringify(job) });
         if (res.status !== 201) throw new Error(`baseline job ${job.name}: ${res.status} ${res.text}`);
       }
-      const run = await w.send({ method: "POST", path: "/v1/jobs/base-shell/run" });
+      const run = await world.send({ method: "POST", path: "/v1/jobs/base-shell/run" });
       if (run.status !== 200) throw new Error(`baseline run: ${run.status} ${run.text}`);
       for (const r of h.hub.runs()) await h.finish(r.execution_id);
     } catch (e) {
       await w.close();
       throw e;
     }
-    return w;
+    return world;
   }
 
   /** Sends one request and lets Raft run until it is answered; rejects if the app throws or hangs. */
   async send(req: Req): Promise<Answer> {
     const app = req.via === "worker" ? this.api.worker : this.api.app;
     const bodyless = req.method === "GET" || req.method === "HEAD";
+    const headers = new Headers(req.headers ?? []);
+    if ((req.as ?? "admin") !== "headers") headers.delete("authorization");
+    if ((req.as ?? "admin") === "admin") headers.set("authorization", `Bearer ${this.token}`);
     const request = new Request(`http://dkron.test${req.path}`, {
       method: req.method,
-      headers: req.headers ?? [],
+      headers,
       ...(req.body !== undefined && !bodyless && { body: req.body }),
     });
     let done = false;
@@ -181,7 +195,7 @@ export class FuzzWorld {
   }
 
   /** Every row of every state table (meta's last_applied aside), plus the frames sent to runners. */
-  snapshot(): string {
+  snapshot(): Record<string, string[]> {
     const out: Record<string, string[]> = {};
     for (const t of this.tables) {
       const rows = this.h.state.sqlite.prepare(`SELECT * FROM "${t}"`).all() as Record<string, unknown>[];
@@ -192,9 +206,8 @@ export class FuzzWorld {
         .sort();
     }
     out["(runner frames)"] = this.h.hub.sent.map((s) => JSON.stringify(s));
-    return JSON.stringify(out);
+    return out;
   }
-
   /** Names of the jobs stored now. */
   jobNames(): string[] {
     return (
@@ -221,13 +234,7 @@ export class FuzzWorld {
     answerStats.set(key, (answerStats.get(key) ?? 0) + 1);
     if (ans.status >= 500) throw new FuzzFailure(req, ans, `a ${ans.status} answer`);
     if (ans.status >= 400 && req.method !== "HEAD") checkErrorBody(req, ans);
-    if (ans.status >= 400 && this.snapshot() !== before) {
-      throw new FuzzFailure(
-        req,
-        ans,
-        `a ${ans.status} answer changed the state:\n${diff(before, this.snapshot())}`,
-      );
-    }
+    if (ans.status >= 400) unchanged(req, ans, code, before, this.snapshot());
     return ans;
   }
 
@@ -267,16 +274,28 @@ function checkErrorBody(req: Req, ans: Answer): void {
     throw new FuzzFailure(req, ans, `code ${code} answered with ${ans.status}, not ${httpStatusOf[code]}`);
 }
 
-/** The tables whose rows differ between two snapshots, with the rows added and removed. */
-function diff(before: string, after: string): string {
-  const a = JSON.parse(before) as Record<string, string[]>;
-  const b = JSON.parse(after) as Record<string, string[]>;
+/**
+ * A 4xx changed nothing: every table as it was, but for the audit log, which records a change the
+ * state machine refused with its error code (docs/security.md): a refusal may add such records only.
+ */
+function unchanged(
+  req: Req,
+  ans: Answer,
+  code: string,
+  before: Record<string, string[]>,
+  after: Record<string, string[]>,
+) {
   const lines: string[] = [];
-  for (const t of Object.keys(b)) {
-    const was = new Set(a[t] ?? []);
-    const now = new Set(b[t]);
-    for (const r of b[t]!) if (!was.has(r)) lines.push(`  + ${t}: ${r.slice(0, 300)}`);
-    for (const r of a[t] ?? []) if (!now.has(r)) lines.push(`  - ${t}: ${r.slice(0, 300)}`);
+  for (const t of Object.keys(after)) {
+    const was = new Set(before[t] ?? []);
+    const now = new Set(after[t]);
+    const added = after[t]!.filter((r) => !was.has(r));
+    const removed = (before[t] ?? []).filter((r) => !now.has(r));
+    const refusals =
+      t === "audit" ? added.filter((r) => (JSON.parse(r) as { outcome: string }).outcome === code) : [];
+    for (const r of added) if (!refusals.includes(r)) lines.push(`  + ${t}: ${r.slice(0, 300)}`);
+    for (const r of removed) lines.push(`  - ${t}: ${r.slice(0, 300)}`);
   }
-  return lines.join("\n");
+  if (lines.length)
+    throw new FuzzFailure(req, ans, `a ${ans.status} answer changed the state:\n${lines.join("\n")}`);
 }
