@@ -17,8 +17,11 @@ export const fuzzEnv = {
   seed: seedFromEnv(),
   path: process.env.FUZZ_PATH || undefined,
   runs: runsFromEnv(),
-  /** FUZZ_STATS=1 prints how often each answer (method, status, code) came up, to tune generators. */
-  stats: process.env.FUZZ_STATS === "1",
+  /**
+   * FUZZ_STATS=1 prints how often each answer (method, route, status, code) came up, to tune the
+   * generators; FUZZ_STATS=2 tells errors apart by the start of their message too.
+   */
+  stats: Boolean(process.env.FUZZ_STATS),
 };
 
 if (fuzzEnv.stats) {

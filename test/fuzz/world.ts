@@ -230,7 +230,11 @@ export class FuzzWorld {
       .split("?")[0]!
       .replace(/^(\/v1\/jobs\/)[^/]+/, "$1:job")
       .slice(0, 40);
-    const key = `${req.method} ${route} ${ans.status} ${code}`.trim();
+    const msg =
+      process.env.FUZZ_STATS === "2"
+        ? ((ans.json as { error?: { message?: string } } | undefined)?.error?.message ?? "").slice(0, 70)
+        : "";
+    const key = `${req.method} ${route} ${ans.status} ${code} ${msg}`.trim();
     answerStats.set(key, (answerStats.get(key) ?? 0) + 1);
     if (ans.status >= 500) throw new FuzzFailure(req, ans, `a ${ans.status} answer`);
     if (ans.status >= 400 && req.method !== "HEAD") checkErrorBody(req, ans);
