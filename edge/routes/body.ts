@@ -67,8 +67,9 @@ export async function readJsonBody(
  */
 export async function readRestoreFile(c: Context, maxBytes: number): Promise<unknown[]> {
   let form: Record<string, string | File | (string | File)[]>;
-  // A form without a Content-Length (chunked) is read within the limit before the parser sees it.
-  if (c.req.header("content-length") === undefined && c.req.raw.body) {
+  // The form is read within the limit before the parser sees it, whatever Content-Length says: a
+  // chunked body has none, and one that lies (empty, 0, no number) got a larger body past bodyLimit.
+  if (c.req.raw.body) {
     const bytes = await readLimitedBytes(c.req.raw, maxBytes);
     c.req.raw = new Request(c.req.raw, { body: bytes });
   }

@@ -55,6 +55,21 @@ describe("POST /v1/restore", () => {
     expect(control.calls).toEqual([]);
   });
 
+  it("413 for a form over the limit whatever its Content-Length says (fuzz finding)", async () => {
+    const { app, control } = testApp({ maxBodyBytes: 1000 });
+    const form = new Request("http://x/", upload("file", JSON.stringify([{ name: "x".repeat(2000) }])));
+    const body = new Uint8Array(await form.arrayBuffer());
+    for (const length of ["", "0", "-1", "abc", "10"]) {
+      const res = await app.request("/v1/restore", {
+        method: "POST",
+        headers: { "content-type": form.headers.get("content-type")!, "content-length": length },
+        body,
+      });
+      expect(res.status, `Content-Length: ${length}`).toBe(413);
+    }
+    expect(control.calls).toEqual([]);
+  });
+
   it("400 when the file is not JSON or not an array", async () => {
     const { app } = testApp();
     const bad = await app.request("/v1/restore", upload("file", "[{"));
