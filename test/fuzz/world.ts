@@ -157,7 +157,8 @@ export class FuzzWorld {
   /** Sends one request and lets Raft run until it is answered; rejects if the app throws or hangs. */
   async send(req: Req): Promise<Answer> {
     const app = req.via === "worker" ? this.api.worker : this.api.app;
-    const bodyless = req.method === "GET" || req.method === "HEAD";
+    // Request upper-cases the standard methods, "get" too, and refuses a GET or HEAD with a body.
+    const bodyless = ["GET", "HEAD"].includes(req.method.toUpperCase());
     const headers = new Headers(req.headers ?? []);
     if ((req.as ?? "admin") !== "headers") headers.delete("authorization");
     if ((req.as ?? "admin") === "admin") headers.set("authorization", `Bearer ${this.token}`);
