@@ -4,6 +4,12 @@ import { DEFAULT_PREVIEW_RUNS, MAX_PREVIEW_RUNS, type SchedulePreviewJson } from
 import type { JobJson } from "./job";
 import type { Member, NodeStatus } from "./member";
 import type { PreviewEntry } from "./schedule-preview";
+import {
+  type CreatedWebhookJson,
+  DeliveryHeadersSchema,
+  type DeliveryJson,
+  type WebhookJson,
+} from "./webhook";
 
 /**
  * The edge-to-control contract: one RPC endpoint per method, `POST /_control/rpc/<method>` with a
@@ -75,6 +81,13 @@ export const ControlParams = {
     from: z.number().int().optional(),
     name: z.string().default(""),
   }),
+  /** The body is checked by control against WebhookCreateSchema, so errors name its fields. */
+  "webhooks.create": z.object({ hook: z.unknown() }),
+  "webhooks.list": z.object({ job: jobName.optional() }),
+  "webhooks.get": z.object({ id: z.string().min(1) }),
+  "webhooks.delete": z.object({ id: z.string().min(1) }),
+  /** POST /hooks/:id: the raw body and signature headers; the signature is the credential. */
+  "hooks.deliver": z.object({ id: z.string().min(1), body: z.string(), headers: DeliveryHeadersSchema }),
 } as const;
 
 /** Method names of the contract. */
@@ -101,6 +114,11 @@ export interface ControlResults {
   "executions.clear": JobJson;
   restore: string[];
   "schedule.preview": SchedulePreviewJson;
+  "webhooks.create": CreatedWebhookJson;
+  "webhooks.list": WebhookJson[];
+  "webhooks.get": WebhookJson;
+  "webhooks.delete": WebhookJson;
+  "hooks.deliver": DeliveryJson;
 }
 
 /** Input type per method (before defaults). */

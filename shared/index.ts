@@ -81,6 +81,22 @@ export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./ta
 export { durationMs, parseInstant } from "./time";
 export { parseOrThrow } from "./validation";
 export {
+  type CreatedWebhookJson,
+  type DeliveryHeaders,
+  DeliveryHeadersSchema,
+  type DeliveryJson,
+  hookPath,
+  MAX_DELIVERY_ID,
+  signedText,
+  WEBHOOK_DELIVERY_RETENTION_MS,
+  WEBHOOK_HEADERS,
+  WEBHOOK_PAYLOAD_ENV,
+  WEBHOOK_TOLERANCE_MS,
+  type WebhookCreate,
+  WebhookCreateSchema,
+  type WebhookJson,
+} from "./webhook";
+export {
   type Ack,
   type ControlMessage,
   decodeControlFrame,
