@@ -189,6 +189,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   raft.onConf(resyncPeers);
 
   const service = new ControlService({
+    secret: world.secret,
     state: db,
     consensus: raft,
     dispatcher,

@@ -12,7 +12,14 @@ import {
   readBodyText,
   whom,
 } from "./middleware";
-import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes, scheduleRoutes } from "./routes";
+import {
+  clusterRoutes,
+  executionRoutes,
+  jobRoutes,
+  restoreRoutes,
+  scheduleRoutes,
+  webhookRoutes,
+} from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";
@@ -21,7 +28,7 @@ export type { EdgeOptions } from "./context";
 const DEFAULT_NODE_NAME = "edge";
 
 /**
- * Builds the Dkron-compatible HTTP app (/health and /v1) over a control-api client. Stateless and
+ * Builds the Dkron-compatible HTTP app (/health, /v1 and the signed /hooks) over a control-api client. Stateless and
  * runtime-neutral: the same app runs in a Worker and in-process on a control node.
  */
 export function createApp(opts: EdgeOptions): Hono {
@@ -51,6 +58,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", executionRoutes(deps));
   app.route("/", restoreRoutes(deps));
   app.route("/", scheduleRoutes(deps));
+  app.route("/", webhookRoutes(deps));
 
   app.onError(onError(deps.logger));
   app.notFound(notFound);

@@ -22,7 +22,15 @@ import type {
 } from "../fsm";
 import type { RunnerEvents, RunnerSession, Runners } from "../hub";
 import type { OwedRun, StateDb } from "../store";
-import { getExecution, getStoredJob, isOwed, owedRuns, runningExecutions, statements } from "../store";
+import {
+  executionPayload,
+  getExecution,
+  getStoredJob,
+  isOwed,
+  owedRuns,
+  runningExecutions,
+  statements,
+} from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
 import { keptOutput, LiveOutput } from "./live-output";
@@ -59,6 +67,9 @@ export interface DispatcherDeps {
   logger: Logger;
   random: () => number;
 }
+
+/** What a start may carry beyond its plan: a webhook delivery's body and mark. */
+export type RunExtra = Pick<ExecutionStartCommand, "payload" | "delivery">;
 
 /** The result of a start: what the scheduler and the API hear back. */
 export type StartResult = CommandResult<"execution.start">;
@@ -188,11 +199,18 @@ export class Dispatcher implements RunnerEvents {
    * committed. A run with no target is recorded as a failed execution rather than dropped. `owed` is
    * the mark of the owed dependent run this start settles.
    */
-  async run(jobName: string, trigger: Trigger, scheduledAt: number, owed?: number): Promise<StartResult> {
+  async run(
+    jobName: string,
+    trigger: Trigger,
+    scheduledAt: number,
+    owed?: number,
+    /** Carried on the start command: a webhook delivery's payload and mark (see ExecutionStartCommand). */
+    extra: RunExtra = {},
+  ): Promise<StartResult> {
     const job = getStoredJob(this.deps.state, jobName);
     if (!job) throw new AppError("NOT_FOUND", `job "${jobName}" not found`, { field: "job" });
-    return this.start(
-      planRun({
+    return this.start({
+      ...planRun({
         jobName,
         spec: job.spec,
         group: this.nextGroup(),
@@ -204,7 +222,8 @@ export class Dispatcher implements RunnerEvents {
         random: this.deps.random,
         ...(owed === undefined ? {} : { owed }),
       }),
-    );
+      ...extra,
+    });
   }
 
   /** Records a slot deliberately not run (catch-up policy, or `skipped-dst`); `note` says why. */
@@ -361,7 +380,7 @@ export class Dispatcher implements RunnerEvents {
     const job = getStoredJob(this.deps.state, e.job_name);
     this.leases.grant(e.id, e.node_name, this.deps.clock.now());
     if (!job) return;
-    if (!this.deps.runners.send(e.node_name, runFrame(e, job.spec)))
+    if (!this.deps.runners.send(e.node_name, runFrame(e, job.spec, executionPayload(this.deps.state, e.id))))
       this.deps.logger.warn("target runner is not connected; the lease will expire", {
         execution: e.id,
         runner: e.node_name,
@@ -400,6 +419,8 @@ export class Dispatcher implements RunnerEvents {
         isConnected: (n) => this.deps.runners.isConnected(n),
         candidates: this.deps.runners.candidates(),
         random: this.deps.random,
+        // A webhook run's retry gets the delivery's body again (not its mark: that was accepted once).
+        payload: executionPayload(this.deps.state, failed.id),
       }),
     );
   }

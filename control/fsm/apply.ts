@@ -24,6 +24,7 @@ import type {
   ExecutionsStartedCommand,
   FsmEvent,
 } from "./commands";
+import { checkDelivery, deleteJobWebhooks, deleteWebhook, putWebhook, recordDelivery } from "./apply-webhooks";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 
 export type { FsmEvent } from "./commands";
@@ -103,6 +104,12 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
     case "peer.remove":
       s.db.delete(peers).where(eq(peers.id, cmd.id)).run();
       return { ok: true, events: [{ kind: "peers.changed" }] };
+    case "webhook.put":
+      putWebhook(s, cmd);
+      return { ok: true, events: [] };
+    case "webhook.delete":
+      deleteWebhook(s, cmd.id);
+      return { ok: true, events: [] };
   }
 }
 
@@ -213,6 +220,7 @@ function removeJob(s: StateDb, name: string): void {
   // Exact name match: Dkron's prefix match also deleted the executions of "backup-db" with "backup".
   s.db.delete(executions).where(eq(executions.jobName, name)).run();
   s.db.delete(owedDependentRuns).where(eq(owedDependentRuns.jobName, name)).run();
+  deleteJobWebhooks(s, name);
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
 }
 
@@ -238,6 +246,8 @@ function startExecution(
 ): CommandResult<"execution.start"> {
   const st = statements(s);
   const job = mustGetJob(s, cmd.job);
+  // A webhook delivery: its hook, its replay check and the job's enabled state, before any write.
+  checkDelivery(s, cmd, job.spec.disabled);
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
   // The cursor fence: no slot at or before it may start. A skipped-dst record sits at the transition
   // instant, where a real run may also fall (the wall time just after the gap); cron slots are whole
@@ -300,6 +310,7 @@ function startExecution(
     }
   }
   if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: fence });
+  recordDelivery(s, cmd.at, cmd.delivery);
 
   const inserted: Execution[] = [];
   for (const target of cmd.executions) {

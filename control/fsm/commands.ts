@@ -22,7 +22,31 @@ export type Command =
   | { type: "noop"; at: number }
   /** Records where a control node's HTTP API is (Raft RPC rides on it). */
   | { type: "peer.set"; at: number; id: string; addr: string }
-  | { type: "peer.remove"; at: number; id: string };
+  | { type: "peer.remove"; at: number; id: string }
+  /** Binds a signed webhook to a job; the secret is in the log because verifying needs it. */
+  | WebhookPutCommand
+  /** Removes a hook and the delivery ids it remembered. */
+  | { type: "webhook.delete"; at: number; id: string };
+
+/** Creates a webhook (refused for an unknown job or an id in use). */
+export interface WebhookPutCommand {
+  type: "webhook.put";
+  at: number;
+  id: string;
+  job: string;
+  secret: string;
+  /** Who created it (a token id; "" when auth is off). */
+  createdBy: string;
+}
+
+/** The webhook delivery a start carries: apply records it and refuses a second one (replays). */
+export interface DeliveryMark {
+  hook: string;
+  /** The delivery id (X-Dkron-Delivery, X-GitHub-Delivery, or the signature). */
+  id: string;
+  /** Remember delivery ids this long (the proposer's setting); older ones are pruned by this apply. */
+  retainMs: number;
+}
 
 /** Starts one run (a group) of a job on its targets; rejected for a slot that already started. */
 export interface ExecutionStartCommand {
@@ -45,6 +69,8 @@ export interface ExecutionStartCommand {
   owed?: number;
   /** A webhook delivery's body, handed to the job on every target (and kept for its retries). */
   payload?: string;
+  /** For a webhook-triggered run: the delivery, accepted once per hook within its retention. */
+  delivery?: DeliveryMark;
 }
 
 /** Records the result of one execution. */
@@ -98,6 +124,8 @@ export interface CommandValues {
   noop: undefined;
   "peer.set": undefined;
   "peer.remove": undefined;
+  "webhook.put": undefined;
+  "webhook.delete": undefined;
 }
 
 /** What the proposer learns from an applied command, to drive side effects after commit. */

@@ -4,6 +4,7 @@ export { type ApplyResult, apply, lastApplied } from "./apply";
 export type {
   Command,
   CommandResult,
+  DeliveryMark,
   ExecutionFinishCommand,
   ExecutionStartCommand,
   ExecutionsStartedCommand,

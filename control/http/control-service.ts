@@ -25,6 +25,7 @@ import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
 import { jobFigures } from "./job-figures";
 import { queryJobs } from "./job-list";
+import { WebhookService } from "./webhook-service";
 
 /** What the service needs to know about its node. */
 export interface NodeInfo {
@@ -59,6 +60,8 @@ export interface ControlServiceDeps {
   /** Called by POST /v1/leave: stops this node gracefully. */
   leave: () => void;
   cluster?: ClusterView;
+  /** Random strings of at least 16 base64url characters (webhook ids and secrets). */
+  secret?: () => string;
 }
 
 type Handler<M extends ControlMethod> = (
@@ -72,8 +75,16 @@ type Handler<M extends ControlMethod> = (
 export class ControlService {
   private paused = false;
   readonly handlers: { [M in ControlMethod]: Handler<M> };
+  private readonly hooks: WebhookService;
 
   constructor(private readonly d: ControlServiceDeps) {
+    this.hooks = new WebhookService({
+      state: d.state,
+      clock: d.clock,
+      dispatcher: d.dispatcher,
+      secret: d.secret ?? unavailableSecret,
+      write: (cmd) => this.write(cmd),
+    });
     this.handlers = {
       status: () => this.status(),
       "members.list": () => this.members(),
@@ -161,6 +172,17 @@ export class ControlService {
       },
       restore: (p) => this.restore(p.jobs),
       "schedule.preview": (p) => previewExpression({ ...p, from: p.from ?? this.d.clock.now() }),
+      "webhooks.create": (p) => this.hooks.create(p.hook),
+      "webhooks.list": async (p) => {
+        await this.read();
+        return this.hooks.list(p);
+      },
+      "webhooks.get": async (p) => {
+        await this.read();
+        return this.hooks.get(p.id);
+      },
+      "webhooks.delete": (p) => this.hooks.delete(p.id),
+      "hooks.deliver": (p) => this.hooks.deliver(p).catch((e) => this.rethrowWithLeaderAddr(e)),
     };
   }
 
@@ -368,7 +390,15 @@ const WRITES = new Set<ControlMethod>([
   "jobs.toggle",
   "executions.clear",
   "restore",
+  "webhooks.create",
+  "webhooks.delete",
+  "hooks.deliver",
 ]);
+
+/** A node built without a random source cannot mint webhook secrets. */
+function unavailableSecret(): string {
+  throw new AppError("UNAVAILABLE", "this node has no random source for webhook secrets");
+}
 
 /** The entries of `tags` whose key matches `re`. */
 function pick(tags: Record<string, string>, re: RegExp): Record<string, string> {

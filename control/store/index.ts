@@ -15,6 +15,7 @@ export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log
 export { isOwed, owedRuns } from "./owed-run-queries";
 export { SqliteLogStore } from "./raft-log-store";
 export { executionFromRow, type JobRow, type OwedRun, type StoredJob } from "./rows";
-export { executions, jobs, owedDependentRuns, peers } from "./schema";
+export { executions, jobs, owedDependentRuns, peers, webhookDeliveries, webhooks } from "./schema";
 export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
 export { statements } from "./statements";
+export { executionPayload, getWebhook, listWebhooks, type WebhookRow } from "./webhook-queries";

@@ -5,7 +5,15 @@ import { join } from "node:path";
 import { openStateDb, type StateDb } from "./db";
 
 /** State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state). */
-const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs", "peers"] as const;
+const STATE_TABLES = [
+  "meta",
+  "jobs",
+  "executions",
+  "owed_dependent_runs",
+  "peers",
+  "webhooks",
+  "webhook_deliveries",
+] as const;
 
 /**
  * A consistent copy of the state database (better-sqlite3's serialize takes it inside one read

@@ -23,7 +23,9 @@ export interface ApiHarness {
  * control/main.ts wires it, and in the Worker's shape (control app behind a fetch).
  */
 export function apiHarness(h: ControlHarness): ApiHarness {
+  let serial = 0;
   const service = new ControlService({
+    secret: () => `a${String(++serial).padStart(4, "0")}${"x".repeat(40)}`,
     state: h.state,
     consensus: h.consensus,
     dispatcher: h.dispatcher,

@@ -130,7 +130,10 @@ export class ControlHarness {
       dispatcher: this.dispatcher,
       consensus: this.consensus,
     });
+    let serial = 0;
     this.service = new ControlService({
+      // Distinct, deterministic "random" strings: webhook ids and secrets differ per call.
+      secret: () => `s${String(++serial).padStart(4, "0")}${"x".repeat(40)}`,
       state: this.state,
       consensus: this.consensus,
       dispatcher: this.dispatcher,

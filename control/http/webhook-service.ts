@@ -1,0 +1,105 @@
+import {
+  AppError,
+  type Clock,
+  type ControlParamsOf,
+  type ControlResults,
+  hookPath,
+  parseOrThrow,
+  WEBHOOK_DELIVERY_RETENTION_MS,
+  type WebhookJson,
+  WebhookCreateSchema,
+} from "../../shared";
+import type { Dispatcher } from "../dispatch";
+import type { Command } from "../fsm";
+import { getStoredJob, getWebhook, listWebhooks, type StateDb, type WebhookRow } from "../store";
+import { mintHook, verifyDelivery } from "../webhooks";
+
+/** What the webhook methods need from the control service. */
+export interface WebhookServiceDeps {
+  state: StateDb;
+  clock: Clock;
+  dispatcher: Dispatcher;
+  /** Random strings (at least 16 base64url characters) for hook ids and secrets. */
+  secret: () => string;
+  /** Proposes a write on the leader; a rejection throws the AppError it names. */
+  write: (cmd: Command) => Promise<void>;
+  /** How long accepted delivery ids are remembered (default WEBHOOK_DELIVERY_RETENTION_MS). */
+  deliveryRetentionMs?: number;
+}
+
+/**
+ * The webhook methods of the control-api: hooks are created, listed and deleted as commands, and a
+ * delivery is verified here, on the control side where the secret is, then started as a run whose
+ * `execution.start` carries the body and the delivery id (the state machine refuses a replay).
+ */
+export class WebhookService {
+  constructor(private readonly d: WebhookServiceDeps) {}
+
+  /** Binds a new hook to a job; the answer is the only place its secret appears. */
+  async create(body: unknown, createdBy = ""): Promise<ControlResults["webhooks.create"]> {
+    const req = parseOrThrow(WebhookCreateSchema, body, "webhook");
+    if (!getStoredJob(this.d.state, req.job))
+      throw new AppError("NOT_FOUND", `job "${req.job}" not found`, { field: "job" });
+    const { id, secret } = mintHook(this.d.secret);
+    await this.d.write({ type: "webhook.put", at: this.d.clock.now(), id, job: req.job, secret, createdBy });
+    return { ...webhookToJson(this.mustHook(id)), secret };
+  }
+
+  /** Hooks, of one job or all. */
+  list(p: ControlParamsOf<"webhooks.list">): WebhookJson[] {
+    return listWebhooks(this.d.state, p.job).map(webhookToJson);
+  }
+
+  /** One hook. */
+  get(id: string): WebhookJson {
+    return webhookToJson(this.mustHook(id));
+  }
+
+  /** Deletes a hook; answers what it was. */
+  async delete(id: string): Promise<WebhookJson> {
+    const before = webhookToJson(this.mustHook(id));
+    await this.d.write({ type: "webhook.delete", at: this.d.clock.now(), id });
+    return before;
+  }
+
+  /**
+   * A delivery: unknown hook 404, bad or stale signature 401, then a start carrying the body and
+   * the delivery id; the state machine refuses a replayed delivery and a disabled job (409), and
+   * nothing runs then. Called on the leader (the method is a write).
+   */
+  async deliver(p: ControlParamsOf<"hooks.deliver">): Promise<ControlResults["hooks.deliver"]> {
+    const hook = this.mustHook(p.id);
+    const now = this.d.clock.now();
+    const delivery = verifyDelivery({ secret: hook.secret, body: p.body, headers: p.headers, now });
+    const res = await this.d.dispatcher.run(hook.job, "webhook", now, undefined, {
+      payload: p.body,
+      delivery: {
+        hook: hook.id,
+        id: delivery.id,
+        retainMs: this.d.deliveryRetentionMs ?? WEBHOOK_DELIVERY_RETENTION_MS,
+      },
+    });
+    if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
+    if (!("executions" in res.value))
+      throw new AppError("CONFLICT", `job "${hook.job}" did not start (${res.value.skipped})`);
+    const ids = res.value.executions.map((e) => e.id);
+    return { execution_id: ids[0] ?? "", executions: ids, job: hook.job, delivery: delivery.id };
+  }
+
+  private mustHook(id: string): WebhookRow {
+    const hook = getWebhook(this.d.state, id);
+    if (!hook) throw new AppError("NOT_FOUND", `webhook "${id}" not found`, { field: "id" });
+    return hook;
+  }
+}
+
+/** A hook as the API shows it (never its secret); `url` is relative: the edge knows its origin. */
+export function webhookToJson(row: WebhookRow): WebhookJson {
+  return {
+    id: row.id,
+    job: row.job,
+    created_at: new Date(row.createdAt).toISOString(),
+    last_delivery_at: row.lastDeliveryAt === null ? null : new Date(row.lastDeliveryAt).toISOString(),
+    url: hookPath(row.id),
+  };
+}
