@@ -68,9 +68,13 @@ export function checkDelivery(s: StateDb, cmd: ExecutionStartCommand, disabled: 
       });
   }
   if (disabled && (mark || cmd.trigger === "webhook"))
-    throw new AppError("CONFLICT", `job "${cmd.job}" is disabled; its webhook runs nothing until it is enabled`, {
-      field: "disabled",
-    });
+    throw new AppError(
+      "CONFLICT",
+      `job "${cmd.job}" is disabled; its webhook runs nothing until it is enabled`,
+      {
+        field: "disabled",
+      },
+    );
 }
 
 /**

@@ -15,6 +15,13 @@ import {
   peers,
   statements,
 } from "../store";
+import {
+  checkDelivery,
+  deleteJobWebhooks,
+  deleteWebhook,
+  putWebhook,
+  recordDelivery,
+} from "./apply-webhooks";
 import type {
   Command,
   CommandResult,
@@ -24,7 +31,6 @@ import type {
   ExecutionsStartedCommand,
   FsmEvent,
 } from "./commands";
-import { checkDelivery, deleteJobWebhooks, deleteWebhook, putWebhook, recordDelivery } from "./apply-webhooks";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 
 export type { FsmEvent } from "./commands";

@@ -6,8 +6,8 @@ import {
   hookPath,
   parseOrThrow,
   WEBHOOK_DELIVERY_RETENTION_MS,
-  type WebhookJson,
   WebhookCreateSchema,
+  type WebhookJson,
 } from "../../shared";
 import type { Dispatcher } from "../dispatch";
 import type { Command } from "../fsm";

@@ -20,6 +20,10 @@ export function listWebhooks(s: StateDb, job?: string): WebhookRow[] {
 
 /** The webhook payload an execution carries (its delivery's body), or undefined. */
 export function executionPayload(s: StateDb, id: string): string | undefined {
-  const row = s.db.select({ payload: executions.payload }).from(executions).where(eq(executions.id, id)).get();
+  const row = s.db
+    .select({ payload: executions.payload })
+    .from(executions)
+    .where(eq(executions.id, id))
+    .get();
   return row?.payload ?? undefined;
 }

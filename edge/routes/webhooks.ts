@@ -49,7 +49,11 @@ export function webhookRoutes(deps: EdgeDeps): Hono {
         github_delivery: header(WEBHOOK_HEADERS.githubDelivery),
       }).filter(([, v]) => v !== undefined),
     );
-    const accepted = await control.call("hooks.deliver", { id: c.req.param("id"), body, headers }, c.var.caller);
+    const accepted = await control.call(
+      "hooks.deliver",
+      { id: c.req.param("id"), body, headers },
+      c.var.caller,
+    );
     return c.json(accepted, 202);
   });
 

@@ -244,7 +244,8 @@ export class FakeControl implements ControlClient {
     },
     "webhooks.create": (p) => {
       const job = (p.hook as { job?: unknown } | null)?.job;
-      if (typeof job !== "string") throw new AppError("VALIDATION", "webhook: job: required", { field: "job" });
+      if (typeof job !== "string")
+        throw new AppError("VALIDATION", "webhook: job: required", { field: "job" });
       this.job(job);
       const id = `hook${this.hooks.size + 1}`;
       const hook = {
@@ -259,7 +260,9 @@ export class FakeControl implements ControlClient {
       return hook;
     },
     "webhooks.list": (p) =>
-      [...this.hooks.values()].filter((h) => p.job === undefined || h.job === p.job).map(({ secret: _, ...h }) => h),
+      [...this.hooks.values()]
+        .filter((h) => p.job === undefined || h.job === p.job)
+        .map(({ secret: _, ...h }) => h),
     "webhooks.get": (p) => {
       const { secret: _, ...h } = this.hook(p.id);
       return h;

@@ -162,7 +162,7 @@ describe("shell executor", () => {
     expect(cancelled.result.error).toMatch(/cancel/);
     expect(readdirSync(payloadDir)).toEqual([]);
     const none = await observe(executor, {
-      command: 'echo "[${DKRON_WEBHOOK_PAYLOAD-unset}]"',
+      command: `echo "[\${DKRON_WEBHOOK_PAYLOAD-unset}]"`,
       shell: "true",
     });
     expect(none.result.output).toBe("[unset]\n");
