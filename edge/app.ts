@@ -18,6 +18,7 @@ import {
   jobRoutes,
   restoreRoutes,
   scheduleRoutes,
+  tokenRoutes,
   webhookRoutes,
 } from "./routes";
 
@@ -58,6 +59,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", executionRoutes(deps));
   app.route("/", restoreRoutes(deps));
   app.route("/", scheduleRoutes(deps));
+  app.route("/", tokenRoutes(deps));
   app.route("/", webhookRoutes(deps));
 
   app.onError(onError(deps.logger));

@@ -13,6 +13,7 @@ import type {
 import { AppError, parseTargetTags, qualifying } from "../../shared";
 import { type Consensus, eventsOf } from "../consensus";
 import type {
+  AuditStamp,
   Command,
   CommandResult,
   ExecutionFinishCommand,
@@ -68,8 +69,8 @@ export interface DispatcherDeps {
   random: () => number;
 }
 
-/** What a start may carry beyond its plan: a webhook delivery's body and mark. */
-export type RunExtra = Pick<ExecutionStartCommand, "payload" | "delivery">;
+/** What a start may carry beyond its plan: who asked (audit), a webhook delivery's body and mark. */
+export type RunExtra = Pick<ExecutionStartCommand, "payload" | "delivery"> & { audit?: AuditStamp };
 
 /** The result of a start: what the scheduler and the API hear back. */
 export type StartResult = CommandResult<"execution.start">;
@@ -204,7 +205,7 @@ export class Dispatcher implements RunnerEvents {
     trigger: Trigger,
     scheduledAt: number,
     owed?: number,
-    /** Carried on the start command: a webhook delivery's payload and mark (see ExecutionStartCommand). */
+    /** Carried on the start command: who asked for it (audit), a webhook delivery's payload and mark. */
     extra: RunExtra = {},
   ): Promise<StartResult> {
     const job = getStoredJob(this.deps.state, jobName);
@@ -313,7 +314,7 @@ export class Dispatcher implements RunnerEvents {
   // ---- proposing, and acting on what committed ----
 
   /** Proposes a start and, once committed here, sends its runs and acts on its events. */
-  private async start(cmd: ExecutionStartCommand): Promise<StartResult> {
+  private async start(cmd: ExecutionStartCommand & { audit?: AuditStamp }): Promise<StartResult> {
     const res = await this.commit(cmd);
     if (res.ok && this.leading) for (const e of toDispatch(res.value)) this.send(e);
     return res;

@@ -9,8 +9,9 @@ import {
   WebhookCreateSchema,
   type WebhookJson,
 } from "../../shared";
+import { coversJob, type Identity, mustCoverJob } from "../auth";
 import type { Dispatcher } from "../dispatch";
-import type { Command } from "../fsm";
+import type { AuditStamp, Command } from "../fsm";
 import { getStoredJob, getWebhook, listWebhooks, type StateDb, type WebhookRow } from "../store";
 import { mintHook, verifyDelivery } from "../webhooks";
 
@@ -21,8 +22,10 @@ export interface WebhookServiceDeps {
   dispatcher: Dispatcher;
   /** Random strings (at least 16 base64url characters) for hook ids and secrets. */
   secret: () => string;
-  /** Proposes a write on the leader; a rejection throws the AppError it names. */
-  write: (cmd: Command) => Promise<void>;
+  /** Proposes a write on the leader, audited for `who`; a rejection throws the AppError it names. */
+  write: (cmd: Command, who: Identity, target: string, detail?: string) => Promise<void>;
+  /** The audit stamp of a change asked for by `who`. */
+  stamp: (who: Identity, action: string, target: string, detail?: string) => AuditStamp;
   /** How long accepted delivery ids are remembered (default WEBHOOK_DELIVERY_RETENTION_MS). */
   deliveryRetentionMs?: number;
 }
@@ -36,30 +39,40 @@ export class WebhookService {
   constructor(private readonly d: WebhookServiceDeps) {}
 
   /** Binds a new hook to a job; the answer is the only place its secret appears. */
-  async create(body: unknown, createdBy = ""): Promise<ControlResults["webhooks.create"]> {
+  async create(body: unknown, who: Identity): Promise<ControlResults["webhooks.create"]> {
     const req = parseOrThrow(WebhookCreateSchema, body, "webhook");
+    // A hook runs its job, so making one needs write on that job (a prefix token: one it covers).
+    mustCoverJob(who, req.job);
     if (!getStoredJob(this.d.state, req.job))
       throw new AppError("NOT_FOUND", `job "${req.job}" not found`, { field: "job" });
     const { id, secret } = mintHook(this.d.secret);
-    await this.d.write({ type: "webhook.put", at: this.d.clock.now(), id, job: req.job, secret, createdBy });
+    await this.d.write(
+      { type: "webhook.put", at: this.d.clock.now(), id, job: req.job, secret, createdBy: who.tokenId },
+      who,
+      id,
+      `for job ${req.job}`,
+    );
     return { ...webhookToJson(this.mustHook(id)), secret };
   }
 
-  /** Hooks, of one job or all. */
-  list(p: ControlParamsOf<"webhooks.list">): WebhookJson[] {
-    return listWebhooks(this.d.state, p.job).map(webhookToJson);
+  /** Hooks, of one job or all, that `who` may see (a prefix token: its jobs' hooks). */
+  list(p: ControlParamsOf<"webhooks.list">, who: Identity): WebhookJson[] {
+    if (p.job !== undefined) mustCoverJob(who, p.job);
+    return listWebhooks(this.d.state, p.job)
+      .filter((h) => coversJob(who, h.job))
+      .map(webhookToJson);
   }
 
   /** One hook. */
-  get(id: string): WebhookJson {
-    return webhookToJson(this.mustHook(id));
+  get(id: string, who: Identity): WebhookJson {
+    return webhookToJson(this.mustHook(id, who));
   }
 
   /** Deletes a hook; answers what it was. */
-  async delete(id: string): Promise<WebhookJson> {
-    const before = webhookToJson(this.mustHook(id));
-    await this.d.write({ type: "webhook.delete", at: this.d.clock.now(), id });
-    return before;
+  async delete(id: string, who: Identity): Promise<WebhookJson> {
+    const hook = this.mustHook(id, who);
+    await this.d.write({ type: "webhook.delete", at: this.d.clock.now(), id }, who, id, `of job ${hook.job}`);
+    return webhookToJson(hook);
   }
 
   /**
@@ -67,11 +80,17 @@ export class WebhookService {
    * the delivery id; the state machine refuses a replayed delivery and a disabled job (409), and
    * nothing runs then. Called on the leader (the method is a write).
    */
-  async deliver(p: ControlParamsOf<"hooks.deliver">): Promise<ControlResults["hooks.deliver"]> {
+  async deliver(
+    p: ControlParamsOf<"hooks.deliver">,
+    who: Identity,
+  ): Promise<ControlResults["hooks.deliver"]> {
     const hook = this.mustHook(p.id);
     const now = this.d.clock.now();
     const delivery = verifyDelivery({ secret: hook.secret, body: p.body, headers: p.headers, now });
+    // Audited as the hook (the signature is its credential), accepted or refused by the log.
+    const by: Identity = { ...who, tokenId: `hook:${hook.id}`, name: `hook:${hook.id}` };
     const res = await this.d.dispatcher.run(hook.job, "webhook", now, undefined, {
+      audit: this.d.stamp(by, "hooks.deliver", hook.job, `delivery ${delivery.id}`),
       payload: p.body,
       delivery: {
         hook: hook.id,
@@ -86,9 +105,11 @@ export class WebhookService {
     return { execution_id: ids[0] ?? "", executions: ids, job: hook.job, delivery: delivery.id };
   }
 
-  private mustHook(id: string): WebhookRow {
+  /** A hook; with `who`, one whose job `who` covers (else FORBIDDEN). */
+  private mustHook(id: string, who?: Identity): WebhookRow {
     const hook = getWebhook(this.d.state, id);
     if (!hook) throw new AppError("NOT_FOUND", `webhook "${id}" not found`, { field: "id" });
+    if (who) mustCoverJob(who, hook.job);
     return hook;
   }
 }

@@ -5,4 +5,5 @@ export { executionRoutes } from "./executions";
 export { jobRoutes } from "./jobs";
 export { restoreRoutes } from "./restore";
 export { scheduleRoutes } from "./schedule";
+export { tokenRoutes } from "./tokens";
 export { webhookRoutes } from "./webhooks";

@@ -15,11 +15,13 @@ import type { ControlNode } from "../../control/node";
 import { systemClock } from "../../shared/clock";
 import { silentLogger } from "../../shared/logger";
 import type { CreatedWebhookJson, DeliveryJson, WebhookJson } from "../../shared/webhook";
-import { waitFor } from "../helpers/agent-process";
+import { adminTokenOf, waitFor } from "../helpers/agent-process";
 import { tempDir } from "../helpers/tmp";
 
 let node: ControlNode;
 let base = "";
+/** The first start's admin token: /v1 calls need a token, POST /hooks/:id never does. */
+let admin = "";
 const dir = tempDir("dkron-hooks-");
 /** Bodies an http job posted to this server. */
 const received: string[] = [];
@@ -32,8 +34,9 @@ beforeAll(async () => {
     logger: silentLogger,
     random: Math.random,
     secret: () => randomBytes(24).toString("base64url"),
-    fetch: (input, init) => fetch(input, init),
+    fetch: (input, init) => globalThis.fetch(input, init),
     spawn,
+    announce: () => undefined,
   };
   node = createControlNode(
     AgentConfigSchema.parse({
@@ -48,6 +51,7 @@ beforeAll(async () => {
   );
   await node.start();
   base = `http://${node.address}`;
+  admin = await adminTokenOf(join(dir.path, "data"));
   sink = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => {
@@ -78,12 +82,14 @@ interface Exec {
 }
 type ErrorBody = { error: { code: string; message: string } };
 
-const json = (method: string, path: string, body?: unknown) =>
+const json = (method: string, path: string, body?: unknown, token = admin) =>
   fetch(`${base}${path}`, {
     method,
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
+const get = (path: string, token = admin) =>
+  fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
 
 async function job(
   name: string,
@@ -128,7 +134,7 @@ function deliver(
 }
 
 async function executions(name: string): Promise<Exec[]> {
-  return (await (await fetch(`${base}/v1/jobs/${name}/executions`)).json()) as Exec[];
+  return (await (await get(`/v1/jobs/${name}/executions`)).json()) as Exec[];
 }
 
 async function finished(name: string, n = 1): Promise<Exec[]> {
@@ -147,13 +153,11 @@ describe("signed webhooks (real node, real local runner)", () => {
     expect(hook.job).toBe("on-push");
 
     // The secret is shown once: never by list or get.
-    const list = (await (await fetch(`${base}/v1/webhooks?job=on-push`)).json()) as WebhookJson[];
+    const list = (await (await get("/v1/webhooks?job=on-push")).json()) as WebhookJson[];
     expect(list).toEqual([
       { id: hook.id, job: "on-push", created_at: hook.created_at, last_delivery_at: null, url: hook.url },
     ]);
-    expect(JSON.stringify(await (await fetch(`${base}/v1/webhooks/${hook.id}`)).json())).not.toContain(
-      hook.secret,
-    );
+    expect(JSON.stringify(await (await get(`/v1/webhooks/${hook.id}`)).json())).not.toContain(hook.secret);
 
     const body = `{"ref":"refs/heads/main","note":"it's \\"quoted\\" $(not run)"}`;
     const ts = Math.floor(Date.now() / 1000);
@@ -175,7 +179,7 @@ describe("signed webhooks (real node, real local runner)", () => {
       message: `delivery ${accepted.delivery} of hook ${hook.id} was already accepted`,
     });
     expect(await executions("on-push")).toHaveLength(1);
-    const after = (await (await fetch(`${base}/v1/webhooks/${hook.id}`)).json()) as WebhookJson;
+    const after = (await (await get(`/v1/webhooks/${hook.id}`)).json()) as WebhookJson;
     expect(after.last_delivery_at).not.toBeNull();
   });
 
@@ -237,6 +241,48 @@ describe("signed webhooks (real node, real local runner)", () => {
     expect((await send()).status).toBe(409);
   });
 
+  it("managing hooks needs a token: write on the hook's job (within its prefix), read to list; delivering needs none", async () => {
+    await job("team-a-build", { command: "true" });
+    await job("team-b-build", { command: "true" });
+    const mint = async (token: Record<string, unknown>) => {
+      const r = await json("POST", "/v1/tokens", token);
+      expect(r.status, await r.clone().text()).toBe(201);
+      return ((await r.json()) as { token: string }).token;
+    };
+    const reader = await mint({ name: "hooks-reader", scopes: ["read"] });
+    const teamA = await mint({ name: "team-a", scopes: ["write"], prefix: "team-a-" });
+
+    expect((await json("POST", "/v1/webhooks", { job: "team-a-build" }, "")).status).toBe(401);
+    expect((await json("POST", "/v1/webhooks", { job: "team-a-build" }, reader)).status).toBe(403);
+    expect((await json("POST", "/v1/webhooks", { job: "team-b-build" }, teamA)).status).toBe(403);
+    const mine = await json("POST", "/v1/webhooks", { job: "team-a-build" }, teamA);
+    expect(mine.status).toBe(201);
+    const hookA = (await mine.json()) as CreatedWebhookJson;
+    const hookB = await createHook("team-b-build");
+
+    // A prefix token sees, gets and deletes only its jobs' hooks; a reader lists all but changes none.
+    const listed = (token: string) =>
+      get("/v1/webhooks", token).then(async (r) => ((await r.json()) as WebhookJson[]).map((h) => h.id));
+    expect(await listed(teamA)).toEqual([hookA.id]);
+    expect(await listed(reader)).toEqual(expect.arrayContaining([hookA.id, hookB.id]));
+    expect((await get(`/v1/webhooks/${hookB.id}`, teamA)).status).toBe(403);
+    expect((await json("DELETE", `/v1/webhooks/${hookB.id}`, undefined, teamA)).status).toBe(403);
+    expect((await json("DELETE", `/v1/webhooks/${hookA.id}`, undefined, reader)).status).toBe(403);
+
+    // The delivery carries no token at all, and is audited as the hook.
+    expect((await deliver(hookB, "{}")).status).toBe(202);
+    const audit = (await (await get("/v1/audit?target=team-b-build")).json()) as {
+      action: string;
+      token_id: string;
+      outcome: string;
+    }[];
+    expect(audit).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ action: "hooks.deliver", token_id: `hook:${hookB.id}`, outcome: "ok" }),
+      ]),
+    );
+  });
+
   it("deleting a hook (or its job) makes its URL unknown", async () => {
     await job("short-lived", { command: "true" });
     const a = await createHook("short-lived");
@@ -245,7 +291,7 @@ describe("signed webhooks (real node, real local runner)", () => {
     expect((await deliver(a, "{}")).status).toBe(404);
     expect((await json("DELETE", "/v1/jobs/short-lived")).status).toBe(200);
     expect((await deliver(b, "{}")).status).toBe(404);
-    expect(((await (await fetch(`${base}/v1/webhooks?job=short-lived`)).json()) as unknown[]).length).toBe(0);
+    expect(((await (await get("/v1/webhooks?job=short-lived")).json()) as unknown[]).length).toBe(0);
     expect((await json("POST", "/v1/webhooks", { job: "never-was" })).status).toBe(404);
   });
 });
