@@ -4,13 +4,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStateDb, type StateDb } from "./db";
 
-/** State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state). */
-const STATE_TABLES = [
+/**
+ * State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state).
+ * Every replicated table must be here, or a node that installs a snapshot loses its rows (a test
+ * compares this list with the schema).
+ */
+export const STATE_TABLES = [
   "meta",
   "jobs",
   "executions",
   "owed_dependent_runs",
   "peers",
+  "tokens",
+  "audit",
   "webhooks",
   "webhook_deliveries",
 ] as const;
