@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AppError } from "../../shared/errors";
 import type { CreatedWebhookJson, DeliveryJson, WebhookJson } from "../../shared/webhook";
 import { buildJob } from "../testing/fake-control";
 import { jsonInit, testApp } from "../testing/test-app";
@@ -87,6 +88,16 @@ describe("POST /hooks/:id", () => {
         github_delivery: "g1",
       },
     });
+  });
+
+  it("a refused signature is 401 without a Bearer challenge (the signature, not a token, is asked for)", async () => {
+    const { app, control } = seeded();
+    control.failures.set("hooks.deliver", new AppError("UNAUTHORIZED", "X-Dkron-Signature does not match"));
+    const res = await app.request("/hooks/hook1", { method: "POST", body: "x" });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toBeNull();
+    control.failures.set("webhooks.list", new AppError("UNAUTHORIZED", "missing token"));
+    expect((await app.request("/v1/webhooks")).headers.get("www-authenticate")).toBe('Bearer realm="dkron"');
   });
 
   it("sends only the headers present, and a missing hook is control's 404", async () => {
