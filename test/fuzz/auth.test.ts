@@ -85,6 +85,14 @@ const call: fc.Arbitrary<Call> = fc.oneof(
     scope: "admin" as const,
   }),
   fc.constant({ method: "GET", path: "/v1/audit", scope: "admin" as const }),
+  fc.constantFrom("fz-mine", "base-shell").map((j) => ({
+    method: "POST",
+    path: "/v1/webhooks",
+    body: JSON.stringify({ job: j }),
+    scope: "write" as const,
+    job: j,
+  })),
+  fc.constant({ method: "GET", path: "/v1/webhooks", scope: "read" as const }),
 );
 
 /** An Authorization header: built from one of the world's tokens, maybe spelled or mutated. */

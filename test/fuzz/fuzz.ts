@@ -12,6 +12,7 @@ import { answerStats } from "./world";
  *   FUZZ_RUNS  runs per property instead of each property's default (a long local run: FUZZ_RUNS=2000)
  *
  * A failure prints the exact command that replays it: FUZZ_SEED=… FUZZ_PATH=… npx vitest run <file> -t <name>.
+ * docs/testing.md describes the suite, its properties and these variables.
  */
 export const fuzzEnv = {
   seed: seedFromEnv(),

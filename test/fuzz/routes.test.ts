@@ -85,6 +85,8 @@ const ROUTES = [
   "tokens",
   "tokens/:job",
   "audit",
+  "webhooks",
+  "webhooks/:job",
 ];
 
 const fromRoute = fc
