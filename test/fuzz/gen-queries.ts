@@ -70,6 +70,23 @@ const listPair: fc.Arbitrary<[string, string]> = fc.oneof(
     fc.constantFrom("a", ""),
   ),
   fc.tuple(fc.oneof(nastyString, protoKey), nastyString),
+  // GET /v1/audit's own.
+  fc.tuple(
+    fc.constantFrom("job", "target", "token", "action"),
+    fc.constantFrom("base-shell", "jobs.put", "adm0000000000001", "", "x"),
+  ),
+  fc.tuple(
+    fc.constantFrom("since", "until"),
+    fc.constantFrom(
+      "2026-01-01T00:00:00Z",
+      "2025-12-31T23:00:00+01:00",
+      "2026-01-01",
+      "0",
+      "now",
+      "",
+      "+275760-09-13T00:00:00Z",
+    ),
+  ),
 );
 
 /** How a pair is written into the query string. */

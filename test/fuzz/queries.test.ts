@@ -29,6 +29,7 @@ const query = fc.oneof(
   fc.record({ kind: fc.constant("job" as const), job: jobSegment, q: listQuery, via }),
   fc.record({ kind: fc.constant("executions" as const), job: jobSegment, q: listQuery, via }),
   fc.record({ kind: fc.constant("preview" as const), q: previewQuery, via }),
+  fc.record({ kind: fc.constant("audit" as const), q: listQuery, via }),
 );
 
 function toReq(x: fc.Arbitrary<typeof query extends fc.Arbitrary<infer T> ? T : never>): fc.Arbitrary<Req> {
@@ -40,7 +41,9 @@ function toReq(x: fc.Arbitrary<typeof query extends fc.Arbitrary<infer T> ? T : 
           ? `/v1/jobs/${v.job}`
           : v.kind === "executions"
             ? `/v1/jobs/${v.job}/executions`
-            : "/v1/schedule/preview";
+            : v.kind === "audit"
+              ? "/v1/audit"
+              : "/v1/schedule/preview";
     return printable({ method: "GET", path: path + v.q, via: v.via });
   });
 }
