@@ -113,7 +113,10 @@ describe("POST /hooks/:id", () => {
     await app.request("/hooks/nope", { method: "POST", body: bom });
     expect(control.lastParams("hooks.deliver")?.body).toBe('\ufeff{"a":1}');
     const calls = control.calls.length;
-    const latin1 = await app.request("/hooks/nope", { method: "POST", body: new Uint8Array([0x63, 0x61, 0x66, 0xe9]) });
+    const latin1 = await app.request("/hooks/nope", {
+      method: "POST",
+      body: new Uint8Array([0x63, 0x61, 0x66, 0xe9]),
+    });
     expect(latin1.status).toBe(400);
     expect(((await latin1.json()) as ErrorBody).error).toMatchObject({ code: "BAD_REQUEST", field: "body" });
     expect(control.calls.length).toBe(calls);
