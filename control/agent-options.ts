@@ -205,6 +205,20 @@ export const AGENT_OPTIONS = {
     secret: true,
     doc: "secret control nodes present to each other",
   }),
+  insecure_no_auth: option({
+    kind: "switch",
+    schema: z.boolean(),
+    default: false,
+    doc: "serve the API without tokens (local development; refused beyond loopback)",
+  }),
+  audit_retention: option({
+    kind: "duration",
+    schema: durationMs,
+    default: 90 * 24 * 3_600_000,
+    arg: "DUR",
+    shown: "2160h",
+    doc: "audit records are kept this long",
+  }),
   tls_cert_file: option({
     kind: "text",
     schema: z.string(),

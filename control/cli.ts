@@ -3,6 +3,7 @@ import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
 import { createControlNode, realWorld } from "./main";
 import { leaveCommand, raftCommand } from "./raft-cli";
 import { scheduleCommand } from "./schedule-cli";
+import { tokenCommand } from "./token-cli";
 
 const HELP = `Usage: dkron <command> [options]
 
@@ -11,6 +12,7 @@ Commands:
   raft      list-peers / remove-peer: inspect and change the Raft configuration
   leave     ask a control node to leave the cluster and stop
   schedule  preview: list a schedule's next runs and what DST does to them (no server needed)
+  token     create / list / revoke REST API tokens
   version   print the version
 
 Run 'dkron <command> --help' for a command's options.
@@ -29,6 +31,8 @@ export async function main(argv: string[]): Promise<void> {
         return await leaveCommand(rest, process.env);
       case "schedule":
         return scheduleCommand(rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
+      case "token":
+        return await tokenCommand(rest, process.env);
       case "version":
       case "--version":
         console.log(`dkron-ts ${VERSION}`);

@@ -86,6 +86,23 @@ describe("agent config", () => {
     for (const [argv, env, re] of bad) expect(() => loadAgentConfig(argv, env)).toThrow(re);
   });
 
+  it("takes --insecure-no-auth as a bare flag on loopback only, and keeps auth on by default", () => {
+    expect(loadAgentConfig(["--server"], {}).config.insecure_no_auth).toBe(false);
+    expect(loadAgentConfig(["--server", "--insecure-no-auth"], {}).config.insecure_no_auth).toBe(true);
+    expect(
+      loadAgentConfig(["--server", "--insecure-no-auth", "--http-addr", "[::1]:8080"], {}).config
+        .insecure_no_auth,
+    ).toBe(true);
+    for (const addr of ["0.0.0.0:8080", ":8080", "10.0.0.1:8080"])
+      expect(() => loadAgentConfig(["--server", "--insecure-no-auth", "--http-addr", addr], {})).toThrow(
+        /insecure_no_auth: is refused on .*: an API without tokens may only listen on loopback/,
+      );
+    expect(loadAgentConfig(["--server"], {}).config.audit_retention).toBe(90 * 86_400_000);
+    expect(loadAgentConfig(["--server", "--audit-retention", "24h"], {}).config.audit_retention).toBe(
+      86_400_000,
+    );
+  });
+
   it("refuses a cluster beyond loopback without --cluster-secret, in one line naming the flag", () => {
     const cluster = ["--server", "--bootstrap-expect", "3", "--join", "10.0.0.2:8080"];
     expect(() => loadAgentConfig([...cluster, "--http-addr", "10.0.0.1:8080"], {})).toThrow(

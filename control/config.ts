@@ -56,6 +56,12 @@ export const AgentConfigSchema = z
         path: ["cluster_secret"],
         message: `is required to form or join a cluster beyond loopback (${beyondLoopback}): pass the same --cluster-secret (or DKRON_CLUSTER_SECRET) to every node`,
       });
+    if (c.insecure_no_auth && !isLoopbackHost(splitHostPort(String(c.http_addr))[0]))
+      ctx.addIssue({
+        code: "custom",
+        path: ["insecure_no_auth"],
+        message: `is refused on ${c.http_addr}: an API without tokens may only listen on loopback (127.0.0.1, ::1, localhost)`,
+      });
     if (c.heartbeat * 3 > c.lease_timeout)
       ctx.addIssue({ code: "custom", path: ["lease_timeout"], message: "must be at least three heartbeats" });
   });

@@ -6,6 +6,7 @@ import WebSocket from "ws";
 import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
 import { createExecutors, RunnerAgent } from "../runner";
 import { type Clock, createLogger, type Logger, systemClock } from "../shared";
+import { ADMIN_TOKEN_FILE, Authenticator, bootstrapAdminToken, TokenUseFlusher } from "./auth";
 import {
   ClusterMembership,
   PeerBook,
@@ -49,6 +50,8 @@ export interface World {
   fetch: typeof fetch;
   /** Starts the local runner's shell jobs. */
   spawn: typeof spawn;
+  /** Shows an operator something once, outside the log (the first admin token): stderr. */
+  announce: (text: string) => void;
 }
 
 /** The real world: system clock, Math.random, crypto secrets, global fetch, node's spawn, a JSON logger on stdout. */
@@ -60,6 +63,7 @@ export function realWorld(config: Pick<AgentConfig, "log_level">): World {
     secret: () => randomBytes(24).toString("base64url"),
     fetch: (input, init) => fetch(input, init),
     spawn,
+    announce: (text) => process.stderr.write(`${text}\n`),
   };
 }
 
@@ -179,7 +183,19 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     hub,
     runners: sessions,
     localRunner: { reconnectNow: () => node.localRunner?.reconnectNow() },
-    onGained: () => replicateLearnedPeers(peers, raft, world.clock, log),
+    onGained: () => {
+      replicateLearnedPeers(peers, raft, world.clock, log);
+      if (auth.enabled)
+        void bootstrapAdminToken({
+          state: db,
+          consensus: raft,
+          secret: world.secret,
+          now: () => world.clock.now(),
+          dataDir: c.data_dir,
+          logger: log,
+          announce: world.announce,
+        }).catch((e: unknown) => log.warn("first admin token not created yet", { err: String(e) }));
+    },
     clock: world.clock,
     runnerSettleMs: c.runner_settle,
   });
@@ -188,7 +204,21 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   });
   raft.onConf(resyncPeers);
 
+  const auth = new Authenticator({
+    state: db,
+    clock: world.clock,
+    mode: c.insecure_no_auth ? "off" : "tokens",
+    hint: `the first start wrote an admin token to ${join(c.data_dir, ADMIN_TOKEN_FILE)} on the first leader`,
+  });
+  if (c.insecure_no_auth)
+    log.warn(
+      "--insecure-no-auth: the API accepts every request without a token, as admin. Local development only",
+    );
   const service = new ControlService({
+    auth,
+    secret: world.secret,
+    auditRetentionMs: c.audit_retention,
+    logger: log,
     state: db,
     consensus: raft,
     dispatcher,
@@ -248,14 +278,16 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   }
   app.route("/", createControlApp({ service, logger: log, secret: controlToken }));
   // The edge calls its own node's service in-process; NOT_LEADER is followed to the leader over HTTP.
+  const localControl = createLocalControlClient({
+    service,
+    fetch: world.fetch,
+    ...(controlToken ? { secret: controlToken } : {}),
+  });
+  const tokenUses = new TokenUseFlusher({ auth, control: localControl, clock: world.clock, logger: log });
   app.route(
     "/",
     createEdgeApp({
-      control: createLocalControlClient({
-        service,
-        fetch: world.fetch,
-        ...(controlToken ? { secret: controlToken } : {}),
-      }),
+      control: localControl,
       nodeName: () => c.node_name,
       version: VERSION,
       logger: log,
@@ -288,6 +320,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     hub,
     dispatcher,
     scheduler,
+    background: [tokenUses],
     localRunner: c.local_runner
       ? (advertise) =>
           new RunnerAgent({

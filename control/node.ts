@@ -36,6 +36,8 @@ export interface ControlParts {
   scheduler: Scheduler;
   /** Builds the local runner once the node's address is known; absent with --no-local-runner. */
   localRunner: ((advertise: string) => LocalRunner) | undefined;
+  /** Periodic work started once the node runs and stopped first on the way down. */
+  background?: { start(): void; stop(): void }[];
 }
 
 /** Where a listening node is. */
@@ -126,6 +128,7 @@ export class ControlNode {
     if (clustered) await membership.enterCluster();
     else await membership.startAlone();
     this.current = "running";
+    for (const b of this.parts.background ?? []) b.start();
     log.info("control node started", {
       http: `${this.scheme}://${address}`,
       data: c.data_dir,
@@ -180,6 +183,7 @@ export class ControlNode {
   /** Closes every part in dependency order; safe on parts that never started. */
   private async release(): Promise<void> {
     const p = this.parts;
+    for (const b of p.background ?? []) b.stop();
     p.hub.stop();
     // Upgraded sockets count as the server's connections: close peers' Raft streams or close() waits.
     p.raftStreams?.close();

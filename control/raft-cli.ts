@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { AppError, followLeader, leaderOf, nodeUrl } from "../shared";
+import { API_OPTIONS_HELP, apiCall, apiTarget } from "./api-cli";
 import type { PeerInfo } from "./cluster";
 
 /** Help for `dkron raft`. */
@@ -15,10 +16,13 @@ Options:
 `;
 
 /** Help for `dkron leave`. */
-export const LEAVE_HELP = `Usage: dkron leave [--http-addr HOST:PORT]
+export const LEAVE_HELP = `Usage: dkron leave [options]
 
 Asks a control node to leave the cluster cleanly (hand over leadership, leave the Raft
-configuration) and stop. Same as POST /v1/leave.
+configuration) and stop. Same as POST /v1/leave (an admin token).
+
+Options:
+${API_OPTIONS_HELP}
 `;
 
 interface Opts {
@@ -124,17 +128,12 @@ export async function raftCommand(argv: string[], env: Record<string, string | u
 
 /** `dkron leave`. */
 export async function leaveCommand(argv: string[], env: Record<string, string | undefined>): Promise<void> {
-  const v = opts(argv);
+  const v = opts(argv, { token: { type: "string" }, "data-dir": { type: "string" } });
   if (v.help) {
     process.stdout.write(LEAVE_HELP);
     return;
   }
-  const addr = String(v["http-addr"] ?? env.DKRON_HTTP_ADDR ?? "127.0.0.1:8080");
-  const res = await fetch(`${nodeUrl(addr)}/v1/leave`, {
-    method: "POST",
-  }).catch(() => {
-    throw new AppError("UNAVAILABLE", `cannot reach a control node at ${addr}`);
-  });
-  if (!res.ok) throw new AppError("BAD_REQUEST", `leave failed: HTTP ${res.status} ${await res.text()}`);
-  console.log(`${addr} is leaving the cluster`);
+  const target = apiTarget(v, env);
+  await apiCall(target, "POST", "/v1/leave");
+  console.log(`${target.url} is leaving the cluster`);
 }

@@ -12,7 +12,14 @@ import {
   readBodyText,
   whom,
 } from "./middleware";
-import { clusterRoutes, executionRoutes, jobRoutes, restoreRoutes, scheduleRoutes } from "./routes";
+import {
+  clusterRoutes,
+  executionRoutes,
+  jobRoutes,
+  restoreRoutes,
+  scheduleRoutes,
+  tokenRoutes,
+} from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";
@@ -51,6 +58,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", executionRoutes(deps));
   app.route("/", restoreRoutes(deps));
   app.route("/", scheduleRoutes(deps));
+  app.route("/", tokenRoutes(deps));
 
   app.onError(onError(deps.logger));
   app.notFound(notFound);

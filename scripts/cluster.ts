@@ -3,6 +3,7 @@
  * data under ./data/cluster/<node>. Ctrl-C stops all three gracefully.
  */
 import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../control/bin/dkron.mjs", import.meta.url));
@@ -42,14 +43,26 @@ const children = ports.map((port, i) => {
   return child;
 });
 
+/** The first leader writes the admin token to its data dir (unless --insecure-no-auth). */
+function adminTokenFile(): string | undefined {
+  return ports
+    .map((_, i) => `data/cluster/node${i + 1}/admin-token`)
+    .find((f) => existsSync(f) && readFileSync(f, "utf8").trim() !== "");
+}
+
 async function waitForLeader(): Promise<void> {
   for (let i = 0; i < 100; i++) {
+    const file = adminTokenFile();
+    const headers: Record<string, string> = file
+      ? { authorization: `Bearer ${readFileSync(file, "utf8").trim()}` }
+      : {};
     for (const port of ports) {
-      const r = await fetch(`http://127.0.0.1:${port}/v1/leader`).catch(() => null);
+      const r = await fetch(`http://127.0.0.1:${port}/v1/leader`, { headers }).catch(() => null);
       if (r?.ok) {
         const leader = (await r.json()) as { Name: string; Addr: string; Port: number };
         console.log(`\ncluster is up: leader ${leader.Name} at ${leader.Addr}:${leader.Port}`);
-        console.log(`API on any node: ${ports.map((p) => `http://127.0.0.1:${p}/v1`).join("  ")}\n`);
+        console.log(`API on any node: ${ports.map((p) => `http://127.0.0.1:${p}/v1`).join("  ")}`);
+        if (file) console.log(`admin token: export DKRON_TOKEN=$(cat ${file})\n`);
         return;
       }
     }

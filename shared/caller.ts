@@ -8,10 +8,17 @@ export interface Caller {
   token?: string;
   /** The API client's address as the edge saw it; "" when unknown. */
   client: string;
+  /**
+   * A control node's own call (a follower's batch of token uses). The control-api believes it only
+   * from a peer that presented the service secret, and it opens nothing but internal methods.
+   */
+  internal?: boolean;
 }
 
 /** Header carrying the API client's bearer token on a control-api request (the edge's own secret rides in Authorization). */
 export const CALLER_TOKEN_HEADER = "x-dkron-caller-token";
+/** Header marking a control node's own call (see Caller.internal). */
+export const CALLER_INTERNAL_HEADER = "x-dkron-caller-internal";
 /** Header carrying the API client's address on a control-api request. */
 export const CALLER_CLIENT_HEADER = "x-dkron-caller-client";
 

@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { type AuditEntryJson, AuditListParams } from "./audit";
 import type { ExecutionJson } from "./execution";
 import { DEFAULT_PREVIEW_RUNS, MAX_PREVIEW_RUNS, type SchedulePreviewJson } from "./expression-preview";
 import type { JobJson } from "./job";
 import type { Member, NodeStatus } from "./member";
 import type { PreviewEntry } from "./schedule-preview";
+import type { CreatedTokenJson, TokenJson } from "./token";
 
 /**
  * The edge-to-control contract: one RPC endpoint per method, `POST /_control/rpc/<method>` with a
@@ -75,6 +77,15 @@ export const ControlParams = {
     from: z.number().int().optional(),
     name: z.string().default(""),
   }),
+  /** The body is checked by control against TokenCreateSchema, so errors name its fields. */
+  "tokens.create": z.object({ token: z.unknown() }),
+  "tokens.list": z.object({}),
+  "tokens.revoke": z.object({ id: z.string().min(1) }),
+  /** A node's batch of token uses for the leader to commit (internal to the cluster). */
+  "tokens.touch": z.object({
+    uses: z.array(z.object({ id: z.string(), at: z.number().int() })).max(100_000),
+  }),
+  "audit.list": AuditListParams,
 } as const;
 
 /** Method names of the contract. */
@@ -101,6 +112,11 @@ export interface ControlResults {
   "executions.clear": JobJson;
   restore: string[];
   "schedule.preview": SchedulePreviewJson;
+  "tokens.create": CreatedTokenJson;
+  "tokens.list": TokenJson[];
+  "tokens.revoke": TokenJson;
+  "tokens.touch": { recorded: number };
+  "audit.list": { total: number; items: AuditEntryJson[] };
 }
 
 /** Input type per method (before defaults). */

@@ -1,4 +1,4 @@
-import { CALLER_CLIENT_HEADER, CALLER_TOKEN_HEADER, type Caller } from "./caller";
+import { CALLER_CLIENT_HEADER, CALLER_INTERNAL_HEADER, CALLER_TOKEN_HEADER, type Caller } from "./caller";
 import {
   CONTROL_RPC_PREFIX,
   type ControlInput,
@@ -43,6 +43,7 @@ export function createControlClient(opts: ControlClientOptions): ControlClient {
       const headers = { ...fixed };
       if (caller?.token !== undefined) headers[CALLER_TOKEN_HEADER] = caller.token;
       if (caller?.client) headers[CALLER_CLIENT_HEADER] = caller.client;
+      if (caller?.internal) headers[CALLER_INTERNAL_HEADER] = "1";
       return followLeader(async (leader) => {
         const base = leader ?? start;
         let res: Response;

@@ -1,7 +1,14 @@
 // The public face of shared/: what other folders use. Import from the folder, not its files.
 
+export { type AuditEntryJson, AuditListParams } from "./audit";
 export { bearerToken } from "./bearer";
-export { ANONYMOUS_CALLER, CALLER_CLIENT_HEADER, CALLER_TOKEN_HEADER, type Caller } from "./caller";
+export {
+  ANONYMOUS_CALLER,
+  CALLER_CLIENT_HEADER,
+  CALLER_INTERNAL_HEADER,
+  CALLER_TOKEN_HEADER,
+  type Caller,
+} from "./caller";
 export { type Clock, systemClock, type TimerHandle } from "./clock";
 export { safeEqual } from "./constant-time";
 export {
@@ -79,6 +86,18 @@ export {
 } from "./schedule-preview";
 export { type Candidate, parseTargetTags, qualifying, selectTargets } from "./tags";
 export { durationMs, parseInstant } from "./time";
+export {
+  type CreatedTokenJson,
+  formatToken,
+  grants,
+  parseToken,
+  SCOPES,
+  type Scope,
+  TOKEN_LIMITS,
+  type TokenCreate,
+  TokenCreateSchema,
+  type TokenJson,
+} from "./token";
 export { parseOrThrow } from "./validation";
 export {
   type Ack,

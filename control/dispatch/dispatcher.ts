@@ -13,6 +13,7 @@ import type {
 import { AppError, parseTargetTags, qualifying } from "../../shared";
 import { type Consensus, eventsOf } from "../consensus";
 import type {
+  AuditStamp,
   Command,
   CommandResult,
   ExecutionFinishCommand,
@@ -188,11 +189,18 @@ export class Dispatcher implements RunnerEvents {
    * committed. A run with no target is recorded as a failed execution rather than dropped. `owed` is
    * the mark of the owed dependent run this start settles.
    */
-  async run(jobName: string, trigger: Trigger, scheduledAt: number, owed?: number): Promise<StartResult> {
+  async run(
+    jobName: string,
+    trigger: Trigger,
+    scheduledAt: number,
+    owed?: number,
+    /** Carried on the start command: who asked for it, for the audit log. */
+    extra: { audit?: AuditStamp } = {},
+  ): Promise<StartResult> {
     const job = getStoredJob(this.deps.state, jobName);
     if (!job) throw new AppError("NOT_FOUND", `job "${jobName}" not found`, { field: "job" });
-    return this.start(
-      planRun({
+    return this.start({
+      ...planRun({
         jobName,
         spec: job.spec,
         group: this.nextGroup(),
@@ -204,7 +212,8 @@ export class Dispatcher implements RunnerEvents {
         random: this.deps.random,
         ...(owed === undefined ? {} : { owed }),
       }),
-    );
+      ...extra,
+    });
   }
 
   /** Records a slot deliberately not run (catch-up policy, or `skipped-dst`); `note` says why. */
@@ -294,7 +303,7 @@ export class Dispatcher implements RunnerEvents {
   // ---- proposing, and acting on what committed ----
 
   /** Proposes a start and, once committed here, sends its runs and acts on its events. */
-  private async start(cmd: ExecutionStartCommand): Promise<StartResult> {
+  private async start(cmd: ExecutionStartCommand & { audit?: AuditStamp }): Promise<StartResult> {
     const res = await this.commit(cmd);
     if (res.ok && this.leading) for (const e of toDispatch(res.value)) this.send(e);
     return res;

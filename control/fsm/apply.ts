@@ -15,6 +15,7 @@ import {
   peers,
   statements,
 } from "../store";
+import { checkStamp, createToken, recordAudit, recordUses, revokeToken } from "./apply-auth";
 import type {
   Command,
   CommandResult,
@@ -62,11 +63,13 @@ function applyTransaction(s: StateDb): ApplyTransaction {
       if (index <= lastApplied(s)) return { ok: true, value: { skipped: true }, events: [] };
       let result: ApplyResult;
       try {
+        checkStamp(s, cmd);
         result = applyCommand(s, index, cmd);
       } catch (e) {
         if (!isAppError(e)) throw e;
         result = { ok: false, error: { code: e.code, message: e.message, details: e.details } };
       }
+      if (cmd.audit) recordAudit(s, index, cmd.at, cmd.audit, result);
       statements(s).setLastApplied.run({ index });
       return result;
     });
@@ -103,6 +106,17 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
     case "peer.remove":
       s.db.delete(peers).where(eq(peers.id, cmd.id)).run();
       return { ok: true, events: [{ kind: "peers.changed" }] };
+    case "token.create":
+      createToken(s, cmd);
+      return { ok: true, events: [] };
+    case "token.revoke":
+      revokeToken(s, cmd.id);
+      return { ok: true, events: [] };
+    case "tokens.used":
+      recordUses(s, cmd.uses);
+      return { ok: true, events: [] };
+    case "audit.record":
+      return { ok: true, events: [] };
   }
 }
 

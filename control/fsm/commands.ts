@@ -12,17 +12,62 @@ export type Command =
    * and replaced with it (a later put without them clears them), and the backup's `counters`,
    * merged into the stored ones as Dkron's Store.SetJob does.
    */
-  | { type: "job.put"; at: number; job: JobSpec; warnings?: string[]; counters?: JobCounters }
-  | { type: "job.delete"; at: number; name: string }
-  | { type: "job.toggle"; at: number; name: string }
-  | ExecutionStartCommand
-  | ExecutionFinishCommand
-  | ExecutionsStartedCommand
-  | { type: "executions.clear"; at: number; job: string }
-  | { type: "noop"; at: number }
-  /** Records where a control node's HTTP API is (Raft RPC rides on it). */
-  | { type: "peer.set"; at: number; id: string; addr: string }
-  | { type: "peer.remove"; at: number; id: string };
+  (
+    | { type: "job.put"; at: number; job: JobSpec; warnings?: string[]; counters?: JobCounters }
+    | { type: "job.delete"; at: number; name: string }
+    | { type: "job.toggle"; at: number; name: string }
+    | ExecutionStartCommand
+    | ExecutionFinishCommand
+    | ExecutionsStartedCommand
+    | { type: "executions.clear"; at: number; job: string }
+    | { type: "noop"; at: number }
+    /** Records where a control node's HTTP API is (Raft RPC rides on it). */
+    | { type: "peer.set"; at: number; id: string; addr: string }
+    | { type: "peer.remove"; at: number; id: string }
+    | TokenCreateCommand
+    | { type: "token.revoke"; at: number; id: string }
+    /** Last-used times of tokens, batched by the nodes that saw the uses (never one entry per request). */
+    | { type: "tokens.used"; at: number; uses: { id: string; at: number }[] }
+    /** Only the audit record: for audited actions that change nothing replicated (pause, leave). */
+    | { type: "audit.record"; at: number }
+  ) & {
+    /**
+     * Who asked for this change, recorded in the audit log by the apply of this same entry, with the
+     * outcome. A stamp naming a token is refused if the token is gone (revoked) or expired at `at`,
+     * so no node can act on a revoked token, whatever it had applied when it checked.
+     */
+    audit?: AuditStamp;
+  };
+
+/** Who asked for a change, as the audit log records it. */
+export interface AuditStamp {
+  tokenId: string;
+  tokenName: string;
+  /** The control-api method, e.g. "jobs.put". */
+  action: string;
+  /** The job, token or hook acted on; "" for cluster-wide actions. */
+  target: string;
+  client: string;
+  /** A short note on what changed ("paused", "created"), kept with the record. */
+  detail?: string;
+  /** Keep audit records this long (the proposer's setting), pruned by the same apply. */
+  retainMs: number;
+}
+
+/** Creates a REST API token; only the hash of its secret is in the log. */
+export interface TokenCreateCommand {
+  type: "token.create";
+  at: number;
+  id: string;
+  name: string;
+  hash: string;
+  scopes: string[];
+  prefix: string;
+  expiresAt: number | null;
+  createdBy: string;
+  /** The first start's admin token: refused once the cluster has made one. */
+  bootstrap?: boolean;
+}
 
 /** Starts one run (a group) of a job on its targets; rejected for a slot that already started. */
 export interface ExecutionStartCommand {
@@ -98,6 +143,10 @@ export interface CommandValues {
   noop: undefined;
   "peer.set": undefined;
   "peer.remove": undefined;
+  "token.create": undefined;
+  "token.revoke": undefined;
+  "tokens.used": undefined;
+  "audit.record": undefined;
 }
 
 /** What the proposer learns from an applied command, to drive side effects after commit. */

@@ -2,6 +2,7 @@
 
 export { type ApplyResult, apply, lastApplied } from "./apply";
 export type {
+  AuditStamp,
   Command,
   CommandResult,
   ExecutionFinishCommand,

@@ -5,6 +5,7 @@ import {
   AppError,
   bearerToken,
   CALLER_CLIENT_HEADER,
+  CALLER_INTERNAL_HEADER,
   CALLER_TOKEN_HEADER,
   type Caller,
   type ControlMethod,
@@ -55,6 +56,8 @@ export function createControlApp(opts: ControlAppOptions): Hono {
       const caller: Caller = {
         client: c.req.header(CALLER_CLIENT_HEADER) ?? "",
         ...(token !== undefined && { token }),
+        // Only a peer holding the service secret may speak for a control node.
+        ...(opts.secret && c.req.header(CALLER_INTERNAL_HEADER) === "1" && { internal: true }),
       };
       const result = await opts.service.call(m, params as never, caller);
       return c.json(result as object);

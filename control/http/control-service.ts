@@ -1,4 +1,4 @@
-import type { Clock, ControlMethod, ControlParamsOf, ControlResults } from "../../shared";
+import type { Clock, ControlMethod, ControlParamsOf, ControlResults, Logger } from "../../shared";
 import {
   ANONYMOUS_CALLER,
   AppError,
@@ -11,20 +11,41 @@ import {
   jobToJson,
   type Member,
   MemberStatus,
+  parseOrThrow,
   previewExpression,
   splitHostPort,
+  TokenCreateSchema,
 } from "../../shared";
+import {
+  ACCESS,
+  type Authenticator,
+  authorize,
+  coversJob,
+  type Identity,
+  mintToken,
+  mustCoverJob,
+} from "../auth";
 import type { PeerBook } from "../cluster";
 import type { Consensus } from "../consensus";
 import type { Dispatcher } from "../dispatch";
-import type { Command } from "../fsm";
+import type { AuditStamp, Command } from "../fsm";
 import type { Runners } from "../hub";
 import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
-import { getExecution, getStoredJob, isExecutionSort, listExecutions, listStoredJobs } from "../store";
+import {
+  getExecution,
+  getStoredJob,
+  getToken,
+  isExecutionSort,
+  listExecutions,
+  listStoredJobs,
+  listTokens,
+} from "../store";
+import { listAudit } from "./audit-list";
 import { jobFigures } from "./job-figures";
 import { queryJobs } from "./job-list";
+import { tokenToJson } from "./token-json";
 
 /** What the service needs to know about its node. */
 export interface NodeInfo {
@@ -59,10 +80,19 @@ export interface ControlServiceDeps {
   /** Called by POST /v1/leave: stops this node gracefully. */
   leave: () => void;
   cluster?: ClusterView;
+  /** Where audit records that cannot be committed (node-local actions on a follower) are written. */
+  logger?: Logger;
+  /** Checks callers' tokens (or lets everyone in, with auth off). */
+  auth: Authenticator;
+  /** Random strings of at least 16 base64url characters, for token ids and secrets. */
+  secret: () => string;
+  /** How long audit records are kept, in ms. */
+  auditRetentionMs: number;
 }
 
 type Handler<M extends ControlMethod> = (
   p: ControlParamsOf<M>,
+  who: Identity,
 ) => Promise<ControlResults[M]> | ControlResults[M];
 
 /**
@@ -81,25 +111,30 @@ export class ControlService {
         this.d.consensus.status().leader
           ? (this.members().find((m) => m.Name === this.d.consensus.status().leader) ?? null)
           : null,
-      leave: () => {
+      leave: async (_p, who) => {
+        await this.audited(who, "leave", this.d.node.name);
         this.d.clock.setTimeout(() => this.d.leave(), 50);
         return { left: this.d.node.name };
       },
-      busy: () => this.d.dispatcher.busy().map((e) => executionToJson(e)),
+      busy: (_p, who) =>
+        this.d.dispatcher
+          .busy()
+          .filter((e) => coversJob(who, e.job_name))
+          .map((e) => executionToJson(e)),
       "pause.get": () => ({ paused: this.paused }),
-      "pause.set": (p) => {
+      "pause.set": async (p, who) => {
+        await this.audited(who, "pause.set", this.d.node.name, p.paused ? "paused" : "unpaused");
         this.paused = p.paused;
         return { paused: this.paused };
       },
-      "jobs.list": async (p) => {
-        await this.read(p.stale);
-        return queryJobs(
-          listStoredJobs(this.d.state).map((j) => this.render(j)),
+      "jobs.list": (p, who) =>
+        queryJobs(
+          listStoredJobs(this.d.state)
+            .filter((j) => coversJob(who, j.spec.name))
+            .map((j) => this.render(j)),
           p,
-        );
-      },
-      "jobs.get": async (p) => {
-        await this.read(p.stale);
+        ),
+      "jobs.get": (p) => {
         const job = this.mustJob(p.name);
         // Only here: the list must not cost a query per job over its history.
         const out = { ...this.render(job), ...jobFigures(this.d.state, job) };
@@ -107,28 +142,34 @@ export class ControlService {
           ? out
           : { ...out, next_runs: previewJob(job, this.d.clock.now(), p.next) };
       },
-      "jobs.put": (p) => this.putJob(p.job, p.runoncreate, p.path_name),
-      "jobs.delete": async (p) => {
+      "jobs.put": (p, who) => this.putJob(p.job, p.runoncreate, who, p.path_name),
+      "jobs.delete": async (p, who) => {
         const before = this.render(this.mustJob(p.name));
-        await this.write({ type: "job.delete", at: this.d.clock.now(), name: p.name });
+        await this.write({ type: "job.delete", at: this.d.clock.now(), name: p.name }, who, p.name);
         return before;
       },
-      "jobs.run": async (p) => {
+      "jobs.run": async (p, who) => {
         this.mustJob(p.name);
         this.requireLeader();
         const res = await this.d.dispatcher
-          .run(p.name, "manual", this.d.clock.now())
+          .run(p.name, "manual", this.d.clock.now(), undefined, {
+            audit: this.stamp(who, "jobs.run", p.name),
+          })
           .catch((e) => this.rethrowWithLeaderAddr(e));
         if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
         return this.render(this.mustJob(p.name));
       },
-      "jobs.toggle": async (p) => {
-        this.mustJob(p.name);
-        await this.write({ type: "job.toggle", at: this.d.clock.now(), name: p.name });
+      "jobs.toggle": async (p, who) => {
+        const before = this.mustJob(p.name);
+        await this.write(
+          { type: "job.toggle", at: this.d.clock.now(), name: p.name },
+          who,
+          p.name,
+          before.spec.disabled ? "enabled" : "disabled",
+        );
         return this.render(this.mustJob(p.name));
       },
-      "executions.list": async (p) => {
-        await this.read(p.stale);
+      "executions.list": (p) => {
         this.mustJob(p.job);
         if (!isExecutionSort(p.sort)) {
           throw new AppError(
@@ -144,8 +185,7 @@ export class ControlService {
           .map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
         return { total: all.length, items };
       },
-      "executions.get": async (p) => {
-        await this.read();
+      "executions.get": (p) => {
         this.mustJob(p.job);
         const e = getExecution(this.d.state, p.job, p.id);
         if (!e)
@@ -154,26 +194,61 @@ export class ControlService {
           });
         return executionToJson(this.d.dispatcher.view(e));
       },
-      "executions.clear": async (p) => {
+      "executions.clear": async (p, who) => {
         this.mustJob(p.job);
-        await this.write({ type: "executions.clear", at: this.d.clock.now(), job: p.job });
+        await this.write({ type: "executions.clear", at: this.d.clock.now(), job: p.job }, who, p.job);
         return this.render(this.mustJob(p.job));
       },
-      restore: (p) => this.restore(p.jobs),
+      restore: (p, who) => this.restore(p.jobs, who),
       "schedule.preview": (p) => previewExpression({ ...p, from: p.from ?? this.d.clock.now() }),
+      "tokens.create": (p, who) => this.createToken(p.token, who),
+      "tokens.list": () => listTokens(this.d.state).map(tokenToJson),
+      "tokens.revoke": async (p, who) => {
+        const row = getToken(this.d.state, p.id);
+        if (!row) throw new AppError("NOT_FOUND", `token "${p.id}" not found`, { field: "id" });
+        await this.write({ type: "token.revoke", at: this.d.clock.now(), id: p.id }, who, p.id, row.name);
+        return tokenToJson(row);
+      },
+      "tokens.touch": async (p) => {
+        if (p.uses.length) await this.write({ type: "tokens.used", at: this.d.clock.now(), uses: p.uses });
+        return { recorded: p.uses.length };
+      },
+      "audit.list": (p) => listAudit(this.d.state, p),
     };
   }
 
   /** Runs one contract method with already-parsed params for `caller`. */
-  call<M extends ControlMethod>(
+  async call<M extends ControlMethod>(
     method: M,
     params: ControlParamsOf<M>,
-    _caller: Caller = ANONYMOUS_CALLER,
+    caller: Caller = ANONYMOUS_CALLER,
   ): Promise<ControlResults[M]> {
     // Writes go to the leader: a follower answers NOT_LEADER (with the leader's address) before
     // looking at its own, possibly lagging, copy.
     if (WRITES.has(method)) this.requireLeader();
-    return Promise.resolve((this.handlers[method] as Handler<M>)(params));
+    // A linearizable read waits for this node to catch up before the token is checked, so a token
+    // revoked anywhere is refused here too; writes are re-checked by the apply of their entry.
+    if (LINEARIZABLE_READS.has(method)) await this.read((params as { stale?: boolean }).stale);
+    const who = this.identify(method, caller);
+    authorize(who, method, params);
+    return (this.handlers[method] as Handler<M>)(params, who);
+  }
+
+  /** The caller's identity for `method`: public and internal methods need no token. */
+  private identify(method: ControlMethod, caller: Caller): Identity {
+    const access = ACCESS[method];
+    if ("public" in access)
+      return { tokenId: "public", name: "public", scopes: [], prefix: "", client: caller.client };
+    if ("internal" in access && caller.internal)
+      return {
+        tokenId: "system",
+        name: "system",
+        scopes: [],
+        prefix: "",
+        client: caller.client,
+        internal: true,
+      };
+    return this.d.auth.identify(caller);
   }
 
   private status(): ControlResults["status"] {
@@ -250,9 +325,15 @@ export class ControlService {
     return [self, ...controls, ...runners];
   }
 
-  private async putJob(body: unknown, runoncreate: boolean, pathName?: string): Promise<JobJson> {
+  private async putJob(
+    body: unknown,
+    runoncreate: boolean,
+    who: Identity,
+    pathName?: string,
+  ): Promise<JobJson> {
     if (this.paused) throw new AppError("PAUSED", "New job submissions are currently paused");
     const spec = validateJob(body);
+    mustCoverJob(who, spec.name);
     if (pathName !== undefined && pathName !== spec.name) {
       throw new AppError(
         "VALIDATION",
@@ -262,9 +343,19 @@ export class ControlService {
         },
       );
     }
-    await this.write({ type: "job.put", at: this.d.clock.now(), job: spec });
+    const existed = getStoredJob(this.d.state, spec.name) !== undefined;
+    await this.write(
+      { type: "job.put", at: this.d.clock.now(), job: spec },
+      who,
+      spec.name,
+      existed ? "updated" : "created",
+    );
     if (runoncreate) {
-      void this.d.dispatcher.run(spec.name, "manual", this.d.clock.now()).catch(() => undefined);
+      void this.d.dispatcher
+        .run(spec.name, "manual", this.d.clock.now(), undefined, {
+          audit: this.stamp(who, "jobs.run", spec.name, "runoncreate"),
+        })
+        .catch(() => undefined);
     }
     return this.render(this.mustJob(spec.name));
   }
@@ -276,8 +367,10 @@ export class ControlService {
    * is not attempted. A file that is not an array of objects is refused whole before anything is
    * written.
    */
-  private async restore(input: unknown): Promise<string[]> {
+  private async restore(input: unknown, who: Identity): Promise<string[]> {
     const plan = planRestore(input);
+    // A prefix-limited token restores only its own jobs: one outside refuses the whole file.
+    for (const step of plan) if (step.job) mustCoverJob(who, step.job.spec.name);
     const created: boolean[] = [];
     const out: string[] = [];
     for (const [k, step] of plan.entries()) {
@@ -297,6 +390,12 @@ export class ControlService {
         job: spec,
         ...(warnings.length ? { warnings } : {}),
         ...(counters ? { counters } : {}),
+        audit: this.stamp(
+          who,
+          "restore",
+          spec.name,
+          warnings.length ? `with ${warnings.length} warning(s)` : "",
+        ),
       });
       created[k] = res.ok;
       out.push(restoreResult(step.label, res.ok ? { warnings } : { error: res.error.message }));
@@ -330,11 +429,71 @@ export class ControlService {
     throw e;
   }
 
-  /** Proposes a write on the leader; a rejection becomes the AppError it names. */
-  private async write(cmd: Command): Promise<void> {
+  /**
+   * Proposes a write on the leader, stamped for the audit log with who asked (`who`) and what it is
+   * about (`target`); a rejection becomes the AppError it names. Without `who` it is the node's own.
+   */
+  private async write(
+    cmd: Command,
+    who?: Identity,
+    target = "",
+    detail = "",
+    action = actionOf(cmd),
+  ): Promise<void> {
     this.requireLeader();
-    const res = await this.d.consensus.propose(cmd).catch((e) => this.rethrowWithLeaderAddr(e));
+    const stamped: Command = who ? { ...cmd, audit: this.stamp(who, action, target, detail) } : cmd;
+    const res = await this.d.consensus.propose(stamped).catch((e) => this.rethrowWithLeaderAddr(e));
     if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
+  }
+
+  /** Commits only an audit record, for an action that changes nothing replicated (pause, leave). */
+  private async audited(who: Identity, action: string, target: string, detail = ""): Promise<void> {
+    // These act on the node asked, so they must not follow NOT_LEADER: a follower cannot commit the
+    // record itself, and writes it to its log instead (docs/security.md says so).
+    if (!this.d.consensus.isLeader()) {
+      this.d.logger?.warn("audit", { ...this.stamp(who, action, target, detail), committed: false });
+      return;
+    }
+    await this.write({ type: "audit.record", at: this.d.clock.now() }, who, target, detail, action);
+  }
+
+  /** The audit stamp of a change `who` asked for. */
+  private stamp(who: Identity, action: string, target: string, detail = ""): AuditStamp {
+    return {
+      tokenId: who.tokenId,
+      tokenName: who.name,
+      action,
+      target,
+      client: who.client,
+      ...(detail ? { detail } : {}),
+      retainMs: this.d.auditRetentionMs,
+    };
+  }
+
+  /** Mints a token from a validated request; the answer is the only place its secret appears. */
+  private async createToken(body: unknown, who: Identity): Promise<ControlResults["tokens.create"]> {
+    const req = parseOrThrow(TokenCreateSchema, body, "token");
+    const { id, token, hash } = mintToken(this.d.secret);
+    const at = this.d.clock.now();
+    await this.write(
+      {
+        type: "token.create",
+        at,
+        id,
+        name: req.name,
+        hash,
+        scopes: req.scopes,
+        prefix: req.prefix,
+        expiresAt: req.expires_in === undefined ? null : at + req.expires_in,
+        createdBy: who.tokenId,
+      },
+      who,
+      id,
+      `${req.name} (${req.scopes.join(",")}${req.prefix ? ` on ${req.prefix}*` : ""})`,
+    );
+    const row = getToken(this.d.state, id);
+    if (!row) throw new AppError("INTERNAL", "the new token was not stored");
+    return { ...tokenToJson(row), token };
   }
 
   private mustJob(name: string): StoredJob {
@@ -368,7 +527,34 @@ const WRITES = new Set<ControlMethod>([
   "jobs.toggle",
   "executions.clear",
   "restore",
+  "tokens.create",
+  "tokens.revoke",
+  "tokens.touch",
 ]);
+
+/** Reads answered from this node's state after a ReadIndex barrier (unless `stale`). */
+const LINEARIZABLE_READS = new Set<ControlMethod>([
+  "jobs.list",
+  "jobs.get",
+  "executions.list",
+  "executions.get",
+  "tokens.list",
+  "audit.list",
+]);
+
+/** The audit action of a command: the control-api method it carries out. */
+function actionOf(cmd: Command): string {
+  return ACTION_OF_COMMAND[cmd.type] ?? cmd.type;
+}
+
+const ACTION_OF_COMMAND: Partial<Record<Command["type"], string>> = {
+  "job.put": "jobs.put",
+  "job.delete": "jobs.delete",
+  "job.toggle": "jobs.toggle",
+  "executions.clear": "executions.clear",
+  "token.create": "tokens.create",
+  "token.revoke": "tokens.revoke",
+};
 
 /** The entries of `tags` whose key matches `re`. */
 function pick(tags: Record<string, string>, re: RegExp): Record<string, string> {

@@ -15,6 +15,16 @@ export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log
 export { isOwed, owedRuns } from "./owed-run-queries";
 export { SqliteLogStore } from "./raft-log-store";
 export { executionFromRow, type JobRow, type OwedRun, type StoredJob } from "./rows";
-export { executions, jobs, owedDependentRuns, peers } from "./schema";
+export {
+  audit,
+  executions,
+  jobs,
+  owedDependentRuns,
+  peers,
+  tokens,
+  webhookDeliveries,
+  webhooks,
+} from "./schema";
 export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
 export { statements } from "./statements";
+export { authBootstrapped, getToken, listTokens, markAuthBootstrapped, type TokenRow } from "./token-queries";

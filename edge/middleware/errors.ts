@@ -17,6 +17,10 @@ export function asAppError(err: unknown): AppError {
 
 /** Renders an AppError as `{"error":{code,message,...}}` with the status from httpStatusOf. */
 export function errorResponse(c: Context, err: AppError): Response {
+  // What a client needs to act on: when to retry a 429, how to authenticate after a 401.
+  const retry = err.details?.retry_after_s;
+  if (err.code === "RATE_LIMITED" && typeof retry === "number") c.header("Retry-After", String(retry));
+  if (err.code === "UNAUTHORIZED") c.header("WWW-Authenticate", 'Bearer realm="dkron"');
   // The cast is safe: every value of httpStatusOf is a literal HTTP status.
   return c.json(err.toJSON(), httpStatusOf[err.code] as 400);
 }

@@ -5,3 +5,4 @@ export { executionRoutes } from "./executions";
 export { jobRoutes } from "./jobs";
 export { restoreRoutes } from "./restore";
 export { scheduleRoutes } from "./schedule";
+export { tokenRoutes } from "./tokens";

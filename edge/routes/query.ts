@@ -200,3 +200,45 @@ export function renameQueryField(err: unknown): unknown {
   if (renamed === undefined) return err;
   return new AppError(err.code, err.message, { ...err.details, field: renamed }, { cause: err });
 }
+
+/** An instant parameter: RFC 3339 or epoch milliseconds. */
+const auditInstant = z.string().transform((v, ctx) => {
+  const ms = /^\d+$/.test(v) ? Number(v) : parseInstant(v);
+  if (ms === null || !Number.isSafeInteger(ms)) {
+    ctx.addIssue({ code: "custom", message: `must be an RFC 3339 time or epoch milliseconds, got "${v}"` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const AuditQuery = z
+  .object({
+    job: z.string().optional(),
+    target: z.string().optional(),
+    token: z.string().optional(),
+    action: z.string().optional(),
+    since: auditInstant.optional(),
+    until: auditInstant.optional(),
+    _start: count.optional(),
+    _end: count.optional(),
+  })
+  .superRefine(endNotBeforeStart);
+
+/** GET /v1/audit query → audit.list params (`job` is the target of job actions). */
+export function parseAuditQuery(params: URLSearchParams): ControlInput<"audit.list"> {
+  const q = parseOrThrow(AuditQuery, firstValues(params), "query");
+  if (q.job !== undefined && q.target !== undefined && q.job !== q.target)
+    throw new AppError("VALIDATION", "query: job and target name different records; give one", {
+      field: "job",
+    });
+  const target = q.job ?? q.target;
+  return {
+    ...(target !== undefined && { target }),
+    ...(q.token !== undefined && { token: q.token }),
+    ...(q.action !== undefined && { action: q.action }),
+    ...(q.since !== undefined && { since: q.since }),
+    ...(q.until !== undefined && { until: q.until }),
+    ...(q._start !== undefined && { start: q._start }),
+    ...(q._end !== undefined && { end: q._end }),
+  };
+}

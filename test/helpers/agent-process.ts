@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../control/bin/dkron.mjs", import.meta.url));
@@ -79,4 +81,12 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/** The admin token a node's first start wrote to `<dataDir>/admin-token`, once it is there. */
+export function adminTokenOf(dataDir: string): Promise<string> {
+  const file = join(dataDir, "admin-token");
+  return waitFor(`the admin token in ${file}`, async () =>
+    existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined,
+  );
 }

@@ -1,7 +1,5 @@
-import type { Hono } from "hono";
-import { PeerBook } from "../../control/cluster/peer-book";
+import type { Context, Hono } from "hono";
 import { createControlApp } from "../../control/http/control-app";
-import { ControlService } from "../../control/http/control-service";
 import { createLocalControlClient } from "../../control/http/local-control-client";
 import { createApp } from "../../edge/app";
 import { createControlClient } from "../../shared/control-client";
@@ -23,26 +21,21 @@ export interface ApiHarness {
  * control/main.ts wires it, and in the Worker's shape (control app behind a fetch).
  */
 export function apiHarness(h: ControlHarness): ApiHarness {
-  const service = new ControlService({
-    state: h.state,
-    consensus: h.consensus,
-    dispatcher: h.dispatcher,
-    runners: h.hub,
-    clock: h.clock,
-    node: { name: "control-1", version: "test", advertise: "127.0.0.1:8080", tags: {} },
-    peers: new PeerBook(h.state),
-    leave: () => undefined,
-  });
+  // The harness's own service: one token table and one set of counters for both faces.
+  const service = h.service;
   const noNetwork = async (): Promise<Response> => {
     throw new Error("no network in this harness");
   };
-  const app = createApp({ control: createLocalControlClient({ service, fetch: noNetwork }) });
+  // A test names its client with X-Test-Client (a real host takes the socket's peer address).
+  const clientAddress = (c: Context) => c.req.header("x-test-client") ?? "127.0.0.1";
+  const app = createApp({ control: createLocalControlClient({ service, fetch: noNetwork }), clientAddress });
   const controlApp = createControlApp({ service, logger: silentLogger, secret: "" });
   const worker = createApp({
     control: createControlClient({
       baseUrl: "http://control.test",
       fetch: (input, init) => Promise.resolve(controlApp.request(String(input), init)),
     }),
+    clientAddress,
   });
   return {
     app,

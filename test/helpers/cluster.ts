@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -40,6 +41,8 @@ export interface ClusterOptions {
   /** The cluster secret every node gets (default "test-secret"); "" starts them without one. */
   secret?: string;
   extraArgs?: string[];
+  /** Check API tokens (each node's first leader writes `<data-dir>/admin-token`); default off (--insecure-no-auth). */
+  auth?: boolean;
   env?: Record<string, string>;
   /** Flags for node itself, before the script (e.g. --cpu-prof for a profile of each node). */
   nodeArgs?: string[];
@@ -110,6 +113,7 @@ export class TestCluster {
       this.opts.profile ?? "fast",
       "--log-level",
       "warn",
+      ...(this.opts.auth ? [] : ["--insecure-no-auth"]),
       ...(this.opts.extraArgs ?? []),
     ];
     const proc = spawn(process.execPath, args, {
@@ -161,17 +165,39 @@ export class TestCluster {
     n.proc?.kill(sig);
   }
 
+  /** With `auth`: the admin token the first leader wrote to its data dir, once one has. */
+  async adminToken(timeoutMs = 30_000): Promise<string> {
+    if (this.token) return this.token;
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const n of this.nodes) {
+        const file = join(n.dataDir, "admin-token");
+        if (existsSync(file)) {
+          this.token = readFileSync(file, "utf8").trim();
+          return this.token;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`no admin-token in any data dir within ${timeoutMs} ms`);
+  }
+  /** The admin token once adminToken() found it; sent by leader() and friends. */
+  token = "";
+
   /** The node every live node agrees leads, or undefined. */
   async leader(among: ClusterNode[] = this.nodes): Promise<ClusterNode | undefined> {
+    if (this.opts.auth && !this.token) await this.adminToken();
     const names = new Set<string>();
     for (const n of among) {
-      const st = await getJson<{ raft: { state: string; leader: string } }>(`${n.url}/v1/`);
+      const st = await getJson<{ raft: { state: string; leader: string } }>(`${n.url}/v1/`, 2000, this.token);
       if (st?.raft.leader) names.add(st.raft.leader);
     }
     if (names.size !== 1) return undefined;
     const [name] = [...names];
     const node = this.nodes.find((n) => n.name === name);
-    const st = node ? await getJson<{ raft: { state: string } }>(`${node.url}/v1/`) : undefined;
+    const st = node
+      ? await getJson<{ raft: { state: string } }>(`${node.url}/v1/`, 2000, this.token)
+      : undefined;
     return st?.raft.state === "leader" ? node : undefined;
   }
 
@@ -217,9 +243,12 @@ export function postManualJob(url: string, name: string): Promise<Response> {
 }
 
 /** GET a JSON document, or undefined on any failure. */
-export async function getJson<T>(url: string, timeoutMs = 2000): Promise<T | undefined> {
+export async function getJson<T>(url: string, timeoutMs = 2000, token = ""): Promise<T | undefined> {
   try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    const r = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    });
     return r.ok ? ((await r.json()) as T) : undefined;
   } catch {
     return undefined;

@@ -1,4 +1,5 @@
 import { dirname } from "node:path";
+import { Authenticator, mintToken } from "../../control/auth";
 import { PeerBook } from "../../control/cluster/peer-book";
 import type { RaftConsensus } from "../../control/consensus/raft-consensus";
 import { Dispatcher, type DispatcherOptions } from "../../control/dispatch/dispatcher";
@@ -85,6 +86,10 @@ export interface HarnessOptions {
   dispatcher?: Partial<DispatcherOptions>;
   /** Start the scheduler with the consensus (default true); false leaves it to `startScheduler`. */
   scheduler?: boolean;
+  /** "tokens" checks API tokens as a node does by default; "off" (default here) is --insecure-no-auth. */
+  auth?: "tokens" | "off";
+  /** How long audit records are kept (default 90 days, as a node). */
+  auditRetentionMs?: number;
 }
 
 /**
@@ -101,6 +106,8 @@ export class ControlHarness {
   readonly scheduler: Scheduler;
   /** The control-api service over this node, as the API reaches it (jobs.get, executions.list, ...). */
   readonly service: ControlService;
+  /** The service's token checks (mode from HarnessOptions.auth). */
+  readonly auth: Authenticator;
 
   private constructor(
     private readonly node: OneVoter,
@@ -130,7 +137,13 @@ export class ControlHarness {
       dispatcher: this.dispatcher,
       consensus: this.consensus,
     });
+    this.auth = new Authenticator({ state: this.state, clock: this.clock, mode: opts.auth ?? "off" });
+    let serial = 0;
     this.service = new ControlService({
+      auth: this.auth,
+      // Distinct, deterministic "random" strings: token ids and secrets differ per call.
+      secret: () => `s${String(++serial).padStart(4, "0")}${"x".repeat(40)}`,
+      auditRetentionMs: opts.auditRetentionMs ?? 90 * 86_400_000,
       state: this.state,
       consensus: this.consensus,
       dispatcher: this.dispatcher,
@@ -173,6 +186,26 @@ export class ControlHarness {
    * Lets proposals, commits and their follow-ups run without moving virtual time; timers due now
    * (zero-delay ones) fire, as real ones would.
    */
+  /** Creates an admin token as a first start does (through the log) and returns it. */
+  async adminToken(): Promise<string> {
+    const n = ++this.minted;
+    const { id, token, hash } = mintToken(() => `adm${String(n).padStart(13, "0")}${"y".repeat(40)}`);
+    const res = await this.consensus.propose({
+      type: "token.create",
+      at: this.clock.now(),
+      id,
+      name: `admin-${n}`,
+      hash,
+      scopes: ["admin"],
+      prefix: "",
+      expiresAt: null,
+      createdBy: "bootstrap",
+    });
+    if (!res.ok) throw new Error(res.error.message);
+    return token;
+  }
+  private minted = 0;
+
   async settle(rounds = 20): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       this.clock.advance(0);

@@ -31,6 +31,8 @@ async function agent(dataDir: string, extra: string[] = []): Promise<AgentProces
     "n1",
     "--shutdown-grace",
     "5s",
+    // This suite is about running jobs; tokens are tested in test/integration/auth.test.ts.
+    "--insecure-no-auth",
     ...extra,
   ]);
   running.push(a);

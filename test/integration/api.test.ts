@@ -7,7 +7,7 @@ import { createControlNode, type World } from "../../control/main";
 import type { ControlNode } from "../../control/node";
 import { systemClock } from "../../shared/clock";
 import { silentLogger } from "../../shared/logger";
-import { waitFor } from "../helpers/agent-process";
+import { adminTokenOf, waitFor } from "../helpers/agent-process";
 import { tempDir } from "../helpers/tmp";
 
 /** The real outside world, with a silent logger. */
@@ -17,8 +17,9 @@ function world(): World {
     logger: silentLogger,
     random: Math.random,
     secret: () => randomBytes(16).toString("hex"),
-    fetch: (input, init) => fetch(input, init),
+    fetch: (input, init) => globalThis.fetch(input, init),
     spawn,
+    announce: () => undefined,
   };
 }
 
@@ -40,7 +41,16 @@ beforeAll(async () => {
   node = createControlNode(config, world());
   await node.start();
   base = `http://${node.address}`;
+  token = await adminTokenOf(config.data_dir);
 });
+
+// The embedded default checks tokens: every call here carries the admin token the first start wrote.
+let token = "";
+const fetch = (input: string, init: RequestInit = {}) =>
+  globalThis.fetch(input, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) },
+  });
 
 afterAll(async () => {
   await node.stop();

@@ -8,7 +8,7 @@ import { createControlNode, type World } from "../../control/main";
 import type { ControlNode } from "../../control/node";
 import { systemClock } from "../../shared/clock";
 import { silentLogger } from "../../shared/logger";
-import { waitFor } from "../helpers/agent-process";
+import { adminTokenOf, waitFor } from "../helpers/agent-process";
 import { tempDir } from "../helpers/tmp";
 
 // Dkron's own artefacts against the real node (edge /v1 → control → Raft → SQLite → local runner):
@@ -27,8 +27,9 @@ beforeAll(async () => {
     logger: silentLogger,
     random: Math.random,
     secret: () => randomBytes(16).toString("hex"),
-    fetch: (input, init) => fetch(input, init),
+    fetch: (input, init) => globalThis.fetch(input, init),
     spawn,
+    announce: () => undefined,
   };
   const config = AgentConfigSchema.parse({
     server: true,
@@ -41,7 +42,16 @@ beforeAll(async () => {
   node = createControlNode(config, world);
   await node.start();
   base = `http://${node.address}`;
+  token = await adminTokenOf(config.data_dir);
 });
+
+// The embedded default checks tokens: every call here carries the admin token the first start wrote.
+let token = "";
+const fetch = (input: string, init: RequestInit = {}) =>
+  globalThis.fetch(input, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) },
+  });
 
 afterAll(async () => {
   await node.stop();
