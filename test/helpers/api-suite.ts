@@ -1,5 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { expect, it } from "vitest";
 import { waitFor } from "./agent-process";
 
@@ -7,7 +5,7 @@ import { waitFor } from "./agent-process";
 export interface ApiTarget {
   /** Base URL of the /v1 app, e.g. http://127.0.0.1:8787 */
   baseUrl: string;
-  /** Sent on every request: the admin token as a bearer, once control asks for one. */
+  /** Sent on every request: the node's admin token (its `<data-dir>/admin-token`) as a bearer. */
   headers: Record<string, string>;
   /** Prefix of the suite's job names, so targets sharing a control node keep apart. */
   prefix: string;
@@ -35,22 +33,24 @@ export interface ErrorBody {
   error: { code: string; message: string; field?: string; limit?: number };
 }
 
-/**
- * The bearer headers for a control node whose data dir is `dataDir`: its `<data-dir>/admin-token`
- * when the node wrote one (control nodes that require tokens write it on first start), else none.
- */
-export function adminHeaders(dataDir: string): Record<string, string> {
-  const file = join(dataDir, "admin-token");
-  if (!existsSync(file)) return {};
-  return { authorization: `Bearer ${readFileSync(file, "utf8").trim()}` };
+/** How one request is sent: its body, extra headers, and the control round-trips it must make. */
+export interface SendOptions {
+  /** JSON-encoded unless a string. */
+  body?: unknown;
+  /** How many requests control must receive for it (default 1), where the target can count them. */
+  control?: number;
+  /** On top of the target's headers (or instead of them, with `anonymous`). */
+  headers?: Record<string, string>;
+  /** Leaves out the target's headers, so no token is sent. */
+  anonymous?: boolean;
 }
 
-/** Sends one request to the target; `control` is how many control round-trips it must make. */
+/** Sends one request to the target and reads the answer whole. */
 export async function send(
   t: ApiTarget,
   method: string,
   path: string,
-  opts: { body?: unknown; control?: number; headers?: Record<string, string> } = {},
+  opts: SendOptions = {},
 ): Promise<Answer> {
   const before = t.controlCalls?.();
   const body =
@@ -63,7 +63,7 @@ export async function send(
     method,
     headers: {
       ...(body !== undefined && { "content-type": "application/json" }),
-      ...t.headers,
+      ...(!opts.anonymous && t.headers),
       ...opts.headers,
     },
     ...(body !== undefined && { body }),
@@ -187,6 +187,21 @@ export function apiSuite(target: () => ApiTarget): void {
     expect((del.body as { name: string }).name).toBe(name);
     expect((await send(t, "GET", `/v1/jobs/${name}`)).status).toBe(404);
     expect((await send(t, "DELETE", `/v1/jobs/${name}`)).status).toBe(404);
+  });
+
+  it("refuses a request with no token or a bad one (401 from control) and serves the admin token", async () => {
+    const t = target();
+    for (const headers of [{}, { authorization: "Bearer dkt.nope.nope" }]) {
+      const r = await send(t, "GET", "/v1/jobs", { anonymous: true, headers });
+      expect(r.status, JSON.stringify(headers)).toBe(401);
+      expect((r.body as ErrorBody).error.code).toBe("UNAUTHORIZED");
+      // A refused write changes nothing.
+      const name = `${t.prefix}-anonymous`;
+      const w = await send(t, "POST", "/v1/jobs", { anonymous: true, headers, body: shellJob(name) });
+      expect(w.status).toBe(401);
+      expect((await send(t, "GET", `/v1/jobs/${name}`)).status).toBe(404);
+    }
+    expect((await send(t, "GET", "/v1/jobs")).status).toBe(200);
   });
 
   it("lists the control node in /v1/members with X-Total-Count", async () => {

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CALLER_CLIENT_HEADER, CALLER_TOKEN_HEADER } from "../../shared/caller";
-import { type AgentProcess, startAgent, waitFor } from "../helpers/agent-process";
-import { type ApiTarget, adminHeaders, apiSuite, type ErrorBody, send } from "../helpers/api-suite";
+import { type AgentProcess, adminTokenOf, startAgent, waitFor } from "../helpers/agent-process";
+import { type ApiTarget, apiSuite, type ErrorBody, send } from "../helpers/api-suite";
 import { type CountingProxy, countingProxy } from "../helpers/counting-proxy";
 import { tempDir } from "../helpers/tmp";
 
@@ -30,6 +30,8 @@ let agent: AgentProcess | undefined;
 let proxy: CountingProxy | undefined;
 let worker: Worker | undefined;
 let workerUrl = "";
+/** The node's first admin token, as a bearer header. */
+let admin: Record<string, string> = {};
 
 /** What a case may change in the Worker's bindings. */
 interface BindingsOver {
@@ -60,9 +62,10 @@ beforeAll(async () => {
     "--control-token",
     SECRET,
   ]);
+  admin = { authorization: `Bearer ${await adminTokenOf(dataDir)}` };
   // The run case needs the node's local runner connected.
   await waitFor("the local runner to connect", async () => {
-    const r = await fetch(`${agent!.url}/v1/`, { headers: adminHeaders(dataDir) });
+    const r = await fetch(`${agent!.url}/v1/`, { headers: admin });
     const s = (await r.json()) as { serf?: { runners?: string } };
     return Number(s.serf?.runners) >= 1 ? true : undefined;
   });
@@ -103,7 +106,7 @@ describe("/v1 on a control node process", () => {
   apiSuite(
     (): ApiTarget => ({
       baseUrl: agent!.url,
-      headers: adminHeaders(dataDir),
+      headers: admin,
       prefix: "node",
       whom: NODE,
       nodeName: NODE,
@@ -114,7 +117,7 @@ describe("/v1 on a control node process", () => {
 describe("/v1 through the Worker in workerd", () => {
   const target = (): ApiTarget => ({
     baseUrl: workerUrl,
-    headers: adminHeaders(dataDir),
+    headers: admin,
     prefix: "worker",
     whom: EDGE_NAME,
     nodeName: NODE,
@@ -137,27 +140,38 @@ describe("/v1 through the Worker in workerd", () => {
     // CF-Connecting-IP: this test's own address, as wrangler dev sets it (Cloudflare does in production).
     expect(seen.headers[CALLER_CLIENT_HEADER]).toBe("127.0.0.1");
 
-    await send(t, "GET", "/v1/members", { headers: { authorization: "Bearer probe-token" } });
+    const probe = await send(t, "GET", "/v1/members", { headers: { authorization: "Bearer probe-token" } });
+    expect((probe.body as ErrorBody).error.code).toBe("UNAUTHORIZED");
     const withToken = proxy!.requests.at(-1)!;
     expect(withToken.headers.authorization).toBe(`Bearer ${SECRET}`);
     expect(withToken.headers[CALLER_TOKEN_HEADER]).toBe("probe-token");
   });
 
-  it("control's /_control/rpc refuses a call without the service secret or with a wrong one", async () => {
-    const tries: Record<string, string>[] = [
-      {},
-      { authorization: "Bearer wrong" },
-      { authorization: `Bearer ${SECRET}x` },
-    ];
-    for (const headers of tries) {
-      const r = await fetch(`${agent!.url}/_control/rpc/status`, {
+  it("control's /_control/rpc wants the service secret, and the caller's token besides", async () => {
+    const rpc = async (headers: Record<string, string>) => {
+      const r = await fetch(`${agent!.url}/_control/rpc/jobs.list`, {
         method: "POST",
         headers: { "content-type": "application/json", ...headers },
         body: "{}",
       });
-      expect(r.status).toBe(401);
-      expect(((await r.json()) as ErrorBody).error.code).toBe("UNAUTHORIZED");
-    }
+      return { status: r.status, code: ((await r.json()) as Partial<ErrorBody>).error?.code };
+    };
+    const unauthorized = { status: 401, code: "UNAUTHORIZED" };
+    const adminToken = admin.authorization!.replace(/^Bearer /, "");
+    // No secret, a wrong one, or a user's token in its place.
+    expect(await rpc({})).toEqual(unauthorized);
+    expect(await rpc({ authorization: "Bearer wrong" })).toEqual(unauthorized);
+    expect(await rpc({ authorization: `Bearer ${SECRET}x` })).toEqual(unauthorized);
+    expect(await rpc({ ...admin, [CALLER_TOKEN_HEADER]: adminToken })).toEqual(unauthorized);
+    // The secret alone is no caller: the edge's own credential opens no /v1 method.
+    expect(await rpc({ authorization: `Bearer ${SECRET}` })).toEqual(unauthorized);
+    expect(await rpc({ authorization: `Bearer ${SECRET}`, [CALLER_TOKEN_HEADER]: SECRET })).toEqual(
+      unauthorized,
+    );
+    expect(await rpc({ authorization: `Bearer ${SECRET}`, [CALLER_TOKEN_HEADER]: adminToken })).toEqual({
+      status: 200,
+      code: undefined,
+    });
   });
 
   it("passes control's 401 through intact when its CONTROL_TOKEN is wrong, and 503 when control is down", async () => {
