@@ -191,7 +191,8 @@ export function apiSuite(target: () => ApiTarget): void {
 
   it("refuses a request with no token or a bad one (401 from control) and serves the admin token", async () => {
     const t = target();
-    for (const headers of [{}, { authorization: "Bearer dkt.nope.nope" }]) {
+    const tries: Record<string, string>[] = [{}, { authorization: "Bearer dkt.nope.nope" }];
+    for (const headers of tries) {
       const r = await send(t, "GET", "/v1/jobs", { anonymous: true, headers });
       expect(r.status, JSON.stringify(headers)).toBe(401);
       expect((r.body as ErrorBody).error.code).toBe("UNAUTHORIZED");
