@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CALLER_CLIENT_HEADER, CALLER_TOKEN_HEADER } from "../../shared/caller";
+import { CALLER_CLIENT_HEADER, CALLER_INTERNAL_HEADER, CALLER_TOKEN_HEADER } from "../../shared/caller";
 import { type AgentProcess, adminTokenOf, startAgent, waitFor } from "../helpers/agent-process";
 import { type ApiTarget, apiSuite, type ErrorBody, send } from "../helpers/api-suite";
 import { type CountingProxy, countingProxy } from "../helpers/counting-proxy";
@@ -130,7 +130,11 @@ describe("/v1 through the Worker in workerd", () => {
     const theirs = t.headers.authorization;
     // A client cannot pose as the caller by sending the edge-to-control headers itself.
     await send(t, "GET", "/v1/jobs/worker-create", {
-      headers: { [CALLER_TOKEN_HEADER]: "forged", [CALLER_CLIENT_HEADER]: "203.0.113.9" },
+      headers: {
+        [CALLER_TOKEN_HEADER]: "forged",
+        [CALLER_CLIENT_HEADER]: "203.0.113.9",
+        [CALLER_INTERNAL_HEADER]: "1",
+      },
     });
     const seen = proxy!.requests.at(-1)!;
     expect(seen.method).toBe("POST");
@@ -139,6 +143,7 @@ describe("/v1 through the Worker in workerd", () => {
     expect(seen.headers[CALLER_TOKEN_HEADER]).toBe(theirs?.replace(/^Bearer /, ""));
     // CF-Connecting-IP: this test's own address, as wrangler dev sets it (Cloudflare does in production).
     expect(seen.headers[CALLER_CLIENT_HEADER]).toBe("127.0.0.1");
+    expect(seen.headers[CALLER_INTERNAL_HEADER]).toBeUndefined();
 
     const probe = await send(t, "GET", "/v1/members", { headers: { authorization: "Bearer probe-token" } });
     expect((probe.body as ErrorBody).error.code).toBe("UNAUTHORIZED");
