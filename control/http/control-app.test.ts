@@ -33,7 +33,12 @@ describe("control app", () => {
 
   it("passes the caller on, believing the edge's client address and node mark only with the secret", async () => {
     const seen: unknown[] = [];
-    const spy = { call: async (_m: string, _p: unknown, caller: unknown) => (seen.push(caller), {}) };
+    const spy = {
+      call: async (_m: string, _p: unknown, caller: unknown) => {
+        seen.push(caller);
+        return {};
+      },
+    };
     const headers = {
       "x-dkron-caller-token": "dkt.user",
       "x-dkron-caller-client": "203.0.113.9",
