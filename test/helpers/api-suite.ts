@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import { expect, it } from "vitest";
 import { waitFor } from "./agent-process";
 
@@ -196,6 +197,7 @@ export function apiSuite(target: () => ApiTarget): void {
       const r = await send(t, "GET", "/v1/jobs", { anonymous: true, headers });
       expect(r.status, JSON.stringify(headers)).toBe(401);
       expect((r.body as ErrorBody).error.code).toBe("UNAUTHORIZED");
+      expect(r.headers.get("www-authenticate")).toMatch(/^Bearer/);
       // A refused write changes nothing.
       const name = `${t.prefix}-anonymous`;
       const w = await send(t, "POST", "/v1/jobs", { anonymous: true, headers, body: shellJob(name) });
@@ -203,6 +205,36 @@ export function apiSuite(target: () => ApiTarget): void {
       expect((await send(t, "GET", `/v1/jobs/${name}`)).status).toBe(404);
     }
     expect((await send(t, "GET", "/v1/jobs")).status).toBe(200);
+  });
+
+  it("serves signed /hooks: a delivery runs the job (202), a replay is 409, a bad signature 401", async () => {
+    const t = target();
+    const name = `${t.prefix}-hooked`;
+    await send(t, "POST", "/v1/jobs", { body: shellJob(name) });
+    const created = await send(t, "POST", "/v1/webhooks", { body: { job: name } });
+    expect(created.status).toBe(201);
+    const hook = created.body as { id: string; secret: string; url: string };
+    // The hook's URL is on the origin the client called: the Worker's, through a Worker.
+    expect(hook.url).toBe(`${t.baseUrl}/hooks/${hook.id}`);
+
+    const body = JSON.stringify({ ref: "refs/heads/main" });
+    const ts = String(Math.floor(Date.now() / 1000));
+    const mac = createHmac("sha256", hook.secret).update(`${ts}.${body}`).digest("hex");
+    const signed = { "x-dkron-timestamp": ts, "x-dkron-signature": `sha256=${mac}` };
+    const delivered = await send(t, "POST", `/hooks/${hook.id}`, { anonymous: true, headers: signed, body });
+    expect(delivered.status).toBe(202);
+    expect(delivered.body).toMatchObject({ job: name, delivery: mac });
+    const replay = await send(t, "POST", `/hooks/${hook.id}`, { anonymous: true, headers: signed, body });
+    expect(replay.status).toBe(409);
+    expect((replay.body as ErrorBody).error).toMatchObject({ code: "CONFLICT", field: "delivery" });
+    const forged = await send(t, "POST", `/hooks/${hook.id}`, {
+      anonymous: true,
+      headers: { ...signed, "x-dkron-signature": `sha256=${"0".repeat(64)}` },
+      body,
+    });
+    expect(forged.status).toBe(401);
+    expect((forged.body as ErrorBody).error.code).toBe("UNAUTHORIZED");
+    expect(forged.headers.get("www-authenticate")).toBeNull();
   });
 
   it("lists the control node in /v1/members with X-Total-Count", async () => {
