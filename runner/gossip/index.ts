@@ -13,6 +13,16 @@ export {
   suspicionMaxMs,
   suspicionMinMs,
 } from "./config";
+export { toDkronMember } from "./dkron-member";
+export {
+  cryptoSeededRandom,
+  Gossip,
+  type GossipCounters,
+  type GossipDeps,
+  type GossipOptions,
+  type GossipState,
+} from "./gossip";
+export { ENCRYPTION_OVERHEAD, generateGossipKey, Keyring, parseGossipKey } from "./keyring";
 export {
   hostPort,
   type MemberEvent,
@@ -35,3 +45,4 @@ export {
   packetBytes,
 } from "./messages";
 export { type Random, seededRandom } from "./random";
+export { bindUdp, type DatagramTransport } from "./udp-transport";
