@@ -276,7 +276,10 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
       }),
     );
   }
-  app.route("/", createControlApp({ service, logger: log, secret: controlToken }));
+  app.route(
+    "/",
+    createControlApp({ service, logger: log, secret: controlToken, peerAddress: incomingClientAddress }),
+  );
   // The edge calls its own node's service in-process; NOT_LEADER is followed to the leader over HTTP.
   const localControl = createLocalControlClient({
     service,

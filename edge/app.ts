@@ -19,6 +19,7 @@ import {
   restoreRoutes,
   scheduleRoutes,
   tokenRoutes,
+  webhookRoutes,
 } from "./routes";
 
 /** Options of createApp (re-exported so hosts import from one place). */
@@ -28,7 +29,7 @@ export type { EdgeOptions } from "./context";
 const DEFAULT_NODE_NAME = "edge";
 
 /**
- * Builds the Dkron-compatible HTTP app (/health and /v1) over a control-api client. Stateless and
+ * Builds the Dkron-compatible HTTP app (/health, /v1 and the signed /hooks) over a control-api client. Stateless and
  * runtime-neutral: the same app runs in a Worker and in-process on a control node.
  */
 export function createApp(opts: EdgeOptions): Hono {
@@ -59,6 +60,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", restoreRoutes(deps));
   app.route("/", scheduleRoutes(deps));
   app.route("/", tokenRoutes(deps));
+  app.route("/", webhookRoutes(deps));
 
   app.onError(onError(deps.logger));
   app.notFound(notFound);

@@ -272,6 +272,7 @@ export class RunnerAgent {
       .execute({
         identity: { jobName: run.job_name, executionId: id, scheduledAt: run.scheduled_at },
         config: run.config,
+        ...(run.payload === undefined ? {} : { payload: run.payload }),
         signal: abort.signal,
         onOutput: (chunk) => this.onOutput(id, entry, chunk),
         // The ack says the run started and when, so the leader records its start while it runs.

@@ -38,7 +38,9 @@ const ALLOWED: Record<string, string> = {
   "shared/clock.ts": "systemClock, the real Clock: wall time and the platform's timers",
   "shared/logger.ts": "createLogger, the real logger: a log line's timestamp is wall time by definition",
   "control/main.ts": "THE composition root: constructs the real clock, random source, fetch and sockets",
-  "control/raft-cli.ts": "the entry of `dkron raft` and `dkron leave`: its requests are the real network",
+  "control/raft-cli.ts": "the entry of `dkron raft`: its requests are the real network",
+  "control/api-cli.ts":
+    "the API client of the CLI entries (`dkron token`, `dkron leave`): its requests are the real network",
   "edge/worker.ts": "the Workers entry: it hands the platform's fetch to the edge app's control client",
   "runner/gossip/udp-transport.ts":
     "the gossip adapter: it IS the UDP socket (node:dgram) behind the DatagramTransport the shell takes",

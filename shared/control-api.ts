@@ -6,6 +6,12 @@ import type { JobJson } from "./job";
 import type { Member, NodeStatus } from "./member";
 import type { PreviewEntry } from "./schedule-preview";
 import type { CreatedTokenJson, TokenJson } from "./token";
+import {
+  type CreatedWebhookJson,
+  DeliveryHeadersSchema,
+  type DeliveryJson,
+  type WebhookJson,
+} from "./webhook";
 
 /**
  * The edge-to-control contract: one RPC endpoint per method, `POST /_control/rpc/<method>` with a
@@ -86,6 +92,13 @@ export const ControlParams = {
     uses: z.array(z.object({ id: z.string(), at: z.number().int() })).max(100_000),
   }),
   "audit.list": AuditListParams,
+  /** The body is checked by control against WebhookCreateSchema, so errors name its fields. */
+  "webhooks.create": z.object({ hook: z.unknown() }),
+  "webhooks.list": z.object({ job: jobName.optional() }),
+  "webhooks.get": z.object({ id: z.string().min(1) }),
+  "webhooks.delete": z.object({ id: z.string().min(1) }),
+  /** POST /hooks/:id: the raw body and signature headers; the signature is the credential. */
+  "hooks.deliver": z.object({ id: z.string().min(1), body: z.string(), headers: DeliveryHeadersSchema }),
 } as const;
 
 /** Method names of the contract. */
@@ -117,6 +130,11 @@ export interface ControlResults {
   "tokens.revoke": TokenJson;
   "tokens.touch": { recorded: number };
   "audit.list": { total: number; items: AuditEntryJson[] };
+  "webhooks.create": CreatedWebhookJson;
+  "webhooks.list": WebhookJson[];
+  "webhooks.get": WebhookJson;
+  "webhooks.delete": WebhookJson;
+  "hooks.deliver": DeliveryJson;
 }
 
 /** Input type per method (before defaults). */

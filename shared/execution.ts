@@ -2,7 +2,7 @@ import { z } from "zod";
 import { toRfc3339, ZERO_TIME } from "./time";
 
 /** Why an execution exists. */
-export const TRIGGERS = ["schedule", "manual", "retry", "dependent", "catchup"] as const;
+export const TRIGGERS = ["schedule", "manual", "retry", "dependent", "catchup", "webhook"] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /**

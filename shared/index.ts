@@ -100,6 +100,22 @@ export {
 } from "./token";
 export { parseOrThrow } from "./validation";
 export {
+  type CreatedWebhookJson,
+  type DeliveryHeaders,
+  DeliveryHeadersSchema,
+  type DeliveryJson,
+  hookPath,
+  MAX_DELIVERY_ID,
+  signedText,
+  WEBHOOK_DELIVERY_RETENTION_MS,
+  WEBHOOK_HEADERS,
+  WEBHOOK_PAYLOAD_ENV,
+  WEBHOOK_TOLERANCE_MS,
+  type WebhookCreate,
+  WebhookCreateSchema,
+  type WebhookJson,
+} from "./webhook";
+export {
   type Ack,
   type ControlMessage,
   decodeControlFrame,

@@ -48,6 +48,11 @@ export const RunSchema = z.object({
   attempt: z.number().int().min(1),
   executor: z.string(),
   config: z.record(z.string(), z.string()),
+  /**
+   * A webhook delivery's body (runs started by a webhook, and their retries): a shell job reads it
+   * from the file named in DKRON_WEBHOOK_PAYLOAD, an http job sends it as the request body.
+   */
+  payload: z.string().optional(),
 });
 
 /**

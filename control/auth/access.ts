@@ -38,6 +38,13 @@ export const ACCESS: { [M in ControlMethod]: Access<M> } = {
   "tokens.revoke": { scope: "admin" },
   "tokens.touch": { internal: true },
   "audit.list": { scope: "admin" },
+  // The hook's job is in the body (create) or the stored hook: the prefix is checked once it is known.
+  "webhooks.create": { scope: "write" },
+  "webhooks.list": { scope: "read" },
+  "webhooks.get": { scope: "read" },
+  "webhooks.delete": { scope: "write" },
+  // Signed instead: the HMAC over the body with the hook's secret is the credential.
+  "hooks.deliver": { public: true },
 };
 
 /** Throws FORBIDDEN unless `who` may call `method` with `params`. */

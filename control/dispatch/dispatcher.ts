@@ -23,7 +23,15 @@ import type {
 } from "../fsm";
 import type { RunnerEvents, RunnerSession, Runners } from "../hub";
 import type { OwedRun, StateDb } from "../store";
-import { getExecution, getStoredJob, isOwed, owedRuns, runningExecutions, statements } from "../store";
+import {
+  executionPayload,
+  getExecution,
+  getStoredJob,
+  isOwed,
+  owedRuns,
+  runningExecutions,
+  statements,
+} from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
 import { keptOutput, LiveOutput } from "./live-output";
@@ -60,6 +68,9 @@ export interface DispatcherDeps {
   logger: Logger;
   random: () => number;
 }
+
+/** What a start may carry beyond its plan: who asked (audit), a webhook delivery's body and mark. */
+export type RunExtra = Pick<ExecutionStartCommand, "payload" | "delivery"> & { audit?: AuditStamp };
 
 /** The result of a start: what the scheduler and the API hear back. */
 export type StartResult = CommandResult<"execution.start">;
@@ -194,8 +205,8 @@ export class Dispatcher implements RunnerEvents {
     trigger: Trigger,
     scheduledAt: number,
     owed?: number,
-    /** Carried on the start command: who asked for it, for the audit log. */
-    extra: { audit?: AuditStamp } = {},
+    /** Carried on the start command: who asked for it (audit), a webhook delivery's payload and mark. */
+    extra: RunExtra = {},
   ): Promise<StartResult> {
     const job = getStoredJob(this.deps.state, jobName);
     if (!job) throw new AppError("NOT_FOUND", `job "${jobName}" not found`, { field: "job" });
@@ -370,7 +381,7 @@ export class Dispatcher implements RunnerEvents {
     const job = getStoredJob(this.deps.state, e.job_name);
     this.leases.grant(e.id, e.node_name, this.deps.clock.now());
     if (!job) return;
-    if (!this.deps.runners.send(e.node_name, runFrame(e, job.spec)))
+    if (!this.deps.runners.send(e.node_name, runFrame(e, job.spec, executionPayload(this.deps.state, e.id))))
       this.deps.logger.warn("target runner is not connected; the lease will expire", {
         execution: e.id,
         runner: e.node_name,
@@ -409,6 +420,8 @@ export class Dispatcher implements RunnerEvents {
         isConnected: (n) => this.deps.runners.isConnected(n),
         candidates: this.deps.runners.candidates(),
         random: this.deps.random,
+        // A webhook run's retry gets the delivery's body again (not its mark: that was accepted once).
+        payload: executionPayload(this.deps.state, failed.id),
       }),
     );
   }

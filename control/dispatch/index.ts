@@ -1,3 +1,3 @@
 // The public face of control/dispatch/: what other folders use. Import from the folder, not its files.
 
-export { Dispatcher } from "./dispatcher";
+export { Dispatcher, type RunExtra } from "./dispatcher";

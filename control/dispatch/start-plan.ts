@@ -113,6 +113,8 @@ export interface RetryPlanInput {
   isConnected: (name: string) => boolean;
   candidates: readonly Candidate[];
   random: () => number;
+  /** The failed attempt's webhook payload, carried to the next one. */
+  payload?: string | undefined;
 }
 
 /**
@@ -149,6 +151,7 @@ export function planRetry(p: RetryPlanInput): ExecutionStartCommand {
             output: `retry: runner ${failed.node_name} is gone and no other target matches`,
           },
         ],
+    ...(p.payload === undefined ? {} : { payload: p.payload }),
   };
 }
 
@@ -163,8 +166,12 @@ export function toDispatch(value: StartValue): Execution[] {
   return "executions" in value ? value.executions.filter((e) => e.state === "running") : [];
 }
 
-/** The `run` frame that sends an execution of a job to its runner. */
-export function runFrame(e: Execution, spec: Pick<JobSpec, "executor" | "executor_config">): Run {
+/** The `run` frame that sends an execution of a job to its runner, with its webhook payload if any. */
+export function runFrame(
+  e: Execution,
+  spec: Pick<JobSpec, "executor" | "executor_config">,
+  payload?: string,
+): Run {
   return {
     type: "run",
     execution_id: e.id,
@@ -173,5 +180,6 @@ export function runFrame(e: Execution, spec: Pick<JobSpec, "executor" | "executo
     attempt: e.attempt,
     executor: spec.executor,
     config: spec.executor_config ?? {},
+    ...(payload === undefined ? {} : { payload }),
   };
 }

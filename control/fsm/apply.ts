@@ -16,6 +16,13 @@ import {
   statements,
 } from "../store";
 import { checkStamp, createToken, recordAudit, recordUses, revokeToken } from "./apply-auth";
+import {
+  checkDelivery,
+  deleteJobWebhooks,
+  deleteWebhook,
+  putWebhook,
+  recordDelivery,
+} from "./apply-webhooks";
 import type {
   Command,
   CommandResult,
@@ -116,6 +123,12 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
       recordUses(s, cmd.uses);
       return { ok: true, events: [] };
     case "audit.record":
+      return { ok: true, events: [] };
+    case "webhook.put":
+      putWebhook(s, cmd);
+      return { ok: true, events: [] };
+    case "webhook.delete":
+      deleteWebhook(s, cmd.id);
       return { ok: true, events: [] };
   }
 }
@@ -227,6 +240,7 @@ function removeJob(s: StateDb, name: string): void {
   // Exact name match: Dkron's prefix match also deleted the executions of "backup-db" with "backup".
   s.db.delete(executions).where(eq(executions.jobName, name)).run();
   s.db.delete(owedDependentRuns).where(eq(owedDependentRuns.jobName, name)).run();
+  deleteJobWebhooks(s, name);
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
 }
 
@@ -252,6 +266,8 @@ function startExecution(
 ): CommandResult<"execution.start"> {
   const st = statements(s);
   const job = mustGetJob(s, cmd.job);
+  // A webhook delivery: its hook, its replay check and the job's enabled state, before any write.
+  checkDelivery(s, cmd, job.spec.disabled);
   const scheduled = cmd.trigger === "schedule" || cmd.trigger === "catchup";
   // The cursor fence: no slot at or before it may start. A skipped-dst record sits at the transition
   // instant, where a real run may also fall (the wall time just after the gap); cron slots are whole
@@ -314,6 +330,7 @@ function startExecution(
     }
   }
   if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: fence });
+  recordDelivery(s, cmd.at, cmd.delivery);
 
   const inserted: Execution[] = [];
   for (const target of cmd.executions) {

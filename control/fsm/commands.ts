@@ -30,6 +30,10 @@ export type Command =
     | { type: "tokens.used"; at: number; uses: { id: string; at: number }[] }
     /** Only the audit record: for audited actions that change nothing replicated (pause, leave). */
     | { type: "audit.record"; at: number }
+    /** Binds a signed webhook to a job; the secret is in the log because verifying needs it. */
+    | WebhookPutCommand
+    /** Removes a hook and the delivery ids it remembered. */
+    | { type: "webhook.delete"; at: number; id: string }
   ) & {
     /**
      * Who asked for this change, recorded in the audit log by the apply of this same entry, with the
@@ -69,6 +73,26 @@ export interface TokenCreateCommand {
   bootstrap?: boolean;
 }
 
+/** Creates a webhook (refused for an unknown job or an id in use). */
+export interface WebhookPutCommand {
+  type: "webhook.put";
+  at: number;
+  id: string;
+  job: string;
+  secret: string;
+  /** Who created it (a token id; "" when auth is off). */
+  createdBy: string;
+}
+
+/** The webhook delivery a start carries: apply records it and refuses a second one (replays). */
+export interface DeliveryMark {
+  hook: string;
+  /** The delivery id (X-Dkron-Delivery, X-GitHub-Delivery, or the signature). */
+  id: string;
+  /** Remember delivery ids this long (the proposer's setting); older ones are pruned by this apply. */
+  retainMs: number;
+}
+
 /** Starts one run (a group) of a job on its targets; rejected for a slot that already started. */
 export interface ExecutionStartCommand {
   type: "execution.start";
@@ -90,6 +114,8 @@ export interface ExecutionStartCommand {
   owed?: number;
   /** A webhook delivery's body, handed to the job on every target (and kept for its retries). */
   payload?: string;
+  /** For a webhook-triggered run: the delivery, accepted once per hook within its retention. */
+  delivery?: DeliveryMark;
 }
 
 /** Records the result of one execution. */
@@ -147,6 +173,8 @@ export interface CommandValues {
   "token.revoke": undefined;
   "tokens.used": undefined;
   "audit.record": undefined;
+  "webhook.put": undefined;
+  "webhook.delete": undefined;
 }
 
 /** What the proposer learns from an applied command, to drive side effects after commit. */

@@ -5,6 +5,7 @@ export type {
   AuditStamp,
   Command,
   CommandResult,
+  DeliveryMark,
   ExecutionFinishCommand,
   ExecutionStartCommand,
   ExecutionsStartedCommand,

@@ -31,6 +31,38 @@ describe("control app", () => {
     }
   });
 
+  it("passes the caller on, believing the edge's client address and node mark only with the secret", async () => {
+    const seen: unknown[] = [];
+    const spy = {
+      call: async (_m: string, _p: unknown, caller: unknown) => {
+        seen.push(caller);
+        return {};
+      },
+    };
+    const headers = {
+      "x-dkron-caller-token": "dkt.user",
+      "x-dkron-caller-client": "203.0.113.9",
+      "x-dkron-caller-internal": "1",
+    };
+    for (const secret of ["s3cret", ""]) {
+      const app = createControlApp({
+        service: spy as unknown as ControlService,
+        logger: silentLogger,
+        secret,
+        peerAddress: () => "198.51.100.1",
+      });
+      await app.request("/_control/rpc/pause.get", {
+        method: "POST",
+        headers: { ...headers, ...(secret ? { authorization: `Bearer ${secret}` } : {}) },
+        body: "{}",
+      });
+    }
+    expect(seen).toEqual([
+      { token: "dkt.user", client: "203.0.113.9", internal: true },
+      { token: "dkt.user", client: "198.51.100.1" },
+    ]);
+  });
+
   it("maps an error from the wire (a plain object) by its code, keeping its details", () => {
     const { body, status } = errorResponse(
       { code: "NOT_LEADER", message: "no", leader: "http://b:1" },

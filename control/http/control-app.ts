@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Logger } from "../../shared";
 import {
@@ -24,6 +24,8 @@ export interface ControlAppOptions {
   logger: Logger;
   /** Service secret the edge must present over the network; empty = none required. */
   secret: string;
+  /** The connecting peer's address, used as the client's when no service secret vouches for the edge. */
+  peerAddress?: (c: Context) => string;
 }
 
 /** Maps any thrown value to the JSON error body and status (the one mapping, from shared/errors). */
@@ -53,8 +55,10 @@ export function createControlApp(opts: ControlAppOptions): Hono {
       const params = parseOrThrow(ControlParams[m], raw, m);
       // The API client's token and address are the edge's to pass on; control checks the token.
       const token = c.req.header(CALLER_TOKEN_HEADER);
+      // The client address an edge reports is believed only from an edge that proved the secret;
+      // otherwise anyone could rotate it to dodge the failed-token limit.
       const caller: Caller = {
-        client: c.req.header(CALLER_CLIENT_HEADER) ?? "",
+        client: opts.secret ? (c.req.header(CALLER_CLIENT_HEADER) ?? "") : (opts.peerAddress?.(c) ?? ""),
         ...(token !== undefined && { token }),
         // Only a peer holding the service secret may speak for a control node.
         ...(opts.secret && c.req.header(CALLER_INTERNAL_HEADER) === "1" && { internal: true }),

@@ -46,6 +46,7 @@ import { listAudit } from "./audit-list";
 import { jobFigures } from "./job-figures";
 import { queryJobs } from "./job-list";
 import { tokenToJson } from "./token-json";
+import { WebhookService } from "./webhook-service";
 
 /** What the service needs to know about its node. */
 export interface NodeInfo {
@@ -102,8 +103,17 @@ type Handler<M extends ControlMethod> = (
 export class ControlService {
   private paused = false;
   readonly handlers: { [M in ControlMethod]: Handler<M> };
+  private readonly hooks: WebhookService;
 
   constructor(private readonly d: ControlServiceDeps) {
+    this.hooks = new WebhookService({
+      state: d.state,
+      clock: d.clock,
+      dispatcher: d.dispatcher,
+      secret: d.secret,
+      write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
+      stamp: (who, action, target, detail) => this.stamp(who, action, target, detail),
+    });
     this.handlers = {
       status: () => this.status(),
       "members.list": () => this.members(),
@@ -214,6 +224,11 @@ export class ControlService {
         return { recorded: p.uses.length };
       },
       "audit.list": (p) => listAudit(this.d.state, p),
+      "webhooks.create": (p, who) => this.hooks.create(p.hook, who),
+      "webhooks.list": (p, who) => this.hooks.list(p, who),
+      "webhooks.get": (p, who) => this.hooks.get(p.id, who),
+      "webhooks.delete": (p, who) => this.hooks.delete(p.id, who),
+      "hooks.deliver": (p, who) => this.hooks.deliver(p, who).catch((e) => this.rethrowWithLeaderAddr(e)),
     };
   }
 
@@ -530,6 +545,9 @@ const WRITES = new Set<ControlMethod>([
   "tokens.create",
   "tokens.revoke",
   "tokens.touch",
+  "webhooks.create",
+  "webhooks.delete",
+  "hooks.deliver",
 ]);
 
 /** Reads answered from this node's state after a ReadIndex barrier (unless `stale`). */
@@ -540,6 +558,8 @@ const LINEARIZABLE_READS = new Set<ControlMethod>([
   "executions.get",
   "tokens.list",
   "audit.list",
+  "webhooks.list",
+  "webhooks.get",
 ]);
 
 /** The audit action of a command: the control-api method it carries out. */
@@ -554,6 +574,8 @@ const ACTION_OF_COMMAND: Partial<Record<Command["type"], string>> = {
   "executions.clear": "executions.clear",
   "token.create": "tokens.create",
   "token.revoke": "tokens.revoke",
+  "webhook.put": "webhooks.create",
+  "webhook.delete": "webhooks.delete",
 };
 
 /** The entries of `tags` whose key matches `re`. */

@@ -28,3 +28,4 @@ export {
 export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
 export { statements } from "./statements";
 export { authBootstrapped, getToken, listTokens, markAuthBootstrapped, type TokenRow } from "./token-queries";
+export { executionPayload, getWebhook, listWebhooks, type WebhookRow } from "./webhook-queries";

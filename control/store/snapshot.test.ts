@@ -11,7 +11,7 @@ import { validateJob } from "../jobs/validate-job";
 import { openStateDb } from "./db";
 import { listExecutions } from "./execution-queries";
 import { getStoredJob, listStoredJobs } from "./job-queries";
-import { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
+import { restoreStateSnapshot, STATE_TABLES, takeStateSnapshot } from "./snapshot";
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -19,6 +19,21 @@ afterEach(() => {
 });
 
 describe("state snapshots", () => {
+  it("copy every table of the state database (a table left out would be lost by a node that installs one)", () => {
+    const dir = tempDir();
+    cleanups.push(dir.cleanup);
+    const s = openStateDb(join(dir.path, "t.db"));
+    const tables = (
+      s.sqlite
+        .prepare(
+          "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like '__drizzle%'",
+        )
+        .all() as { name: string }[]
+    ).map((r) => r.name);
+    s.close();
+    expect([...STATE_TABLES].sort()).toEqual(tables.filter((t) => t !== "legacy_command_log").sort());
+  });
+
   it("restores jobs, executions, peers and last_applied into another database, replacing what was there", () => {
     const dir = tempDir();
     cleanups.push(dir.cleanup);

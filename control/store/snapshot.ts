@@ -4,8 +4,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStateDb, type StateDb } from "./db";
 
-/** State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state). */
-const STATE_TABLES = ["meta", "jobs", "executions", "owed_dependent_runs", "peers"] as const;
+/**
+ * State tables copied by a snapshot (not a legacy_command_log awaiting adoption: that is no state).
+ * Every replicated table must be here, or a node that installs a snapshot loses its rows (a test
+ * compares this list with the schema).
+ */
+export const STATE_TABLES = [
+  "meta",
+  "jobs",
+  "executions",
+  "owed_dependent_runs",
+  "peers",
+  "tokens",
+  "audit",
+  "webhooks",
+  "webhook_deliveries",
+] as const;
 
 /**
  * A consistent copy of the state database (better-sqlite3's serialize takes it inside one read

@@ -173,6 +173,7 @@ function prepareAll(s: StateDb) {
         success: ph("success"),
         output: ph("output"),
         exitCode: ph("exitCode"),
+        payload: ph("payload"),
       })
       .onConflictDoNothing()
       .prepare(),

@@ -20,7 +20,9 @@ export function errorResponse(c: Context, err: AppError): Response {
   // What a client needs to act on: when to retry a 429, how to authenticate after a 401.
   const retry = err.details?.retry_after_s;
   if (err.code === "RATE_LIMITED" && typeof retry === "number") c.header("Retry-After", String(retry));
-  if (err.code === "UNAUTHORIZED") c.header("WWW-Authenticate", 'Bearer realm="dkron"');
+  // A webhook is signed, not token-authenticated: a Bearer challenge would send its sender astray.
+  if (err.code === "UNAUTHORIZED" && !c.req.path.startsWith("/hooks/"))
+    c.header("WWW-Authenticate", 'Bearer realm="dkron"');
   // The cast is safe: every value of httpStatusOf is a literal HTTP status.
   return c.json(err.toJSON(), httpStatusOf[err.code] as 400);
 }

@@ -6,3 +6,4 @@ export { jobRoutes } from "./jobs";
 export { restoreRoutes } from "./restore";
 export { scheduleRoutes } from "./schedule";
 export { tokenRoutes } from "./tokens";
+export { webhookRoutes } from "./webhooks";

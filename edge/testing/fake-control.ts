@@ -6,6 +6,8 @@ import {
   type ControlMethod,
   ControlParams,
   type ControlResults,
+  type CreatedWebhookJson,
+  hookPath,
   type Job,
   JobInputSchema,
   type JobJson,
@@ -96,6 +98,8 @@ export class FakeControl implements ControlClient {
   busy: ExecutionJson[] = [];
   /** Control's clock as `schedule.preview` reads it: 2026-01-01T00:00:00Z. */
   now = Date.UTC(2026, 0, 1);
+  /** Webhooks by id, with their secrets (the fake does not check signatures: control does). */
+  readonly hooks = new Map<string, CreatedWebhookJson>();
   /** Errors to throw on the next call of a method (once). */
   readonly failures = new Map<ControlMethod, AppError>();
 
@@ -123,6 +127,12 @@ export class FakeControl implements ControlClient {
     const handler = this.handlers[method] as ((p: ControlInput<M>) => ControlResults[M]) | undefined;
     if (!handler) throw new AppError("NOT_FOUND", `the fake control has no ${method}`);
     return JSON.parse(JSON.stringify(handler(params)));
+  }
+
+  private hook(id: string): CreatedWebhookJson {
+    const hook = this.hooks.get(id);
+    if (!hook) throw new AppError("NOT_FOUND", `webhook "${id}" not found`, { field: "id" });
+    return hook;
   }
 
   private job(name: string): JobJson {
@@ -233,6 +243,40 @@ export class FakeControl implements ControlClient {
       this.executions.delete(p.job);
       this.jobs.set(job.name, job);
       return job;
+    },
+    "webhooks.create": (p) => {
+      const job = (p.hook as { job?: unknown } | null)?.job;
+      if (typeof job !== "string")
+        throw new AppError("VALIDATION", "webhook: job: required", { field: "job" });
+      this.job(job);
+      const id = `hook${this.hooks.size + 1}`;
+      const hook = {
+        id,
+        job,
+        created_at: "2026-01-01T00:00:00.000Z",
+        last_delivery_at: null,
+        url: hookPath(id),
+        secret: `whsec_${id}`,
+      };
+      this.hooks.set(id, hook);
+      return hook;
+    },
+    "webhooks.list": (p) =>
+      [...this.hooks.values()]
+        .filter((h) => p.job === undefined || h.job === p.job)
+        .map(({ secret: _, ...h }) => h),
+    "webhooks.get": (p) => {
+      const { secret: _, ...h } = this.hook(p.id);
+      return h;
+    },
+    "webhooks.delete": (p) => {
+      const { secret: _, ...h } = this.hook(p.id);
+      this.hooks.delete(p.id);
+      return h;
+    },
+    "hooks.deliver": (p) => {
+      const hook = this.hook(p.id);
+      return { execution_id: "x1", executions: ["x1"], job: hook.job, delivery: p.headers.delivery ?? "sig" };
     },
     restore: (input) => {
       const jobs = input.jobs as unknown[];

@@ -20,6 +20,8 @@ export interface ContractHarness {
   twoParts(): { config: Record<string, string>; release(): void };
   /** A config that prints "started" and then runs until cancelled. */
   runUntilCancelled(): Record<string, string>;
+  /** A config whose output is exactly the webhook payload the run is given (ExecuteRequest.payload). */
+  echoPayload(): Record<string, string>;
   /** A config whose output is exactly `expected` (larger than the kept tail). */
   hugeOutput(): { config: Record<string, string>; expected: string };
   /** A key whose absence makes the config invalid. */
@@ -45,13 +47,14 @@ export interface Observed {
 export async function observe(
   executor: Executor,
   config: Record<string, string>,
-  opts: { signal?: AbortSignal; onChunk?: (seen: string, chunks: string[]) => void } = {},
+  opts: { signal?: AbortSignal; onChunk?: (seen: string, chunks: string[]) => void; payload?: string } = {},
 ): Promise<Observed> {
   const chunks: string[] = [];
   const events: Observed["events"] = [];
   const result = await executor.execute({
     identity: CONTRACT_IDENTITY,
     config,
+    ...(opts.payload === undefined ? {} : { payload: opts.payload }),
     signal: opts.signal ?? new AbortController().signal,
     onOutput: (chunk) => {
       if (!chunks.length) events.push("output");
@@ -109,6 +112,14 @@ export function executorContract(get: () => ContractHarness): void {
     expect(result.output).toContain(CONTRACT_IDENTITY.jobName);
     expect(result.output).toContain(CONTRACT_IDENTITY.executionId);
     expect(result.output).toContain(CONTRACT_IDENTITY.scheduledAt);
+  });
+
+  it("hands the job a webhook payload byte for byte", async () => {
+    const h = get();
+    const payload = `{"msg":"it's "quoted" $(not run) \`nor this\`","lines":"a\nb","utf8":"zoë ✓"}\n`;
+    const { result } = await observe(h.executor, h.echoPayload(), { payload });
+    expect(result.success, result.error).toBe(true);
+    expect(result.output).toBe(payload);
   });
 
   it("streams output while the job is still running", async () => {

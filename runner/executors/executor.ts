@@ -16,6 +16,11 @@ export interface ExecuteRequest {
   identity: ExecutionIdentity;
   /** Dkron's executor_config: every value a string. */
   config: Record<string, string>;
+  /**
+   * The body of the webhook delivery that started this run (and its retries): shell jobs find it in
+   * a file named by DKRON_WEBHOOK_PAYLOAD, http jobs send it as the request body.
+   */
+  payload?: string;
   /** Abort = cancel: the shell executor kills the process group, the http executor aborts the request. */
   signal: AbortSignal;
   /**

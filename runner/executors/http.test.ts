@@ -109,6 +109,7 @@ const harness: ContractHarness = {
     };
   },
   runUntilCancelled: () => ({ url: `${base}/started`, method: "GET" }),
+  echoPayload: () => ({ url: `${base}/echo`, method: "POST" }),
   hugeOutput: () => ({ config: { url: `${base}/huge`, method: "GET" }, expected: HUGE }),
   requiredKey: "url",
 };
@@ -169,6 +170,34 @@ describe("http executor", () => {
     expect(seen.headers["x-dkron-job"]).toBe(CONTRACT_IDENTITY.jobName);
     expect(seen.headers["x-dkron-execution-id"]).toBe(CONTRACT_IDENTITY.executionId);
     expect(seen.headers["x-dkron-scheduled-at"]).toBe(CONTRACT_IDENTITY.scheduledAt);
+  });
+
+  it("sends a webhook payload as the body in place of the configured one", async () => {
+    const { result } = await observe(
+      http,
+      {
+        url: `${base}/request`,
+        method: "POST",
+        body: "configured",
+        headers: '["Content-Type: application/json"]',
+      },
+      { payload: '{"from":"hook"}' },
+    );
+    const seen = JSON.parse(result.output) as { body: string; headers: Record<string, string> };
+    expect(seen.body).toBe('{"from":"hook"}');
+    expect(seen.headers["content-type"]).toBe("application/json");
+  });
+
+  it("a GET job does not send the payload, says so in the output, and expectBody still sees only the response", async () => {
+    const { result } = await observe(
+      http,
+      { url: `${base}/request`, method: "GET", expectBody: '^\\{"method":"GET"' },
+      { payload: "0123456789" },
+    );
+    expect(result.success, result.error).toBe(true);
+    const note = "http: the webhook payload (10 bytes) was not sent: a GET request has no body\n";
+    expect(result.output.startsWith(note)).toBe(true);
+    expect((JSON.parse(result.output.slice(note.length)) as { body: string }).body).toBe("");
   });
 
   it("follows redirects as Go's client does", async () => {

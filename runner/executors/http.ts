@@ -54,6 +54,17 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
     return fail((e as Error).message);
   }
 
+  // A webhook's body is the request body (in place of executor_config.body); GET and HEAD carry
+  // none, so there it is left out, and the output says so.
+  let body = cfg.body;
+  let note = "";
+  if (req.payload !== undefined) {
+    if (cfg.method === "GET" || cfg.method === "HEAD")
+      note = `http: the webhook payload (${Buffer.byteLength(req.payload)} bytes) was not sent: a ${cfg.method} request has no body\n`;
+    else body = req.payload;
+  }
+  if (note) sink.write(note);
+
   const clock = deps.clock ?? systemClock;
   const controller = new AbortController();
   let ending: "timeout" | "cancel" | undefined;
@@ -80,7 +91,7 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
     const res = await request(cfg.url, {
       method: cfg.method as "GET",
       headers: buildHeaders(cfg, req),
-      ...(cfg.body === undefined ? {} : { body: cfg.body }),
+      ...(body === undefined ? {} : { body }),
       signal: controller.signal,
       dispatcher: agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })),
     });
@@ -98,11 +109,13 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
     req.signal.removeEventListener("abort", onAbort);
     await agent.destroy().catch(() => {});
   }
-  return { ...judge(cfg, statusCode, sink), statusCode };
+  return { ...judge(cfg, statusCode, sink, note), statusCode };
 }
 
-function judge(cfg: HttpConfig, status: number, sink: OutputSink): ExecuteResult {
+/** The verdict on a response; `note` (ours, before the body) is not part of what expectBody sees. */
+function judge(cfg: HttpConfig, status: number, sink: OutputSink, note = ""): ExecuteResult {
   const { output, truncated } = sink.result();
+  const response = note && output.startsWith(note) ? output.slice(note.length) : output;
   const fail = (error: string): ExecuteResult => ({ success: false, output, truncated, error });
   if (cfg.expectCodes.length > 0 ? !cfg.expectCodes.includes(status) : status < 200 || status > 299) {
     const expected =
@@ -110,7 +123,7 @@ function judge(cfg: HttpConfig, status: number, sink: OutputSink): ExecuteResult
     return fail(`received response code ${status} does not match the expected code ${expected}`);
   }
   // Matched against the kept tail: a body over OUTPUT_TAIL_BYTES is never held whole in memory.
-  if (cfg.expectBody !== undefined && !new RegExp(cfg.expectBody).test(output)) {
+  if (cfg.expectBody !== undefined && !new RegExp(cfg.expectBody).test(response)) {
     return fail(`received response body did not match the expected body /${cfg.expectBody}/`);
   }
   return { success: true, output, truncated };

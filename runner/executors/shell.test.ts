@@ -1,4 +1,12 @@
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +65,7 @@ const harness: ContractHarness = {
     };
   },
   runUntilCancelled: () => ({ command: "echo started; sleep 30", shell: "true" }),
+  echoPayload: () => ({ command: 'cat "$DKRON_WEBHOOK_PAYLOAD"', shell: "true" }),
   hugeOutput: () => ({
     config: { command: "seq 1 50000" },
     expected: `${Array.from({ length: 50000 }, (_, i) => i + 1).join("\n")}\n`,
@@ -107,6 +116,64 @@ describe("shell executor", () => {
       payload: Buffer.from("hi there\n").toString("base64"),
     });
     expect(result.output).toBe("hi there\n");
+  });
+
+  it("writes a webhook payload to a private file named in DKRON_WEBHOOK_PAYLOAD, removed after the run", async () => {
+    const payloadDir = mkdtempSync(join(dir, "payloads-"));
+    const executor = createShellExecutor({ payloadDir });
+    const { result } = await observe(
+      executor,
+      {
+        command:
+          'echo "$DKRON_WEBHOOK_PAYLOAD"; stat -c %a "$DKRON_WEBHOOK_PAYLOAD" "$(dirname "$DKRON_WEBHOOK_PAYLOAD")"; cat "$DKRON_WEBHOOK_PAYLOAD"',
+        shell: "true",
+      },
+      { payload: "secret body" },
+    );
+    expect(result.success, result.error).toBe(true);
+    const [path, fileMode, dirMode, body] = result.output.split("\n");
+    expect(path!.startsWith(join(payloadDir, "dkron-payload-"))).toBe(true);
+    expect([fileMode, dirMode, body]).toEqual(["600", "700", "secret body"]);
+    expect(existsSync(path!)).toBe(false);
+    expect(readdirSync(payloadDir)).toEqual([]);
+  });
+
+  it("removes the payload file after a failed or cancelled run too; no payload, no variable", async () => {
+    const payloadDir = mkdtempSync(join(dir, "payloads-"));
+    const executor = createShellExecutor({ payloadDir, killGraceMs: 200 });
+    const failed = await observe(
+      executor,
+      { command: 'cat "$DKRON_WEBHOOK_PAYLOAD"; exit 4', shell: "true" },
+      { payload: "p" },
+    );
+    expect(failed.result).toMatchObject({ success: false, exitCode: 4, output: "p" });
+    const ac = new AbortController();
+    const cancelled = await observe(
+      executor,
+      { command: "echo started; sleep 30", shell: "true" },
+      {
+        payload: "p",
+        signal: ac.signal,
+        onChunk: (seen) => {
+          if (seen.includes("started")) ac.abort();
+        },
+      },
+    );
+    expect(cancelled.result.error).toMatch(/cancel/);
+    expect(readdirSync(payloadDir)).toEqual([]);
+    const none = await observe(executor, {
+      command: `echo "[\${DKRON_WEBHOOK_PAYLOAD-unset}]"`,
+      shell: "true",
+    });
+    expect(none.result.output).toBe("[unset]\n");
+  });
+
+  it("fails the run, running nothing, when the payload file cannot be written", async () => {
+    const executor = createShellExecutor({ payloadDir: join(dir, "does-not-exist") });
+    const { result, events } = await observe(executor, { command: "echo ran" }, { payload: "p" });
+    expect(events).toEqual([]);
+    expect(result.success).toBe(false);
+    expect(result.error).toMatch(/^cannot write the webhook payload file: /);
   });
 
   it("reports a non-zero exit as exit status N with the exit code", async () => {

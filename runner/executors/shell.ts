@@ -1,8 +1,17 @@
 import { type ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { type Clock, parseShellConfig, type ShellConfig, systemClock, type TimerHandle } from "../../shared";
+import { tmpdir } from "node:os";
+import {
+  type Clock,
+  parseShellConfig,
+  type ShellConfig,
+  systemClock,
+  type TimerHandle,
+  WEBHOOK_PAYLOAD_ENV,
+} from "../../shared";
 import { type ExecuteRequest, type ExecuteResult, type Executor, notifyStarted } from "./executor";
 import { OutputSink } from "./output-tail";
+import { type PayloadFile, writePayloadFile } from "./payload-file";
 
 /** The outside world the shell executor touches, injectable for tests. */
 export interface ShellExecutorDeps {
@@ -20,6 +29,8 @@ export interface ShellExecutorDeps {
   drainGraceMs?: number;
   /** Signals a whole process group; `process.kill(-pgid, signal)` by default. */
   killGroup?: (pgid: number, signal: NodeJS.Signals) => void;
+  /** Where webhook payload files are written (in a private 0700 directory each); os.tmpdir() by default. */
+  payloadDir?: string;
 }
 
 /** Dkron's `shell` executor: runs a command in its own process group. */
@@ -45,7 +56,25 @@ async function executeShell(req: ExecuteRequest, deps: ShellExecutorDeps): Promi
     return { success: false, ...sink.result(), error: "job was cancelled before it started" };
   if (cfg.memLimit !== undefined)
     sink.write("shell: mem_limit is not enforced by this runner and was ignored\n");
-  return new Promise((resolve) => new ShellRun(req, cfg, deps, sink, resolve).start());
+  // A webhook's body goes to the command as a file (any size, any bytes, no quoting), named in the
+  // environment, and is deleted once the command has exited.
+  let payload: PayloadFile | undefined;
+  if (req.payload !== undefined) {
+    try {
+      payload = await writePayloadFile(req.payload, deps.payloadDir ?? tmpdir());
+    } catch (e) {
+      return {
+        success: false,
+        ...sink.result(),
+        error: `cannot write the webhook payload file: ${(e as Error).message}`,
+      };
+    }
+  }
+  try {
+    return await new Promise((resolve) => new ShellRun(req, cfg, deps, sink, resolve, payload?.path).start());
+  } finally {
+    await payload?.remove().catch(() => {});
+  }
 }
 
 /** How a run ended when the runner, not the command, decided it. */
@@ -68,6 +97,7 @@ class ShellRun {
     private readonly deps: ShellExecutorDeps,
     private readonly sink: OutputSink,
     private readonly resolve: (r: ExecuteResult) => void,
+    private readonly payloadPath?: string,
   ) {
     this.#clock = deps.clock ?? systemClock;
     this.#killGroup = deps.killGroup ?? ((pgid, signal) => process.kill(-pgid, signal));
@@ -83,6 +113,7 @@ class ShellRun {
       DKRON_JOB_NAME: identity.jobName,
       DKRON_EXECUTION_ID: identity.executionId,
       DKRON_SCHEDULED_AT: identity.scheduledAt,
+      ...(this.payloadPath === undefined ? {} : { [WEBHOOK_PAYLOAD_ENV]: this.payloadPath }),
     };
     let child: ChildProcess;
     try {

@@ -71,3 +71,17 @@ export function adminTokenOf(dataDir: string): Promise<string> {
     existsSync(file) ? readFileSync(file, "utf8").trim() || undefined : undefined,
   );
 }
+
+/** A fetch that sends `Authorization: Bearer <token()>` with every request (headers given as an object). */
+export function fetchWithToken(
+  token: () => string,
+): (input: string, init?: RequestInit) => Promise<Response> {
+  return (input, init = {}) =>
+    globalThis.fetch(input, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token()}`,
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
+}

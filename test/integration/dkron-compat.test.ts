@@ -8,7 +8,7 @@ import { createControlNode, type World } from "../../control/main";
 import type { ControlNode } from "../../control/node";
 import { systemClock } from "../../shared/clock";
 import { silentLogger } from "../../shared/logger";
-import { adminTokenOf, waitFor } from "../helpers/agent-process";
+import { adminTokenOf, fetchWithToken, waitFor } from "../helpers/agent-process";
 import { tempDir } from "../helpers/tmp";
 
 // Dkron's own artefacts against the real node (edge /v1 → control → Raft → SQLite → local runner):
@@ -47,11 +47,7 @@ beforeAll(async () => {
 
 // The embedded default checks tokens: every call here carries the admin token the first start wrote.
 let token = "";
-const fetch = (input: string, init: RequestInit = {}) =>
-  globalThis.fetch(input, {
-    ...init,
-    headers: { authorization: `Bearer ${token}`, ...(init.headers as Record<string, string> | undefined) },
-  });
+const fetch = fetchWithToken(() => token);
 
 afterAll(async () => {
   await node.stop();
