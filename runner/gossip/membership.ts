@@ -81,6 +81,11 @@ export interface MembershipOptions {
   packetBudget?: number;
   /** The incarnation to start at (default 1). */
   incarnation?: number;
+  /**
+   * Members known from before (Serf's snapshot of a previous run): listed as alive at their
+   * incarnation without broadcasting them, so the first probes check them and push-pull corrects them.
+   */
+  known?: PushState[];
 }
 
 interface Node {
@@ -197,6 +202,21 @@ export class Membership {
     this.nextPushPullAt = opts.now + c.pushPullInterval + this.random.int(c.pushPullInterval);
     this.nextReconnectAt = opts.now + c.reconnectInterval + this.random.int(c.reconnectInterval);
     this.nextReapAt = opts.now + 10_000;
+    for (const k of opts.known ?? []) {
+      if (k.node === this.self.name || this.nodes.has(k.node)) continue;
+      const n: Node = {
+        name: k.node,
+        addr: k.addr,
+        port: k.port,
+        meta: k.meta,
+        inc: k.inc,
+        status: "alive",
+        since: opts.now,
+      };
+      this.nodes.set(n.name, n);
+      this.nodeList.push(n);
+      this.live++;
+    }
     this.broadcasts.push(this.self.name, this.aliveOf(this.self));
   }
 

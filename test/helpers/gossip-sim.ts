@@ -133,6 +133,38 @@ export class GossipSim {
       throw new Error(`seed ${this.opts.seed}: ${n} members did not converge in ${withinMs} ms`);
   }
 
+  /**
+   * Builds n members that already know each other (each created with the others as `known`, as from
+   * a snapshot) and lets their own alive broadcasts settle: how a 1,000-member pool starts in seconds.
+   */
+  bootstrap(n: number, prefix = "n", settleMs = 5_000): void {
+    const names = Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    const known = names.map((x) => ({
+      node: x,
+      addr: x,
+      port: 7946,
+      inc: 1,
+      st: "alive" as const,
+      meta: simMeta(x),
+    }));
+    for (const name of names) {
+      const m = new Membership({
+        name,
+        addr: name,
+        port: 7946,
+        meta: simMeta(name),
+        config: this.opts.config ?? {},
+        random: seededRandom(this.random.int(2 ** 32)),
+        now: this.now,
+        known,
+      });
+      const s: SimMember = { name, m, down: false, pausedUntil: 0, wakeAt: Number.POSITIVE_INFINITY };
+      this.members.set(name, s);
+      this.apply(s, { send: [], events: [] });
+    }
+    this.run(settleMs);
+  }
+
   /** Crashes a member: it neither ticks nor receives again. */
   kill(name: string): void {
     const s = this.must(name);
