@@ -42,11 +42,38 @@ function parseJson(text: string, what: string, field: string): unknown {
       { field },
     );
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
     throw new AppError("BAD_REQUEST", `${what} is not valid JSON: ${reason(e)}`, { field });
   }
+  // JSON's \uD800-style escapes can spell half a character, which no UTF-8 store can keep: it would
+  // come back as U+FFFD, a silent change to what the user sent.
+  const bad = unpairedSurrogate(value);
+  if (bad !== undefined)
+    throw new AppError(
+      "BAD_REQUEST",
+      `${what} has a key or string with half a UTF-16 surrogate pair (\\u${bad}); send whole characters`,
+      { field },
+    );
+  return value;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The hex of the first lone surrogate in any key or string of a parsed JSON value, if any. */
+function unpairedSurrogate(v: unknown): string | undefined {
+  if (typeof v === "string") {
+    const m = LONE_SURROGATE.exec(v);
+    return m ? m[0].charCodeAt(0).toString(16) : undefined;
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const found = unpairedSurrogate(k) ?? unpairedSurrogate(x);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 /**

@@ -185,6 +185,22 @@ describe("POST/PATCH /v1/jobs and PUT /v1/jobs/:job", () => {
     );
   });
 
+  it("refuses half a surrogate pair in a key or string, which storage would turn into U+FFFD (fuzz finding)", async () => {
+    const { app, control } = testApp();
+    for (const raw of [
+      `{"name":"x\\ud800","schedule":"@daily"}`,
+      `{"name":"x","schedule":"@daily","metadata":{"\\udc00k":"v"}}`,
+    ]) {
+      const r = await app.request("/v1/jobs", { method: "POST", body: raw });
+      expect(r.status, raw).toBe(400);
+      expect(((await r.json()) as ErrorBody).error).toMatchObject({ code: "BAD_REQUEST", field: "body" });
+    }
+    expect(control.calls).toEqual([]);
+    // A whole character written as an escaped pair is fine.
+    const pair = { ...body, displayname: "\ud83d\ude00" };
+    expect((await app.request("/v1/jobs", jsonInit("POST", pair))).status).toBe(201);
+  });
+
   it("maps control's validation error to 400 with the field", async () => {
     const { app } = testApp();
     const res = await app.request("/v1/jobs", jsonInit("POST", { ...body, retries: -1 }));

@@ -95,8 +95,11 @@ async function checkStored(
         `GET answers ${k}=${JSON.stringify(stored[k])}, the write answered ${JSON.stringify(job[k])}`,
       );
   }
-  // The edge decodes bodies as UTF-8 with TextDecoder, which drops a leading byte order mark.
-  const sent = JSON.parse(typeof req.body === "string" ? req.body.replace(/^\ufeff/, "") : "null") as unknown;
+  // The edge decodes bodies as UTF-8 with TextDecoder, which drops a leading byte order mark; and a
+  // raw lone surrogate in the text cannot cross the wire: UTF-8 encoding sends U+FFFD instead.
+  const wire =
+    typeof req.body === "string" ? new TextDecoder().decode(new TextEncoder().encode(req.body)) : "null";
+  const sent = JSON.parse(wire.replace(/^\ufeff/, "")) as unknown;
   if (!isObj(sent)) throw new FuzzFailure(req, ans, "a 201 for a body that is not an object");
   for (const k of AS_SENT) {
     if (typeof sent[k] === "string" && sent[k] !== stored[k])
