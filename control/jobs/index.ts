@@ -2,3 +2,4 @@
 
 export { planRestore, type RestoreStep, restoreResult } from "./restore-plan";
 export { type RestoredJob, scheduleOf, validateJob, validateRestoredJob } from "./validate-job";
+export { type JobTimes, jobTimes } from "./job-times";

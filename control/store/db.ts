@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { backfillJobIndex } from "./job-index";
 import { preserveLegacyCommandLog } from "./legacy-command-log";
 import * as schema from "./schema";
 
@@ -53,5 +54,7 @@ export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
   const db = drizzle(sqlite, { schema });
   preserveLegacyCommandLog(sqlite);
   migrate(db, { migrationsFolder: MIGRATIONS });
-  return { sqlite, db, close: () => sqlite.close() };
+  const state: StateDb = { sqlite, db, close: () => sqlite.close() };
+  backfillJobIndex(state);
+  return state;
 }

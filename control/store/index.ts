@@ -9,6 +9,7 @@ export {
   listExecutions,
   runningExecutions,
 } from "./execution-queries";
+export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes } from "./job-index";
 export { dependentsOf, getJobRow, getStoredJob, listStoredJobs } from "./job-queries";
 export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
@@ -18,6 +19,7 @@ export { executionFromRow, type JobRow, type OwedRun, type StoredJob } from "./r
 export {
   audit,
   executions,
+  jobMetadata,
   jobs,
   owedDependentRuns,
   peers,
