@@ -192,7 +192,14 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
     // Neither are slots that passed outside an old run window (starts_at/expires_at).
     const cursor = reschedule || enabled || newWindow ? Math.max(existing.cursor, cmd.at) : existing.cursor;
     // One statement for every case: an anchor or cursor that does not move is written back as is.
-    st.jobUpdate.run({ name: spec.name, spec: specJson, parentJob: spec.parent_job, at: cmd.at, anchor, cursor });
+    st.jobUpdate.run({
+      name: spec.name,
+      spec: specJson,
+      parentJob: spec.parent_job,
+      at: cmd.at,
+      anchor,
+      cursor,
+    });
     indexJob(s, spec.name, spec, anchor, cursor);
   }
   if (cmd.counters) mergeCounters(s, spec.name, existing, cmd.counters);

@@ -33,18 +33,10 @@ import type { Runners } from "../hub";
 import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
-import {
-  getExecution,
-  getStoredJob,
-  getToken,
-  isExecutionSort,
-  listExecutions,
-  listStoredJobs,
-  listTokens,
-} from "../store";
+import { getExecution, getStoredJob, getToken, isExecutionSort, listExecutions, listTokens } from "../store";
 import { listAudit } from "./audit-list";
 import { jobFigures } from "./job-figures";
-import { queryJobs } from "./job-list";
+import { listJobs } from "./job-list";
 import { tokenToJson } from "./token-json";
 import { WebhookService } from "./webhook-service";
 
@@ -137,13 +129,21 @@ export class ControlService {
         this.paused = p.paused;
         return { paused: this.paused };
       },
-      "jobs.list": (p, who) =>
-        queryJobs(
-          listStoredJobs(this.d.state)
-            .filter((j) => coversJob(who, j.spec.name))
-            .map((j) => this.render(j)),
+      "jobs.list": (p, who) => {
+        // One instant for the whole page: which jobs count as due and the `next` each shows.
+        const now = this.d.clock.now();
+        // A prefix-limited token sees only its jobs (coversJob), filtered in SQL.
+        return listJobs(
+          {
+            state: this.d.state,
+            now,
+            render: (j) => this.render(j, now),
+            nextOf: (j) => nextFire(j, now),
+          },
           p,
-        ),
+          who.prefix,
+        );
+      },
       "jobs.get": (p) => {
         const job = this.mustJob(p.name);
         // Only here: the list must not cost a query per job over its history.
@@ -517,7 +517,7 @@ export class ControlService {
     return j;
   }
 
-  private render(j: StoredJob): JobJson {
+  private render(j: StoredJob, now = this.d.clock.now()): JobJson {
     const job: Job = {
       ...j.spec,
       success_count: j.successCount,
@@ -527,7 +527,7 @@ export class ControlService {
       skipped_count: j.skippedCount,
       last_skipped: j.lastSkipped,
       status: j.status,
-      next: nextFire(j, this.d.clock.now()),
+      next: nextFire(j, now),
       dependent_jobs: j.dependents,
       warnings: j.warnings,
     };

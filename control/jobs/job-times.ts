@@ -26,7 +26,8 @@ export function jobTimes(spec: JobSpec, anchor: number, cursor: number): JobTime
   const t = schedule.next(from, anchor);
   const nextFire = t === null || (expiresAt !== null && t > expiresAt) ? null : t;
   if (nextFire === null) return NONE;
-  const inWindow = (at: number) => (startsAt === null || at >= startsAt) && (expiresAt === null || at <= expiresAt);
+  const inWindow = (at: number) =>
+    (startsAt === null || at >= startsAt) && (expiresAt === null || at <= expiresAt);
   // From cursor + 1, as the planner: a recorded skip leaves the cursor 1 ms before its instant.
   const skip = schedule.dstSkips(cursor + 1, nextFire).find((k) => inWindow(k.at));
   return { nextFire, wakeAt: skip !== undefined && skip.at < nextFire ? skip.at : nextFire };

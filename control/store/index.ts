@@ -10,6 +10,17 @@ export {
   runningExecutions,
 } from "./execution-queries";
 export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes } from "./job-index";
+export {
+  countJobs,
+  type DueSplit,
+  isJobSort,
+  JOB_SORTS,
+  type JobFilter,
+  type JobPageQuery,
+  type JobSort,
+  overdueJobs,
+  pageJobs,
+} from "./job-list-queries";
 export { dependentsOf, getJobRow, getStoredJob, listStoredJobs } from "./job-queries";
 export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";

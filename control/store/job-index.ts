@@ -28,7 +28,8 @@ export function indexJob(s: StateDb, name: string, spec: JobSpec, anchor: number
     version: INDEX_VERSION,
   });
   st.jobMetadataDelete.run({ job: name });
-  for (const [key, value] of Object.entries(spec.metadata ?? {})) st.jobMetadataInsert.run({ job: name, key, value });
+  for (const [key, value] of Object.entries(spec.metadata ?? {}))
+    st.jobMetadataInsert.run({ job: name, key, value });
 }
 
 /** Rewrites a job's due times after its cursor moved (a start): its spec did not change. */
