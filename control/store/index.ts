@@ -21,7 +21,7 @@ export {
   overdueJobs,
   pageJobs,
 } from "./job-list-queries";
-export { dependentsOf, getJobRow, getStoredJob, listStoredJobs } from "./job-queries";
+export { dependentsOf, getJobRow, getStoredJob, jobsWaking, listStoredJobs } from "./job-queries";
 export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
 export { isOwed, owedRuns } from "./owed-run-queries";

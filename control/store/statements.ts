@@ -1,4 +1,4 @@
-import { and, asc, count, eq, gt, inArray, ne, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gt, inArray, lte, ne, type SQL, sql } from "drizzle-orm";
 import type { StateDb } from "./db";
 import { executions, jobMetadata, jobs, meta, owedDependentRuns } from "./schema";
 
@@ -109,6 +109,12 @@ function prepareAll(s: StateDb) {
     jobMetadataInsert: db
       .insert(jobMetadata)
       .values({ job: ph("job"), key: ph("key"), value: ph("value") })
+      .prepare(),
+    /** `{ name, at }` of the jobs whose wake_at is in (after, until]. */
+    jobsWaking: db
+      .select({ name: jobs.name, at: jobs.wakeAt })
+      .from(jobs)
+      .where(and(gt(jobs.wakeAt, ph("after")), lte(jobs.wakeAt, ph("until"))))
       .prepare(),
     /** Moves a job's cursor. */
     jobSetCursor: db
