@@ -33,7 +33,7 @@ import type { Runners } from "../hub";
 import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
-import { getExecution, getStoredJob, getToken, isExecutionSort, listExecutions, listTokens } from "../store";
+import { getExecution, getStoredJob, getToken, isExecutionSort, listTokens, pageExecutions } from "../store";
 import { listAudit } from "./audit-list";
 import { jobFigures } from "./job-figures";
 import { listJobs } from "./job-list";
@@ -188,12 +188,9 @@ export class ControlService {
             { field: "_sort" },
           );
         }
-        const all = listExecutions(this.d.state, p.job, p.sort, p.order);
-        const end = Math.min(p.end ?? all.length, all.length);
-        const items = all
-          .slice(p.start, end)
-          .map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
-        return { total: all.length, items };
+        const page = pageExecutions(this.d.state, p.job, p.sort, p.order, p.start, p.end);
+        const items = page.items.map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
+        return { total: page.total, items };
       },
       "executions.get": (p) => {
         this.mustJob(p.job);

@@ -7,6 +7,7 @@ export {
   groupExecutions,
   isExecutionSort,
   listExecutions,
+  pageExecutions,
   runningExecutions,
 } from "./execution-queries";
 export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes } from "./job-index";
