@@ -1,6 +1,6 @@
 import type { JobSpec } from "../../shared";
 import { jobTimes } from "../jobs";
-import type { StateDb } from "./db";
+import type { StateDb } from "./state-db";
 import { statements } from "./statements";
 
 /**

@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gt, inArray, lte, ne, type SQL, sql } from "drizzle-orm";
-import type { StateDb } from "./db";
 import { executions, jobMetadata, jobs, meta, owedDependentRuns } from "./schema";
+import type { StateDb } from "./state-db";
 
 /** The meta key of the index of the last applied command. */
 export const LAST_APPLIED = "last_applied";

@@ -5,7 +5,7 @@ import { readJsonBody } from "./body";
 import { hasFlag, parseJobGetQuery, parseJobListQuery, renameQueryField, searchParams } from "./query";
 
 /** Jobs per control call when GET /v1/jobs streams a wide or unpaged list. */
-export const STREAM_PAGE = 500;
+export const STREAM_PAGE = 200;
 
 /** Job routes: list, create or replace, get, delete, run, toggle. Paths are absolute. */
 export function jobRoutes(deps: EdgeDeps): Hono {
