@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // Picks and prints the seed of the fuzz properties (test/fuzz/fuzz.ts, docs/testing.md).
+    globalSetup: ["test/fuzz/global-setup.ts"],
   },
 });

@@ -1,6 +1,21 @@
 import { z } from "zod";
 import { parseOrThrow } from "../shared";
 
+/**
+ * The Worker's bindings as the platform hands them over, before they are checked: wrangler.toml [vars]
+ * (strings, or a number for a bare TOML number) and the CONTROL_TOKEN secret.
+ */
+export interface WorkerBindings {
+  /** Any control node, e.g. https://control.internal:8080 ([vars]). */
+  CONTROL_URL?: string;
+  /** The control cluster's service secret (`wrangler secret put CONTROL_TOKEN`, or .dev.vars locally). */
+  CONTROL_TOKEN?: string;
+  /** X-Whom of this Worker ([vars]); "edge" when unset. */
+  EDGE_NAME?: string;
+  /** Largest request body in bytes ([vars]); 1 MiB when unset. */
+  MAX_BODY_BYTES?: string | number;
+}
+
 /** Bindings the Worker reads: CONTROL_URL from wrangler.toml [vars], CONTROL_TOKEN a wrangler secret. */
 export const WorkerEnvSchema = z.object({
   CONTROL_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL of a control node" }),

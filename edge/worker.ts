@@ -1,7 +1,7 @@
-import type { ExecutionContext, Hono } from "hono";
+import type { Hono } from "hono";
 import { AppError, createControlClient, isAppError } from "../shared";
 import { createApp } from "./app";
-import { parseWorkerEnv } from "./env";
+import { parseWorkerEnv, type WorkerBindings } from "./env";
 
 /** Worker isolates are reused across requests: build the app once per distinct configuration. */
 let cached: { key: string; app: Hono } | undefined;
@@ -36,9 +36,11 @@ function appFor(rawEnv: unknown): Hono {
 
 /** The Workers entry: `{ fetch }`, configured from the CONTROL_URL var and the CONTROL_TOKEN secret. */
 export default {
-  fetch(request: Request, env: unknown, ctx: ExecutionContext): Response | Promise<Response> {
+  fetch(request, env, ctx) {
     let app: Hono;
     try {
+      // Typed bindings are what wrangler.toml promises; they are still checked, since a deployment
+      // can lack a var or carry a bad one, and the operator should be told which.
       app = appFor(env);
     } catch (e) {
       // A misconfigured Worker is the operator's fault, not the caller's: 500, with the binding named.
@@ -48,4 +50,4 @@ export default {
     }
     return app.fetch(request, env, ctx);
   },
-};
+} satisfies ExportedHandler<WorkerBindings>;

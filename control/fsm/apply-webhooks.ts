@@ -56,7 +56,7 @@ export function checkDelivery(s: StateDb, cmd: ExecutionStartCommand, disabled: 
       .where(
         and(
           eq(webhookDeliveries.hookId, mark.hook),
-          eq(webhookDeliveries.deliveryId, mark.id),
+          inArray(webhookDeliveries.deliveryId, deliveryKeys(mark)),
           gte(webhookDeliveries.at, cmd.at - mark.retainMs),
         ),
       )
@@ -87,10 +87,16 @@ export function recordDelivery(s: StateDb, at: number, mark: DeliveryMark | unde
     .delete(webhookDeliveries)
     .where(lt(webhookDeliveries.at, at - mark.retainMs))
     .run();
-  s.db
-    .insert(webhookDeliveries)
-    .values({ hookId: mark.hook, deliveryId: mark.id, at })
-    .onConflictDoUpdate({ target: [webhookDeliveries.hookId, webhookDeliveries.deliveryId], set: { at } })
-    .run();
+  for (const key of deliveryKeys(mark))
+    s.db
+      .insert(webhookDeliveries)
+      .values({ hookId: mark.hook, deliveryId: key, at })
+      .onConflictDoUpdate({ target: [webhookDeliveries.hookId, webhookDeliveries.deliveryId], set: { at } })
+      .run();
   s.db.update(webhooks).set({ lastDeliveryAt: at }).where(eq(webhooks.id, mark.hook)).run();
+}
+
+/** The keys a delivery is remembered under: its id, and its signature when that differs. */
+function deliveryKeys(mark: DeliveryMark): string[] {
+  return mark.signature && mark.signature !== mark.id ? [mark.id, `sig:${mark.signature}`] : [mark.id];
 }

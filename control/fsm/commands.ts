@@ -89,6 +89,11 @@ export interface DeliveryMark {
   hook: string;
   /** The delivery id (X-Dkron-Delivery, X-GitHub-Delivery, or the signature). */
   id: string;
+  /**
+   * The signature, remembered as a second key: the delivery header is not signed, so resending the
+   * same signed bytes under a fresh id must still be a replay.
+   */
+  signature?: string;
   /** Remember delivery ids this long (the proposer's setting); older ones are pruned by this apply. */
   retainMs: number;
 }

@@ -12,7 +12,10 @@ export function listAudit(s: StateDb, p: ControlParamsOf<"audit.list">): Control
   if (p.until !== undefined) where.push(lt(audit.at, p.until));
   const cond = where.length ? and(...where) : undefined;
   const total = s.db.select({ n: count() }).from(audit).where(cond).get()?.n ?? 0;
-  const limit = p.end === undefined ? -1 : Math.max(0, p.end - p.start);
+  // No _end: every row from _start on. SQLite takes no OFFSET without a LIMIT, and drizzle drops a
+  // negative one (SQLite's "no limit"), which made ?_start=1 a syntax error; so "all" is the
+  // largest limit a number can say.
+  const limit = p.end === undefined ? Number.MAX_SAFE_INTEGER : Math.max(0, p.end - p.start);
   const rows = s.db
     .select()
     .from(audit)

@@ -95,6 +95,7 @@ export class WebhookService {
       delivery: {
         hook: hook.id,
         id: delivery.id,
+        signature: delivery.signature,
         retainMs: this.d.deliveryRetentionMs ?? WEBHOOK_DELIVERY_RETENTION_MS,
       },
     });

@@ -144,6 +144,35 @@ describe("validateJob: limits that keep one job from weighing on the cluster", (
     expect(e.message).toContain(reason);
   });
 
+  it('refuses a "__proto__" key in a map, which parsing would drop silently (fuzz finding)', () => {
+    // Built from JSON text, as a request body is: an object literal or a spread cannot hold the key.
+    const withKey = (map: string, value: string) =>
+      JSON.parse(JSON.stringify(http()).replace(/\}$/, `,"${map}":${value}}`)) as Record<string, unknown>;
+    const cases: [string, Record<string, unknown>][] = [
+      ["tags", withKey("tags", '{"__proto__":"x","a":"b"}')],
+      ["metadata", withKey("metadata", '{"__proto__":"x"}')],
+      [
+        "executor_config",
+        withKey("executor_config", '{"url":"https://example.com/","method":"GET","__proto__":"1"}'),
+      ],
+      ["processors.log", withKey("processors", '{"log":{"__proto__":"x"}}')],
+    ];
+    for (const [field, body] of cases) {
+      expect(() => validateJob(body)).toThrow(`${field}: the key "__proto__" is not supported`);
+      try {
+        validateJob(body);
+      } catch (e) {
+        expect(e).toMatchObject({ code: "VALIDATION", details: { field } });
+      }
+      expect(validateRestoredJob(body).warnings).toContain(
+        `${field}: the key "__proto__" is not supported; dropped`,
+      );
+    }
+    // Other keys objects treat specially are ordinary keys of a map.
+    const ok = validateJob(withKey("metadata", '{"constructor":"c","toString":"t"}'));
+    expect(ok.metadata).toEqual({ constructor: "c", toString: "t" });
+  });
+
   it("takes values at the limits, and @every 1s", () => {
     const ok = validateJob(
       http({

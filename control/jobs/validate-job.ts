@@ -24,6 +24,8 @@ import {
  */
 export function validateJob(body: unknown): JobSpec {
   const spec = parseOrThrow(JobInputSchema, mustBeObject(body), "job");
+  const lost = mapsWithProtoKey(body as object)[0];
+  if (lost !== undefined) throw new AppError("VALIDATION", `${lost}: ${PROTO_KEY_PROBLEM}`, { field: lost });
   checkScheduleAndZone(spec);
   const problem = stricterProblems(spec)[0];
   if (problem) throw problem;
@@ -53,6 +55,7 @@ export function validateRestoredJob(body: unknown): RestoredJob {
   const warnings = strict.success
     ? []
     : strict.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`);
+  for (const map of mapsWithProtoKey(body as object)) warnings.push(`${map}: ${PROTO_KEY_PROBLEM}; dropped`);
   for (const e of stricterProblems(spec)) {
     const dkronToo =
       spec.executor === "shell" ? e.details?.issues?.find((i) => DKRON_SHELL_CHECKS.has(i.field)) : undefined;
@@ -84,6 +87,31 @@ export function scheduleOf(spec: JobSpec): Schedule | null {
 // The executor_config keys Dkron's Job.Validate checks for a shell job (mem_limit is not checked
 // here at all: it is accepted and not enforced).
 const DKRON_SHELL_CHECKS = new Set(["executor_config.timeout"]);
+
+const PROTO_KEY_PROBLEM = 'the key "__proto__" is not supported';
+
+/**
+ * The maps of a job body (tags, metadata, executor_config, processors and each processor's config)
+ * with an own "__proto__" key. JSON.parse keeps such a key, but an object built by assignment, as
+ * zod builds a record, cannot hold it (assigning it sets the prototype), so parsing drops it without
+ * a word; the API refuses it instead and restore says it was dropped.
+ */
+function mapsWithProtoKey(body: object): string[] {
+  const isMap = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  const b = body as Record<string, unknown>;
+  const out: string[] = [];
+  for (const field of ["tags", "metadata", "executor_config", "processors"]) {
+    const map = Object.hasOwn(b, field) ? b[field] : undefined;
+    if (!isMap(map)) continue;
+    if (Object.hasOwn(map, "__proto__")) out.push(field);
+    if (field !== "processors") continue;
+    for (const [name, config] of Object.entries(map)) {
+      if (isMap(config) && Object.hasOwn(config, "__proto__")) out.push(`processors.${name}`);
+    }
+  }
+  return out;
+}
 
 function mustBeObject(body: unknown): object {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {

@@ -13,9 +13,9 @@ const sortColumns = {
   scheduled_at: executions.scheduledAt,
 } as const;
 
-/** Whether `sort` names a sortable execution field. */
+/** Whether `sort` names a sortable execution field (an own key: `constructor` is no column). */
 export function isExecutionSort(sort: string): sort is keyof typeof sortColumns | "id" {
-  return sort === "id" || sort in sortColumns;
+  return sort === "id" || Object.hasOwn(sortColumns, sort);
 }
 
 /** Executions of one job (exact name match), sorted; ties broken by id for a stable order. */
@@ -25,8 +25,7 @@ export function listExecutions(
   sort: string = "started_at",
   order: "ASC" | "DESC" = "DESC",
 ): Execution[] {
-  const col =
-    sortColumns[(sort === "id" ? "started_at" : sort) as keyof typeof sortColumns] ?? executions.startedAt;
+  const col = isExecutionSort(sort) && sort !== "id" ? sortColumns[sort] : executions.startedAt;
   const dir = order === "DESC" ? desc : asc;
   return s.db
     .select()

@@ -28,7 +28,8 @@ describe("verifyDelivery: our scheme (timestamp + body)", () => {
   it("accepts a good signature; the delivery id defaults to the signature, or is the header's", () => {
     const signature = sign(SECRET, `${TS}.${BODY}`);
     const v = verifyDelivery({ secret: SECRET, body: BODY, headers: { timestamp: TS, signature }, now: NOW });
-    expect(v).toEqual({ scheme: "dkron", id: signature.slice("sha256=".length) });
+    const hex = signature.slice("sha256=".length);
+    expect(v).toEqual({ scheme: "dkron", id: hex, signature: hex });
     const named = verifyDelivery({
       secret: SECRET,
       body: BODY,
@@ -39,7 +40,8 @@ describe("verifyDelivery: our scheme (timestamp + body)", () => {
       },
       now: NOW,
     });
-    expect(named).toEqual({ scheme: "dkron", id: "d-1" });
+    // The unsigned id names the delivery; the signature stays a second replay key.
+    expect(named).toEqual({ scheme: "dkron", id: "d-1", signature: hex });
   });
 
   it("refuses a signature over another body, another timestamp, or with another secret", () => {
@@ -138,7 +140,8 @@ describe("verifyDelivery: GitHub's X-Hub-Signature-256", () => {
       },
       now: NOW,
     });
-    expect(v).toEqual({ scheme: "github", id: "72d3162e-cc78-11e3-81ab-4c9367dc0958" });
+    expect(v).toMatchObject({ scheme: "github", id: "72d3162e-cc78-11e3-81ab-4c9367dc0958" });
+    expect(v.signature).toBe(sign(SECRET, BODY).slice("sha256=".length));
   });
 
   it("matches GitHub's documented example (secret, body, signature)", () => {

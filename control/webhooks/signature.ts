@@ -11,6 +11,8 @@ import {
 /** A delivery whose signature checked out: the id its replay check keys on, and the scheme. */
 export interface VerifiedDelivery {
   id: string;
+  /** The checked signature (hex, lower case): a second replay key, since the id header is not signed. */
+  signature: string;
   scheme: "dkron" | "github";
 }
 
@@ -52,7 +54,11 @@ export function verifyDelivery(input: VerifyInput): VerifiedDelivery {
         `${WEBHOOK_HEADERS.signature} does not match: sign "<timestamp>.<raw body>" with the hook's secret (HMAC-SHA256, hex)`,
       );
     checkTimestamp(h.timestamp, input.now, input.toleranceMs ?? WEBHOOK_TOLERANCE_MS);
-    return { id: deliveryId(h.delivery, WEBHOOK_HEADERS.delivery) ?? given.toLowerCase(), scheme: "dkron" };
+    return {
+      id: deliveryId(h.delivery, WEBHOOK_HEADERS.delivery) ?? given.toLowerCase(),
+      signature: given.toLowerCase(),
+      scheme: "dkron",
+    };
   }
   if (h.github_signature !== undefined) {
     const given = signatureHex(h.github_signature, WEBHOOK_HEADERS.githubSignature);
@@ -62,6 +68,7 @@ export function verifyDelivery(input: VerifyInput): VerifiedDelivery {
       );
     return {
       id: deliveryId(h.github_delivery, WEBHOOK_HEADERS.githubDelivery) ?? given.toLowerCase(),
+      signature: given.toLowerCase(),
       scheme: "github",
     };
   }

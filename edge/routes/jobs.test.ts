@@ -3,6 +3,7 @@ import { AppError } from "../../shared/errors";
 import type { JobJson } from "../../shared/job";
 import { buildJob } from "../testing/fake-control";
 import { jsonInit, testApp } from "../testing/test-app";
+import { MAX_JSON_DEPTH } from "./body";
 import { STREAM_PAGE } from "./jobs";
 
 /** The paging an unpaged GET /v1/jobs asks control for first: one stream page. */
@@ -170,6 +171,22 @@ describe("POST/PATCH /v1/jobs and PUT /v1/jobs/:job", () => {
     expect(err.field).toBe("body");
     expect(err.message).toMatch(/^request body is not valid JSON: /);
     expect(control.calls).toEqual([]);
+  });
+
+  it("refuses a body nested past MAX_JSON_DEPTH with 400 naming the body, before control (fuzz finding)", async () => {
+    // A Worker forwards the body to control as JSON; JSON.stringify recurses and overflowed into a 500.
+    const { app, control } = testApp();
+    const nest = (n: number) => `{"junk":${"[".repeat(n)}1${"]".repeat(n)},${JSON.stringify(body).slice(1)}`;
+    const deep = await app.request("/v1/jobs", { method: "POST", body: nest(MAX_JSON_DEPTH) });
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as ErrorBody).error).toMatchObject({ code: "BAD_REQUEST", field: "body" });
+    expect(control.calls).toEqual([]);
+    // Brackets inside strings are text, and the limit itself is allowed.
+    const text = { ...body, displayname: "[".repeat(1000) };
+    expect((await app.request("/v1/jobs", jsonInit("POST", text))).status).toBe(201);
+    expect((await app.request("/v1/jobs", { method: "POST", body: nest(MAX_JSON_DEPTH - 1) })).status).toBe(
+      201,
+    );
   });
 
   it("maps control's validation error to 400 with the field", async () => {

@@ -28,6 +28,19 @@ describe("query parsing", () => {
     expect(parseMetadataFilter(qs("q=x"))).toBeUndefined();
   });
 
+  it("keeps filters on keys every object has, and refuses __proto__ rather than drop it (fuzz finding)", () => {
+    expect(
+      parseMetadataFilter(qs("metadata[constructor]=a&metadata[toString]=b&metadata[constructor]=c")),
+    ).toEqual({ constructor: "a", toString: "b" });
+    expect(fieldOf(() => parseMetadataFilter(qs("metadata[__proto__]=a")))).toBe("metadata[__proto__]");
+  });
+
+  it("takes the first value of a repeated parameter, an empty one meaning absent (fuzz finding)", () => {
+    // gin's c.Query: `status=&status=failed` asks for no status filter, not for failed jobs.
+    expect(parseJobListQuery(qs("status&status=1&q=&q=x&_order=&_order=DESC"))).toEqual({});
+    expect(parseJobListQuery(qs("status=failed&status="))).toEqual({ status: "failed" });
+  });
+
   it("keeps _start=0 and _end=0 (an empty page is a valid request)", () => {
     expect(parseJobListQuery(qs("_start=0&_end=0"))).toEqual({ start: 0, end: 0 });
   });

@@ -17,8 +17,11 @@ const EMPTY_MEANS_ABSENT = new Set(["q", "status", "_sort", "_order"]);
 /** First value per key (gin's c.Query semantics), empty values dropped where they mean "absent". */
 function firstValues(params: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
+  // The first value decides even when it is an empty one dropped: `status=&status=failed` is no filter.
+  const seen = new Set<string>();
   for (const [k, v] of params) {
-    if (k in out) continue;
+    if (seen.has(k)) continue;
+    seen.add(k);
     if (v === "" && EMPTY_MEANS_ABSENT.has(k)) continue;
     out[k] = v;
   }
@@ -116,8 +119,15 @@ export function parseMetadataFilter(params: URLSearchParams): Record<string, str
     }
     const key = m[1] ?? "";
     if (key === "") throw new AppError("VALIDATION", `invalid query: ${k}: the key is empty`, { field: k });
+    // No object built by assignment holds a "__proto__" key (a job's metadata cannot either), so
+    // the filter would vanish on the way to control and every job would match.
+    if (key === "__proto__")
+      throw new AppError("VALIDATION", `invalid query: ${k}: the key "__proto__" is not supported`, {
+        field: k,
+      });
     out ??= {};
-    if (!(key in out)) out[key] = v;
+    // An own key: `constructor in {}` is true, which dropped a metadata[constructor] filter.
+    if (!Object.hasOwn(out, key)) out[key] = v;
   }
   return out;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { testApp } from "../testing/test-app";
+import { MAX_JSON_DEPTH } from "./body";
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
 
@@ -42,6 +43,30 @@ describe("POST /v1/restore", () => {
     expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: "VALIDATION", field: "file" });
     const notMultipart = await app.request("/v1/restore", { method: "POST", body: "[]" });
     expect(notMultipart.status).toBe(400);
+    expect(control.calls).toEqual([]);
+  });
+
+  it("400 naming `file` when it nests past MAX_JSON_DEPTH, before control (fuzz finding)", async () => {
+    const { app, control } = testApp();
+    const deep = `[{"name":"x","junk":${"[".repeat(MAX_JSON_DEPTH)}${"]".repeat(MAX_JSON_DEPTH)}}]`;
+    const res = await app.request("/v1/restore", upload("file", deep));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error).toMatchObject({ code: "BAD_REQUEST", field: "file" });
+    expect(control.calls).toEqual([]);
+  });
+
+  it("413 for a form over the limit whatever its Content-Length says (fuzz finding)", async () => {
+    const { app, control } = testApp({ maxBodyBytes: 1000 });
+    const form = new Request("http://x/", upload("file", JSON.stringify([{ name: "x".repeat(2000) }])));
+    const body = new Uint8Array(await form.arrayBuffer());
+    for (const length of ["", "0", "-1", "abc", "10"]) {
+      const res = await app.request("/v1/restore", {
+        method: "POST",
+        headers: { "content-type": form.headers.get("content-type")!, "content-length": length },
+        body,
+      });
+      expect(res.status, `Content-Length: ${length}`).toBe(413);
+    }
     expect(control.calls).toEqual([]);
   });
 

@@ -107,6 +107,21 @@ describe("POST /hooks/:id", () => {
     expect(control.lastParams("hooks.deliver")).toEqual({ id: "nope", body: "x", headers: {} });
   });
 
+  it("passes the body as signed: a byte order mark kept, non-UTF-8 refused naming the body (fuzz finding)", async () => {
+    const { app, control } = seeded();
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"a":1}')]);
+    await app.request("/hooks/nope", { method: "POST", body: bom });
+    expect(control.lastParams("hooks.deliver")?.body).toBe('\ufeff{"a":1}');
+    const calls = control.calls.length;
+    const latin1 = await app.request("/hooks/nope", {
+      method: "POST",
+      body: new Uint8Array([0x63, 0x61, 0x66, 0xe9]),
+    });
+    expect(latin1.status).toBe(400);
+    expect(((await latin1.json()) as ErrorBody).error).toMatchObject({ code: "BAD_REQUEST", field: "body" });
+    expect(control.calls.length).toBe(calls);
+  });
+
   it("a body over the limit is 413 and never reaches control, with or without a length", async () => {
     const { app, control } = seeded({ maxBodyBytes: 1024 });
     await app.request("/v1/webhooks", jsonInit("POST", { job: "deploy" }));

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { WEBHOOK_HEADERS, type WebhookJson } from "../../shared";
+import { AppError, readLimitedBytes, WEBHOOK_HEADERS, type WebhookJson } from "../../shared";
 import type { EdgeDeps } from "../context";
 import { readJsonBody } from "./body";
 
@@ -38,7 +38,7 @@ export function webhookRoutes(deps: EdgeDeps): Hono {
   );
 
   r.post("/hooks/:id", async (c) => {
-    const body = await deps.bodyText(c);
+    const body = await signedBody(c, deps.maxBodyBytes);
     const header = (name: string) => c.req.header(name);
     const headers = Object.fromEntries(
       Object.entries({
@@ -58,6 +58,25 @@ export function webhookRoutes(deps: EdgeDeps): Hono {
   });
 
   return r;
+}
+
+/**
+ * A delivery's body as the text its sender signed: the bytes as sent, decoded as UTF-8 with a
+ * leading byte order mark kept (the default decoding drops it, so a correctly signed body with one
+ * failed its signature). A body that is not UTF-8 cannot travel to control or the job as text: it
+ * is a 400 saying so, rather than a 401 claiming a bad signature.
+ */
+async function signedBody(c: Context, maxBytes: number): Promise<string> {
+  const bytes = await readLimitedBytes(c.req.raw, maxBytes);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    throw new AppError(
+      "BAD_REQUEST",
+      "a webhook body must be UTF-8 text: it is signed as sent and handed to the job as text",
+      { field: "body" },
+    );
+  }
 }
 
 /** `/hooks/<id>` as a URL on the origin this request came to. */

@@ -42,7 +42,8 @@ describe("API tokens on a three-node cluster (real processes)", () => {
 
     for (const n of c.nodes) {
       expect((await get(`${n.url}/v1/jobs`)).status, `no token on ${n.name}`).toBe(401);
-      expect((await get(`${n.url}/v1/jobs`, admin)).status, `admin on ${n.name}`).toBe(200);
+      const r = await get(`${n.url}/v1/jobs`, admin);
+      expect(r.status, `admin on ${n.name}: ${await r.clone().text()}`).toBe(200);
     }
 
     // Through a follower, with the CLI picking the token up from the data dir that holds it.

@@ -13,6 +13,8 @@ export interface AgentProcess {
   output: () => string;
   /** Resolves with the exit code (or signal name) once the process has exited. */
   exited: Promise<number | string>;
+  /** SIGKILLs its process group (the node and whatever its local runner started) and waits for the exit. */
+  kill(): Promise<void>;
 }
 
 /** Starts `dkron agent --server` on a free loopback port and waits until it prints its address. */
@@ -20,14 +22,27 @@ export async function startAgent(args: string[], env: Record<string, string> = {
   const proc = spawn(process.execPath, [BIN, "agent", "--server", "--http-addr", "127.0.0.1:0", ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so kill() reaches the jobs its runner spawned too.
+    detached: true,
   });
   let out = "";
   proc.stdout!.on("data", (d) => {
     out += d;
   });
   const exited = new Promise<number | string>((r) => proc.once("exit", (code, sig) => r(code ?? sig ?? -1)));
+  const killGroup = () => {
+    try {
+      process.kill(-proc.pid!, "SIGKILL");
+    } catch {
+      // The group is already gone.
+    }
+  };
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start within 20s:\n${out}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Not left behind: nobody gets a handle to kill it.
+      killGroup();
+      reject(new Error(`agent did not start within 20s:\n${out}`));
+    }, 20_000);
     proc.stderr!.on("data", (d) => {
       out += d;
       const m = /API (https?:\/\/[^\s/]+)\/v1/.exec(out);
@@ -41,7 +56,11 @@ export async function startAgent(args: string[], env: Record<string, string> = {
       reject(new Error(`agent exited (${code}) before it was ready:\n${out}`));
     });
   });
-  return { proc, url, output: () => out, exited };
+  const kill = async () => {
+    killGroup();
+    await exited;
+  };
+  return { proc, url, output: () => out, exited, kill };
 }
 
 /** Polls `check` until it returns a value (not undefined) or the deadline passes. */

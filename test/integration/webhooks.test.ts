@@ -194,6 +194,24 @@ describe("signed webhooks (real node, real local runner)", () => {
     expect((await finished("named", 2)).map((e) => e.output).sort()).toEqual(["one", "two"]);
   });
 
+  it("the same signed bytes under a fresh, unsigned delivery id are still a replay (both schemes)", async () => {
+    await job("resent", { command: 'cat "$DKRON_WEBHOOK_PAYLOAD"', shell: "true" });
+    const hook = await createHook("resent");
+    const ts = Math.floor(Date.now() / 1000);
+    expect((await deliver(hook, "once", { ts, headers: { "X-Dkron-Delivery": "a-1" } })).status).toBe(202);
+    for (const id of ["a-2", "a-3"])
+      expect((await deliver(hook, "once", { ts, headers: { "X-Dkron-Delivery": id } })).status, id).toBe(409);
+    const gh = (id: string) =>
+      fetch(hook.url, {
+        method: "POST",
+        headers: { "X-Hub-Signature-256": `sha256=${hmac(hook.secret, "gh-body")}`, "X-GitHub-Delivery": id },
+        body: "gh-body",
+      });
+    expect((await gh("g1")).status).toBe(202);
+    expect((await gh("g2")).status).toBe(409);
+    expect((await finished("resent", 2)).map((e) => e.output).sort()).toEqual(["gh-body", "once"]);
+  });
+
   it("refuses a bad signature, an unknown hook, a stale timestamp, a disabled job and a big body; nothing runs", async () => {
     await job("guarded", { command: "echo ran" });
     const hook = await createHook("guarded");
