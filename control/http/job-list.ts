@@ -12,6 +12,8 @@ import {
   type StoredJob,
 } from "../store";
 
+const FEW_MATCHES = 2000;
+
 /** What listing needs besides the query: the state, one instant for the page, and how jobs render. */
 export interface JobListDeps {
   state: StateDb;
@@ -54,6 +56,8 @@ export function listJobs(
     throw new AppError("VALIDATION", `_start: ${q.start} is after _end ${end}`, { field: "_start" });
   }
   const limit = Math.max(0, end - q.start);
+  // See JobFilter.fewMatches: below this many matches, reading them by name beats a scan in order.
+  if (filter.q !== undefined && total <= FEW_MATCHES) filter.fewMatches = true;
   const jobs =
     sort === "next"
       ? pageByNext(d, filter, q.order, q.start, limit, total)

@@ -13,6 +13,8 @@ export interface JobFilter {
   disabled?: boolean | undefined;
   /** Every entry must be in the job's metadata. */
   metadata?: Record<string, string> | undefined;
+  /** A hint for `q`: the filter matches few jobs (the count says so), so find them by index first. */
+  fewMatches?: boolean;
 }
 
 /** Sortable fields and their columns; `next` sorts by next_fire (exact for jobs not yet due). */
@@ -66,7 +68,13 @@ function where(f: JobFilter, due?: DueSplit): Where {
     params.prefixEnd = `${f.prefix}\u{10FFFF}`;
   }
   if (f.q !== undefined) {
-    parts.push("(instr(name, @q) > 0 OR instr(displayname, @q) > 0)");
+    // Few matches: found over the (displayname, name) index alone, then read by name. Many: tested
+    // row by row in the sort order, which stops at the page (a list of them all would cost more).
+    parts.push(
+      f.fewMatches
+        ? "name IN (SELECT name FROM jobs INDEXED BY jobs_displayname_idx WHERE instr(name, @q) > 0 OR instr(displayname, @q) > 0)"
+        : "(instr(name, @q) > 0 OR instr(displayname, @q) > 0)",
+    );
     params.q = f.q;
   }
   if (f.status !== undefined) {
@@ -78,7 +86,13 @@ function where(f: JobFilter, due?: DueSplit): Where {
     params.disabled = f.disabled ? 1 : 0;
   }
   for (const [i, [k, v]] of Object.entries(f.metadata ?? {}).entries()) {
-    parts.push(`name IN (SELECT job FROM job_metadata WHERE key = @mk${i} AND value = @mv${i})`);
+    // The first entry drives (its jobs by the key/value index); the others are probed per job by
+    // the primary key, rather than each building a list of all the jobs with that entry.
+    parts.push(
+      i === 0
+        ? `name IN (SELECT job FROM job_metadata WHERE key = @mk${i} AND value = @mv${i})`
+        : `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job = jobs.name AND m.key = @mk${i} AND m.value = @mv${i})`,
+    );
     params[`mk${i}`] = k;
     params[`mv${i}`] = v;
   }
