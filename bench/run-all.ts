@@ -15,6 +15,11 @@ const BENCHES: { file: string; quick: string[]; what: string }[] = [
   { file: "fsm-apply.ts", quick: ["2000"], what: "state-machine apply cost" },
   { file: "raft-core.ts", quick: [], what: "Raft core throughput (memory and SQLite log stores)" },
   { file: "raft-election.ts", quick: ["500"], what: "simulated elections after a leader crash" },
+  {
+    file: "gossip.ts",
+    quick: ["20", "5"],
+    what: "gossip failure detection and dissemination, 100 and 1,000 members",
+  },
   { file: "schedule-next.ts", quick: ["5000"], what: "next fire time per schedule, beside cron-parser" },
   { file: "fire-delay.ts", quick: ["10", "5"], what: "scheduled time to job process running" },
   {

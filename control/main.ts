@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
 import WebSocket from "ws";
@@ -148,7 +148,13 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     stop: () => node.stop(),
   });
 
-  const runnerToken = c.runner_token || c.cluster_secret || world.secret();
+  // Runners never hold the cluster secret: without --runner-token, nodes of one cluster agree on a
+  // runner token derived from it (one-way), and a lone node makes a random one.
+  const runnerToken =
+    c.runner_token ||
+    (c.cluster_secret
+      ? createHmac("sha256", c.cluster_secret).update("dkron runner token").digest("base64url")
+      : world.secret());
   const sessions = new RunnerSessions<WebSocket>();
   const dispatcher = new Dispatcher(
     { consensus: raft, state: db, runners: sessions, clock: world.clock, logger: log, random: world.random },
@@ -208,7 +214,8 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     state: db,
     clock: world.clock,
     mode: c.insecure_no_auth ? "off" : "tokens",
-    hint: `the first start wrote an admin token to ${join(c.data_dir, ADMIN_TOKEN_FILE)} on the first leader`,
+    // Generic on purpose: a 401 goes to anyone, and the data dir's path is the operator's business.
+    hint: `the first start wrote an admin token to <data-dir>/${ADMIN_TOKEN_FILE}`,
   });
   if (c.insecure_no_auth)
     log.warn(

@@ -2,3 +2,13 @@
 
 export { RunnerAgent } from "./agent";
 export { createExecutors } from "./executors";
+export {
+  bindUdp,
+  cryptoSeededRandom,
+  Gossip,
+  type GossipOptions,
+  generateGossipKey,
+  Keyring,
+  type MemberView,
+  toDkronMember,
+} from "./gossip";

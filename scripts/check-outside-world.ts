@@ -8,7 +8,7 @@
  *   timers  setTimeout, setInterval, clearTimeout, clearInterval (as globals, or globalThis.*), and
  *           importing node:timers or node:timers/promises
  *   random  Math.random, crypto.getRandomValues, crypto.randomUUID
- *   socket  new WebSocket(…)
+ *   socket  new WebSocket(…), and importing node:dgram (UDP sockets)
  *   network the global fetch, called or passed on
  * Not flagged: setImmediate and queueMicrotask: they order work within the event loop and carry no
  * duration, so they are not time (the Raft driver uses setImmediate to batch its drain and to send
@@ -42,6 +42,8 @@ const ALLOWED: Record<string, string> = {
   "control/api-cli.ts":
     "the API client of the CLI entries (`dkron token`, `dkron leave`): its requests are the real network",
   "edge/worker.ts": "the Workers entry: it hands the platform's fetch to the edge app's control client",
+  "runner/gossip/udp-transport.ts":
+    "the gossip adapter: it IS the UDP socket (node:dgram) behind the DatagramTransport the shell takes",
 };
 
 /** What is flagged, keyed by kind. */
@@ -58,7 +60,8 @@ const ADVICE: Record<Kind, string> = {
   clock: "take a Clock (shared/clock.ts) through deps and call clock.now()",
   timers: "take a Clock (shared/clock.ts) through deps and use clock.setTimeout/clearTimeout",
   random: "take a random source through deps (e.g. random: () => number)",
-  socket: "take a WebSocket factory through deps; the composition root passes the real one",
+  socket:
+    "take a WebSocket factory (or a DatagramTransport) through deps; the composition root passes the real one",
   network: "take a fetch through deps; the composition root passes the real one",
 };
 
@@ -165,6 +168,8 @@ function check(path: string): Finding[] {
     if (ts.isImportDeclaration(n) && ts.isStringLiteral(n.moduleSpecifier)) {
       if (/^(node:)?timers(\/promises)?$/.test(n.moduleSpecifier.text))
         flag(n, "timers", `import from "${n.moduleSpecifier.text}"`);
+      else if (/^(node:)?dgram$/.test(n.moduleSpecifier.text))
+        flag(n, "socket", `import from "${n.moduleSpecifier.text}"`);
     } else if (ts.isPropertyAccessExpression(n) && !inType(n)) {
       const obj = globalName(n.expression);
       const kind = obj && !shadowed.has(obj) ? MEMBERS.get(`${obj}.${n.name.text}`) : undefined;

@@ -5,6 +5,7 @@ import {
   aliveMember,
   type Caller,
   executionToJson,
+  grants,
   isAppError,
   type Job,
   type JobJson,
@@ -137,24 +138,24 @@ export class ControlService {
           {
             state: this.d.state,
             now,
-            render: (j) => this.render(j, now),
+            render: (j) => this.render(j, who, now),
             nextOf: (j) => nextFire(j, now),
           },
           p,
           who.prefix,
         );
       },
-      "jobs.get": (p) => {
+      "jobs.get": (p, who) => {
         const job = this.mustJob(p.name);
         // Only here: the list must not cost a query per job over its history.
-        const out = { ...this.render(job), ...jobFigures(this.d.state, job) };
+        const out = { ...this.render(job, who), ...jobFigures(this.d.state, job) };
         return p.next === undefined
           ? out
           : { ...out, next_runs: previewJob(job, this.d.clock.now(), p.next) };
       },
       "jobs.put": (p, who) => this.putJob(p.job, p.runoncreate, who, p.path_name),
       "jobs.delete": async (p, who) => {
-        const before = this.render(this.mustJob(p.name));
+        const before = this.render(this.mustJob(p.name), who);
         await this.write({ type: "job.delete", at: this.d.clock.now(), name: p.name }, who, p.name);
         return before;
       },
@@ -167,7 +168,7 @@ export class ControlService {
           })
           .catch((e) => this.rethrowWithLeaderAddr(e));
         if (!res.ok) throw new AppError(res.error.code, res.error.message, res.error.details);
-        return this.render(this.mustJob(p.name));
+        return this.render(this.mustJob(p.name), who);
       },
       "jobs.toggle": async (p, who) => {
         const before = this.mustJob(p.name);
@@ -177,7 +178,7 @@ export class ControlService {
           p.name,
           before.spec.disabled ? "enabled" : "disabled",
         );
-        return this.render(this.mustJob(p.name));
+        return this.render(this.mustJob(p.name), who);
       },
       "executions.list": (p) => {
         this.mustJob(p.job);
@@ -204,7 +205,7 @@ export class ControlService {
       "executions.clear": async (p, who) => {
         this.mustJob(p.job);
         await this.write({ type: "executions.clear", at: this.d.clock.now(), job: p.job }, who, p.job);
-        return this.render(this.mustJob(p.job));
+        return this.render(this.mustJob(p.job), who);
       },
       restore: (p, who) => this.restore(p.jobs, who),
       "schedule.preview": (p) => previewExpression({ ...p, from: p.from ?? this.d.clock.now() }),
@@ -221,7 +222,18 @@ export class ControlService {
         return { recorded: p.uses.length };
       },
       "audit.list": (p) => listAudit(this.d.state, p),
-      "webhooks.create": (p, who) => this.hooks.create(p.hook, who),
+      "webhooks.create": (p, who) => {
+        // A hook starts runs of its job: binding one is the run scope's as well as write's.
+        if (!grants(who.scopes, "run"))
+          throw new AppError(
+            "FORBIDDEN",
+            `token "${who.name}" may not run jobs: a webhook needs the run scope too`,
+            {
+              scope: "run",
+            },
+          );
+        return this.hooks.create(p.hook, who);
+      },
       "webhooks.list": (p, who) => this.hooks.list(p, who),
       "webhooks.get": (p, who) => this.hooks.get(p.id, who),
       "webhooks.delete": (p, who) => this.hooks.delete(p.id, who),
@@ -240,7 +252,8 @@ export class ControlService {
     if (WRITES.has(method)) this.requireLeader();
     // A linearizable read waits for this node to catch up before the token is checked, so a token
     // revoked anywhere is refused here too; writes are re-checked by the apply of their entry.
-    if (LINEARIZABLE_READS.has(method)) await this.read((params as { stale?: boolean }).stale);
+    if (LINEARIZABLE_READS.has(method) || (this.d.auth.enabled && NODE_ACTIONS.has(method)))
+      await this.read((params as { stale?: boolean }).stale);
     const who = this.identify(method, caller);
     authorize(who, method, params);
     return (this.handlers[method] as Handler<M>)(params, who);
@@ -346,6 +359,17 @@ export class ControlService {
     if (this.paused) throw new AppError("PAUSED", "New job submissions are currently paused");
     const spec = validateJob(body);
     mustCoverJob(who, spec.name);
+    // A child changes its parent (dependents, delete refusals, runs after it): the prefix covers both.
+    if (spec.parent_job) mustCoverJob(who, spec.parent_job);
+    // Starting a run is the run scope's, however it is asked for.
+    if (runoncreate && !grants(who.scopes, "run"))
+      throw new AppError(
+        "FORBIDDEN",
+        `token "${who.name}" may not run jobs: runoncreate needs the run scope`,
+        {
+          scope: "run",
+        },
+      );
     if (pathName !== undefined && pathName !== spec.name) {
       throw new AppError(
         "VALIDATION",
@@ -369,7 +393,7 @@ export class ControlService {
         })
         .catch(() => undefined);
     }
-    return this.render(this.mustJob(spec.name));
+    return this.render(this.mustJob(spec.name), who);
   }
 
   /**
@@ -382,7 +406,11 @@ export class ControlService {
   private async restore(input: unknown, who: Identity): Promise<string[]> {
     const plan = planRestore(input);
     // A prefix-limited token restores only its own jobs: one outside refuses the whole file.
-    for (const step of plan) if (step.job) mustCoverJob(who, step.job.spec.name);
+    for (const step of plan)
+      if (step.job) {
+        mustCoverJob(who, step.job.spec.name);
+        if (step.job.spec.parent_job) mustCoverJob(who, step.job.spec.parent_job);
+      }
     const created: boolean[] = [];
     const out: string[] = [];
     for (const [k, step] of plan.entries()) {
@@ -514,7 +542,8 @@ export class ControlService {
     return j;
   }
 
-  private render(j: StoredJob, now = this.d.clock.now()): JobJson {
+  /** A job as the API shows it at `now`; to a prefix-limited caller, without dependents outside its prefix. */
+  private render(j: StoredJob, who?: Identity, now = this.d.clock.now()): JobJson {
     const job: Job = {
       ...j.spec,
       success_count: j.successCount,
@@ -525,7 +554,7 @@ export class ControlService {
       last_skipped: j.lastSkipped,
       status: j.status,
       next: nextFire(j, now),
-      dependent_jobs: j.dependents,
+      dependent_jobs: who?.prefix ? j.dependents.filter((d) => coversJob(who, d)) : j.dependents,
       warnings: j.warnings,
     };
     return jobToJson(job);
@@ -558,6 +587,12 @@ const LINEARIZABLE_READS = new Set<ControlMethod>([
   "webhooks.list",
   "webhooks.get",
 ]);
+
+/**
+ * Admin actions on the node asked (pause, leave): a follower serves them itself, so it first catches
+ * up with the leader, as a linearizable read does, and a token revoked anywhere is refused here too.
+ */
+const NODE_ACTIONS = new Set<ControlMethod>(["pause.set", "leave"]);
 
 /** The audit action of a command: the control-api method it carries out. */
 function actionOf(cmd: Command): string {

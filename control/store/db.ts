@@ -32,7 +32,7 @@ export interface StateDbOptions {
  */
 export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
   const want = opts.synchronous ?? "FULL";
-  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+  if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   const sqlite = new Database(file);
   sqlite.pragma("journal_mode = WAL");
   sqlite.pragma(`synchronous = ${want}`);

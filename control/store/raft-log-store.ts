@@ -85,7 +85,7 @@ export class SqliteLogStore implements LogStore {
    * pragmas back, and applies the drizzle-kit migrations. ":memory:" works for tests (no WAL there).
    */
   static open(file: string): SqliteLogStore {
-    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     const sqlite = new Database(file);
     try {
       sqlite.pragma("journal_mode = WAL");

@@ -11,7 +11,9 @@ export function tokenRoutes(deps: EdgeDeps): Hono {
   // The answer is the only time the secret is shown.
   r.post("/v1/tokens", async (c) => {
     const token = await readJsonBody(c, deps.bodyText);
-    return c.json(await control.call("tokens.create", { token }, c.var.caller), 201);
+    const created = await control.call("tokens.create", { token }, c.var.caller);
+    c.header("Cache-Control", "no-store");
+    return c.json(created, 201);
   });
 
   r.get("/v1/tokens", async (c) => {

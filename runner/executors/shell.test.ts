@@ -299,3 +299,20 @@ describe("shell executor", () => {
     expect(result.error).toMatch(/executor_config.command contains the shell operator '\|'/);
   });
 });
+
+describe("the environment a job inherits", () => {
+  it("leaves out the agent's secrets and keeps the rest", async () => {
+    const { withoutSecrets } = await import("./shell");
+    expect(
+      withoutSecrets({
+        PATH: "/bin",
+        DKRON_CLUSTER_SECRET: "c",
+        DKRON_CONTROL_TOKEN: "t",
+        DKRON_RUNNER_TOKEN: "r",
+        DKRON_TOKEN: "a",
+        CONTROL_TOKEN: "w",
+        DKRON_JOB_NAME: "kept",
+      }),
+    ).toEqual({ PATH: "/bin", DKRON_JOB_NAME: "kept" });
+  });
+});

@@ -107,7 +107,7 @@ class ShellRun {
     const { identity } = this.req;
     const [file, ...args] = this.cfg.argv;
     const env: NodeJS.ProcessEnv = {
-      ...(this.deps.env ?? process.env),
+      ...withoutSecrets(this.deps.env ?? process.env),
       ...Object.fromEntries(this.cfg.env),
       ENV_JOB_NAME: identity.jobName,
       DKRON_JOB_NAME: identity.jobName,
@@ -243,4 +243,15 @@ function describeSpawnError(e: Error, cfg: ShellConfig): string {
   if (code === "ENOENT") return `cannot start command: "${file}" not found`;
   if (code === "EACCES") return `cannot start command: permission denied for "${file}"`;
   return `cannot start command "${file}": ${e.message}`;
+}
+
+/**
+ * The agent's own credentials (cluster secret, control and runner tokens, an API token) are not a
+ * job's to see: a job's output is readable by any token that may read the job.
+ */
+const SECRET_ENV = /^(DKRON_(CLUSTER_SECRET|CONTROL_TOKEN|RUNNER_TOKEN|TOKEN|ENCRYPT)|CONTROL_TOKEN)$/;
+
+/** `env` without the agent's secrets. */
+export function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !SECRET_ENV.test(k)));
 }

@@ -133,6 +133,7 @@ describe("API tokens", () => {
     expect((await call("POST", "/v1/jobs", { token: a.token, body: job("team-a-new") })).status).toBe(201);
     const before = stateDump();
     for (const [method, path, body] of [
+      ["POST", "/v1/jobs", { ...job("team-a-y"), parent_job: "other-child" }],
       ["POST", "/v1/jobs", job("team-b-new")],
       ["GET", "/v1/jobs/team-b-x", undefined],
       ["DELETE", "/v1/jobs/team-b-x", undefined],
@@ -141,6 +142,45 @@ describe("API tokens", () => {
     ] as const) {
       expect((await call(method, path, { token: a.token, body })).status, `${method} ${path}`).toBe(403);
     }
+    // A child links to its parent: a parent outside the prefix is refused, and a parent's dependents
+    // outside the prefix are not shown.
+    expect(
+      (
+        await call("POST", "/v1/jobs", {
+          token: admin,
+          body: { ...job("other-child"), parent_job: "team-a-x" },
+        })
+      ).status,
+    ).toBe(201);
+    const parent = (await (await call("GET", "/v1/jobs/team-a-x", { token: a.token })).json()) as {
+      dependent_jobs: string[];
+    };
+    expect(parent.dependent_jobs ?? []).toEqual([]);
+    expect(
+      (
+        (await (await call("GET", "/v1/jobs/team-a-x", { token: admin })).json()) as {
+          dependent_jobs: string[];
+        }
+      ).dependent_jobs,
+    ).toEqual(["other-child"]);
+    const beforeChild = stateDump();
+    expect(
+      (
+        await call("POST", "/v1/jobs", {
+          token: a.token,
+          body: { ...job("team-a-c"), parent_job: "team-b-x" },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await call("POST", "/v1/jobs", {
+          token: a.token,
+          body: { ...job("team-a-c"), parent_job: "no-such-job" },
+        })
+      ).status,
+    ).toBe(403);
+    expect(stateDump()).toEqual(beforeChild);
     // A restore with one job outside the prefix is refused whole.
     const form = new FormData();
     form.append("file", JSON.stringify([job("team-a-r"), job("team-b-r")]));
@@ -151,7 +191,7 @@ describe("API tokens", () => {
     });
     await h.settle();
     expect(restore.status).toBe(403);
-    expect(stateDump()).toEqual(before);
+    expect(stateDump()).toEqual(beforeChild);
     // An admin token cannot be limited to a prefix (it could mint an unlimited one).
     const bad = await call("POST", "/v1/tokens", {
       token: admin,
@@ -223,6 +263,20 @@ describe("API tokens", () => {
     expect(
       await h.service.call("tokens.touch", { uses }, { client: "", token: admin }).catch((e) => e.code),
     ).toBe("FORBIDDEN");
+  });
+
+  it("starting runs is the run scope's: runoncreate and webhooks need it besides write", async () => {
+    const admin = await start();
+    const w = await mint(admin, { name: "writer-only", scopes: ["write"] });
+    const before = stateDump();
+    expect((await call("POST", "/v1/jobs?runoncreate", { token: w.token, body: job("roc") })).status).toBe(
+      403,
+    );
+    expect(stateDump()).toEqual(before);
+    expect((await call("POST", "/v1/jobs", { token: w.token, body: job("roc") })).status).toBe(201);
+    expect((await call("POST", "/v1/webhooks", { token: w.token, body: { job: "roc" } })).status).toBe(403);
+    const wr = await mint(admin, { name: "writer-runner", scopes: ["write", "run"] });
+    expect((await call("POST", "/v1/webhooks", { token: wr.token, body: { job: "roc" } })).status).toBe(201);
   });
 });
 

@@ -268,7 +268,7 @@ describe("signed webhooks (real node, real local runner)", () => {
       return ((await r.json()) as { token: string }).token;
     };
     const reader = await mint({ name: "hooks-reader", scopes: ["read"] });
-    const teamA = await mint({ name: "team-a", scopes: ["write"], prefix: "team-a-" });
+    const teamA = await mint({ name: "team-a", scopes: ["write", "run"], prefix: "team-a-" });
 
     expect((await json("POST", "/v1/webhooks", { job: "team-a-build" }, "")).status).toBe(401);
     expect((await json("POST", "/v1/webhooks", { job: "team-a-build" }, reader)).status).toBe(403);

@@ -1,0 +1,48 @@
+// The public face of runner/gossip: the pure membership core, its wire format and config, the keyring
+// and the node:dgram shell.
+
+export {
+  type GossipConfig,
+  type GossipConfigInput,
+  GossipConfigSchema,
+  pushPullIntervalMs,
+  remainingSuspicionMs,
+  resolveGossipConfig,
+  retransmitLimit,
+  suspicionConfirmations,
+  suspicionMaxMs,
+  suspicionMinMs,
+} from "./config";
+export { toDkronMember } from "./dkron-member";
+export {
+  cryptoSeededRandom,
+  Gossip,
+  type GossipCounters,
+  type GossipDeps,
+  type GossipOptions,
+  type GossipState,
+} from "./gossip";
+export { ENCRYPTION_OVERHEAD, generateGossipKey, Keyring, parseGossipKey } from "./keyring";
+export {
+  hostPort,
+  type MemberEvent,
+  type MemberEventType,
+  type MemberStatus,
+  Membership,
+  type MemberView,
+  type Outgoing,
+  type Step,
+} from "./membership";
+export {
+  decodePacket,
+  encodePacket,
+  GOSSIP_PROTOCOL,
+  type GossipMessage,
+  GossipRole,
+  type MemberMeta,
+  MemberMetaSchema,
+  type Packet,
+  packetBytes,
+} from "./messages";
+export { type Random, seededRandom } from "./random";
+export { bindUdp, type DatagramTransport } from "./udp-transport";
