@@ -22,6 +22,11 @@ const BENCHES: { file: string; quick: string[]; what: string }[] = [
   },
   { file: "schedule-next.ts", quick: ["5000"], what: "next fire time per schedule, beside cron-parser" },
   { file: "fire-delay.ts", quick: ["10", "5"], what: "scheduled time to job process running" },
+  {
+    file: "jobs-at-scale.ts",
+    quick: ["20000", "1", "20"],
+    what: "jobs at scale: creates, list queries, RSS, restart",
+  },
   { file: "cluster-throughput.ts", quick: ["5", "64"], what: "3-node commit throughput through the API" },
   { file: "cluster-failover.ts", quick: ["20", "both"], what: "3-node failover after SIGKILL of the leader" },
 ];

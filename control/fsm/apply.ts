@@ -8,6 +8,8 @@ import {
   executions,
   getJobRow,
   groupExecutions,
+  indexJob,
+  indexJobTimes,
   type JobRow,
   jobs,
   type OwedRun,
@@ -174,6 +176,7 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
   const specJson = JSON.stringify(cmd.warnings?.length ? { ...spec, warnings: cmd.warnings } : spec);
   if (!existing) {
     st.jobInsert.run({ name: spec.name, spec: specJson, parentJob: spec.parent_job, at: cmd.at });
+    indexJob(s, spec.name, spec, cmd.at, cmd.at);
   } else {
     const old = JSON.parse(existing.spec) as typeof spec;
     // A child that becomes a top-level job starts its schedule now too: its cursor still dates
@@ -183,18 +186,21 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
     const enabled = old.disabled && !spec.disabled;
     // A new run window applies from now: slots that passed outside the old one are not owed.
     const newWindow = old.starts_at !== spec.starts_at || old.expires_at !== spec.expires_at;
+    // A new schedule starts its cadence now; slots of the old one never fire late.
+    const anchor = reschedule ? cmd.at : existing.anchor;
+    // Slots that passed while the job was disabled are not run when it is enabled again.
+    // Neither are slots that passed outside an old run window (starts_at/expires_at).
+    const cursor = reschedule || enabled || newWindow ? Math.max(existing.cursor, cmd.at) : existing.cursor;
     // One statement for every case: an anchor or cursor that does not move is written back as is.
     st.jobUpdate.run({
       name: spec.name,
       spec: specJson,
       parentJob: spec.parent_job,
       at: cmd.at,
-      // A new schedule starts its cadence now; slots of the old one never fire late.
-      anchor: reschedule ? cmd.at : existing.anchor,
-      // Slots that passed while the job was disabled are not run when it is enabled again.
-      // Neither are slots that passed outside an old run window (starts_at/expires_at).
-      cursor: reschedule || enabled || newWindow ? Math.max(existing.cursor, cmd.at) : existing.cursor,
+      anchor,
+      cursor,
     });
+    indexJob(s, spec.name, spec, anchor, cursor);
   }
   if (cmd.counters) mergeCounters(s, spec.name, existing, cmd.counters);
   return { ok: true, value: { created: !existing }, events: [{ kind: "job.changed", name: spec.name }] };
@@ -240,6 +246,7 @@ function removeJob(s: StateDb, name: string): void {
   // Exact name match: Dkron's prefix match also deleted the executions of "backup-db" with "backup".
   s.db.delete(executions).where(eq(executions.jobName, name)).run();
   s.db.delete(owedDependentRuns).where(eq(owedDependentRuns.jobName, name)).run();
+  statements(s).jobMetadataDelete.run({ job: name });
   deleteJobWebhooks(s, name);
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
 }
@@ -247,15 +254,13 @@ function removeJob(s: StateDb, name: string): void {
 function toggleJob(s: StateDb, name: string, at: number): CommandResult<"job.toggle"> {
   const job = mustGetJob(s, name);
   const spec = { ...job.spec, disabled: !job.spec.disabled };
+  const cursor = spec.disabled ? job.row.cursor : Math.max(job.row.cursor, at);
   s.db
     .update(jobs)
-    .set({
-      spec: JSON.stringify(spec),
-      updatedAt: at,
-      ...(spec.disabled ? {} : { cursor: Math.max(job.row.cursor, at) }),
-    })
+    .set({ spec: JSON.stringify(spec), updatedAt: at, cursor })
     .where(eq(jobs.name, name))
     .run();
+  indexJob(s, name, spec, job.row.anchor, cursor);
   return { ok: true, events: [{ kind: "job.changed", name }] };
 }
 
@@ -315,6 +320,7 @@ function startExecution(
       if (scheduled || dependent) {
         if (scheduled) {
           st.jobSetCursor.run({ name: cmd.job, cursor: cmd.scheduledAt });
+          indexJobTimes(s, cmd.job, job.spec, job.row.anchor, cmd.scheduledAt);
           // Counted, not recorded: a long run of a frequent job must not flood its history.
           st.jobCountSkipped.run({ name: cmd.job, at: cmd.scheduledAt });
         }
@@ -329,7 +335,10 @@ function startExecution(
       );
     }
   }
-  if (scheduled) st.jobSetCursor.run({ name: cmd.job, cursor: fence });
+  if (scheduled) {
+    st.jobSetCursor.run({ name: cmd.job, cursor: fence });
+    indexJobTimes(s, cmd.job, job.spec, job.row.anchor, fence);
+  }
   recordDelivery(s, cmd.at, cmd.delivery);
 
   const inserted: Execution[] = [];

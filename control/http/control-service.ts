@@ -34,18 +34,10 @@ import type { Runners } from "../hub";
 import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
-import {
-  getExecution,
-  getStoredJob,
-  getToken,
-  isExecutionSort,
-  listExecutions,
-  listStoredJobs,
-  listTokens,
-} from "../store";
+import { getExecution, getStoredJob, getToken, isExecutionSort, listTokens, pageExecutions } from "../store";
 import { listAudit } from "./audit-list";
 import { jobFigures } from "./job-figures";
-import { queryJobs } from "./job-list";
+import { listJobs } from "./job-list";
 import { tokenToJson } from "./token-json";
 import { WebhookService } from "./webhook-service";
 
@@ -138,13 +130,21 @@ export class ControlService {
         this.paused = p.paused;
         return { paused: this.paused };
       },
-      "jobs.list": (p, who) =>
-        queryJobs(
-          listStoredJobs(this.d.state)
-            .filter((j) => coversJob(who, j.spec.name))
-            .map((j) => this.render(j, who)),
+      "jobs.list": (p, who) => {
+        // One instant for the whole page: which jobs count as due and the `next` each shows.
+        const now = this.d.clock.now();
+        // A prefix-limited token sees only its jobs (coversJob), filtered in SQL.
+        return listJobs(
+          {
+            state: this.d.state,
+            now,
+            render: (j) => this.render(j, who, now),
+            nextOf: (j) => nextFire(j, now),
+          },
           p,
-        ),
+          who.prefix,
+        );
+      },
       "jobs.get": (p, who) => {
         const job = this.mustJob(p.name);
         // Only here: the list must not cost a query per job over its history.
@@ -189,12 +189,9 @@ export class ControlService {
             { field: "_sort" },
           );
         }
-        const all = listExecutions(this.d.state, p.job, p.sort, p.order);
-        const end = Math.min(p.end ?? all.length, all.length);
-        const items = all
-          .slice(p.start, end)
-          .map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
-        return { total: all.length, items };
+        const page = pageExecutions(this.d.state, p.job, p.sort, p.order, p.start, p.end);
+        const items = page.items.map((e) => executionToJson(this.d.dispatcher.view(e), p.output_size_limit));
+        return { total: page.total, items };
       },
       "executions.get": (p) => {
         this.mustJob(p.job);
@@ -545,8 +542,8 @@ export class ControlService {
     return j;
   }
 
-  /** A job as the API shows it; to a prefix-limited caller, without dependents outside its prefix. */
-  private render(j: StoredJob, who?: Identity): JobJson {
+  /** A job as the API shows it at `now`; to a prefix-limited caller, without dependents outside its prefix. */
+  private render(j: StoredJob, who?: Identity, now = this.d.clock.now()): JobJson {
     const job: Job = {
       ...j.spec,
       success_count: j.successCount,
@@ -556,7 +553,7 @@ export class ControlService {
       skipped_count: j.skippedCount,
       last_skipped: j.lastSkipped,
       status: j.status,
-      next: nextFire(j, this.d.clock.now()),
+      next: nextFire(j, now),
       dependent_jobs: who?.prefix ? j.dependents.filter((d) => coversJob(who, d)) : j.dependents,
       warnings: j.warnings,
     };

@@ -1,54 +1,133 @@
 import type { ControlParamsOf, JobJson } from "../../shared";
 import { AppError } from "../../shared";
+import {
+  countJobs,
+  isJobSort,
+  JOB_SORTS,
+  type JobFilter,
+  type JobSort,
+  overdueJobs,
+  pageJobs,
+  type StateDb,
+  type StoredJob,
+} from "../store";
 
-/** Dkron's sortable job fields (`id` maps to name). */
-const SORTS = [
-  "name",
-  "displayname",
-  "schedule",
-  "success_count",
-  "error_count",
-  "skipped_count",
-  "last_success",
-  "last_error",
-  "next",
-] as const;
+const FEW_MATCHES = 2000;
+
+/** What listing needs besides the query: the state, one instant for the page, and how jobs render. */
+export interface JobListDeps {
+  state: StateDb;
+  now: number;
+  /** The job as the API shows it (at `now`). */
+  render: (j: StoredJob) => JobJson;
+  /** The job's `next` at `now` (what render shows), for jobs due but not started yet. */
+  nextOf: (j: StoredJob) => number | null;
+}
 
 /**
- * Filters, sorts and slices jobs as Dkron's GET /v1/jobs does; returns the total after filtering.
- * An unknown sort field or start > end is a 400 (Dkron answers 500 or panics).
+ * Filters, sorts and slices jobs as Dkron's GET /v1/jobs does, in SQL: the filter and sort run on
+ * indexed columns, only the page is read and rendered, and the total counts the same filter. `prefix`
+ * limits the list to a token's jobs. An unknown sort field or start > end is a 400 (Dkron answers
+ * 500 or panics).
  */
-export function queryJobs(
-  all: JobJson[],
+export function listJobs(
+  d: JobListDeps,
   q: ControlParamsOf<"jobs.list">,
+  prefix: string,
 ): { total: number; items: JobJson[] } {
   const sort = q.sort === "id" ? "name" : q.sort;
-  if (!(SORTS as readonly string[]).includes(sort)) {
+  if (!isJobSort(sort)) {
     throw new AppError(
       "VALIDATION",
-      `_sort: unknown field "${q.sort}" (use one of id, ${SORTS.join(", ")})`,
+      `_sort: unknown field "${q.sort}" (use one of id, ${JOB_SORTS.join(", ")})`,
       { field: "_sort" },
     );
   }
-  let list = all.filter((j) => {
-    if (q.q && !j.name.includes(q.q) && !j.displayname.includes(q.q)) return false;
-    if (q.status !== undefined && j.status !== (q.status === "untriggered" ? "" : q.status)) return false;
-    if (q.disabled !== undefined && String(j.disabled) !== q.disabled) return false;
-    for (const [k, v] of Object.entries(q.metadata ?? {})) if (j.metadata?.[k] !== v) return false;
-    return true;
-  });
-  const key = sort as (typeof SORTS)[number];
-  const dir = q.order === "DESC" ? -1 : 1;
-  list = list.sort((a, b) => {
-    const x = a[key] ?? "";
-    const y = b[key] ?? "";
-    const c = x < y ? -1 : x > y ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-    return c * dir;
-  });
-  const total = list.length;
+  const filter: JobFilter = {
+    prefix,
+    q: q.q,
+    status: q.status === undefined ? undefined : q.status === "untriggered" ? "" : q.status,
+    disabled: q.disabled === undefined ? undefined : q.disabled === "true",
+    metadata: q.metadata,
+  };
+  const total = countJobs(d.state, filter);
   const end = Math.min(q.end ?? total, total);
   if (q.start > end && q.start < total) {
     throw new AppError("VALIDATION", `_start: ${q.start} is after _end ${end}`, { field: "_start" });
   }
-  return { total, items: list.slice(q.start, end) };
+  const limit = Math.max(0, end - q.start);
+  // See JobFilter.fewMatches: below this many matches, reading them by name beats a scan in order.
+  if (filter.q !== undefined && total <= FEW_MATCHES) filter.fewMatches = true;
+  const jobs =
+    sort === "next"
+      ? pageByNext(d, filter, q.order, q.start, limit, total)
+      : pageJobs(d.state, filter, { sort, order: q.order, offset: q.start, limit });
+  return { total, items: jobs.map(d.render) };
+}
+
+/**
+ * A page sorted by `next`. SQL orders by next_fire, which is `next` for every job whose slot is
+ * still ahead; the few jobs due right now and not started yet (overdue: next_fire <= now) show
+ * their slot after now instead, so they are taken out, given their real `next`, and merged into the
+ * page: the SQL window is widened by their count, which is all the page can shift by.
+ */
+function pageByNext(
+  d: JobListDeps,
+  filter: JobFilter,
+  order: "ASC" | "DESC",
+  start: number,
+  limit: number,
+  total: number,
+): StoredJob[] {
+  if (limit === 0) return [];
+  const now = d.now;
+  const overdue = overdueJobs(d.state, filter, now)
+    .map((job) => ({ job, key: d.nextOf(job) }))
+    .sort(compare(order));
+  const k = overdue.length;
+  const rest = { sort: "next" as JobSort, order, due: { overdue: false, now } };
+  if (k === 0) return pageJobs(d.state, filter, { ...rest, offset: start, limit });
+  const a0 = Math.max(0, start - k);
+  const window = pageJobs(d.state, filter, { ...rest, offset: a0, limit: limit + k }).map((job) => ({
+    job,
+    key: job.nextFire,
+  }));
+  const cmp = compare(order);
+  const full = window.length === limit + k;
+  const restSize = total - k;
+  const placed: { pos: number; job: StoredJob }[] = [];
+  for (const [i, a] of window.entries()) {
+    const before = overdue.filter((o) => cmp(o, a) < 0).length;
+    placed.push({ pos: a0 + i + before, job: a.job });
+  }
+  const first = window[0];
+  const last = window[window.length - 1];
+  for (const [i, o] of overdue.entries()) {
+    let rank: number;
+    if (first && cmp(o, first) < 0) {
+      // Before the window: only the very first page can hold it.
+      if (a0 > 0) continue;
+      rank = 0;
+    } else if (last && cmp(o, last) < 0) rank = a0 + window.filter((a) => cmp(a, o) < 0).length;
+    else if (full) continue;
+    else rank = restSize;
+    placed.push({ pos: i + rank, job: o.job });
+  }
+  return placed
+    .filter((p) => p.pos >= start && p.pos < start + limit)
+    .sort((x, y) => x.pos - y.pos)
+    .map((p) => p.job);
+}
+
+/** Orders by `next` (none first), then name, both in the list's direction. */
+function compare(order: "ASC" | "DESC") {
+  const dir = order === "DESC" ? -1 : 1;
+  return (a: { job: StoredJob; key: number | null }, b: { job: StoredJob; key: number | null }): number => {
+    const x = a.key ?? Number.NEGATIVE_INFINITY;
+    const y = b.key ?? Number.NEGATIVE_INFINITY;
+    const an = a.job.spec.name;
+    const bn = b.job.spec.name;
+    const c = x < y ? -1 : x > y ? 1 : an < bn ? -1 : an > bn ? 1 : 0;
+    return c * dir;
+  };
 }

@@ -376,3 +376,48 @@ describe("Scheduler: daylight saving time", () => {
     expect(ledger(h).map(([at, state]) => [at, state])).toEqual([["01:00", "started"]]);
   });
 });
+
+describe("Scheduler: due-time index", () => {
+  it("holds only the jobs due within its horizon, and fires each far-off slot at its time", async () => {
+    const h = await harness();
+    for (let i = 0; i < 40; i++) await h.put({ name: `hourly-${i}`, schedule: "@every 1h" });
+    await h.put({ name: "often", schedule: "@every 1m" });
+    await h.put({ name: "manual", schedule: "@manually" });
+    // Only "often" is due within the next minute or two; the hourly jobs stay in the index.
+    expect(h.scheduler.held()).toBe(1);
+    await h.advance(2 * 60 * MINUTE, 30_000);
+    for (let i = 0; i < 40; i++) expect(slots(h, `hourly-${i}`)).toEqual([iso(at(60)), iso(at(120))]);
+    expect(slots(h, "often")).toHaveLength(120);
+    expect(slots(h, "manual")).toEqual([]);
+    expect(h.scheduler.held()).toBeLessThanOrEqual(1);
+  });
+
+  it("a job changed to fire sooner is planned at its new time; one disabled is dropped", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1h" });
+    await h.put({ name: "other", schedule: "@every 2m" });
+    await h.advance(10 * MINUTE + 30_000);
+    expect(slots(h)).toEqual([]);
+    await h.put({ schedule: "@every 1m" }); // at 10m30s: a new cadence from now
+    await h.advance(2 * MINUTE);
+    expect(slots(h)).toEqual([iso(at(11) + 30_000), iso(at(12) + 30_000)]);
+    await h.propose({ type: "job.toggle", at: h.clock.now(), name: "other" });
+    const before = slots(h, "other").length;
+    await h.advance(10 * MINUTE);
+    expect(slots(h, "other")).toHaveLength(before);
+  });
+
+  it("after a restart, loads from the index the jobs whose slots passed and catches them up once", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@every 1h", catchup: "latest" });
+    await h.put({ name: "later", schedule: "@every 1h", starts_at: iso(at(24 * 60)) });
+    h.scheduler.stop();
+    await h.advance(3 * 60 * MINUTE + 10 * MINUTE);
+    await h.startScheduler();
+    // "job" is due (slots at 1h, 2h, 3h passed): one catch-up run of the latest; "later" is not.
+    expect(h.scheduler.held()).toBeLessThanOrEqual(1);
+    await h.advance(1000);
+    expect(slots(h)).toEqual([iso(at(180))]);
+    expect(slots(h, "later")).toEqual([]);
+  });
+});

@@ -2,20 +2,32 @@ import type { Clock, Logger, TimerHandle } from "../../shared";
 import { type Consensus, eventsOf } from "../consensus";
 import type { Dispatcher } from "../dispatch";
 import type { StateDb } from "../store";
-import { getStoredJob, listStoredJobs } from "../store";
+import { getJobRow, getStoredJob, jobsWaking } from "../store";
+import { DueHeap } from "./due-heap";
 import { toPlanJob } from "./job-plan";
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions, planJob } from "./plan";
 
 /** The longest the scheduler sleeps without re-checking (bounds the effect of clock jumps). */
 const MAX_SLEEP_MS = 30_000;
+/**
+ * How far ahead jobs are loaded from the wake_at index. Loaded again once less than half of it is
+ * left, and the loop never sleeps longer than half, so no job falls due before it is loaded.
+ */
+const HORIZON_MS = 2 * MAX_SLEEP_MS;
 
 /**
- * The leader's scheduling loop: one timer for the earliest due slot across all jobs; on wake it
- * plans each due job from committed state (cursor = last started slot) and starts its slots in
- * order through the dispatcher. Only runs while this node leads.
+ * The leader's scheduling loop over a due-time index: it holds only the jobs due within the horizon
+ * (loaded from the jobs table's wake_at index, which apply keeps), in a min-heap, and one timer for
+ * the earliest. On wake it plans each due job from committed state (cursor = last started slot) and
+ * starts its slots in order through the dispatcher. Memory and per-tick work follow the jobs due soon,
+ * not all jobs. Only runs while this node leads.
  */
 export class Scheduler {
+  /** When each job held in memory is to be planned next (the heap's entries that match are live). */
   private readonly next = new Map<string, number>();
+  private readonly heap = new DueHeap();
+  /** Jobs with wake_at at or before this are loaded (or were planned since). */
+  private loadedUntil = Number.NEGATIVE_INFINITY;
   private readonly busy = new Set<string>();
   /** Jobs that changed while being fired: planned again right after. */
   private readonly dirty = new Set<string>();
@@ -47,13 +59,11 @@ export class Scheduler {
   start(): void {
     this.running = true;
     this.since = this.deps.clock.now();
-    this.next.clear();
-    // Plan from the cursor, not from now: slots missed while no leader ran are handled by catch-up.
-    for (const job of listStoredJobs(this.deps.state)) {
-      const p = toPlanJob(job);
-      if (p) this.next.set(job.spec.name, this.deps.clock.now());
-    }
-    this.deps.logger.info("scheduler started", { jobs: this.next.size });
+    this.clearDue();
+    // Plan from the cursor, not from now: every job with a slot (or DST skip) due since its cursor,
+    // missed while no leader ran, is loaded as due now and handled by catch-up.
+    this.load(this.deps.clock.now());
+    this.deps.logger.info("scheduler started", { due: this.next.size });
     this.arm();
   }
 
@@ -63,7 +73,12 @@ export class Scheduler {
     if (this.timer) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.armedFor = Number.POSITIVE_INFINITY;
-    this.next.clear();
+    this.clearDue();
+  }
+
+  /** How many jobs the scheduler holds in memory: those due within its horizon (for tests and metrics). */
+  held(): number {
+    return this.next.size;
   }
 
   /** Whether the loop is running. */
@@ -77,18 +92,53 @@ export class Scheduler {
       this.dirty.add(name);
       return;
     }
-    const job = getStoredJob(this.deps.state, name);
-    const p = job ? toPlanJob(job) : null;
-    if (!p) this.next.delete(name);
-    // Wake now: fire() plans from committed state and finds nothing due if nothing is.
-    else this.next.set(name, this.deps.clock.now());
+    // The row's wake_at is what apply computed from the committed spec and cursor: null when the job
+    // never fires on its own (deleted, disabled, @manually, a child, expired).
+    const at = getJobRow(this.deps.state, name)?.wakeAt ?? null;
+    if (at === null || at > this.loadedUntil) this.next.delete(name);
+    else this.setDue(name, at);
     this.arm();
+  }
+
+  /** Loads the jobs whose wake_at entered the horizon since the last load; held ones keep their time. */
+  private load(now: number): void {
+    const until = now + HORIZON_MS;
+    if (until <= this.loadedUntil) return;
+    const after = Number.isFinite(this.loadedUntil) ? this.loadedUntil : Number.MIN_SAFE_INTEGER;
+    for (const { name, at } of jobsWaking(this.deps.state, after, until)) {
+      if (!this.next.has(name) && !this.busy.has(name)) this.setDue(name, at);
+    }
+    this.loadedUntil = until;
+  }
+
+  private setDue(name: string, at: number): void {
+    if (this.next.get(name) === at) return;
+    this.next.set(name, at);
+    this.heap.push({ at, name });
+    // Lazy deletion leaves stale entries behind; rebuild once they outnumber the live ones.
+    if (this.heap.size > 2 * this.next.size + 1024) {
+      this.heap.reset([...this.next].map(([n, t]) => ({ at: t, name: n })));
+    }
+  }
+
+  private clearDue(): void {
+    this.next.clear();
+    this.heap.reset();
+    this.loadedUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  /** The earliest live heap entry (stale ones dropped on the way), or undefined. */
+  private peekDue(): { at: number; name: string } | undefined {
+    for (let d = this.heap.peek(); d; d = this.heap.peek()) {
+      if (this.next.get(d.name) === d.at) return d;
+      this.heap.pop();
+    }
+    return undefined;
   }
 
   private arm(): void {
     if (!this.running) return;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const [name, t] of this.next) if (!this.busy.has(name) && t < earliest) earliest = t;
+    const earliest = this.peekDue()?.at ?? Number.POSITIVE_INFINITY;
     const now = this.deps.clock.now();
     const wake = Math.min(earliest, now + MAX_SLEEP_MS);
     if (this.timer && wake >= this.armedFor) return;
@@ -104,8 +154,12 @@ export class Scheduler {
   private tick(): void {
     if (!this.running) return;
     const now = this.deps.clock.now();
-    for (const [name, t] of this.next) {
-      if (t <= now && !this.busy.has(name)) void this.fire(name);
+    if (now + HORIZON_MS / 2 > this.loadedUntil) this.load(now);
+    for (let d = this.peekDue(); d && d.at <= now; d = this.peekDue()) {
+      this.heap.pop();
+      this.next.delete(d.name);
+      // A job being fired sets its next time when that run of fire() ends.
+      if (!this.busy.has(d.name)) void this.fire(d.name);
     }
     this.arm();
   }
@@ -148,14 +202,18 @@ export class Scheduler {
         }
       }
       if (plan.next === null) this.next.delete(name);
-      else this.next.set(name, plan.next);
+      else if (plan.next <= this.loadedUntil || getJobRow(this.deps.state, name)?.wakeAt !== plan.next) {
+        // Within the horizon, or the committed wake_at disagrees (a slot that could not start is
+        // still owed there): kept in memory. Otherwise the index loads it again when it is due soon.
+        this.setDue(name, plan.next);
+      } else this.next.delete(name);
     } catch (e) {
       // Not leader any more, or shutting down: the next leader plans from committed state.
       this.deps.logger.warn("scheduling a job failed", { job: name, err: String(e) });
-      this.next.set(name, this.deps.clock.now() + 1000);
+      this.setDue(name, this.deps.clock.now() + 1000);
     } finally {
       this.busy.delete(name);
-      if (this.dirty.delete(name)) this.next.set(name, this.deps.clock.now());
+      if (this.dirty.delete(name)) this.setDue(name, this.deps.clock.now());
       this.arm();
     }
   }

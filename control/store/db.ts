@@ -2,17 +2,14 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { type BetterSQLite3Database, drizzle } from "drizzle-orm/better-sqlite3";
+import { drizzle } from "drizzle-orm/better-sqlite3";
 import { migrate } from "drizzle-orm/better-sqlite3/migrator";
+import { backfillJobIndex } from "./job-index";
 import { preserveLegacyCommandLog } from "./legacy-command-log";
 import * as schema from "./schema";
+import type { StateDb } from "./state-db";
 
-/** The state database: the raw handle (for transactions and pragmas) and the drizzle view. */
-export interface StateDb {
-  sqlite: Database.Database;
-  db: BetterSQLite3Database<typeof schema>;
-  close(): void;
-}
+export type { StateDb } from "./state-db";
 
 const MIGRATIONS = fileURLToPath(new URL("../../migrations/state", import.meta.url));
 
@@ -53,5 +50,7 @@ export function openStateDb(file: string, opts: StateDbOptions = {}): StateDb {
   const db = drizzle(sqlite, { schema });
   preserveLegacyCommandLog(sqlite);
   migrate(db, { migrationsFolder: MIGRATIONS });
-  return { sqlite, db, close: () => sqlite.close() };
+  const state: StateDb = { sqlite, db, close: () => sqlite.close() };
+  backfillJobIndex(state);
+  return state;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Execution } from "../../shared";
 import type { StateDb } from "./db";
 import { executionFromRow } from "./rows";
@@ -34,6 +34,36 @@ export function listExecutions(
     .orderBy(dir(col), dir(executions.id))
     .all()
     .map(executionFromRow);
+}
+
+/**
+ * One page of a job's executions in the order of listExecutions, and how many it has: LIMIT/OFFSET
+ * in SQL over the (job, started_at) index, so a long history is not read to show 25 rows.
+ */
+export function pageExecutions(
+  s: StateDb,
+  job: string,
+  sort: string,
+  order: "ASC" | "DESC",
+  offset: number,
+  limit: number | undefined,
+): { total: number; items: Execution[] } {
+  const col =
+    sortColumns[(sort === "id" ? "started_at" : sort) as keyof typeof sortColumns] ?? executions.startedAt;
+  const dir = order === "DESC" ? desc : asc;
+  const total = s.db.select({ n: count() }).from(executions).where(eq(executions.jobName, job)).get()?.n ?? 0;
+  const n = Math.max(0, Math.min(limit ?? total, total) - offset);
+  if (n === 0) return { total, items: [] };
+  const items = s.db
+    .select()
+    .from(executions)
+    .where(eq(executions.jobName, job))
+    .orderBy(dir(col), dir(executions.id))
+    .limit(n)
+    .offset(offset)
+    .all()
+    .map(executionFromRow);
+  return { total, items };
 }
 
 /** One execution of a job, or undefined. */

@@ -7,9 +7,22 @@ export {
   groupExecutions,
   isExecutionSort,
   listExecutions,
+  pageExecutions,
   runningExecutions,
 } from "./execution-queries";
-export { dependentsOf, getJobRow, getStoredJob, listStoredJobs } from "./job-queries";
+export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes } from "./job-index";
+export {
+  countJobs,
+  type DueSplit,
+  isJobSort,
+  JOB_SORTS,
+  type JobFilter,
+  type JobPageQuery,
+  type JobSort,
+  overdueJobs,
+  pageJobs,
+} from "./job-list-queries";
+export { dependentsOf, getJobRow, getStoredJob, jobsWaking, listStoredJobs } from "./job-queries";
 export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
 export { isOwed, owedRuns } from "./owed-run-queries";
@@ -18,6 +31,7 @@ export { executionFromRow, type JobRow, type OwedRun, type StoredJob } from "./r
 export {
   audit,
   executions,
+  jobMetadata,
   jobs,
   owedDependentRuns,
   peers,

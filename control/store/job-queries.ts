@@ -34,3 +34,11 @@ export function listStoredJobs(s: StateDb): StoredJob[] {
   }
   return rows.map((r) => storedJobFromRow(r, children.get(r.name) ?? []));
 }
+
+/**
+ * Jobs whose wake_at is in (after, until], by the wake_at index: the scheduler's window of jobs due
+ * soon (see job-index.ts).
+ */
+export function jobsWaking(s: StateDb, after: number, until: number): { name: string; at: number }[] {
+  return statements(s).jobsWaking.all({ after, until }) as { name: string; at: number }[];
+}

@@ -20,6 +20,8 @@ export interface StoredJob {
   status: JobStatus;
   anchor: number;
   cursor: number;
+  /** The first slot after the cursor (the next_fire column): `next` whenever it is in the future. */
+  nextFire: number | null;
   dependents: string[];
   /** What restore stored the job despite (Command `job.put` warnings); empty for most jobs. */
   warnings: string[];
@@ -45,6 +47,7 @@ export function storedJobFromRow(row: JobRow, dependents: string[]): StoredJob {
     status: row.status as JobStatus,
     anchor: row.anchor,
     cursor: row.cursor,
+    nextFire: row.nextFire,
     dependents,
     warnings,
   };

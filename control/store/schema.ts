@@ -28,8 +28,44 @@ export const jobs = sqliteTable(
     cursor: integer("cursor").notNull(),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
+    // Copies of spec fields and derived times, kept by apply so lists filter, sort and page in SQL
+    // and the scheduler loads only the jobs due soon (see job-index.ts).
+    displayname: text("displayname").notNull().default(""),
+    schedule: text("schedule").notNull().default(""),
+    disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
+    /** The first slot after the cursor (within starts_at/expires_at), or null: `next` once it is future. */
+    nextFire: integer("next_fire"),
+    /** When the scheduler must plan the job next: next_fire, or an earlier DST skip to record. */
+    wakeAt: integer("wake_at"),
+    /** Which build's rules filled the columns above; rows below INDEX_VERSION are refilled at open. */
+    indexVersion: integer("index_version").notNull().default(0),
   },
-  (t) => [index("jobs_parent_idx").on(t.parentJob)],
+  (t) => [
+    index("jobs_parent_idx").on(t.parentJob),
+    index("jobs_displayname_idx").on(t.displayname, t.name),
+    index("jobs_schedule_idx").on(t.schedule, t.name),
+    index("jobs_success_count_idx").on(t.successCount, t.name),
+    index("jobs_error_count_idx").on(t.errorCount, t.name),
+    index("jobs_skipped_count_idx").on(t.skippedCount, t.name),
+    index("jobs_last_success_idx").on(t.lastSuccess, t.name),
+    index("jobs_last_error_idx").on(t.lastError, t.name),
+    index("jobs_next_fire_idx").on(t.nextFire, t.name),
+    index("jobs_status_idx").on(t.status, t.name),
+    index("jobs_disabled_idx").on(t.disabled, t.name),
+    index("jobs_wake_idx").on(t.wakeAt),
+    index("jobs_index_version_idx").on(t.indexVersion),
+  ],
+);
+
+/** A job's metadata entries, one row each, kept by apply: `metadata[k]=v` filters by index. */
+export const jobMetadata = sqliteTable(
+  "job_metadata",
+  {
+    job: text("job").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.key] }), index("job_metadata_kv_idx").on(t.key, t.value, t.job)],
 );
 
 /** One row per execution (target node × attempt). */

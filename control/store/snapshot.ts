@@ -12,6 +12,7 @@ import { openStateDb, type StateDb } from "./db";
 export const STATE_TABLES = [
   "meta",
   "jobs",
+  "job_metadata",
   "executions",
   "owed_dependent_runs",
   "peers",

@@ -1,6 +1,6 @@
-import { and, asc, count, eq, gt, inArray, ne, type SQL, sql } from "drizzle-orm";
-import type { StateDb } from "./db";
-import { executions, jobs, meta, owedDependentRuns } from "./schema";
+import { and, asc, count, eq, gt, inArray, lte, ne, type SQL, sql } from "drizzle-orm";
+import { executions, jobMetadata, jobs, meta, owedDependentRuns } from "./schema";
+import type { StateDb } from "./state-db";
 
 /** The meta key of the index of the last applied command. */
 export const LAST_APPLIED = "last_applied";
@@ -80,6 +80,41 @@ function prepareAll(s: StateDb) {
         cursor: setTo("cursor"),
       })
       .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** A job's index columns (job-index.ts); `disabled` as 0/1. */
+    jobSetIndex: db
+      .update(jobs)
+      .set({
+        displayname: setTo("displayname"),
+        schedule: setTo("schedule"),
+        disabled: setTo("disabled"),
+        nextFire: setTo("nextFire"),
+        wakeAt: setTo("wakeAt"),
+        indexVersion: setTo("version"),
+      })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** A job's due times (job-index.ts). */
+    jobSetTimes: db
+      .update(jobs)
+      .set({ nextFire: setTo("nextFire"), wakeAt: setTo("wakeAt") })
+      .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Removes a job's metadata rows. */
+    jobMetadataDelete: db
+      .delete(jobMetadata)
+      .where(eq(jobMetadata.job, ph("job")))
+      .prepare(),
+    /** One metadata entry of a job. */
+    jobMetadataInsert: db
+      .insert(jobMetadata)
+      .values({ job: ph("job"), key: ph("key"), value: ph("value") })
+      .prepare(),
+    /** `{ name, at }` of the jobs whose wake_at is in (after, until]. */
+    jobsWaking: db
+      .select({ name: jobs.name, at: jobs.wakeAt })
+      .from(jobs)
+      .where(and(gt(jobs.wakeAt, ph("after")), lte(jobs.wakeAt, ph("until"))))
       .prepare(),
     /** Moves a job's cursor. */
     jobSetCursor: db

@@ -4,6 +4,10 @@ import type { JobJson } from "../../shared/job";
 import { buildJob } from "../testing/fake-control";
 import { jsonInit, testApp } from "../testing/test-app";
 import { MAX_JSON_DEPTH } from "./body";
+import { STREAM_PAGE } from "./jobs";
+
+/** The paging an unpaged GET /v1/jobs asks control for first: one stream page. */
+const UNPAGED = { start: 0, end: STREAM_PAGE };
 
 type ErrorBody = { error: { code: string; message: string; field?: string } };
 
@@ -45,9 +49,9 @@ describe("GET /v1/jobs", () => {
   it("treats any _order but desc as ascending", async () => {
     const { app, control } = seeded();
     await app.request("/v1/jobs?_order=sideways");
-    expect(control.lastParams("jobs.list")).toEqual({ order: "ASC" });
+    expect(control.lastParams("jobs.list")).toEqual({ order: "ASC", ...UNPAGED });
     await app.request("/v1/jobs?_order=desc");
-    expect(control.lastParams("jobs.list")).toEqual({ order: "DESC" });
+    expect(control.lastParams("jobs.list")).toEqual({ order: "DESC", ...UNPAGED });
   });
 
   it("parses repeatable metadata[k]=v filters (encoded brackets too), first value winning", async () => {
@@ -55,7 +59,7 @@ describe("GET /v1/jobs", () => {
     const res = await app.request(
       "/v1/jobs?metadata[office]=bcn&metadata%5Bteam%5D=ops&metadata[office]=mad",
     );
-    expect(control.lastParams("jobs.list")).toEqual({ metadata: { office: "bcn", team: "ops" } });
+    expect(control.lastParams("jobs.list")).toEqual({ metadata: { office: "bcn", team: "ops" }, ...UNPAGED });
     expect(await names(res)).toEqual(["alpha"]);
     expect(res.headers.get("x-total-count")).toBe("1");
   });
@@ -63,11 +67,11 @@ describe("GET /v1/jobs", () => {
   it("passes q, status (incl. untriggered), disabled and stale through", async () => {
     const { app, control } = seeded();
     expect(await names(await app.request("/v1/jobs?status=untriggered"))).toEqual(["gamma"]);
-    expect(control.lastParams("jobs.list")).toEqual({ status: "untriggered" });
+    expect(control.lastParams("jobs.list")).toEqual({ status: "untriggered", ...UNPAGED });
     expect(await names(await app.request("/v1/jobs?disabled=true"))).toEqual(["beta"]);
     expect(await names(await app.request("/v1/jobs?q=Back"))).toEqual(["alpha"]);
     await app.request("/v1/jobs?q=&status=&stale");
-    expect(control.lastParams("jobs.list")).toEqual({ stale: true });
+    expect(control.lastParams("jobs.list")).toEqual({ stale: true, ...UNPAGED });
   });
 
   it.each([
@@ -270,5 +274,59 @@ describe("single-job routes", () => {
     const res = await app.request("/v1/jobs/beta/toggle", { method: "POST" });
     expect(res.status).toBe(200);
     expect(((await res.json()) as JobJson).disabled).toBe(false);
+  });
+});
+
+describe("GET /v1/jobs: wide and unpaged lists stream page by page", () => {
+  const many = (n: number) => {
+    const t = testApp();
+    t.control.withJobs(
+      ...Array.from({ length: n }, (_, i) =>
+        buildJob({ name: `job-${String(i).padStart(5, "0")}`, status: i % 3 ? "success" : "" }),
+      ),
+    );
+    return t;
+  };
+  /** The same list read in pages of 25 (what a UI sends), concatenated. */
+  const paged = async (app: ReturnType<typeof testApp>["app"], query: string, total: number) => {
+    const out: JobJson[] = [];
+    for (let at = 0; at < total; at += 25) {
+      const res = await app.request(`/v1/jobs?${query}&_start=${at}&_end=${at + 25}`);
+      out.push(...((await res.json()) as JobJson[]));
+    }
+    return out;
+  };
+
+  it.each([
+    ["", 2 * STREAM_PAGE + 17],
+    ["_sort=name&_order=DESC", 2 * STREAM_PAGE],
+    ["status=success", STREAM_PAGE + 1],
+    ["", 3],
+    ["", 0],
+  ])("?%s over %i jobs: the stream's body is exactly the JSON of the paged lists", async (query, n) => {
+    const { app, control } = many(n);
+    const res = await app.request(`/v1/jobs?${query}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+    const total = Number(res.headers.get("x-total-count"));
+    const text = await res.text();
+    const expected = await paged(app, query, total);
+    expect(text).toBe(JSON.stringify(expected));
+    expect(expected.length).toBe(total);
+    // Each control call asked for one page at most.
+    for (const c of control.calls.filter((x) => x.method === "jobs.list")) {
+      const p = c.params as { start?: number; end?: number };
+      expect((p.end ?? 0) - (p.start ?? 0)).toBeLessThanOrEqual(STREAM_PAGE);
+    }
+  });
+
+  it("a wide _start/_end range streams the same slice a single call would return", async () => {
+    const { app } = many(1300);
+    const res = await app.request("/v1/jobs?_start=7&_end=1207");
+    const items = (await res.json()) as JobJson[];
+    expect(items.map((j) => j.name)).toEqual(
+      Array.from({ length: 1200 }, (_, i) => `job-${String(i + 7).padStart(5, "0")}`),
+    );
+    expect(res.headers.get("x-total-count")).toBe("1300");
   });
 });

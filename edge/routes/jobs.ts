@@ -1,7 +1,11 @@
 import { type Context, Hono } from "hono";
+import type { ControlInput, JobJson } from "../../shared";
 import type { EdgeDeps } from "../context";
 import { readJsonBody } from "./body";
 import { hasFlag, parseJobGetQuery, parseJobListQuery, renameQueryField, searchParams } from "./query";
+
+/** Jobs per control call when GET /v1/jobs streams a wide or unpaged list. */
+export const STREAM_PAGE = 200;
 
 /** Job routes: list, create or replace, get, delete, run, toggle. Paths are absolute. */
 export function jobRoutes(deps: EdgeDeps): Hono {
@@ -10,11 +14,44 @@ export function jobRoutes(deps: EdgeDeps): Hono {
 
   r.get("/v1/jobs", async (c) => {
     const params = parseJobListQuery(searchParams(c));
-    const page = await control.call("jobs.list", params, c.var.caller).catch((e: unknown) => {
-      throw renameQueryField(e);
+    const start = params.start ?? 0;
+    const list = (p: ControlInput<"jobs.list">) =>
+      control.call("jobs.list", p, c.var.caller).catch((e: unknown) => {
+        throw renameQueryField(e);
+      });
+    // A page the size a UI asks for is answered in one piece.
+    if (params.end !== undefined && params.end - start <= STREAM_PAGE) {
+      const page = await list(params);
+      c.header("X-Total-Count", String(page.total));
+      return c.json(page.items);
+    }
+    // A wider or unpaged list streams, one control call per page: no call renders all jobs at once,
+    // and other requests are served between pages. Not a snapshot: a job created or deleted while
+    // it streams can shift the pages after it (a client that needs one pages with _start/_end).
+    const end = params.end ?? Number.POSITIVE_INFINITY;
+    const pageAt = (from: number) => list({ ...params, start: from, end: Math.min(end, from + STREAM_PAGE) });
+    const first = await pageAt(start);
+    c.header("X-Total-Count", String(first.total));
+    c.header("Content-Type", "application/json");
+    const enc = new TextEncoder();
+    let next: { items: JobJson[] } | undefined = first;
+    let at = start;
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        const page = next ?? (await pageAt(at));
+        next = undefined;
+        const items = page.items.map((j) => JSON.stringify(j)).join(",");
+        const head = at === start ? "[" : "";
+        const more = page.items.length === STREAM_PAGE && at + STREAM_PAGE < end;
+        at += page.items.length;
+        const text = `${head}${sent > 0 && items ? "," : ""}${items}${more ? "" : "]"}`;
+        sent += page.items.length;
+        ctl.enqueue(enc.encode(text));
+        if (!more) ctl.close();
+      },
     });
-    c.header("X-Total-Count", String(page.total));
-    return c.json(page.items);
+    return c.body(body);
   });
 
   // POST and PATCH /v1/jobs and PUT /v1/jobs/:job share Dkron's create-or-replace handler. The body

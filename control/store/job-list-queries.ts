@@ -1,0 +1,215 @@
+import type Database from "better-sqlite3";
+import type { StateDb } from "./db";
+import { type JobRow, type StoredJob, storedJobFromRow } from "./rows";
+
+/** The jobs-list filter (GET /v1/jobs), as SQL over indexed columns. */
+export interface JobFilter {
+  /** Only jobs whose name starts with this (a prefix-limited token's); "" for all. */
+  prefix: string;
+  /** Substring of the name or the display name (case-sensitive, as Dkron). */
+  q?: string | undefined;
+  /** The stored status ("" for untriggered). */
+  status?: string | undefined;
+  disabled?: boolean | undefined;
+  /** Every entry must be in the job's metadata. */
+  metadata?: Record<string, string> | undefined;
+  /** A hint for `q`: the filter matches few jobs (the count says so), so find them by index first. */
+  fewMatches?: boolean;
+}
+
+/** Sortable fields and their columns; `next` sorts by next_fire (exact for jobs not yet due). */
+const SORT_COLUMNS = {
+  name: "name",
+  displayname: "displayname",
+  schedule: "schedule",
+  success_count: "success_count",
+  error_count: "error_count",
+  skipped_count: "skipped_count",
+  last_success: "last_success",
+  last_error: "last_error",
+  next: "next_fire",
+} as const;
+
+/** A sortable job field of GET /v1/jobs. */
+export type JobSort = keyof typeof SORT_COLUMNS;
+
+/** The sortable job fields, in the order error messages list them. */
+export const JOB_SORTS = Object.keys(SORT_COLUMNS) as JobSort[];
+
+/** Whether `sort` names a sortable job field. */
+export function isJobSort(sort: string): sort is JobSort {
+  return Object.hasOwn(SORT_COLUMNS, sort);
+}
+
+/** Which jobs by next_fire: all, those due at or before `now` (overdue), or the others. */
+export type DueSplit = { overdue: boolean; now: number } | undefined;
+
+/** A page of jobs in SQL order. */
+export interface JobPageQuery {
+  sort: JobSort;
+  order: "ASC" | "DESC";
+  offset: number;
+  limit: number;
+  due?: DueSplit;
+}
+
+interface Where {
+  sql: string;
+  params: Record<string, unknown>;
+}
+
+function where(f: JobFilter, due?: DueSplit): Where {
+  const parts: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (f.prefix) {
+    // A range on the primary key, then the exact test (no LIKE: it folds case and needs escapes).
+    parts.push("name >= @prefix AND name < @prefixEnd AND substr(name, 1, length(@prefix)) = @prefix");
+    params.prefix = f.prefix;
+    params.prefixEnd = `${f.prefix}\u{10FFFF}`;
+  }
+  if (f.q !== undefined) {
+    // Few matches: found over the (displayname, name) index alone, then read by name. Many: tested
+    // row by row in the sort order, which stops at the page (a list of them all would cost more).
+    parts.push(
+      f.fewMatches
+        ? "name IN (SELECT name FROM jobs INDEXED BY jobs_displayname_idx WHERE instr(name, @q) > 0 OR instr(displayname, @q) > 0)"
+        : "(instr(name, @q) > 0 OR instr(displayname, @q) > 0)",
+    );
+    params.q = f.q;
+  }
+  if (f.status !== undefined) {
+    parts.push("status = @status");
+    params.status = f.status;
+  }
+  if (f.disabled !== undefined) {
+    parts.push("disabled = @disabled");
+    params.disabled = f.disabled ? 1 : 0;
+  }
+  for (const [i, [k, v]] of Object.entries(f.metadata ?? {}).entries()) {
+    // The first entry drives (its jobs by the key/value index); the others are probed per job by
+    // the primary key, rather than each building a list of all the jobs with that entry.
+    parts.push(
+      i === 0
+        ? `name IN (SELECT job FROM job_metadata WHERE key = @mk${i} AND value = @mv${i})`
+        : `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job = jobs.name AND m.key = @mk${i} AND m.value = @mv${i})`,
+    );
+    params[`mk${i}`] = k;
+    params[`mv${i}`] = v;
+  }
+  if (due) {
+    parts.push(due.overdue ? "next_fire <= @now" : "(next_fire IS NULL OR next_fire > @now)");
+    params.now = due.now;
+  }
+  return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
+}
+
+const cache = new WeakMap<StateDb, Map<string, Database.Statement>>();
+
+/** A prepared statement per distinct SQL text (the filters a client combines are few). */
+function prepared(s: StateDb, sql: string): Database.Statement {
+  let m = cache.get(s);
+  if (!m) {
+    m = new Map();
+    cache.set(s, m);
+  }
+  let st = m.get(sql);
+  if (!st) {
+    st = s.sqlite.prepare(sql);
+    if (m.size > 256) m.clear();
+    m.set(sql, st);
+  }
+  return st;
+}
+
+/** How many jobs pass the filter (X-Total-Count). */
+export function countJobs(s: StateDb, f: JobFilter, due?: DueSplit): number {
+  const w = where(f, due);
+  return (prepared(s, `SELECT count(*) AS n FROM jobs ${w.sql}`).get(w.params) as { n: number }).n;
+}
+
+/** One page of the jobs passing the filter, sorted by the field then the name (same direction). */
+export function pageJobs(s: StateDb, f: JobFilter, q: JobPageQuery): StoredJob[] {
+  if (q.limit <= 0) return [];
+  const w = where(f, q.due);
+  const col = SORT_COLUMNS[q.sort];
+  const dir = q.order === "DESC" ? "DESC" : "ASC";
+  const order = col === "name" ? `name ${dir}` : `${col} ${dir}, name ${dir}`;
+  const rows = prepared(s, `SELECT * FROM jobs ${w.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all({
+    ...w.params,
+    limit: q.limit,
+    offset: q.offset,
+  }) as RawJobRow[];
+  return withDependents(s, rows.map(fromRaw));
+}
+
+/** Jobs whose first slot after their cursor is at or before `now`: due, not yet started. */
+export function overdueJobs(s: StateDb, f: JobFilter, now: number): StoredJob[] {
+  const w = where(f, { overdue: true, now });
+  const rows = prepared(s, `SELECT * FROM jobs ${w.sql}`).all(w.params) as RawJobRow[];
+  return withDependents(s, rows.map(fromRaw));
+}
+
+/** StoredJobs of rows, with their children looked up in one query. */
+function withDependents(s: StateDb, rows: JobRow[]): StoredJob[] {
+  if (rows.length === 0) return [];
+  const children = new Map<string, string[]>();
+  const kids = prepared(
+    s,
+    "SELECT name, parent_job AS parent FROM jobs WHERE parent_job IN (SELECT value FROM json_each(@names)) ORDER BY name",
+  ).all({ names: JSON.stringify(rows.map((r) => r.name)) }) as { name: string; parent: string }[];
+  for (const k of kids) {
+    const list = children.get(k.parent) ?? [];
+    list.push(k.name);
+    children.set(k.parent, list);
+  }
+  return rows.map((r) => storedJobFromRow(r, children.get(r.name) ?? []));
+}
+
+/** A jobs row as better-sqlite3 returns `SELECT *` (column names, not drizzle's keys). */
+interface RawJobRow {
+  name: string;
+  spec: string;
+  parent_job: string;
+  success_count: number;
+  error_count: number;
+  last_success: number | null;
+  last_error: number | null;
+  skipped_count: number;
+  last_skipped: number | null;
+  status: string;
+  anchor: number;
+  cursor: number;
+  created_at: number;
+  updated_at: number;
+  displayname: string;
+  schedule: string;
+  disabled: number;
+  next_fire: number | null;
+  wake_at: number | null;
+  index_version: number;
+}
+
+function fromRaw(r: RawJobRow): JobRow {
+  return {
+    name: r.name,
+    spec: r.spec,
+    parentJob: r.parent_job,
+    successCount: r.success_count,
+    errorCount: r.error_count,
+    lastSuccess: r.last_success,
+    lastError: r.last_error,
+    skippedCount: r.skipped_count,
+    lastSkipped: r.last_skipped,
+    status: r.status,
+    anchor: r.anchor,
+    cursor: r.cursor,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    displayname: r.displayname,
+    schedule: r.schedule,
+    disabled: r.disabled === 1,
+    nextFire: r.next_fire,
+    wakeAt: r.wake_at,
+    indexVersion: r.index_version,
+  };
+}
