@@ -142,6 +142,7 @@ describe("API tokens", () => {
     ] as const) {
       expect((await call(method, path, { token: a.token, body })).status, `${method} ${path}`).toBe(403);
     }
+    expect(stateDump()).toEqual(before);
     // A child links to its parent: a parent outside the prefix is refused, and a parent's dependents
     // outside the prefix are not shown.
     expect(
