@@ -64,6 +64,7 @@ export {
 export { type DriftJson, driftOf, type LatenessJson, latenessOf } from "./lateness";
 export { createLogger, type Logger, silentLogger } from "./logger";
 export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
+export { forkRandom, type Random, seededRandom } from "./random";
 export { readLimitedBytes, tooLarge } from "./request-body";
 export {
   DST_POLICIES,

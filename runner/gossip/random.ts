@@ -1,27 +1,8 @@
-/**
- * The gossip core's only source of randomness (probe order, gossip and ping-req targets), seeded in
- * simulations so a seed replays exactly. The same shape as control/raft/random.ts, which runner/ may
- * not import: the runner package ships without control/.
- */
-export interface Random {
-  /** A float in [0, 1). */
-  next(): number;
-  /** An integer in [0, n). */
-  int(n: number): number;
-}
+import type { Random } from "../../shared";
 
-/** mulberry32: tiny, fast and good enough for target choice and fault schedules (not for secrets). */
-export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n) => Math.floor(next() * n) };
-}
+// The seeded source is shared/random.ts (the Raft core draws from the same one); gossip adds the
+// draws memberlist makes: shuffles and k random members.
+export { type Random, seededRandom } from "../../shared";
 
 /** Fisher-Yates shuffle in place with the given source. */
 export function shuffle<T>(xs: T[], random: Random): T[] {
