@@ -22,6 +22,7 @@ import { getRequestListener } from "@hono/node-server";
 import Database from "better-sqlite3";
 import { Hono } from "hono";
 import { Agent, request } from "undici";
+import { JOB_SORTS } from "../control/store";
 import { type ClusterNode, TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
@@ -213,17 +214,8 @@ try {
   const queries: [string, string][] = [
     ["first page", "_start=0&_end=25"],
     ["deep page", `_start=${N - 25}&_end=${N}`],
-    ...[
-      "name",
-      "displayname",
-      "schedule",
-      "success_count",
-      "error_count",
-      "skipped_count",
-      "last_success",
-      "last_error",
-      "next",
-    ].flatMap((f): [string, string][] => [
+    // Every sortable field, from the listing's own table, so a new one is measured too.
+    ...JOB_SORTS.flatMap((f): [string, string][] => [
       [`_sort=${f} ASC`, `_sort=${f}&_order=ASC&_start=0&_end=25`],
       [`_sort=${f} DESC`, `_sort=${f}&_order=DESC&_start=0&_end=25`],
     ]),

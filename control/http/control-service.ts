@@ -37,6 +37,7 @@ import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, getToken, isExecutionSort, listTokens, pageExecutions } from "../store";
 import { listAudit } from "./audit-list";
 import { jobFigures } from "./job-figures";
+import { renderJob } from "./job-json";
 import { listJobs } from "./job-list";
 import { tokenToJson } from "./token-json";
 import { WebhookService } from "./webhook-service";
@@ -542,22 +543,9 @@ export class ControlService {
     return j;
   }
 
-  /** A job as the API shows it at `now`; to a prefix-limited caller, without dependents outside its prefix. */
+  /** A job as the API shows it at `now` (see renderJob). */
   private render(j: StoredJob, who?: Identity, now = this.d.clock.now()): JobJson {
-    const job: Job = {
-      ...j.spec,
-      success_count: j.successCount,
-      error_count: j.errorCount,
-      last_success: j.lastSuccess,
-      last_error: j.lastError,
-      skipped_count: j.skippedCount,
-      last_skipped: j.lastSkipped,
-      status: j.status,
-      next: nextFire(j, now),
-      dependent_jobs: who?.prefix ? j.dependents.filter((d) => coversJob(who, d)) : j.dependents,
-      warnings: j.warnings,
-    };
-    return jobToJson(job);
+    return renderJob(j, now, who);
   }
 }
 

@@ -4,6 +4,7 @@ import { finishExecution, MINUTE, putJob, startExecution, T0 } from "../../test/
 import { apply } from "../fsm";
 import { nextFire } from "../scheduler";
 import { listStoredJobs, openStateDb, type StateDb, type StoredJob } from "../store";
+import { renderJob } from "./job-json";
 import { listJobs } from "./job-list";
 
 /** The fields GET /v1/jobs sorts by, as the list implementation before SQL knew them. */
@@ -54,23 +55,8 @@ function queryJobsInMemory(
   return { total, items: list.slice(q.start, end) };
 }
 
-/** ControlService.render: the job as the API shows it at `now`. */
-function render(j: StoredJob, now: number): JobJson {
-  const job: Job = {
-    ...j.spec,
-    success_count: j.successCount,
-    error_count: j.errorCount,
-    last_success: j.lastSuccess,
-    last_error: j.lastError,
-    skipped_count: j.skippedCount,
-    last_skipped: j.lastSkipped,
-    status: j.status,
-    next: nextFire(j, now),
-    dependent_jobs: j.dependents,
-    warnings: j.warnings,
-  };
-  return jobToJson(job);
-}
+/** The job as the API shows it at `now` (what ControlService renders). */
+const render = (j: StoredJob, now: number): JobJson => renderJob(j, now);
 
 /** A small seeded PRNG (mulberry32): a failing case prints its seed and replays. */
 function rng(seed: number) {
