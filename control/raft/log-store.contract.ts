@@ -113,7 +113,8 @@ export function runLogStoreContract(name: string, makeHarness: () => LogStoreHar
       const s = fresh();
       s.save({ entries: range(1, 4, 1), hardState: { term: 2, vote: "b", commit: 3 }, discardLog: false });
       s.save({ entries: [], snapshot: snap(3, 1), compact: { index: 2, term: 1 }, discardLog: false });
-      const before = s.load();
+      // A store may read the snapshot's data on demand while it is open: copy it out before closing.
+      const before = structuredClone(s.load());
       s.close();
       const again = h?.reopen();
       expect(again?.load()).toEqual(before);

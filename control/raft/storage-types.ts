@@ -3,7 +3,7 @@ import type { Entry, HardState, LogPosition, Snapshot } from "./messages";
 /** Everything a node needs to restart: what a LogStore holds durably. */
 export interface StoredState {
   hardState: HardState;
-  /** The latest snapshot, or null before the first one. */
+  /** The latest snapshot, or null before the first one (its data may be read on demand while the store is open). */
   snapshot: Snapshot | null;
   /** The log holds the entries after this position (the compacted prefix ends here). */
   logStart: LogPosition;
