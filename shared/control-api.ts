@@ -28,6 +28,10 @@ export const JobListParams = z.object({
   status: z.string().optional(),
   disabled: z.enum(["true", "false"]).optional(),
   metadata: z.record(z.string(), z.string()).optional(),
+  /** Our extension: jobs of this owner only. */
+  owner: z.string().optional(),
+  /** Our extension: jobs whose target tags include every entry (`tags[k]=v`; v without `:count`). */
+  tags: z.record(z.string(), z.string()).optional(),
   sort: z.string().default("name"),
   order: z.enum(["ASC", "DESC"]).default("ASC"),
   start: z.number().int().min(0).default(0),

@@ -247,6 +247,7 @@ function removeJob(s: StateDb, name: string): void {
   s.db.delete(executions).where(eq(executions.jobName, name)).run();
   s.db.delete(owedDependentRuns).where(eq(owedDependentRuns.jobName, name)).run();
   statements(s).jobMetadataDelete.run({ job: name });
+  statements(s).jobTagsDelete.run({ job: name });
   deleteJobWebhooks(s, name);
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
 }

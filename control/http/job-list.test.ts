@@ -37,6 +37,9 @@ function queryJobsInMemory(
     if (q.status !== undefined && j.status !== (q.status === "untriggered" ? "" : q.status)) return false;
     if (q.disabled !== undefined && String(j.disabled) !== q.disabled) return false;
     for (const [k, v] of Object.entries(q.metadata ?? {})) if (j.metadata?.[k] !== v) return false;
+    if (q.owner !== undefined && j.owner !== q.owner) return false;
+    // A tag filter matches the tag's value without Dkron's `:count`.
+    for (const [k, v] of Object.entries(q.tags ?? {})) if (j.tags?.[k]?.split(":")[0] !== v) return false;
     return true;
   });
   const key = sort as (typeof SORTS)[number];
@@ -118,6 +121,11 @@ function randomJobs(seed: number, n: number): { s: StateDb; names: string[] } {
           schedule: parent ? "@manually" : r.pick(SCHEDULES),
           disabled,
           metadata: meta,
+          owner: r.pick(["", "ops", "data"]),
+          tags:
+            r.next() < 0.5
+              ? null
+              : { role: r.pick(["web", "web:2", "db"]), ...(r.next() < 0.5 ? { dc: "x" } : {}) },
           ...(parent ? { parent_job: parent } : {}),
         },
         at,
@@ -177,6 +185,10 @@ function randomQuery(
               ? { team: r.pick(["a", "b", "c"]) }
               : { team: r.pick(["a", "b"]), env: r.pick(["p", "q"]) },
         }
+      : {}),
+    ...(r.next() < 0.2 ? { owner: r.pick(["", "ops", "data", "nobody"]) } : {}),
+    ...(r.next() < 0.3
+      ? { tags: r.next() < 0.7 ? { role: r.pick(["web", "db", "web:2"]) } : { role: "web", dc: "x" } }
       : {}),
   };
   return { q, prefix: r.next() < 0.7 ? "" : r.pick(["a", "ab", "b", "é", "x_", "zz", name]) };

@@ -49,6 +49,8 @@ export function listJobs(
     status: q.status === undefined ? undefined : q.status === "untriggered" ? "" : q.status,
     disabled: q.disabled === undefined ? undefined : q.disabled === "true",
     metadata: q.metadata,
+    owner: q.owner,
+    tags: q.tags,
   };
   const total = countJobs(d.state, filter);
   const end = Math.min(q.end ?? total, total);

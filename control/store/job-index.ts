@@ -1,14 +1,15 @@
-import type { JobSpec } from "../../shared";
+import { type JobSpec, parseTargetTags } from "../../shared";
 import { jobTimes } from "../jobs";
 import type { StateDb } from "./state-db";
 import { statements } from "./statements";
 
 /**
- * The version of the rules that fill the jobs table's index columns (displayname, schedule, disabled,
- * next_fire, wake_at) and job_metadata. Rows written by an older build (or before migration 0007)
+ * The version of the rules that fill the jobs table's index columns (displayname, owner, schedule,
+ * disabled, next_fire, wake_at), job_metadata and job_tags. Rows written by an older build (or before
+ * migration 0007; version 2 added owner and job_tags, migration 0008)
  * are below it and are refilled when the database is opened or a snapshot restored.
  */
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
 
 /**
  * Rewrites the index columns and metadata rows of one job from its spec, anchor and cursor. Called
@@ -21,6 +22,7 @@ export function indexJob(s: StateDb, name: string, spec: JobSpec, anchor: number
   st.jobSetIndex.run({
     name,
     displayname: spec.displayname,
+    owner: spec.owner,
     schedule: spec.schedule,
     disabled: spec.disabled ? 1 : 0,
     nextFire: t.nextFire,
@@ -30,6 +32,9 @@ export function indexJob(s: StateDb, name: string, spec: JobSpec, anchor: number
   st.jobMetadataDelete.run({ job: name });
   for (const [key, value] of Object.entries(spec.metadata ?? {}))
     st.jobMetadataInsert.run({ job: name, key, value });
+  st.jobTagsDelete.run({ job: name });
+  for (const [key, value] of Object.entries(parseTargetTags(spec.tags).match))
+    st.jobTagInsert.run({ job: name, key, value });
 }
 
 /** Rewrites a job's due times after its cursor moved (a start): its spec did not change. */

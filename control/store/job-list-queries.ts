@@ -13,6 +13,10 @@ export interface JobFilter {
   disabled?: boolean | undefined;
   /** Every entry must be in the job's metadata. */
   metadata?: Record<string, string> | undefined;
+  /** The job's owner, exactly. */
+  owner?: string | undefined;
+  /** Every entry must be one of the job's target tags (the value without its `:count`). */
+  tags?: Record<string, string> | undefined;
   /** A hint for `q`: the filter matches few jobs (the count says so), so find them by index first. */
   fewMatches?: boolean;
 }
@@ -95,6 +99,20 @@ function where(f: JobFilter, due?: DueSplit): Where {
     );
     params[`mk${i}`] = k;
     params[`mv${i}`] = v;
+  }
+  if (f.owner !== undefined) {
+    parts.push("owner = @owner");
+    params.owner = f.owner;
+  }
+  for (const [i, [k, v]] of Object.entries(f.tags ?? {}).entries()) {
+    // As metadata: the first tag drives by the key/value index, the others are probed per job.
+    parts.push(
+      i === 0 && !f.metadata
+        ? `name IN (SELECT job FROM job_tags WHERE key = @tk${i} AND value = @tv${i})`
+        : `EXISTS (SELECT 1 FROM job_tags t WHERE t.job = jobs.name AND t.key = @tk${i} AND t.value = @tv${i})`,
+    );
+    params[`tk${i}`] = k;
+    params[`tv${i}`] = v;
   }
   if (due) {
     parts.push(due.overdue ? "next_fire <= @now" : "(next_fire IS NULL OR next_fire > @now)");
@@ -182,6 +200,7 @@ interface RawJobRow {
   created_at: number;
   updated_at: number;
   displayname: string;
+  owner: string;
   schedule: string;
   disabled: number;
   next_fire: number | null;
@@ -206,6 +225,7 @@ function fromRaw(r: RawJobRow): JobRow {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     displayname: r.displayname,
+    owner: r.owner,
     schedule: r.schedule,
     disabled: r.disabled === 1,
     nextFire: r.next_fire,

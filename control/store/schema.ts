@@ -31,6 +31,7 @@ export const jobs = sqliteTable(
     // Copies of spec fields and derived times, kept by apply so lists filter, sort and page in SQL
     // and the scheduler loads only the jobs due soon (see job-index.ts).
     displayname: text("displayname").notNull().default(""),
+    owner: text("owner").notNull().default(""),
     schedule: text("schedule").notNull().default(""),
     disabled: integer("disabled", { mode: "boolean" }).notNull().default(false),
     /** The first slot after the cursor (within starts_at/expires_at), or null: `next` once it is future. */
@@ -43,6 +44,7 @@ export const jobs = sqliteTable(
   (t) => [
     index("jobs_parent_idx").on(t.parentJob),
     index("jobs_displayname_idx").on(t.displayname, t.name),
+    index("jobs_owner_idx").on(t.owner, t.name),
     index("jobs_schedule_idx").on(t.schedule, t.name),
     index("jobs_success_count_idx").on(t.successCount, t.name),
     index("jobs_error_count_idx").on(t.errorCount, t.name),
@@ -66,6 +68,20 @@ export const jobMetadata = sqliteTable(
     value: text("value").notNull(),
   },
   (t) => [primaryKey({ columns: [t.job, t.key] }), index("job_metadata_kv_idx").on(t.key, t.value, t.job)],
+);
+
+/**
+ * A job's target tags, one row each, kept by apply: the dashboard's tag filter by index. The value is
+ * the tag's match value without Dkron's `:count` cardinality ("web:2" is stored as "web").
+ */
+export const jobTags = sqliteTable(
+  "job_tags",
+  {
+    job: text("job").notNull(),
+    key: text("key").notNull(),
+    value: text("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.job, t.key] }), index("job_tags_kv_idx").on(t.key, t.value, t.job)],
 );
 
 /** One row per execution (target node × attempt). */

@@ -13,6 +13,7 @@ export const STATE_TABLES = [
   "meta",
   "jobs",
   "job_metadata",
+  "job_tags",
   "executions",
   "owed_dependent_runs",
   "peers",

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, inArray, lte, ne, type SQL, sql } from "drizzle-orm";
-import { executions, jobMetadata, jobs, meta, owedDependentRuns } from "./schema";
+import { executions, jobMetadata, jobs, jobTags, meta, owedDependentRuns } from "./schema";
 import type { StateDb } from "./state-db";
 
 /** The meta key of the index of the last applied command. */
@@ -86,6 +86,7 @@ function prepareAll(s: StateDb) {
       .update(jobs)
       .set({
         displayname: setTo("displayname"),
+        owner: setTo("owner"),
         schedule: setTo("schedule"),
         disabled: setTo("disabled"),
         nextFire: setTo("nextFire"),
@@ -99,6 +100,16 @@ function prepareAll(s: StateDb) {
       .update(jobs)
       .set({ nextFire: setTo("nextFire"), wakeAt: setTo("wakeAt") })
       .where(eq(jobs.name, ph("name")))
+      .prepare(),
+    /** Removes a job's tag rows. */
+    jobTagsDelete: db
+      .delete(jobTags)
+      .where(eq(jobTags.job, ph("job")))
+      .prepare(),
+    /** One target tag of a job (its match value). */
+    jobTagInsert: db
+      .insert(jobTags)
+      .values({ job: ph("job"), key: ph("key"), value: ph("value") })
       .prepare(),
     /** Removes a job's metadata rows. */
     jobMetadataDelete: db

@@ -65,6 +65,7 @@ const JobListQuery = z
     q: z.string().optional(),
     status: z.string().optional(),
     disabled: z.enum(["true", "false"], { error: 'must be "true" or "false"' }).optional(),
+    owner: z.string().optional(),
   })
   .superRefine(endNotBeforeStart);
 
@@ -102,22 +103,24 @@ const SchedulePreviewQuery = z.object({
   name: z.string().optional(),
 });
 
-const METADATA_KEY = /^metadata\[(.*)\]$/;
-
 /**
  * Collects `metadata[k]=v` pairs (gin's QueryMap: the first value of a repeated key wins). A bare
  * `metadata=` is refused rather than ignored: silently dropping a filter returns more jobs than asked.
  */
 export function parseMetadataFilter(params: URLSearchParams): Record<string, string> | undefined {
+  return parseMapFilter(params, "metadata");
+}
+
+/** Collects `<name>[k]=v` pairs of a query as parseMetadataFilter does (`tags[k]=v` too). */
+export function parseMapFilter(params: URLSearchParams, name: string): Record<string, string> | undefined {
   let out: Record<string, string> | undefined;
   for (const [k, v] of params) {
-    if (!k.startsWith("metadata")) continue;
-    const m = METADATA_KEY.exec(k);
-    if (!m) {
-      if (k !== "metadata") continue;
-      throw new AppError("VALIDATION", "invalid query: metadata: use metadata[<key>]=<value>", { field: k });
+    if (!k.startsWith(name)) continue;
+    if (!(k.startsWith(`${name}[`) && k.endsWith("]"))) {
+      if (k !== name) continue;
+      throw new AppError("VALIDATION", `invalid query: ${name}: use ${name}[<key>]=<value>`, { field: k });
     }
-    const key = m[1] ?? "";
+    const key = k.slice(name.length + 1, -1);
     if (key === "") throw new AppError("VALIDATION", `invalid query: ${k}: the key is empty`, { field: k });
     // No object built by assignment holds a "__proto__" key (a job's metadata cannot either), so
     // the filter would vanish on the way to control and every job would match.
@@ -136,6 +139,7 @@ export function parseMetadataFilter(params: URLSearchParams): Record<string, str
 export function parseJobListQuery(params: URLSearchParams): ControlInput<"jobs.list"> {
   const q = parseOrThrow(JobListQuery, firstValues(params), "invalid query");
   const metadata = parseMetadataFilter(params);
+  const tags = parseMapFilter(params, "tags");
   return {
     ...(q._sort !== undefined && { sort: q._sort === "id" ? "name" : q._sort }),
     ...(q._order !== undefined && { order: q._order }),
@@ -145,6 +149,8 @@ export function parseJobListQuery(params: URLSearchParams): ControlInput<"jobs.l
     ...(q.status !== undefined && { status: q.status }),
     ...(q.disabled !== undefined && { disabled: q.disabled }),
     ...(metadata !== undefined && { metadata }),
+    ...(tags !== undefined && { tags }),
+    ...(q.owner !== undefined && { owner: q.owner }),
     ...(q.stale !== undefined && { stale: q.stale }),
   };
 }
