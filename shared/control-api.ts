@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type AuditEntryJson, AuditListParams } from "./audit";
+import type { DeliveryRecordJson, OverviewJson, RecentRunJson, SelfJson, TailJson } from "./dashboard";
 import type { ExecutionJson } from "./execution";
 import { DEFAULT_PREVIEW_RUNS, MAX_PREVIEW_RUNS, type SchedulePreviewJson } from "./expression-preview";
 import type { JobJson } from "./job";
@@ -103,6 +104,25 @@ export const ControlParams = {
   "webhooks.delete": z.object({ id: z.string().min(1) }),
   /** POST /hooks/:id: the raw body and signature headers; the signature is the credential. */
   "hooks.deliver": z.object({ id: z.string().min(1), body: z.string(), headers: DeliveryHeadersSchema }),
+  /** Gives a hook a new secret (the old one stops verifying at once); answered once with it. */
+  "webhooks.rotate": z.object({ id: z.string().min(1) }),
+  /** The delivery ids a hook accepted within its replay window, newest first. */
+  "webhooks.deliveries": z.object({ id: z.string().min(1) }),
+  /** The caller's own token: name, scopes, prefix (the dashboard shows only what it may do). */
+  "tokens.self": z.object({}),
+  /** The dashboard's overview: counts, failures, executions per hour, the fire heatmap. */
+  "dashboard.overview": z.object({}),
+  /** Each named job's last `n` runs (newest first), for the list's sparklines. */
+  "dashboard.recent": z.object({
+    names: z.array(jobName).max(200),
+    n: z.number().int().min(1).max(50).default(20),
+  }),
+  /** An execution's live output from offset `from` (the leader holds it); the final state once done. */
+  "executions.tail": z.object({
+    job: jobName,
+    id: z.string().min(1),
+    from: z.number().int().min(0).default(0),
+  }),
 } as const;
 
 /** Method names of the contract. */
@@ -139,6 +159,12 @@ export interface ControlResults {
   "webhooks.get": WebhookJson;
   "webhooks.delete": WebhookJson;
   "hooks.deliver": DeliveryJson;
+  "webhooks.rotate": CreatedWebhookJson;
+  "webhooks.deliveries": DeliveryRecordJson[];
+  "tokens.self": SelfJson;
+  "dashboard.overview": OverviewJson;
+  "dashboard.recent": Record<string, RecentRunJson[]>;
+  "executions.tail": TailJson;
 }
 
 /** Input type per method (before defaults). */

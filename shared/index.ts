@@ -19,6 +19,15 @@ export {
   type ControlResults,
 } from "./control-api";
 export { type ControlClient, createControlClient, type FetchLike } from "./control-client";
+export type {
+  DeliveryRecordJson,
+  FailureJson,
+  HourCountJson,
+  OverviewJson,
+  RecentRunJson,
+  SelfJson,
+  TailJson,
+} from "./dashboard";
 export { AppError, httpStatusOf, isAppError, toAppError } from "./errors";
 export {
   type Execution,

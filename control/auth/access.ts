@@ -45,6 +45,15 @@ export const ACCESS: { [M in ControlMethod]: Access<M> } = {
   "webhooks.delete": { scope: "write" },
   // Signed instead: the HMAC over the body with the hook's secret is the credential.
   "hooks.deliver": { public: true },
+  // A new secret starts runs as the old one did: write and run, checked with the hook's job.
+  "webhooks.rotate": { scope: "write" },
+  "webhooks.deliveries": { scope: "read" },
+  // Every valid token may learn its own scopes (read is implied by every scope).
+  "tokens.self": { scope: "read" },
+  // Counts and the heatmap cover only the jobs the token's prefix covers.
+  "dashboard.overview": { scope: "read" },
+  "dashboard.recent": { scope: "read" },
+  "executions.tail": { scope: "read", job: (p) => p.job },
 };
 
 /** Throws FORBIDDEN unless `who` may call `method` with `params`. */

@@ -24,6 +24,12 @@ export function deleteWebhook(s: StateDb, id: string): void {
   s.db.delete(webhooks).where(eq(webhooks.id, id)).run();
 }
 
+/** Replaces a hook's secret (its delivery ids stay: a replay is still a replay). */
+export function rotateWebhook(s: StateDb, id: string, secret: string): void {
+  if (!getWebhook(s, id)) throw new AppError("NOT_FOUND", `webhook "${id}" not found`, { field: "id" });
+  s.db.update(webhooks).set({ secret }).where(eq(webhooks.id, id)).run();
+}
+
 /** Deletes every hook of a job (the job is being deleted) with their delivery ids. */
 export function deleteJobWebhooks(s: StateDb, job: string): void {
   const ids = s.db.select({ id: webhooks.id }).from(webhooks).where(eq(webhooks.job, job)).all();

@@ -538,6 +538,8 @@ describe("apply: slots and the cursor", () => {
     expect(jobRow(s, "job")).toEqual({
       ...before,
       spec: JSON.stringify(putJob({ owner: "ops" }).job),
+      // The owner's indexed copy follows the spec (the dashboard's owner filter).
+      owner: "ops",
       updated_at: T0 + 5 * MINUTE,
     });
   });

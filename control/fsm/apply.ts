@@ -24,6 +24,7 @@ import {
   deleteWebhook,
   putWebhook,
   recordDelivery,
+  rotateWebhook,
 } from "./apply-webhooks";
 import type {
   Command,
@@ -131,6 +132,9 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
       return { ok: true, events: [] };
     case "webhook.delete":
       deleteWebhook(s, cmd.id);
+      return { ok: true, events: [] };
+    case "webhook.rotate":
+      rotateWebhook(s, cmd.id, cmd.secret);
       return { ok: true, events: [] };
   }
 }

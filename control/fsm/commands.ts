@@ -34,6 +34,8 @@ export type Command =
     | WebhookPutCommand
     /** Removes a hook and the delivery ids it remembered. */
     | { type: "webhook.delete"; at: number; id: string }
+    /** Gives a hook a new secret: deliveries signed with the old one are refused from this entry on. */
+    | { type: "webhook.rotate"; at: number; id: string; secret: string }
   ) & {
     /**
      * Who asked for this change, recorded in the audit log by the apply of this same entry, with the
@@ -180,6 +182,7 @@ export interface CommandValues {
   "audit.record": undefined;
   "webhook.put": undefined;
   "webhook.delete": undefined;
+  "webhook.rotate": undefined;
 }
 
 /** What the proposer learns from an applied command, to drive side effects after commit. */

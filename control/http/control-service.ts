@@ -36,6 +36,7 @@ import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
 import { getExecution, getStoredJob, getToken, isExecutionSort, listTokens, pageExecutions } from "../store";
 import { listAudit } from "./audit-list";
+import { DashboardService } from "./dashboard-service";
 import { jobFigures } from "./job-figures";
 import { renderJob } from "./job-json";
 import { listJobs } from "./job-list";
@@ -98,6 +99,7 @@ export class ControlService {
   private paused = false;
   readonly handlers: { [M in ControlMethod]: Handler<M> };
   private readonly hooks: WebhookService;
+  private readonly dashboard: DashboardService;
 
   constructor(private readonly d: ControlServiceDeps) {
     this.hooks = new WebhookService({
@@ -108,6 +110,7 @@ export class ControlService {
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       stamp: (who, action, target, detail) => this.stamp(who, action, target, detail),
     });
+    this.dashboard = new DashboardService({ state: d.state, clock: d.clock, dispatcher: d.dispatcher });
     this.handlers = {
       status: () => this.status(),
       "members.list": () => this.members(),
@@ -239,6 +242,31 @@ export class ControlService {
       "webhooks.get": (p, who) => this.hooks.get(p.id, who),
       "webhooks.delete": (p, who) => this.hooks.delete(p.id, who),
       "hooks.deliver": (p, who) => this.hooks.deliver(p, who).catch((e) => this.rethrowWithLeaderAddr(e)),
+      "webhooks.rotate": (p, who) => {
+        if (!grants(who.scopes, "run"))
+          throw new AppError(
+            "FORBIDDEN",
+            `token "${who.name}" may not run jobs: a webhook needs the run scope too`,
+            {
+              scope: "run",
+            },
+          );
+        return this.hooks.rotate(p.id, who);
+      },
+      "webhooks.deliveries": (p, who) => this.hooks.deliveries(p.id, who),
+      "tokens.self": (_p, who) => ({
+        name: who.name,
+        scopes: [...who.scopes],
+        prefix: who.prefix,
+        auth: this.d.auth.enabled,
+      }),
+      "dashboard.overview": (_p, who) => this.dashboard.overview(who),
+      "dashboard.recent": (p, who) => this.dashboard.recent(p, who),
+      // The live output is the leader's: a follower sends the caller there.
+      "executions.tail": (p) => {
+        this.requireLeader();
+        return this.dashboard.tail(p);
+      },
     };
   }
 
@@ -561,6 +589,7 @@ const WRITES = new Set<ControlMethod>([
   "tokens.touch",
   "webhooks.create",
   "webhooks.delete",
+  "webhooks.rotate",
   "hooks.deliver",
 ]);
 
@@ -574,6 +603,8 @@ const LINEARIZABLE_READS = new Set<ControlMethod>([
   "audit.list",
   "webhooks.list",
   "webhooks.get",
+  "webhooks.deliveries",
+  "tokens.self",
 ]);
 
 /**
@@ -596,6 +627,7 @@ const ACTION_OF_COMMAND: Partial<Record<Command["type"], string>> = {
   "token.revoke": "tokens.revoke",
   "webhook.put": "webhooks.create",
   "webhook.delete": "webhooks.delete",
+  "webhook.rotate": "webhooks.rotate",
 };
 
 /** The entries of `tags` whose key matches `re`. */

@@ -12,7 +12,14 @@ import {
 import { coversJob, type Identity, mustCoverJob } from "../auth";
 import type { Dispatcher } from "../dispatch";
 import type { AuditStamp, Command } from "../fsm";
-import { getStoredJob, getWebhook, listWebhooks, type StateDb, type WebhookRow } from "../store";
+import {
+  getStoredJob,
+  getWebhook,
+  hookDeliveries,
+  listWebhooks,
+  type StateDb,
+  type WebhookRow,
+} from "../store";
 import { mintHook, verifyDelivery } from "../webhooks";
 
 /** What the webhook methods need from the control service. */
@@ -73,6 +80,28 @@ export class WebhookService {
     const hook = this.mustHook(id, who);
     await this.d.write({ type: "webhook.delete", at: this.d.clock.now(), id }, who, id, `of job ${hook.job}`);
     return webhookToJson(hook);
+  }
+
+  /** Gives a hook a new secret; the answer is the only place it appears. Needs run, as create does. */
+  async rotate(id: string, who: Identity): Promise<ControlResults["webhooks.rotate"]> {
+    const hook = this.mustHook(id, who);
+    const { secret } = mintHook(this.d.secret);
+    await this.d.write(
+      { type: "webhook.rotate", at: this.d.clock.now(), id, secret },
+      who,
+      id,
+      `of job ${hook.job}`,
+    );
+    return { ...webhookToJson(this.mustHook(id)), secret };
+  }
+
+  /** The delivery ids a hook accepted within its replay window, newest first. */
+  deliveries(id: string, who: Identity): ControlResults["webhooks.deliveries"] {
+    this.mustHook(id, who);
+    return hookDeliveries(this.d.state, id).map((d) => ({
+      delivery: d.delivery,
+      at: new Date(d.at).toISOString(),
+    }));
   }
 
   /**

@@ -1,5 +1,13 @@
 // The public face of control/store/: what other folders use. Import from the folder, not its files.
 
+export {
+  executionsPerHour,
+  type FiringJobRow,
+  firingJobs,
+  jobStatusCounts,
+  recentFailures,
+  recentRuns,
+} from "./dashboard-queries";
 export { openStateDb, type StateDb } from "./db";
 export {
   failedExecutions,
@@ -42,4 +50,10 @@ export {
 export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
 export { statements } from "./statements";
 export { authBootstrapped, getToken, listTokens, markAuthBootstrapped, type TokenRow } from "./token-queries";
-export { executionPayload, getWebhook, listWebhooks, type WebhookRow } from "./webhook-queries";
+export {
+  executionPayload,
+  getWebhook,
+  hookDeliveries,
+  listWebhooks,
+  type WebhookRow,
+} from "./webhook-queries";

@@ -116,6 +116,8 @@ export const executions = sqliteTable(
     index("executions_job_started_idx").on(t.jobName, t.startedAt),
     index("executions_job_group_idx").on(t.jobName, t.group),
     index("executions_state_idx").on(t.state),
+    /** The dashboard's executions per hour and failures of the last day, across all jobs. */
+    index("executions_started_idx").on(t.startedAt),
   ],
 );
 

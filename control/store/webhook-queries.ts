@@ -27,3 +27,12 @@ export function executionPayload(s: StateDb, id: string): string | undefined {
     .get();
   return row?.payload ?? undefined;
 }
+
+/** The delivery ids a hook accepted within its replay window, newest first (signature keys left out). */
+export function hookDeliveries(s: StateDb, hookId: string, limit = 50): { delivery: string; at: number }[] {
+  return s.sqlite
+    .prepare(
+      "SELECT delivery_id AS delivery, at FROM webhook_deliveries WHERE hook_id = ? AND delivery_id NOT LIKE 'sig:%' ORDER BY at DESC LIMIT ?",
+    )
+    .all(hookId, limit) as { delivery: string; at: number }[];
+}
