@@ -1,0 +1,76 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { AppError, safeEqual } from "../../shared";
+
+/** Cookie holding the signed-in API token (HttpOnly, Secure, SameSite=Strict, path /ui). */
+export const SESSION_COOKIE = "dkron_session";
+/** Cookie holding the CSRF token every form echoes (double submit). */
+export const CSRF_COOKIE = "dkron_csrf";
+/** The form field carrying the CSRF token. */
+export const CSRF_FIELD = "_csrf";
+/** How long a sign-in lasts (the token itself may expire sooner). */
+const SESSION_SECONDS = 12 * 3600;
+
+const COOKIE = { httpOnly: true, secure: true, sameSite: "Strict", path: "/ui" } as const;
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** This request's CSRF token (rendered into every form). */
+    csrf: string;
+  }
+}
+
+/** A random URL-safe string from Web Crypto (runs in workerd and Node alike). */
+export function randomToken(bytes = 24): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  let s = "";
+  for (const x of b) s += String.fromCharCode(x);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * Puts the session's token in the request's caller (control checks it on every call, as for a
+ * bearer token) and makes sure a CSRF token exists. A bearer header, if sent, wins.
+ */
+export function session(): MiddlewareHandler {
+  return async (c, next) => {
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token && c.var.caller.token === undefined) c.set("caller", { ...c.var.caller, token });
+    let csrf = getCookie(c, CSRF_COOKIE);
+    if (!csrf || csrf.length < 16) {
+      csrf = randomToken();
+      setCookie(c, CSRF_COOKIE, csrf, COOKIE);
+    }
+    c.set("csrf", csrf);
+    await next();
+  };
+}
+
+/** Remembers a token that control accepted. */
+export function startSession(c: Context, token: string): void {
+  setCookie(c, SESSION_COOKIE, token, { ...COOKIE, maxAge: SESSION_SECONDS });
+}
+
+/** Forgets the token (and rotates the CSRF token with it). */
+export function endSession(c: Context): void {
+  deleteCookie(c, SESSION_COOKIE, COOKIE);
+  deleteCookie(c, CSRF_COOKIE, COOKIE);
+}
+
+/**
+ * Refuses a form post whose CSRF field does not match the cookie, or that a browser says came from
+ * another origin. SameSite=Strict already keeps the session cookie off cross-site posts; this is the
+ * second lock.
+ */
+export function checkCsrf(c: Context, form: Record<string, unknown>): void {
+  const origin = c.req.header("origin");
+  if (origin && origin !== "null" && origin !== new URL(c.req.url).origin)
+    throw new AppError("FORBIDDEN", `form posted from another origin (${origin})`, { field: CSRF_FIELD });
+  const sent = typeof form[CSRF_FIELD] === "string" ? (form[CSRF_FIELD] as string) : "";
+  if (!sent || !safeEqual(sent, c.var.csrf))
+    throw new AppError(
+      "FORBIDDEN",
+      "the form's security token is missing or stale; reload the page and try again",
+      { field: CSRF_FIELD },
+    );
+}
