@@ -21,6 +21,7 @@ import {
   tokenRoutes,
   webhookRoutes,
 } from "./routes";
+import { uiRoutes } from "./ui";
 
 /** Options of createApp (re-exported so hosts import from one place). */
 export type { EdgeOptions } from "./context";
@@ -29,7 +30,7 @@ export type { EdgeOptions } from "./context";
 const DEFAULT_NODE_NAME = "edge";
 
 /**
- * Builds the Dkron-compatible HTTP app (/health, /v1 and the signed /hooks) over a control-api client. Stateless and
+ * Builds the Dkron-compatible HTTP app (/health, /v1, the /ui dashboard and the signed /hooks) over a control-api client. Stateless and
  * runtime-neutral: the same app runs in a Worker and in-process on a control node.
  */
 export function createApp(opts: EdgeOptions): Hono {
@@ -61,6 +62,8 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", scheduleRoutes(deps));
   app.route("/", tokenRoutes(deps));
   app.route("/", webhookRoutes(deps));
+  app.route("/ui", uiRoutes(deps));
+  app.get("/", (c) => c.redirect("/ui", 302));
 
   app.onError(onError(deps.logger));
   app.notFound(notFound);

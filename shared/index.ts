@@ -58,7 +58,7 @@ export {
 export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
 export { isLoopbackHost, nodeUrl, splitHostPort } from "./host-port";
 export {
-  type CATCHUP_POLICIES,
+  CATCHUP_POLICIES,
   DkronJobInputSchema,
   EXECUTORS,
   type Job,

@@ -13,8 +13,10 @@ export function formatDuration(ms: number | null | undefined): string {
   const sign = ms < 0 ? "-" : "";
   if (a < SECOND) return `${sign}${Math.round(a)} ms`;
   if (a < MINUTE) return `${sign}${(a / SECOND).toFixed(a < 10 * SECOND ? 2 : 1)} s`;
-  if (a < HOUR) return `${sign}${Math.floor(a / MINUTE)}m ${String(Math.floor((a % MINUTE) / SECOND)).padStart(2, "0")}s`;
-  if (a < DAY) return `${sign}${Math.floor(a / HOUR)}h ${String(Math.floor((a % HOUR) / MINUTE)).padStart(2, "0")}m`;
+  if (a < HOUR)
+    return `${sign}${Math.floor(a / MINUTE)}m ${String(Math.floor((a % MINUTE) / SECOND)).padStart(2, "0")}s`;
+  if (a < DAY)
+    return `${sign}${Math.floor(a / HOUR)}h ${String(Math.floor((a % HOUR) / MINUTE)).padStart(2, "0")}m`;
   return `${sign}${Math.floor(a / DAY)}d ${Math.floor((a % DAY) / HOUR)}h`;
 }
 
