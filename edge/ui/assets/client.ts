@@ -30,7 +30,7 @@ export const APP_JS = `
           var slot = box && $(".error", box);
           if (box && slot) {
             if (err) { box.setAttribute("data-invalid", ""); slot.textContent = err.getAttribute("data-preview-error"); }
-            else if (slot.getAttribute("data-from") !== "server") { box.removeAttribute("data-invalid"); slot.textContent = ""; }
+            else { box.removeAttribute("data-invalid"); slot.removeAttribute("data-from"); slot.textContent = ""; }
           }
         })
         .catch(function () {});
