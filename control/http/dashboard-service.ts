@@ -25,6 +25,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 /** How long an overview is reused: the heatmap reads every firing job, which is not free at 100,000. */
 const OVERVIEW_TTL_MS = 15_000;
+
 /** Jobs read per page while building the heatmap; the event loop is yielded to between pages. */
 const HEATMAP_PAGE = 5_000;
 
@@ -39,7 +40,8 @@ export interface DashboardDeps {
 
 /**
  * The control-api methods behind the dashboard's overview, sparklines and live log tail. Reads
- * only, each on an index; the overview is cached per token prefix for a few seconds.
+ * only, each on an index; the overview is cached per token prefix for a few seconds and refreshed
+ * behind the cached answer.
  */
 export class DashboardService {
   private readonly cache = new Map<string, { at: number; value: Promise<OverviewJson> }>();
@@ -52,9 +54,20 @@ export class DashboardService {
     const hit = this.cache.get(who.prefix);
     if (hit && now - hit.at < OVERVIEW_TTL_MS) return hit.value;
     const value = this.computeOverview(who.prefix, now);
-    this.cache.set(who.prefix, { at: now, value });
-    value.catch(() => this.cache.delete(who.prefix));
-    return value;
+    if (!hit) {
+      // Concurrent first visits share one computation.
+      this.cache.set(who.prefix, { at: now, value });
+      value.catch(() => this.cache.delete(who.prefix));
+      return value;
+    }
+    // Stale while revalidating: the older overview answers at once while the next one is computed
+    // (the heatmap reads every firing job: about a second at 100,000), so only the first visit waits.
+    hit.at = now;
+    value.then(
+      () => this.cache.set(who.prefix, { at: now, value }),
+      () => {},
+    );
+    return hit.value;
   }
 
   /** Each named job's newest runs (those `who` covers; others are left out). */
