@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { silentLogger } from "../shared";
+import { silentLogger, systemClock, webRandomBytes } from "../shared";
 import type { EdgeDeps, EdgeOptions } from "./context";
 import {
   apiCors,
@@ -43,6 +43,8 @@ export function createApp(opts: EdgeOptions): Hono {
     logger: opts.logger ?? silentLogger,
     bodyText: (c) => read(c, maxBodyBytes),
     maxBodyBytes,
+    clock: opts.clock ?? systemClock,
+    randomBytes: opts.randomBytes ?? webRandomBytes,
   };
   const app = new Hono();
 

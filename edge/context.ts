@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { ControlClient, Logger } from "../shared";
+import type { Clock, ControlClient, Logger } from "../shared";
 
 /** What createApp needs from the outside world; only entry files (worker.ts, control/main.ts) build it. */
 export interface EdgeOptions {
@@ -20,6 +20,10 @@ export interface EdgeOptions {
   maxBodyBytes?: number;
   /** The API client's address (for the audit log and the failed-auth limit); "" when unset. */
   clientAddress?: (c: Context) => string;
+  /** The dashboard's clock ("3 min ago", schedule previews); the system clock by default. */
+  clock?: Clock;
+  /** Secret random bytes (the dashboard's CSRF tokens); Web Crypto by default. */
+  randomBytes?: (n: number) => Uint8Array;
 }
 
 /** Options with defaults filled, as routes and middleware see them. */
@@ -31,4 +35,6 @@ export interface EdgeDeps {
   /** Reads the request body as text within maxBodyBytes. */
   bodyText: (c: Context) => Promise<string>;
   maxBodyBytes: number;
+  clock: Clock;
+  randomBytes: (n: number) => Uint8Array;
 }

@@ -36,6 +36,8 @@ const FOLDERS = ["shared", "control", "runner", "edge"];
  */
 const ALLOWED: Record<string, string> = {
   "shared/clock.ts": "systemClock, the real Clock: wall time and the platform's timers",
+  "shared/web-random.ts":
+    "webRandomBytes, the real secret randomness (Web Crypto) the edge's CSRF tokens default to",
   "shared/logger.ts": "createLogger, the real logger: a log line's timestamp is wall time by definition",
   "control/main.ts": "THE composition root: constructs the real clock, random source, fetch and sockets",
   "control/raft-cli.ts": "the entry of `dkron raft`: its requests are the real network",

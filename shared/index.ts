@@ -109,6 +109,7 @@ export {
   type TokenJson,
 } from "./token";
 export { parseOrThrow } from "./validation";
+export { webRandomBytes } from "./web-random";
 export {
   type CreatedWebhookJson,
   type DeliveryHeaders,

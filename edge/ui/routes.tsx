@@ -13,22 +13,24 @@ import {
   toAppError,
 } from "../../shared";
 import type { EdgeDeps } from "../context";
-import { APP_JS } from "./assets/client";
-import { APP_CSS } from "./assets/styles";
-import { UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from "./assets/uplot.generated";
-import { SchedulePreview } from "./components/preview";
+import { APP_CSS, APP_JS, UPLOT_CSS, UPLOT_JS, UPLOT_VERSION } from "./assets";
+import { SchedulePreview } from "./components";
 import { formToJob, formValues, jobFormFields } from "./job-form-fields";
 import { jobsListParams, readJobsQuery } from "./jobs-query";
-import { ClusterPage } from "./pages/cluster";
-import { ErrorPage } from "./pages/error";
-import { ExecutionPage } from "./pages/execution";
-import { JobPage } from "./pages/job";
-import { JobFormPage } from "./pages/job-form";
-import { JobsPage } from "./pages/jobs";
-import { OverviewPage } from "./pages/overview";
-import { SignInPage } from "./pages/sign-in";
-import { ConfirmPage, TokensPage } from "./pages/tokens";
-import { WebhookPage, WebhooksPage } from "./pages/webhooks";
+import {
+  ClusterPage,
+  ConfirmPage,
+  ErrorPage,
+  ExecutionPage,
+  JobFormPage,
+  JobPage,
+  JobsPage,
+  OverviewPage,
+  SignInPage,
+  TokensPage,
+  WebhookPage,
+  WebhooksPage,
+} from "./pages";
 import { checkCsrf, endSession, SESSION_COOKIE, session, startSession } from "./session";
 
 /** Executions per page of a job's history. */
@@ -62,7 +64,7 @@ type Form = Record<string, string> & { __all?: never };
 export function uiRoutes(deps: EdgeDeps): Hono {
   const { control } = deps;
   const r = new Hono();
-  const now = () => Date.now();
+  const now = () => deps.clock.now();
   const call = <M extends Parameters<typeof control.call>[0]>(
     c: Context,
     m: M,
@@ -98,7 +100,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   r.get("/assets/uplot.css", asset(UPLOT_CSS, "text/css; charset=utf-8"));
   r.get("/assets/version", (c) => c.json({ uplot: UPLOT_VERSION }));
 
-  r.use("*", session());
+  r.use("*", session(deps.randomBytes));
 
   r.get("/sign-in", (c) => {
     const reason = c.req.query("reason");
@@ -367,8 +369,8 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       stream.onAbort(() => {
         open = false;
       });
-      const until = Date.now() + TAIL_MAX_MS;
-      while (open && Date.now() < until) {
+      const until = now() + TAIL_MAX_MS;
+      while (open && now() < until) {
         if (!t.running) {
           await stream.writeSSE({
             event: "done",

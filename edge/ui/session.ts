@@ -20,9 +20,9 @@ declare module "hono" {
   }
 }
 
-/** A random URL-safe string from Web Crypto (runs in workerd and Node alike). */
-export function randomToken(bytes = 24): string {
-  const b = crypto.getRandomValues(new Uint8Array(bytes));
+/** A random URL-safe string of `bytes` random bytes. */
+export function randomToken(random: (n: number) => Uint8Array, bytes = 24): string {
+  const b = random(bytes);
   let s = "";
   for (const x of b) s += String.fromCharCode(x);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -32,13 +32,13 @@ export function randomToken(bytes = 24): string {
  * Puts the session's token in the request's caller (control checks it on every call, as for a
  * bearer token) and makes sure a CSRF token exists. A bearer header, if sent, wins.
  */
-export function session(): MiddlewareHandler {
+export function session(random: (n: number) => Uint8Array): MiddlewareHandler {
   return async (c, next) => {
     const token = getCookie(c, SESSION_COOKIE);
     if (token && c.var.caller.token === undefined) c.set("caller", { ...c.var.caller, token });
     let csrf = getCookie(c, CSRF_COOKIE);
     if (!csrf || csrf.length < 16) {
-      csrf = randomToken();
+      csrf = randomToken(random);
       setCookie(c, CSRF_COOKIE, csrf, COOKIE);
     }
     c.set("csrf", csrf);

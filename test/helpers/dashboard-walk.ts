@@ -150,7 +150,9 @@ export async function phoneShot(
     await shot(page, group, name);
     // Nothing wider than the phone's screen but the tables, which scroll inside their box.
     // A string, so the browser's globals need no DOM types in this Node-typed file.
-    const overflow = (await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")) as number;
+    const overflow = (await page.evaluate(
+      "document.documentElement.scrollWidth - window.innerWidth",
+    )) as number;
     expect(overflow).toBeLessThanOrEqual(1);
   } finally {
     await context.close();

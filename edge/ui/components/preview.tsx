@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { SchedulePreviewJson } from "../../../shared";
-import { NextRuns } from "../pages/job";
+import { NextRuns } from "./next-runs";
 
 /** The schedule preview fragment: the rule and next runs, or the schedule's problem. */
 export function SchedulePreview(p: {

@@ -1,8 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { ExecutionJson, Member, NodeStatus, SelfJson } from "../../../shared";
+import { KeyValues } from "../components";
 import { formatDuration, parseApiTime } from "../format";
 import { Badge, Layout } from "../layout";
-import { KeyValues } from "./job";
 
 /** Whether a member is a control node (Dkron's server tag, either name). */
 export function isControl(m: Member): boolean {

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { grants, type JobJson, type RecentRunJson, type SelfJson } from "../../../shared";
-import { Sparkline } from "../components/sparkline";
+import { Sparkline } from "../components";
 import { latest, parseApiTime, relativeTime } from "../format";
 import type { JobsQuery } from "../jobs-query";
 import { Badge, Csrf, Layout } from "../layout";

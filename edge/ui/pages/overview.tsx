@@ -1,7 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { OverviewJson, SelfJson } from "../../../shared";
-import { Heatmap } from "../components/heatmap";
-import { HourChart } from "../components/hour-chart";
+import { Heatmap, HourChart } from "../components";
 import { relativeTime } from "../format";
 import { Badge, Layout } from "../layout";
 
