@@ -50,6 +50,34 @@ beforeAll(async () => {
       ? true
       : undefined;
   });
+  // A small fleet, some with history, so the list's sparklines and the overview have something to show.
+  const fleet: [string, string, string][] = [
+    ["nightly-backup", "0 30 2 * * *", "echo backed up"],
+    ["report-hourly", "0 0 * * * *", "echo report"],
+    ["sync-5m", "@every 5m", "echo synced"],
+    ["flaky-import", "0 */15 * * * *", "exit 3"],
+  ];
+  for (const [name, schedule, command] of fleet) {
+    const r = await fetch(`${agent.url}/v1/jobs`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        name,
+        schedule,
+        owner: "ops",
+        tags: { role: "dkron" },
+        executor: "shell",
+        executor_config: { command, shell: "true" },
+      }),
+    });
+    expect(r.status).toBe(201);
+  }
+  for (let i = 0; i < 3; i++)
+    for (const [name] of fleet)
+      await fetch(`${agent.url}/v1/jobs/${name}/run`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${admin}` },
+      });
   if (CHROMIUM) browser = await launchBrowser();
 }, 60_000);
 
