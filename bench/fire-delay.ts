@@ -53,6 +53,8 @@ async function main() {
     "bench",
     "--log-level",
     "warn",
+    // The bench measures scheduling, not tokens (the node checks them by default since the edge work).
+    "--insecure-no-auth",
   ]);
   try {
     for (let j = 0; j < jobs; j++) {

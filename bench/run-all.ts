@@ -23,6 +23,11 @@ const BENCHES: { file: string; quick: string[]; what: string }[] = [
   { file: "schedule-next.ts", quick: ["5000"], what: "next fire time per schedule, beside cron-parser" },
   { file: "fire-delay.ts", quick: ["10", "5"], what: "scheduled time to job process running" },
   {
+    file: "burst.ts",
+    quick: ["1000", "200", "100", "5"],
+    what: "bursts: 1,000 http / 200 shell jobs due at once, 100 jobs @every 1s, beside bare baselines",
+  },
+  {
     file: "jobs-at-scale.ts",
     quick: ["20000", "1", "20"],
     what: "jobs at scale: creates, list queries, RSS, restart",

@@ -18,13 +18,22 @@ export interface AgentProcess {
 }
 
 /** Starts `dkron agent --server` on a free loopback port and waits until it prints its address. */
-export async function startAgent(args: string[], env: Record<string, string> = {}): Promise<AgentProcess> {
-  const proc = spawn(process.execPath, [BIN, "agent", "--server", "--http-addr", "127.0.0.1:0", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    // Its own process group, so kill() reaches the jobs its runner spawned too.
-    detached: true,
-  });
+export async function startAgent(
+  args: string[],
+  env: Record<string, string> = {},
+  /** Flags for node itself (e.g. --cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs: string[] = [],
+): Promise<AgentProcess> {
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs, BIN, "agent", "--server", "--http-addr", "127.0.0.1:0", ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so kill() reaches the jobs its runner spawned too.
+      detached: true,
+    },
+  );
   let out = "";
   proc.stdout!.on("data", (d) => {
     out += d;
