@@ -2,6 +2,7 @@ import { isAppError, systemClock } from "../shared";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
 import { createControlNode, realWorld } from "./main";
 import { leaveCommand, raftCommand } from "./raft-cli";
+import { runnerCommand, runnerTokenCommand } from "./runner-cli";
 import { scheduleCommand } from "./schedule-cli";
 import { tokenCommand } from "./token-cli";
 
@@ -13,6 +14,8 @@ Commands:
   leave     ask a control node to leave the cluster and stop
   schedule  preview: list a schedule's next runs and what DST does to them (no server needed)
   token     create / list / revoke REST API tokens
+  runner-token  create / list / revoke join tokens for remote runners
+  runner    list / revoke registered remote runners
   version   print the version
 
 Run 'dkron <command> --help' for a command's options.
@@ -33,6 +36,10 @@ export async function main(argv: string[]): Promise<void> {
         return scheduleCommand(rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
       case "token":
         return await tokenCommand(rest, process.env);
+      case "runner-token":
+        return await runnerTokenCommand(rest, process.env);
+      case "runner":
+        return await runnerCommand(rest, process.env);
       case "version":
       case "--version":
         console.log(`dkron-ts ${VERSION}`);

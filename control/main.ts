@@ -6,7 +6,13 @@ import WebSocket from "ws";
 import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
 import { createExecutors, RunnerAgent } from "../runner";
 import { type Clock, createLogger, type Logger, systemClock } from "../shared";
-import { ADMIN_TOKEN_FILE, Authenticator, bootstrapAdminToken, TokenUseFlusher } from "./auth";
+import {
+  ADMIN_TOKEN_FILE,
+  Authenticator,
+  bootstrapAdminToken,
+  TokenUseFlusher,
+  verifyRunnerCredential,
+} from "./auth";
 import {
   ClusterMembership,
   PeerBook,
@@ -166,6 +172,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     clock: world.clock,
     logger: log,
     token: runnerToken,
+    authenticate: (presented) => verifyRunnerCredential(db, presented),
     heartbeatMs: c.heartbeat,
     nodeName: c.node_name,
     wsScheme: scheme === "https" ? "wss" : "ws",
@@ -206,7 +213,9 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     runnerSettleMs: c.runner_settle,
   });
   raft.onApplied((entry) => {
-    if (eventsOf(entry).some((e) => e.kind === "peers.changed")) resyncPeers();
+    const events = eventsOf(entry);
+    if (events.some((e) => e.kind === "peers.changed")) resyncPeers();
+    for (const e of events) if (e.kind === "runner.revoked") hub.revoke(e.name);
   });
   raft.onConf(resyncPeers);
 

@@ -17,6 +17,7 @@ import {
   executionRoutes,
   jobRoutes,
   restoreRoutes,
+  runnerRoutes,
   scheduleRoutes,
   tokenRoutes,
   webhookRoutes,
@@ -63,6 +64,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", restoreRoutes(deps));
   app.route("/", scheduleRoutes(deps));
   app.route("/", tokenRoutes(deps));
+  app.route("/", runnerRoutes(deps));
   app.route("/", webhookRoutes(deps));
   app.route("/ui", uiRoutes(deps));
   app.get("/", (c) => c.redirect("/ui", 302));

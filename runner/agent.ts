@@ -36,6 +36,26 @@ export interface RunnerAgentOptions {
   flushMs?: number;
   /** Stop sending live chunks (the final result still carries the tail) above this socket backlog. */
   maxBacklogBytes?: number;
+  /** Said in the hello (`--max-concurrent`); the leader sends no more runs at once. */
+  maxConcurrent?: number;
+  /**
+   * Called when the control node refuses this runner's credential (HTTP 401, or the stream closed
+   * because the runner was revoked): retrying cannot help, the service stops.
+   */
+  onRejected?: (reason: string) => void;
+}
+
+/** What a runner agent reports about itself (dkron-runner status). */
+export interface AgentStatus {
+  connected: boolean;
+  /** The control node (the leader) that welcomed this connection; null before the first welcome. */
+  leader: string | null;
+  running: string[];
+  /** Results not yet acknowledged by the leader. */
+  pendingResults: number;
+  /** Live output bytes skipped under backpressure (the result still carries the tail). */
+  droppedOutputBytes: number;
+  state: "idle" | "running" | "draining" | "stopped";
 }
 
 interface Running {
@@ -70,6 +90,8 @@ export class RunnerAgent {
   private lastHeard = 0;
   private state: "idle" | "running" | "draining" | "stopped" = "idle";
   private connectedOnce: Promise<void>;
+  private leader: string | null = null;
+  private droppedOutputBytes = 0;
   private markConnected!: () => void;
 
   constructor(private readonly opts: RunnerAgentOptions) {
@@ -84,6 +106,18 @@ export class RunnerAgent {
     this.state = "running";
     this.connect();
     return this.connectedOnce;
+  }
+
+  /** Connection, leader, running executions and dropped-output counters. */
+  status(): AgentStatus {
+    return {
+      connected: this.ws?.readyState === OPEN && this.leader !== null,
+      leader: this.leader,
+      running: this.runningIds(),
+      pendingResults: this.unacked.size,
+      droppedOutputBytes: this.droppedOutputBytes,
+      state: this.state,
+    };
   }
 
   /** Executions running now. */
@@ -156,6 +190,10 @@ export class RunnerAgent {
         // The node is up but no leader is elected yet: one is moments away (an election timeout),
         // so ask again shortly instead of backing off as from a dead node; jittered for big fleets.
         this.retryIn = 100 + Math.floor(this.opts.random() * 100);
+      } else if (res.statusCode === 401 && this.opts.onRejected) {
+        this.opts.onRejected(
+          "the control node rejected this runner's credential (revoked, or unknown to the cluster)",
+        );
       }
       res.resume();
       ws.terminate();
@@ -170,6 +208,8 @@ export class RunnerAgent {
         pending_results: [...this.unacked.values()],
         seen: [...this.finished].slice(-1000),
         uptime_ms: Math.max(0, this.opts.clock.now() - this.bornAt),
+        ...(this.opts.maxConcurrent === undefined ? {} : { max_concurrent: this.opts.maxConcurrent }),
+        executors: [...this.opts.executors.keys()],
       });
     });
     ws.on("message", (data) => {
@@ -181,9 +221,12 @@ export class RunnerAgent {
       }
       this.onMessage(d.msg);
     });
-    ws.on("close", () => {
+    ws.on("close", (code) => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      this.leader = null;
+      if (code === 4003 && this.opts.onRejected)
+        this.opts.onRejected("this runner was revoked by an administrator");
       if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
       if (this.state === "stopped") return;
       const delay = this.retryIn ?? this.reconnectDelay;
@@ -201,6 +244,7 @@ export class RunnerAgent {
       case "welcome":
         this.reconnectDelay = 100;
         this.heartbeatMs = msg.heartbeat_ms;
+        this.leader = msg.node;
         for (const id of msg.unknown) this.running.get(id)?.abort.abort();
         this.schedulePing();
         this.markConnected();
@@ -326,7 +370,10 @@ export class RunnerAgent {
       const data = entry.buffered.slice(0, MAX_OUTPUT_CHUNK);
       entry.buffered = entry.buffered.slice(data.length);
       // Live output is a view: under backpressure it is skipped; the result carries the full tail.
-      if ((this.ws?.bufferedAmount ?? 0) > (this.opts.maxBacklogBytes ?? 1 << 20)) continue;
+      if ((this.ws?.bufferedAmount ?? 0) > (this.opts.maxBacklogBytes ?? 1 << 20)) {
+        this.droppedOutputBytes += data.length;
+        continue;
+      }
       this.send({ type: "output", execution_id: id, seq: entry.seq++, data });
     }
   }

@@ -1,4 +1,323 @@
-/** The dkron-runner CLI (placeholder until the join command lands). */
+import { mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Agent, fetch as undiciFetch } from "undici";
+import { createLogger, type RunnerJoinedJson } from "../shared";
+
+type LogLevel = "debug" | "info" | "warn" | "error";
+
+import {
+  CREDENTIAL_FILE,
+  RunnerService,
+  readCredential,
+  type SavedCredential,
+  type ServiceStatus,
+  STATUS_EVERY_MS,
+  STATUS_FILE,
+  writePrivateFile,
+} from "./service";
+
+const HELP = `Usage: dkron-runner <command> [options]
+
+Commands:
+  join <control-url> --token <join-token>   exchange a join token for this runner's own
+                                            credential, save it, then run as a service
+  start --data-dir D                        run as a service from the saved credential
+  status --data-dir D                       show connection, leader, running executions
+                                            and dropped-output counters of a running service
+
+Run 'dkron-runner <command> --help' for a command's options.
+`;
+
+const JOIN_HELP = `Usage: dkron-runner join <control-url> --token <drj.id.secret> [options]
+
+Exchanges the join token (from 'dkron runner-token create') for this runner's own credential,
+saves it to <data-dir>/${CREDENTIAL_FILE} (mode 0600) and runs as a service. Later starts need no
+token: dkron-runner start --data-dir D.
+
+Options:
+  --token T               the join token (required)
+  --name N                this runner's name (default: the host name)
+  --tags k=v[,k=v]        tags jobs target this runner by (repeatable); the join token's
+                          tags win over these
+  --data-dir D            where the credential and status live (default dkron-runner.data)
+  --ca-file F             PEM CA bundle to trust for an https:// control URL
+  --max-concurrent N      most executions run at once (told to the leader)
+  --executors LIST        executors offered, comma-separated (default shell,http)
+  --shutdown-grace MS     on SIGTERM, how long running executions may finish (default 30000)
+  --log-level L           debug, info, warn, error (default info)
+  -h, --help              show this help
+`;
+
+const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [--log-level L]
+
+Runs the runner from <data-dir>/${CREDENTIAL_FILE}, written by 'dkron-runner join'. SIGTERM drains:
+no new runs, running ones finish within --shutdown-grace, results are delivered, exit 0.
+While running it rewrites <data-dir>/${STATUS_FILE} (mode 0600) every ${STATUS_EVERY_MS / 1000} s.
+
+Options:
+  --data-dir D            (default dkron-runner.data)
+  --shutdown-grace MS     overrides the saved value
+  --log-level L           debug, info, warn, error (default info)
+  -h, --help              show this help
+`;
+
+const STATUS_HELP = `Usage: dkron-runner status [--data-dir D] [--json]
+
+Prints what the running service last wrote to <data-dir>/${STATUS_FILE}: connected or not, the
+leader, running executions, unacknowledged results and live output bytes dropped under
+backpressure. Exits 1 when no service has written it in the last ${(3 * STATUS_EVERY_MS) / 1000} s.
+
+Options:
+  --data-dir D            (default dkron-runner.data)
+  --json                  print the JSON
+  -h, --help              show this help
+`;
+
+/** A user mistake: one line on stderr, exit 1. */
+class UserError extends Error {}
+
+/** The dkron-runner CLI. */
 export async function main(argv: string[]): Promise<void> {
-  console.log("dkron-runner: not yet implemented", argv.join(" "));
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case "join":
+        return await joinCommand(rest);
+      case "start":
+        return await startCommand(rest);
+      case "status":
+        return statusCommand(rest);
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(HELP);
+        return;
+      default:
+        throw new UserError(`unknown command "${cmd}" (run dkron-runner --help)`);
+    }
+  } catch (e) {
+    if (e instanceof UserError) {
+      process.stderr.write(`dkron-runner: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+function parse(
+  argv: string[],
+  cmd: string,
+  options: NonNullable<Parameters<typeof parseArgs>[0]>["options"],
+): Parsed {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as Parsed;
+  } catch (e) {
+    throw new UserError(`${(e as Error).message} (see dkron-runner ${cmd} --help)`);
+  }
+}
+
+function tagPairs(values: readonly string[]): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const part of values.flatMap((v) => v.split(","))) {
+    const p = part.trim();
+    if (!p) continue;
+    const eq = p.indexOf("=");
+    if (eq <= 0) throw new UserError(`--tags: "${p}" is not k=v`);
+    tags[p.slice(0, eq)] = p.slice(eq + 1);
+  }
+  return tags;
+}
+
+function positiveInt(v: unknown, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${flag} must be a whole number, got "${v}"`);
+  return n;
+}
+
+async function joinCommand(argv: string[]): Promise<void> {
+  const { values: v, positionals } = parse(argv, "join", {
+    token: { type: "string" },
+    name: { type: "string" },
+    tags: { type: "string", multiple: true },
+    "data-dir": { type: "string" },
+    "ca-file": { type: "string" },
+    "max-concurrent": { type: "string" },
+    executors: { type: "string" },
+    "shutdown-grace": { type: "string" },
+    "log-level": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help) return void process.stdout.write(JOIN_HELP);
+  const url = positionals[0];
+  if (!url)
+    throw new UserError(
+      "join needs the control URL, e.g. dkron-runner join http://10.0.0.1:8080 --token ...",
+    );
+  let control: URL;
+  try {
+    control = new URL(url);
+    if (control.protocol !== "http:" && control.protocol !== "https:") throw new Error();
+  } catch {
+    throw new UserError(`"${url}" is not an http:// or https:// URL of a control node`);
+  }
+  if (typeof v.token !== "string" || !v.token)
+    throw new UserError("join needs --token <join token> (dkron runner-token create)");
+  const dataDir = String(v["data-dir"] ?? "dkron-runner.data");
+  const caFile = v["ca-file"] as string | undefined;
+  const maxConcurrent = positiveInt(v["max-concurrent"], "--max-concurrent");
+  if (maxConcurrent === 0) throw new UserError("--max-concurrent must be at least 1");
+  const executors = v.executors
+    ? String(v.executors)
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
+  for (const e of executors ?? [])
+    if (e !== "shell" && e !== "http")
+      throw new UserError(`--executors: unknown executor "${e}" (shell, http)`);
+  const name = String(v.name ?? (await import("node:os")).hostname());
+  const asked = tagPairs((v.tags as string[] | undefined) ?? []);
+
+  const joined = await postJoin(control, caFile, { token: v.token, name, tags: asked });
+  const saved: SavedCredential = {
+    version: 1,
+    control_url: control.origin,
+    name: joined.name,
+    credential: joined.credential,
+    tags: joined.tags,
+    ...(caFile ? { ca_file: caFile } : {}),
+    ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
+    ...(executors ? { executors } : {}),
+    shutdown_grace_ms: positiveInt(v["shutdown-grace"], "--shutdown-grace") ?? 30_000,
+  };
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  writePrivateFile(join(dataDir, CREDENTIAL_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+  process.stderr.write(
+    `dkron-runner: joined as "${joined.name}"; credential saved to ${join(dataDir, CREDENTIAL_FILE)}\n`,
+  );
+  await runService(dataDir, saved, v["log-level"] as string | undefined);
+}
+
+async function postJoin(
+  control: URL,
+  caFile: string | undefined,
+  body: { token: string; name: string; tags: Record<string, string> },
+): Promise<RunnerJoinedJson> {
+  const dispatcher = caFile ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
+  let res: Awaited<ReturnType<typeof undiciFetch>>;
+  try {
+    res = await undiciFetch(new URL("/v1/runners/join", control), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(15_000),
+      ...(dispatcher ? { dispatcher } : {}),
+    });
+  } catch (e) {
+    throw new UserError(
+      `cannot reach a control node at ${control.origin}: ${(e as Error).cause ?? (e as Error).message}`,
+    );
+  }
+  const answer = (await res.json().catch(() => null)) as
+    | (RunnerJoinedJson & { error?: { message?: string } })
+    | null;
+  if (!res.ok || !answer?.credential)
+    throw new UserError(`join refused: ${answer?.error?.message ?? `HTTP ${res.status}`}`);
+  return answer;
+}
+
+async function startCommand(argv: string[]): Promise<void> {
+  const { values: v } = parse(argv, "start", {
+    "data-dir": { type: "string" },
+    "shutdown-grace": { type: "string" },
+    "log-level": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help) return void process.stdout.write(START_HELP);
+  const dataDir = String(v["data-dir"] ?? "dkron-runner.data");
+  let saved: SavedCredential;
+  try {
+    saved = readCredential(dataDir);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  const grace = positiveInt(v["shutdown-grace"], "--shutdown-grace");
+  await runService(
+    dataDir,
+    grace === undefined ? saved : { ...saved, shutdown_grace_ms: grace },
+    v["log-level"] as string | undefined,
+  );
+}
+
+async function runService(dataDir: string, saved: SavedCredential, level: string | undefined): Promise<void> {
+  const lvl = (level ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(lvl))
+    throw new UserError(`--log-level: "${level}" is not debug, info, warn or error`);
+  const logger = createLogger({
+    level: lvl,
+    write: (l) => process.stdout.write(`${l}\n`),
+    fields: { runner: saved.name },
+  });
+  const service = RunnerService.create({
+    dataDir,
+    credential: saved,
+    logger,
+    onRejected: (reason) => {
+      process.stderr.write(`dkron-runner: ${reason}; join again with a new join token\n`);
+      process.exit(1);
+    },
+  });
+  let stopping = false;
+  const shutdown = (sig: string) => {
+    if (stopping) {
+      process.stderr.write(`dkron-runner: ${sig} again: exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(
+      `dkron-runner: ${sig}: draining (up to ${saved.shutdown_grace_ms} ms), then exiting\n`,
+    );
+    void service.stop().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  await service.start();
+  process.stderr.write(`dkron-runner: "${saved.name}" connected to ${service.status().leader}\n`);
+}
+
+function statusCommand(argv: string[]): void {
+  const { values: v } = parse(argv, "status", {
+    "data-dir": { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (v.help) return void process.stdout.write(STATUS_HELP);
+  const dataDir = String(v["data-dir"] ?? "dkron-runner.data");
+  let st: ServiceStatus;
+  try {
+    st = JSON.parse(readFileSync(join(dataDir, STATUS_FILE), "utf8")) as ServiceStatus;
+  } catch {
+    throw new UserError(`no ${STATUS_FILE} in ${dataDir}: is a runner running with --data-dir ${dataDir}?`);
+  }
+  const age = Date.now() - Date.parse(st.written_at);
+  const live = age <= 3 * STATUS_EVERY_MS && st.state !== "stopped";
+  if (v.json) process.stdout.write(`${JSON.stringify({ ...st, live }, null, 2)}\n`);
+  else
+    process.stdout.write(
+      [
+        `runner:          ${st.name} (pid ${st.pid}, ${live ? st.state : `not running, last seen ${st.written_at}`})`,
+        `control:         ${st.control_url}`,
+        `connection:      ${st.connected ? "connected" : "disconnected"}`,
+        `leader:          ${st.leader ?? "-"}`,
+        `running:         ${st.running.length}${st.running.length ? ` (${st.running.join(", ")})` : ""}`,
+        `pending results: ${st.pendingResults}`,
+        `dropped output:  ${st.droppedOutputBytes} bytes`,
+      ].join("\n") + "\n",
+    );
+  if (!live) process.exit(1);
 }

@@ -5,6 +5,7 @@ import type { ExecutionJson } from "./execution";
 import { DEFAULT_PREVIEW_RUNS, MAX_PREVIEW_RUNS, type SchedulePreviewJson } from "./expression-preview";
 import type { JobJson } from "./job";
 import type { Member, NodeStatus } from "./member";
+import type { CreatedJoinTokenJson, JoinTokenJson, RunnerJoinedJson, RunnerJson } from "./runner-token";
 import type { PreviewEntry } from "./schedule-preview";
 import type { CreatedTokenJson, TokenJson } from "./token";
 import {
@@ -123,6 +124,14 @@ export const ControlParams = {
     id: z.string().min(1),
     from: z.number().int().min(0).default(0),
   }),
+  /** The body is checked by control against JoinTokenCreateSchema, so errors name its fields. */
+  "runner-tokens.create": z.object({ token: z.unknown() }),
+  "runner-tokens.list": z.object({}),
+  "runner-tokens.revoke": z.object({ id: z.string().min(1) }),
+  /** POST /v1/runners/join: the body (checked against RunnerJoinSchema) carries the join token. */
+  "runners.join": z.object({ join: z.unknown() }),
+  "runners.list": z.object({}),
+  "runners.revoke": z.object({ name: z.string().min(1) }),
 } as const;
 
 /** Method names of the contract. */
@@ -165,6 +174,12 @@ export interface ControlResults {
   "dashboard.overview": OverviewJson;
   "dashboard.recent": Record<string, RecentRunJson[]>;
   "executions.tail": TailJson;
+  "runner-tokens.create": CreatedJoinTokenJson;
+  "runner-tokens.list": JoinTokenJson[];
+  "runner-tokens.revoke": JoinTokenJson;
+  "runners.join": RunnerJoinedJson;
+  "runners.list": RunnerJson[];
+  "runners.revoke": RunnerJson;
 }
 
 /** Input type per method (before defaults). */

@@ -76,6 +76,24 @@ export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./membe
 export { forkRandom, type Random, seededRandom } from "./random";
 export { readLimitedBytes, tooLarge } from "./request-body";
 export {
+  type CreatedJoinTokenJson,
+  JOIN_TOKEN_PATTERN,
+  type JoinTokenCreate,
+  JoinTokenCreateSchema,
+  type JoinTokenJson,
+  mergeRunnerTags,
+  parseJoinToken,
+  parseRunnerCredential,
+  RUNNER_CREDENTIAL_PATTERN,
+  RUNNER_NAME,
+  RUNNER_TAG_LIMITS,
+  type RunnerJoin,
+  type RunnerJoinedJson,
+  RunnerJoinSchema,
+  type RunnerJson,
+  RunnerTagsSchema,
+} from "./runner-token";
+export {
   DST_POLICIES,
   type DstPolicy,
   type DstRule,

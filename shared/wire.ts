@@ -28,6 +28,10 @@ export const HelloSchema = z.object({
    * runner does not know only if the runner was up before it started (so it cannot have run it).
    */
   uptime_ms: z.number().int().min(0).default(0),
+  /** Most executions this runner runs at once (`--max-concurrent`); absent = no limit said. */
+  max_concurrent: z.number().int().positive().optional(),
+  /** Executors this runner offers (`--executors`); absent = whatever it has, unsaid. */
+  executors: z.array(z.string().min(1)).optional(),
 });
 
 /** control → runner: reply to hello. */

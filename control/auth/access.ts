@@ -54,6 +54,13 @@ export const ACCESS: { [M in ControlMethod]: Access<M> } = {
   "dashboard.overview": { scope: "read" },
   "dashboard.recent": { scope: "read" },
   "executions.tail": { scope: "read", job: (p) => p.job },
+  "runner-tokens.create": { scope: "admin" },
+  "runner-tokens.list": { scope: "admin" },
+  "runner-tokens.revoke": { scope: "admin" },
+  // The join token in the body is the credential; the apply of the join checks it.
+  "runners.join": { public: true },
+  "runners.list": { scope: "admin" },
+  "runners.revoke": { scope: "admin" },
 };
 
 /** Throws FORBIDDEN unless `who` may call `method` with `params`. */

@@ -5,5 +5,6 @@ export { Authenticator, type AuthenticatorOptions } from "./authenticator";
 export { ADMIN_TOKEN_FILE, bootstrapAdminToken } from "./bootstrap";
 export { DEFAULT_FAILURE_LIMIT, FailureLimiter, type FailureLimitOptions } from "./failure-limiter";
 export { anonymousAdmin, type Identity, SYSTEM_IDENTITY } from "./identity";
-export { hashSecret, mintToken, secretMatches } from "./token-secret";
+export { type RunnerIdentity, verifyRunnerCredential } from "./runner-credential";
+export { hashSecret, mintSecretPair, mintToken, secretMatches } from "./token-secret";
 export { TOKEN_USE_FLUSH_MS, TokenUseFlusher } from "./token-uses";

@@ -20,6 +20,13 @@ export function mintToken(random: () => string): { id: string; token: string; ha
   return { id, token: formatToken(id, secret), hash: hashSecret(secret) };
 }
 
+/** A new id and secret (for join tokens and runner credentials), and the hash of the secret to store. */
+export function mintSecretPair(random: () => string): { id: string; secret: string; hash: string } {
+  const id = idFrom(random());
+  const secret = secretFrom(random);
+  return { id, secret, hash: hashSecret(secret) };
+}
+
 /** The first 16 base64url characters of a random string: a 96-bit id. */
 function idFrom(r: string): string {
   const id = r.replace(/[^A-Za-z0-9_-]/g, "").slice(0, 16);

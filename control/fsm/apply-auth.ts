@@ -3,9 +3,9 @@ import { AppError } from "../../shared";
 import { audit, authBootstrapped, getToken, markAuthBootstrapped, type StateDb, tokens } from "../store";
 import type { AuditStamp, Command, TokenCreateCommand } from "./commands";
 
-/** Stamps naming these are not tokens: auth off, the node itself, a signed webhook. */
+/** Stamps naming these are not API tokens: auth off, the node itself, a signed webhook, a runner join. */
 function isTokenId(id: string): boolean {
-  return id !== "anonymous" && id !== "system" && !id.startsWith("hook:");
+  return id !== "anonymous" && id !== "system" && !id.startsWith("hook:") && !id.startsWith("join:");
 }
 
 /**

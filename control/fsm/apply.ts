@@ -18,6 +18,7 @@ import {
   statements,
 } from "../store";
 import { checkStamp, createToken, recordAudit, recordUses, revokeToken } from "./apply-auth";
+import { createJoinToken, joinRunner, revokeJoinToken, revokeRunner } from "./apply-runners";
 import {
   checkDelivery,
   deleteJobWebhooks,
@@ -136,6 +137,17 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
     case "webhook.rotate":
       rotateWebhook(s, cmd.id, cmd.secret);
       return { ok: true, events: [] };
+    case "runner-token.create":
+      createJoinToken(s, cmd);
+      return { ok: true, events: [] };
+    case "runner-token.revoke":
+      revokeJoinToken(s, cmd.id);
+      return { ok: true, events: [] };
+    case "runner.join":
+      return { ok: true, value: joinRunner(s, cmd), events: [] };
+    case "runner.revoke":
+      revokeRunner(s, cmd.name);
+      return { ok: true, events: [{ kind: "runner.revoked", name: cmd.name }] };
   }
 }
 

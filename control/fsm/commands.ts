@@ -36,6 +36,14 @@ export type Command =
     | { type: "webhook.delete"; at: number; id: string }
     /** Gives a hook a new secret: deliveries signed with the old one are refused from this entry on. */
     | { type: "webhook.rotate"; at: number; id: string; secret: string }
+    /** Creates a runner join token (only its hash is in the log). */
+    | JoinTokenCreateCommand
+    /** Deletes a join token: no runner joins with it from this entry on (joined ones keep their credential). */
+    | { type: "runner-token.revoke"; at: number; id: string }
+    /** Registers a runner with its credential and burns a single-use join token, in one entry. */
+    | RunnerJoinCommand
+    /** Deletes a runner's credential; the leader's hub closes its stream on this apply. */
+    | { type: "runner.revoke"; at: number; name: string }
   ) & {
     /**
      * Who asked for this change, recorded in the audit log by the apply of this same entry, with the
@@ -73,6 +81,35 @@ export interface TokenCreateCommand {
   createdBy: string;
   /** The first start's admin token: refused once the cluster has made one. */
   bootstrap?: boolean;
+}
+
+/** Creates a runner join token. */
+export interface JoinTokenCreateCommand {
+  type: "runner-token.create";
+  at: number;
+  id: string;
+  hash: string;
+  tags: Record<string, string>;
+  singleUse: boolean;
+  expiresAt: number;
+  createdBy: string;
+}
+
+/**
+ * A runner joins: refused (and nothing registered) when the join token is gone, expired at `at`, a
+ * single-use token already used, its secret does not match `tokenHash`, or the name is taken. The
+ * refusal is the apply's, so two joins racing with one single-use token succeed once on every node,
+ * whichever leader proposed them.
+ */
+export interface RunnerJoinCommand {
+  type: "runner.join";
+  at: number;
+  name: string;
+  tokenId: string;
+  /** The hash of the presented join token's secret, compared with the stored one by the apply. */
+  tokenHash: string;
+  credentialId: string;
+  credentialHash: string;
 }
 
 /** Creates a webhook (refused for an unknown job or an id in use). */
@@ -183,6 +220,11 @@ export interface CommandValues {
   "webhook.put": undefined;
   "webhook.delete": undefined;
   "webhook.rotate": undefined;
+  "runner-token.create": undefined;
+  "runner-token.revoke": undefined;
+  /** The tags the join token gives the runner. */
+  "runner.join": { tags: Record<string, string> };
+  "runner.revoke": undefined;
 }
 
 /** What the proposer learns from an applied command, to drive side effects after commit. */
@@ -190,6 +232,8 @@ export type FsmEvent =
   | { kind: "job.changed"; name: string }
   | { kind: "job.deleted"; name: string }
   | { kind: "peers.changed" }
+  /** A runner's credential was revoked: its stream must be cut now. */
+  | { kind: "runner.revoked"; name: string }
   | { kind: "execution.started"; job: string; executions: Execution[] }
   /** A parent's run group succeeded: its child `run.jobName` is owed a run (start it with `owed: run.mark`). */
   | { kind: "dependent.owed"; run: OwedRun }

@@ -40,6 +40,7 @@ import { DashboardService } from "./dashboard-service";
 import { jobFigures } from "./job-figures";
 import { renderJob } from "./job-json";
 import { listJobs } from "./job-list";
+import { RunnerAdminService } from "./runner-admin-service";
 import { tokenToJson } from "./token-json";
 import { WebhookService } from "./webhook-service";
 
@@ -100,6 +101,7 @@ export class ControlService {
   readonly handlers: { [M in ControlMethod]: Handler<M> };
   private readonly hooks: WebhookService;
   private readonly dashboard: DashboardService;
+  private readonly runnerAdmin: RunnerAdminService;
 
   constructor(private readonly d: ControlServiceDeps) {
     this.hooks = new WebhookService({
@@ -109,6 +111,14 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       stamp: (who, action, target, detail) => this.stamp(who, action, target, detail),
+    });
+    this.runnerAdmin = new RunnerAdminService({
+      state: d.state,
+      clock: d.clock,
+      runners: d.runners,
+      secret: d.secret,
+      write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
+      requireLeader: () => this.requireLeader(),
     });
     this.dashboard = new DashboardService({ state: d.state, clock: d.clock, dispatcher: d.dispatcher });
     this.handlers = {
@@ -267,6 +277,13 @@ export class ControlService {
         this.requireLeader();
         return this.dashboard.tail(p);
       },
+      "runner-tokens.create": (p, who) => this.runnerAdmin.createToken(p.token, who),
+      "runner-tokens.list": () => this.runnerAdmin.listTokens(),
+      "runner-tokens.revoke": (p, who) => this.runnerAdmin.revokeToken(p.id, who),
+      "runners.join": (p, who) =>
+        this.runnerAdmin.join(p.join, who).catch((e) => this.rethrowWithLeaderAddr(e)),
+      "runners.list": () => this.runnerAdmin.list(),
+      "runners.revoke": (p, who) => this.runnerAdmin.revoke(p.name, who),
     };
   }
 
@@ -591,6 +608,10 @@ const WRITES = new Set<ControlMethod>([
   "webhooks.delete",
   "webhooks.rotate",
   "hooks.deliver",
+  "runner-tokens.create",
+  "runner-tokens.revoke",
+  "runners.join",
+  "runners.revoke",
 ]);
 
 /** Reads answered from this node's state after a ReadIndex barrier (unless `stale`). */
@@ -605,6 +626,7 @@ const LINEARIZABLE_READS = new Set<ControlMethod>([
   "webhooks.get",
   "webhooks.deliveries",
   "tokens.self",
+  "runner-tokens.list",
 ]);
 
 /**
@@ -628,6 +650,10 @@ const ACTION_OF_COMMAND: Partial<Record<Command["type"], string>> = {
   "webhook.put": "webhooks.create",
   "webhook.delete": "webhooks.delete",
   "webhook.rotate": "webhooks.rotate",
+  "runner-token.create": "runner-tokens.create",
+  "runner-token.revoke": "runner-tokens.revoke",
+  "runner.join": "runners.join",
+  "runner.revoke": "runners.revoke",
 };
 
 /** The entries of `tags` whose key matches `re`. */

@@ -7,6 +7,7 @@ import {
   decodeRunnerFrame,
   encodeFrame,
   type Hello,
+  mergeRunnerTags,
   safeEqual,
   WIRE_VERSION,
 } from "../../shared";
@@ -24,8 +25,16 @@ export interface HubOptions {
   events: RunnerEvents;
   clock: Clock;
   logger: Logger;
-  /** Shared secret runners present (Authorization: Bearer or ?token=); empty = no check. */
+  /**
+   * Shared secret the control nodes' own (embedded) runners present (Authorization: Bearer or
+   * ?token=); empty = no check at all (tests).
+   */
   token: string;
+  /**
+   * Checks a remote runner's own credential (`drc.<id>.<secret>`): the registered name it must use
+   * in its hello and the tags its join token forces, or undefined when unknown or revoked.
+   */
+  authenticate?: (presented: string) => { name: string; tags: Record<string, string> } | undefined;
   heartbeatMs: number;
   nodeName: string;
   /**
@@ -41,6 +50,12 @@ interface Conn {
   session: RunnerSession;
   ws: WebSocket;
 }
+
+/** Who opened a socket: an embedded runner (shared token, any name) or a registered one (its name, forced tags). */
+type Presenter = { kind: "shared" } | { kind: "registered"; name: string; tags: Record<string, string> };
+
+/** Close code sent to a runner whose credential was revoked. */
+export const REVOKED_CLOSE_CODE = 4003;
 
 /**
  * The leader's WebSocket hub: accepts runner sockets, registers one session per runner in
@@ -77,14 +92,23 @@ export class RunnerHub {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname !== RUNNER_WS_PATH) return false;
     const given = bearerToken(req.headers.authorization) || url.searchParams.get("token") || "";
-    if (this.opts.token && !safeEqual(given, this.opts.token)) {
+    const to = this.opts.redirect?.();
+    let who: Presenter | undefined;
+    if (!this.opts.token || safeEqual(given, this.opts.token)) who = { kind: "shared" };
+    else {
+      const r = this.opts.authenticate?.(given);
+      if (r) who = { kind: "registered", ...r };
+    }
+    // A follower may not have applied a join that the leader just committed: it sends a runner
+    // credential on to the leader, which decides.
+    const leaderDecides = to !== undefined && to !== null && given.startsWith("drc.");
+    if (!who && !leaderDecides) {
       socket.write(
-        "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nrunner token rejected\n",
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nrunner credential rejected (unknown or revoked)\n",
       );
       socket.destroy();
       return true;
     }
-    const to = this.opts.redirect?.();
     if (to === null) {
       socket.write(
         "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno leader is elected yet\n",
@@ -100,7 +124,10 @@ export class RunnerHub {
       socket.destroy();
       return true;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? ""));
+    const presenter = who ?? { kind: "shared" };
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.accept(ws, req.socket.remoteAddress ?? "", presenter),
+    );
     return true;
   }
 
@@ -110,7 +137,21 @@ export class RunnerHub {
     this.opts.sessions.clear();
   }
 
-  private accept(ws: WebSocket, addr: string): void {
+  /**
+   * Cuts a revoked runner's stream now (its credential is already gone from the state, so it cannot
+   * come back). Embedded runners, which use the shared token, are not affected.
+   */
+  revoke(name: string): void {
+    const conn = this.registered.get(name);
+    if (!conn) return;
+    this.registered.delete(name);
+    conn.ws.close(REVOKED_CLOSE_CODE, "runner credential revoked");
+  }
+
+  /** Sockets of registered runners, by name, for revoke. */
+  private readonly registered = new Map<string, Conn>();
+
+  private accept(ws: WebSocket, addr: string, who: Presenter): void {
     let conn: Conn | undefined;
     const helloTimer = this.opts.clock.setTimeout(() => {
       if (!conn) ws.close(1008, "expected hello");
@@ -129,7 +170,16 @@ export class RunnerHub {
           return;
         }
         this.opts.clock.clearTimeout(helloTimer);
-        conn = this.register(ws, msg, addr);
+        if (who.kind === "registered" && msg.name !== who.name) {
+          ws.close(1008, `this credential is runner "${who.name}"'s`.slice(0, 120));
+          return;
+        }
+        conn = this.register(
+          ws,
+          who.kind === "registered" ? { ...msg, tags: mergeRunnerTags(msg.tags, who.tags) } : msg,
+          addr,
+        );
+        if (who.kind === "registered") this.registered.set(msg.name, conn);
         return;
       }
       const name = conn.session.name;
@@ -155,6 +205,7 @@ export class RunnerHub {
     });
     ws.on("close", () => {
       this.opts.clock.clearTimeout(helloTimer);
+      if (conn && this.registered.get(conn.session.name) === conn) this.registered.delete(conn.session.name);
       if (conn && this.opts.sessions.remove(conn.session.name, ws)) {
         this.opts.logger.info("runner disconnected", { runner: conn.session.name });
         this.events.onDisconnect(conn.session.name);

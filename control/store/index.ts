@@ -37,12 +37,23 @@ export { isOwed, owedRuns } from "./owed-run-queries";
 export { SqliteLogStore } from "./raft-log-store";
 export { executionFromRow, type JobRow, type OwedRun, type StoredJob } from "./rows";
 export {
+  getJoinToken,
+  getRunner,
+  type JoinTokenRow,
+  listJoinTokens,
+  listRunners,
+  type RunnerRow,
+  runnerByCredential,
+} from "./runner-queries";
+export {
   audit,
   executions,
   jobMetadata,
   jobs,
   owedDependentRuns,
   peers,
+  runnerJoinTokens,
+  runners,
   tokens,
   webhookDeliveries,
   webhooks,

@@ -227,3 +227,40 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.hookId, t.deliveryId] }), index("webhook_deliveries_at_idx").on(t.at)],
 );
+
+/**
+ * Runner join tokens: a runner exchanges one for its own credential (POST /v1/runners/join). Only
+ * the SHA-256 of the secret is kept. A single-use token is burned (`usedAt`, `usedBy`) by the apply
+ * of the same entry that registers the runner, so a second use is refused on every node.
+ */
+export const runnerJoinTokens = sqliteTable("runner_join_tokens", {
+  id: text("id").primaryKey(),
+  hash: text("hash").notNull(),
+  /** Tags given to every runner that joins with it, as JSON; they win over the runner's own. */
+  tags: text("tags").notNull().default("{}"),
+  singleUse: integer("single_use").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+  createdBy: text("created_by").notNull().default(""),
+  expiresAt: integer("expires_at"),
+  /** When a runner last joined with it (a single-use token is spent from then on). */
+  usedAt: integer("used_at"),
+  usedBy: text("used_by"),
+  /** How many runners joined with it. */
+  uses: integer("uses").notNull().default(0),
+});
+
+/**
+ * Registered remote runners and their credentials (only the SHA-256 of the secret). Revoking deletes
+ * the row: the hub closes the runner's stream on that apply, and the credential fails on every node.
+ */
+export const runners = sqliteTable("runners", {
+  name: text("name").primaryKey(),
+  /** The credential's id (the middle part of `drc.<id>.<secret>`), unique per registration. */
+  credentialId: text("credential_id").notNull().unique(),
+  hash: text("hash").notNull(),
+  /** The join token's tags, as JSON: merged over what the runner says in its hello. */
+  tags: text("tags").notNull().default("{}"),
+  joinedAt: integer("joined_at").notNull(),
+  /** The join token it came with. */
+  joinToken: text("join_token").notNull(),
+});

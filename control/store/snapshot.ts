@@ -21,6 +21,8 @@ export const STATE_TABLES = [
   "audit",
   "webhooks",
   "webhook_deliveries",
+  "runner_join_tokens",
+  "runners",
 ] as const;
 
 /**

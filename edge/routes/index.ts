@@ -4,6 +4,7 @@ export { clusterRoutes } from "./cluster";
 export { executionRoutes } from "./executions";
 export { jobRoutes } from "./jobs";
 export { restoreRoutes } from "./restore";
+export { runnerRoutes } from "./runners";
 export { scheduleRoutes } from "./schedule";
 export { tokenRoutes } from "./tokens";
 export { webhookRoutes } from "./webhooks";

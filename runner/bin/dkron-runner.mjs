@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// Entry for the `dkron-runner` CLI: loads the TypeScript sources through tsx (no build step).
-import { register } from "tsx/esm/api";
-
-register();
-const { main } = await import("../cli.ts");
+// Entry for the `dkron-runner` CLI: the compiled bundle (npm run build:runner), no TypeScript at run time.
+const { main } = await import("../dist/cli.js");
 await main(process.argv.slice(2));

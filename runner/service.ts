@@ -1,0 +1,169 @@
+import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { z } from "zod";
+import { type Clock, type Logger, systemClock, type TimerHandle } from "../shared";
+import { type AgentStatus, RunnerAgent } from "./agent";
+import { createExecutors } from "./executors";
+
+/** The file in the data dir holding the runner's credential and settings (mode 0600). */
+export const CREDENTIAL_FILE = "credential.json";
+/** The file the running service rewrites every STATUS_EVERY_MS (mode 0600), read by `dkron-runner status`. */
+export const STATUS_FILE = "status.json";
+/** How often the status file is rewritten. */
+export const STATUS_EVERY_MS = 2000;
+/** Path runners connect to on a control node (control/hub's RUNNER_WS_PATH). */
+export const RUNNER_WS_PATH = "/_runner/ws";
+
+/** What `dkron-runner join` saves and `dkron-runner start` reads. */
+export const SavedCredentialSchema = z.object({
+  version: z.literal(1),
+  /** http(s):// URL of any control node. */
+  control_url: z.string().url(),
+  name: z.string().min(1),
+  /** `drc.<id>.<secret>`: this runner's own credential. */
+  credential: z.string().min(1),
+  tags: z.record(z.string(), z.string()),
+  ca_file: z.string().optional(),
+  max_concurrent: z.number().int().positive().optional(),
+  executors: z.array(z.string()).optional(),
+  shutdown_grace_ms: z.number().int().min(0).default(30_000),
+});
+/** A saved credential. */
+export type SavedCredential = z.output<typeof SavedCredentialSchema>;
+
+/** What a running service writes to STATUS_FILE. */
+export interface ServiceStatus extends AgentStatus {
+  name: string;
+  pid: number;
+  control_url: string;
+  written_at: string;
+}
+
+/**
+ * A runner service's configuration: what to connect to and run. An object so later parts (gossip)
+ * add fields without changing the callers.
+ */
+export interface RunnerServiceConfig {
+  dataDir: string;
+  credential: SavedCredential;
+  logger: Logger;
+  clock?: Clock;
+  /** Called when the credential is refused for good (revoked): the CLI exits 1. */
+  onRejected?: (reason: string) => void;
+  /** Gossip membership settings (added by the gossip work; unused here). */
+  gossip?: unknown;
+}
+
+/** ws(s):// URL of the runner endpoint for an http(s):// control URL. */
+export function runnerWsUrl(controlUrl: string): string {
+  const u = new URL(controlUrl);
+  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+  u.pathname = RUNNER_WS_PATH;
+  u.search = "";
+  return u.toString();
+}
+
+/** Writes a file readable by its owner only, atomically (a reader never sees half of it). */
+export function writePrivateFile(path: string, text: string): void {
+  const tmp = `${path}.tmp`;
+  writeFileSync(tmp, text, { mode: 0o600 });
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, path);
+}
+
+/** Reads the saved credential of a data dir; throws a one-line Error naming what is wrong. */
+export function readCredential(dataDir: string): SavedCredential {
+  const path = join(dataDir, CREDENTIAL_FILE);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === "ENOENT"
+        ? `no ${CREDENTIAL_FILE} in ${dataDir}: run 'dkron-runner join <control-url> --token <token> --data-dir ${dataDir}' first`
+        : `cannot read ${path}: ${(e as Error).message}`,
+    );
+  }
+  const r = SavedCredentialSchema.safeParse(raw);
+  if (!r.success) throw new Error(`${path} is not a runner credential: ${r.error.issues[0]?.message}`);
+  return r.data;
+}
+
+/**
+ * The running runner: a RunnerAgent with the configured executors, connected with the saved
+ * credential, writing its status to the data dir every few seconds until stopped.
+ */
+export class RunnerService {
+  private readonly agent: RunnerAgent;
+  private timer: TimerHandle | undefined;
+  private readonly clock: Clock;
+
+  private constructor(private readonly cfg: RunnerServiceConfig) {
+    this.clock = cfg.clock ?? systemClock;
+    const c = cfg.credential;
+    const ca = c.ca_file ? readFileSync(c.ca_file) : undefined;
+    const all = createExecutors({ clock: this.clock });
+    const executors = c.executors ? new Map([...all].filter(([n]) => c.executors!.includes(n))) : all;
+    this.agent = new RunnerAgent({
+      url: runnerWsUrl(c.control_url),
+      token: c.credential,
+      name: c.name,
+      tags: c.tags,
+      executors,
+      clock: this.clock,
+      logger: cfg.logger,
+      webSocket: (url, o) => new WebSocket(url, { ...o, ...(ca ? { ca } : {}) }),
+      random: Math.random,
+      ...(c.max_concurrent === undefined ? {} : { maxConcurrent: c.max_concurrent }),
+      ...(cfg.onRejected ? { onRejected: cfg.onRejected } : {}),
+    });
+  }
+
+  /** Builds a service from its config (nothing starts yet). */
+  static create(cfg: RunnerServiceConfig): RunnerService {
+    return new RunnerService(cfg);
+  }
+
+  /** Connects; resolves after the first welcome from the leader. */
+  async start(): Promise<void> {
+    this.writeStatus();
+    this.scheduleStatus();
+    await this.agent.start();
+    this.writeStatus();
+  }
+
+  /** Drains: no new runs, running ones get `graceMs` to finish, results are delivered, then it closes. */
+  async stop(graceMs = this.cfg.credential.shutdown_grace_ms): Promise<void> {
+    await this.agent.stop(graceMs);
+    if (this.timer) this.clock.clearTimeout(this.timer);
+    this.writeStatus();
+  }
+
+  /** The agent's status with this runner's name and pid. */
+  status(): ServiceStatus {
+    return {
+      ...this.agent.status(),
+      name: this.cfg.credential.name,
+      pid: process.pid,
+      control_url: this.cfg.credential.control_url,
+      written_at: new Date(this.clock.now()).toISOString(),
+    };
+  }
+
+  private scheduleStatus(): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.writeStatus();
+      this.scheduleStatus();
+    }, STATUS_EVERY_MS);
+  }
+
+  private writeStatus(): void {
+    try {
+      writePrivateFile(join(this.cfg.dataDir, STATUS_FILE), `${JSON.stringify(this.status(), null, 2)}\n`);
+    } catch (e) {
+      this.cfg.logger.warn("cannot write the status file", { err: String(e) });
+    }
+  }
+}
