@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import WebSocket from "ws";
 import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
-import { createExecutors, PoolMember, RunnerAgent, toDkronMember } from "../runner";
+import { createExecutors, generateGossipKey, PoolMember, RunnerAgent, toDkronMember } from "../runner";
 import { type Clock, createLogger, type Logger, splitHostPort, systemClock } from "../shared";
 import { ADMIN_TOKEN_FILE, Authenticator, bootstrapAdminToken, TokenUseFlusher } from "./auth";
 import {
@@ -69,6 +69,9 @@ export function realWorld(config: Pick<AgentConfig, "log_level">): World {
 
 /** The real client WebSocket (ws), for the Raft transport and the local runner. */
 const openWebSocket = (url: string, options: WebSocket.ClientOptions) => new WebSocket(url, options);
+
+/** A fresh gossip key for `dkron keygen` (the CLI reaches the runner library through this root). */
+export const newGossipKey: () => string = generateGossipKey;
 
 /** The gossip pool's UDP port when --gossip-bind is not given (Serf's, as Dkron uses). */
 const GOSSIP_PORT = 8946;
