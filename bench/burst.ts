@@ -170,7 +170,8 @@ async function main() {
         executor: "http",
         executor_config: { url: `${hit.url}/job/${i}`, method: "GET" },
       }));
-      if (Date.now() > slotA - 500) throw new Error("creating the http jobs took longer than the margin (host too busy); run again");
+      if (Date.now() > slotA - 500)
+        throw new Error("creating the http jobs took longer than the margin (host too busy); run again");
       hit.hits.length = 0;
       await sleepUntil(slotA + 3000 + httpJobs * 2);
       const ours = hit.hits.map((h) => h.at - h.slot);

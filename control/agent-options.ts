@@ -231,6 +231,34 @@ export const AGENT_OPTIONS = {
     arg: "F",
     doc: "PEM private key for --tls-cert-file",
   }),
+  gossip_bind: option({
+    kind: "text",
+    schema: z.union([z.literal(""), hostPort]),
+    default: "",
+    arg: "H:P",
+    shown: "the HTTP host, port 8946",
+    doc: "UDP address of this node's gossip member (runners and control nodes share one pool)",
+  }),
+  gossip_join: option({
+    kind: "list",
+    schema: z.array(hostPort),
+    default: [],
+    arg: "H:P",
+    doc: "a gossip member's UDP address, repeatable (other control nodes or runners)",
+  }),
+  encrypt: option({
+    kind: "list",
+    schema: z.array(
+      z
+        .string()
+        .refine((k) => Buffer.from(k, "base64").length === 32, "expected 32 bytes in base64 (dkron keygen)"),
+    ),
+    default: [],
+    arg: "KEY",
+    shown: "none (plain text)",
+    secret: true,
+    doc: "AES-256-GCM gossip key from `dkron keygen`; repeat to install more, the first encrypts",
+  }),
   raft_profile: option({
     kind: "text",
     schema: z.enum(["default", "fast"]),

@@ -1,6 +1,7 @@
 import { isAppError, systemClock } from "../shared";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
-import { createControlNode, realWorld } from "./main";
+import { createControlNode, newGossipKey, realWorld } from "./main";
+import { keygenCommand, membersCommand } from "./members-cli";
 import { leaveCommand, raftCommand } from "./raft-cli";
 import { runnerCommand, runnerTokenCommand } from "./runner-cli";
 import { scheduleCommand } from "./schedule-cli";
@@ -12,6 +13,8 @@ Commands:
   agent     start a control node (API, scheduler, local runner)
   raft      list-peers / remove-peer: inspect and change the Raft configuration
   leave     ask a control node to leave the cluster and stop
+  members   list the gossip pool's members: control nodes and runners, status, role, tags
+  keygen    print a new gossip encryption key for --encrypt
   schedule  preview: list a schedule's next runs and what DST does to them (no server needed)
   token     create / list / revoke REST API tokens
   runner-token  create / list / revoke join tokens for remote runners
@@ -32,6 +35,10 @@ export async function main(argv: string[]): Promise<void> {
         return await raftCommand(rest, process.env);
       case "leave":
         return await leaveCommand(rest, process.env);
+      case "members":
+        return await membersCommand(rest, process.env);
+      case "keygen":
+        return keygenCommand(rest, newGossipKey);
       case "schedule":
         return scheduleCommand(rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
       case "token":

@@ -220,6 +220,9 @@ export function loadAgentConfig(
 /** The config as logged at start-up: secrets (the table's `secret` options) redacted. */
 export function redacted(c: AgentConfig): Record<string, unknown> {
   const out: Record<string, unknown> = { ...c };
-  for (const [key, o] of OPTIONS) if (o.secret) out[key] = c[key] ? "***" : "";
+  for (const [key, o] of OPTIONS) {
+    const v = c[key];
+    if (o.secret) out[key] = (Array.isArray(v) ? v.length > 0 : Boolean(v)) ? "***" : "";
+  }
   return out;
 }

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { Hono } from "hono";
 import WebSocket from "ws";
 import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
-import { createExecutors, RunnerAgent } from "../runner";
-import { type Clock, createLogger, type Logger, systemClock } from "../shared";
+import { createExecutors, generateGossipKey, PoolMember, RunnerAgent, toDkronMember } from "../runner";
+import { type Clock, createLogger, type Logger, splitHostPort, systemClock } from "../shared";
 import {
   ADMIN_TOKEN_FILE,
   Authenticator,
@@ -75,6 +75,12 @@ export function realWorld(config: Pick<AgentConfig, "log_level">): World {
 
 /** The real client WebSocket (ws), for the Raft transport and the local runner. */
 const openWebSocket = (url: string, options: WebSocket.ClientOptions) => new WebSocket(url, options);
+
+/** A fresh gossip key for `dkron keygen` (the CLI reaches the runner library through this root). */
+export const newGossipKey: () => string = generateGossipKey;
+
+/** The gossip pool's UDP port when --gossip-bind is not given (Serf's, as Dkron uses). */
+const GOSSIP_PORT = 8946;
 
 /** Raft timing per profile: ms per tick; election timeout is 10 ticks, randomised up to 20. */
 const TICK_MS = { default: 100, fast: 30 } as const;
@@ -219,6 +225,36 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   });
   raft.onConf(resyncPeers);
 
+  // One gossip pool with the runners: membership, tags and liveness for /v1/members.
+  const gossipDefault = `${splitHostPort(c.http_addr)[0] || "0.0.0.0"}:${GOSSIP_PORT}`;
+  const pool = new PoolMember({
+    name: c.node_name,
+    bind: c.gossip_bind || gossipDefault,
+    bindExplicit: c.gossip_bind !== "",
+    join: c.gossip_join,
+    keys: c.encrypt,
+    clock: world.clock,
+    logger: log,
+  });
+  const gossip = {
+    start: (advertise: string) => {
+      const tags = nodeTags(c, advertise);
+      return pool.start(
+        {
+          role: "control" as const,
+          version: VERSION,
+          // The tags jobs target (the Dkron 1.x duplicates and `version` stay out: meta is 512 bytes).
+          tags: Object.fromEntries(
+            Object.entries(tags).filter(([k]) => !k.startsWith("dkron_") && k !== "version"),
+          ),
+        },
+        splitHostPort(advertise)[0],
+      );
+    },
+    leave: () => pool.leave(),
+    stop: () => pool.stop(),
+  };
+
   const auth = new Authenticator({
     state: db,
     clock: world.clock,
@@ -252,6 +288,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
       },
     },
     leave: () => void membership.leave(),
+    gossip: () => pool.members().map(toDkronMember),
     cluster: {
       conf: () => raft.conf(),
       match: (id) => raft.raftStatus().progress?.[id]?.match,
@@ -340,6 +377,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     dispatcher,
     scheduler,
     background: [tokenUses],
+    gossip,
     localRunner: c.local_runner
       ? (advertise) =>
           new RunnerAgent({

@@ -38,6 +38,18 @@ export interface ControlParts {
   localRunner: ((advertise: string) => LocalRunner) | undefined;
   /** Periodic work started once the node runs and stopped first on the way down. */
   background?: { start(): void; stop(): void }[];
+  /** This node's gossip member: started once the address is known, leaves on a graceful stop. */
+  gossip?: GossipPart;
+}
+
+/** A control node's member of the gossip pool, as the node drives it. */
+export interface GossipPart {
+  /** Binds and joins; `advertise` is the node's HTTP host:port. */
+  start(advertise: string): Promise<void>;
+  /** Graceful leave (the pool lists this node `left`). */
+  leave(): Promise<void>;
+  /** Closes the socket (idempotent). */
+  stop(): Promise<void>;
 }
 
 /** Where a listening node is. */
@@ -125,6 +137,7 @@ export class ControlNode {
       advertise: c.advertise_addr ?? address.replace(/^0\.0\.0\.0:/, "127.0.0.1:"),
     };
     hub.start();
+    await this.parts.gossip?.start(this.listening.advertise);
     if (clustered) await membership.enterCluster();
     else await membership.startAlone();
     this.current = "running";
@@ -173,6 +186,7 @@ export class ControlNode {
       // The results the runners reported are being committed: let them land before the log closes.
       await p.dispatcher.quiesce(QUIESCE_MS);
       p.dispatcher.stopLeading();
+      await p.gossip?.leave();
       await this.release();
       this.finish();
       p.logger.info("stopped");
@@ -184,6 +198,7 @@ export class ControlNode {
   private async release(): Promise<void> {
     const p = this.parts;
     for (const b of p.background ?? []) b.stop();
+    await p.gossip?.stop();
     p.hub.stop();
     // Upgraded sockets count as the server's connections: close peers' Raft streams or close() waits.
     p.raftStreams?.close();

@@ -15,6 +15,14 @@ import type { Executor } from "./executors";
 /** Opens a client WebSocket (the real one: `(url, o) => new WebSocket(url, o)` from ws). */
 export type WebSocketFactory = (url: string, options: WebSocket.ClientOptions) => WebSocket;
 
+/**
+ * A reconnect delay around `base`: uniformly in [base/2, base × 1.5), so a fleet that lost its leader
+ * at the same moment does not reconnect in lockstep.
+ */
+export function backoffDelay(base: number, random: () => number): number {
+  return Math.round(base * (0.5 + random()));
+}
+
 /** WebSocket.OPEN, without loading ws for one constant. */
 const OPEN: typeof WebSocket.OPEN = 1;
 
@@ -36,8 +44,10 @@ export interface RunnerAgentOptions {
   flushMs?: number;
   /** Stop sending live chunks (the final result still carries the tail) above this socket backlog. */
   maxBacklogBytes?: number;
-  /** Said in the hello (`--max-concurrent`); the leader sends no more runs at once. */
+  /** Most executions at once (`--max-concurrent`), told to the leader; more are refused. */
   maxConcurrent?: number;
+  /** Longest reconnect back-off, ms (default 5000). */
+  maxBackoffMs?: number;
   /**
    * Called when the control node refuses this runner's credential (HTTP 401, or the stream closed
    * because the runner was revoked): retrying cannot help, the service stops.
@@ -53,9 +63,16 @@ export interface AgentStatus {
   running: string[];
   /** Results not yet acknowledged by the leader. */
   pendingResults: number;
-  /** Live output bytes skipped under backpressure (the result still carries the tail). */
+  /** Output bytes lost before the tail the results carried (all executions so far). */
   droppedOutputBytes: number;
+  /** Live output bytes skipped under back-pressure (the result's tail still had them when short). */
+  droppedLiveBytes: number;
   state: "idle" | "running" | "draining" | "stopped";
+}
+
+/** The line an execution's output starts with when some of it never reached the leader. */
+export function droppedOutputNote(bytes: number): string {
+  return `[dkron: ${bytes} bytes of output dropped]\n`;
 }
 
 interface Running {
@@ -63,6 +80,10 @@ interface Running {
   /** When the executor said the run really started (`onStarted`), by this runner's clock. */
   startedAt: number | undefined;
   seq: number;
+  /** Output bytes the executor produced. */
+  total: number;
+  /** Live output bytes skipped because the socket was backed up (the leader was slow or gone). */
+  droppedLive: number;
   buffered: string;
   flushTimer: TimerHandle | undefined;
   done: Promise<void>;
@@ -79,6 +100,10 @@ export class RunnerAgent {
   private readonly unacked = new Map<string, Result>();
   private readonly finished = new Set<string>();
   private readonly bornAt: number;
+  /** Output bytes lost before the tail results carry (all executions so far). */
+  private droppedBytes = 0;
+  /** Live output bytes skipped under back-pressure (all executions so far; the tail still had them if short). */
+  private droppedLiveBytes = 0;
   private reconnectDelay = 100;
   /** The next reconnect's delay when it must not come from (or grow) the back-off. */
   private retryIn: number | undefined;
@@ -91,7 +116,6 @@ export class RunnerAgent {
   private state: "idle" | "running" | "draining" | "stopped" = "idle";
   private connectedOnce: Promise<void>;
   private leader: string | null = null;
-  private droppedOutputBytes = 0;
   private markConnected!: () => void;
 
   constructor(private readonly opts: RunnerAgentOptions) {
@@ -115,7 +139,8 @@ export class RunnerAgent {
       leader: this.leader,
       running: this.runningIds(),
       pendingResults: this.unacked.size,
-      droppedOutputBytes: this.droppedOutputBytes,
+      droppedOutputBytes: this.droppedBytes,
+      droppedLiveBytes: this.droppedLiveBytes,
       state: this.state,
     };
   }
@@ -208,8 +233,8 @@ export class RunnerAgent {
         pending_results: [...this.unacked.values()],
         seen: [...this.finished].slice(-1000),
         uptime_ms: Math.max(0, this.opts.clock.now() - this.bornAt),
-        ...(this.opts.maxConcurrent === undefined ? {} : { max_concurrent: this.opts.maxConcurrent }),
         executors: [...this.opts.executors.keys()],
+        ...(this.opts.maxConcurrent === undefined ? {} : { max_concurrent: this.opts.maxConcurrent }),
       });
     });
     ws.on("message", (data) => {
@@ -229,9 +254,12 @@ export class RunnerAgent {
         this.opts.onRejected("this runner was revoked by an administrator");
       if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
       if (this.state === "stopped") return;
-      const delay = this.retryIn ?? this.reconnectDelay;
+      const delay = this.retryIn ?? backoffDelay(this.reconnectDelay, this.opts.random);
       if (this.retryIn === undefined)
-        this.reconnectDelay = Math.min(Math.max(this.reconnectDelay * 2, 100), 5000);
+        this.reconnectDelay = Math.min(
+          Math.max(this.reconnectDelay * 2, 100),
+          this.opts.maxBackoffMs ?? 5000,
+        );
       this.retryIn = undefined;
       this.opts.logger.info("disconnected from control node; reconnecting", { inMs: delay });
       this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
@@ -286,10 +314,13 @@ export class RunnerAgent {
     // When the runner took the run on; the executor's onStarted gives the real start.
     const tookAt = this.opts.clock.now();
     const executor = this.opts.executors.get(run.executor);
-    if (this.state !== "running" || !executor) {
-      const error = executor
-        ? "runner is draining and takes no new work"
-        : `executor "${run.executor}" is not available on runner ${this.opts.name}`;
+    const full = this.opts.maxConcurrent !== undefined && this.running.size >= this.opts.maxConcurrent;
+    if (this.state !== "running" || !executor || full) {
+      const error = !executor
+        ? `executor "${run.executor}" is not available on runner ${this.opts.name}`
+        : full
+          ? `runner ${this.opts.name} is at its max_concurrent (${this.opts.maxConcurrent})`
+          : "runner is draining and takes no new work";
       this.complete(id, {
         type: "result",
         execution_id: id,
@@ -307,6 +338,8 @@ export class RunnerAgent {
       abort,
       startedAt: undefined,
       seq: 0,
+      total: 0,
+      droppedLive: 0,
       buffered: "",
       flushTimer: undefined,
       done: Promise.resolve(),
@@ -335,11 +368,18 @@ export class RunnerAgent {
       .then((res) => {
         this.flush(id, entry);
         this.running.delete(id);
+        // The result carries the tail: what came before it (live chunks skipped while the socket was
+        // backed up are in the tail when it is short enough) is gone, and the output says how much.
+        const truncated = "truncated" in res && res.truncated === true;
+        const dropped = truncated ? Math.max(0, entry.total - Buffer.byteLength(res.output, "utf8")) : 0;
+        this.droppedLiveBytes += entry.droppedLive;
+        this.droppedBytes += dropped;
         this.complete(id, {
           type: "result",
           execution_id: id,
           success: res.success,
-          output: res.output,
+          output: dropped > 0 ? droppedOutputNote(dropped) + res.output : res.output,
+          ...(dropped > 0 ? { dropped_bytes: dropped } : {}),
           ...(res.error ? { error: res.error } : {}),
           exit_code: res.exitCode ?? null,
           // A run that never started (it could not spawn, or was cancelled first) reports when it was taken on.
@@ -357,6 +397,7 @@ export class RunnerAgent {
   }
 
   private onOutput(id: string, entry: Running, chunk: string): void {
+    entry.total += Buffer.byteLength(chunk, "utf8");
     entry.buffered += chunk;
     if (entry.buffered.length >= MAX_OUTPUT_CHUNK) this.flush(id, entry);
     else if (!entry.flushTimer)
@@ -370,8 +411,8 @@ export class RunnerAgent {
       const data = entry.buffered.slice(0, MAX_OUTPUT_CHUNK);
       entry.buffered = entry.buffered.slice(data.length);
       // Live output is a view: under backpressure it is skipped; the result carries the full tail.
-      if ((this.ws?.bufferedAmount ?? 0) > (this.opts.maxBacklogBytes ?? 1 << 20)) {
-        this.droppedOutputBytes += data.length;
+      if (this.ws?.readyState !== OPEN || this.ws.bufferedAmount > (this.opts.maxBacklogBytes ?? 1 << 20)) {
+        entry.droppedLive += Buffer.byteLength(data, "utf8");
         continue;
       }
       this.send({ type: "output", execution_id: id, seq: entry.seq++, data });

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Agent, fetch as undiciFetch } from "undici";
+import WebSocket from "ws";
 import { createLogger, type RunnerJoinedJson } from "../shared";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
@@ -267,6 +268,8 @@ async function runService(dataDir: string, saved: SavedCredential, level: string
     dataDir,
     credential: saved,
     logger,
+    webSocket: (url, o) => new WebSocket(url, o),
+    random: Math.random,
     onRejected: (reason) => {
       process.stderr.write(`dkron-runner: ${reason}; join again with a new join token\n`);
       process.exit(1);
@@ -316,7 +319,7 @@ function statusCommand(argv: string[]): void {
         `leader:          ${st.leader ?? "-"}`,
         `running:         ${st.running.length}${st.running.length ? ` (${st.running.join(", ")})` : ""}`,
         `pending results: ${st.pendingResults}`,
-        `dropped output:  ${st.droppedOutputBytes} bytes`,
+        `dropped output:  ${st.droppedOutputBytes} bytes (live view skipped: ${st.droppedLiveBytes})`,
       ].join("\n") + "\n",
     );
   if (!live) process.exit(1);

@@ -10,5 +10,6 @@ export {
   generateGossipKey,
   Keyring,
   type MemberView,
+  PoolMember,
   toDkronMember,
 } from "./gossip";

@@ -1,9 +1,8 @@
 import { chmodSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import WebSocket from "ws";
 import { z } from "zod";
 import { type Clock, type Logger, systemClock, type TimerHandle } from "../shared";
-import { type AgentStatus, RunnerAgent } from "./agent";
+import { type AgentStatus, RunnerAgent, type WebSocketFactory } from "./agent";
 import { createExecutors } from "./executors";
 
 /** The file in the data dir holding the runner's credential and settings (mode 0600). */
@@ -49,6 +48,10 @@ export interface RunnerServiceConfig {
   credential: SavedCredential;
   logger: Logger;
   clock?: Clock;
+  /** Opens the stream's WebSocket (the entry passes ws's; `ca` is added for --ca-file). */
+  webSocket: WebSocketFactory;
+  /** Random source for the reconnect jitter. */
+  random: () => number;
   /** Called when the credential is refused for good (revoked): the CLI exits 1. */
   onRejected?: (reason: string) => void;
   /** Gossip membership settings (added by the gossip work; unused here). */
@@ -114,8 +117,8 @@ export class RunnerService {
       executors,
       clock: this.clock,
       logger: cfg.logger,
-      webSocket: (url, o) => new WebSocket(url, { ...o, ...(ca ? { ca } : {}) }),
-      random: Math.random,
+      webSocket: (url, o) => cfg.webSocket(url, { ...o, ...(ca ? { ca } : {}) }),
+      random: cfg.random,
       ...(c.max_concurrent === undefined ? {} : { maxConcurrent: c.max_concurrent }),
       ...(cfg.onRejected ? { onRejected: cfg.onRejected } : {}),
     });

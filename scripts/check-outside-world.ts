@@ -44,6 +44,8 @@ const ALLOWED: Record<string, string> = {
   "control/api-cli.ts":
     "the API client of the CLI entries (`dkron token`, `dkron leave`): its requests are the real network",
   "edge/worker.ts": "the Workers entry: it hands the platform's fetch to the edge app's control client",
+  "runner/cli.ts":
+    "the entry of `dkron-runner`: it builds the runner service with the real WebSocket, randomness and clock",
   "runner/gossip/udp-transport.ts":
     "the gossip adapter: it IS the UDP socket (node:dgram) behind the DatagramTransport the shell takes",
 };

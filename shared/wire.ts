@@ -28,9 +28,9 @@ export const HelloSchema = z.object({
    * runner does not know only if the runner was up before it started (so it cannot have run it).
    */
   uptime_ms: z.number().int().min(0).default(0),
-  /** Most executions this runner runs at once (`--max-concurrent`); absent = no limit said. */
-  max_concurrent: z.number().int().positive().optional(),
-  /** Executors this runner offers (`--executors`); absent = whatever it has, unsaid. */
+  /** Most executions it runs at once (`--max-concurrent`); the leader never sends more. Absent: no limit. */
+  max_concurrent: z.number().int().min(1).optional(),
+  /** The executors it runs (`--executors`); the leader sends no other. Absent: any. */
   executors: z.array(z.string().min(1)).optional(),
 });
 
@@ -87,6 +87,11 @@ export const ResultSchema = z.object({
   exit_code: z.number().int().nullable().default(null),
   started_at: z.number(),
   finished_at: z.number(),
+  /**
+   * Output bytes that did not reach the leader: older than the tail the runner keeps, or live chunks
+   * skipped while the socket was backed up. `output` then starts with a line saying so.
+   */
+  dropped_bytes: z.number().int().min(0).optional(),
 });
 
 /** control → runner: the result was committed; the runner may forget it. */

@@ -219,7 +219,7 @@ export class Dispatcher implements RunnerEvents {
         scheduledAt,
         at: this.deps.clock.now(),
         retain: this.opts.retain,
-        candidates: this.deps.runners.candidates(),
+        candidates: this.deps.runners.candidates(job.spec.executor),
         random: this.deps.random,
         ...(owed === undefined ? {} : { owed }),
       }),
@@ -418,7 +418,7 @@ export class Dispatcher implements RunnerEvents {
         at: this.deps.clock.now(),
         retain: this.opts.retain,
         isConnected: (n) => this.deps.runners.isConnected(n),
-        candidates: this.deps.runners.candidates(),
+        candidates: this.deps.runners.candidates(job.spec.executor),
         random: this.deps.random,
         // A webhook run's retry gets the delivery's body again (not its mark: that was accepted once).
         payload: executionPayload(this.deps.state, failed.id),

@@ -7,9 +7,7 @@ import {
   executionToJson,
   grants,
   isAppError,
-  type Job,
   type JobJson,
-  jobToJson,
   type Member,
   MemberStatus,
   parseOrThrow,
@@ -85,6 +83,11 @@ export interface ControlServiceDeps {
   secret: () => string;
   /** How long audit records are kept, in ms. */
   auditRetentionMs: number;
+  /**
+   * The gossip pool's members in Dkron's shape (role, version and the member's tags in Tags, status
+   * alive/failed/left); undefined when this node runs no gossip member.
+   */
+  gossip?: () => Member[];
 }
 
 type Handler<M extends ControlMethod> = (
@@ -393,7 +396,48 @@ export class ControlService {
       const m = controls.find((c) => c.Name === r.name);
       if (m) m.Tags = { ...m.Tags, ...r.tags, ...pick(m.Tags, /^raft_/) };
     }
-    return [self, ...controls, ...runners];
+    return this.withGossip([self, ...controls, ...runners]);
+  }
+
+  /**
+   * Merges the gossip pool into the members known from Raft and the runner sessions: gossip is the
+   * liveness of record (a member it lists dead is `failed`, one that left `left`), and members only
+   * gossip knows (runners whose stream is down, or connected to another node) are added. On the
+   * leader every runner member says whether its stream is up (`stream`: connected or down): only a
+   * connected runner is dispatchable.
+   */
+  private withGossip(known: Member[]): Member[] {
+    const pool = this.d.gossip?.();
+    if (!pool) return known;
+    const byName = new Map(pool.map((m) => [m.Name, m]));
+    const leading = this.d.consensus.isLeader();
+    const out = known.map((m) => {
+      const g = byName.get(m.Name);
+      byName.delete(m.Name);
+      if (!g) return m;
+      const failed = m.Status === MemberStatus.failed || g.Status === MemberStatus.failed;
+      const status = g.Status === MemberStatus.left ? "left" : failed ? "failed" : "alive";
+      return {
+        ...m,
+        Addr: m.Port === 0 ? g.Addr : m.Addr,
+        Tags: { ...g.Tags, ...m.Tags, gossip_addr: `${g.Addr}:${g.Port}` },
+        Status: MemberStatus[status],
+        statusText: status,
+      };
+    });
+    for (const g of byName.values())
+      out.push({
+        ...g,
+        Tags: {
+          ...g.Tags,
+          gossip_addr: `${g.Addr}:${g.Port}`,
+          ...(leading && g.Tags.role === "runner" ? { stream: "down" } : {}),
+        },
+      });
+    if (leading)
+      for (const m of out)
+        if (m.Tags.role === "runner" && this.d.runners.isConnected(m.Name)) m.Tags.stream = "connected";
+    return out;
   }
 
   private async putJob(

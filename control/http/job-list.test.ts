@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AppError, type ControlParamsOf, type Job, type JobJson, jobToJson } from "../../shared";
+import { AppError, type ControlParamsOf, type JobJson } from "../../shared";
 import { finishExecution, MINUTE, putJob, startExecution, T0 } from "../../test/helpers/builders";
 import { apply } from "../fsm";
 import { nextFire } from "../scheduler";

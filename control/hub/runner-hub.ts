@@ -192,6 +192,7 @@ export class RunnerHub {
           this.events.onOutput(name, msg);
           break;
         case "result":
+          this.opts.sessions.finished(name, msg.execution_id);
           this.events.onResult(name, msg);
           break;
         case "ping":
@@ -224,9 +225,12 @@ export class RunnerHub {
       addr,
       connectedAt: now,
       lastSeen: now,
+      ...(hello.max_concurrent === undefined ? {} : { maxConcurrent: hello.max_concurrent }),
+      ...(hello.executors === undefined ? {} : { executors: hello.executors }),
     };
     const conn = { session, ws };
     const old = this.opts.sessions.add(session, ws);
+    this.opts.sessions.setHeld(hello.name, hello.running);
     if (old) old.socket.close(4000, "replaced by a new connection from the same runner");
     if (hello.version !== WIRE_VERSION)
       this.opts.logger.warn("runner speaks another wire version", {

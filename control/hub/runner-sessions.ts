@@ -8,12 +8,19 @@ export interface RunnerSession {
   addr: string;
   connectedAt: number;
   lastSeen: number;
+  /** Most executions at once (the hello's `max_concurrent`); undefined: no limit. */
+  maxConcurrent?: number;
+  /** Executors it runs (the hello's `executors`); undefined: any. */
+  executors?: string[];
 }
 
 /** The runners the dispatcher can target and send frames to (RunnerSessions; a fake in tests). */
 export interface Runners {
-  /** Runners connected now, as target candidates. */
-  candidates(): Candidate[];
+  /**
+   * Runners connected now, as target candidates; with `executor`, only those that run it and have
+   * room for one more execution (below their `max_concurrent`).
+   */
+  candidates(executor?: string): Candidate[];
   /** Sessions connected now. */
   sessions(): RunnerSession[];
   /** Whether a runner is connected. */
@@ -36,6 +43,8 @@ export interface SessionSocket {
  */
 export class RunnerSessions<S extends SessionSocket = SessionSocket> implements Runners {
   private readonly conns = new Map<string, { session: RunnerSession; socket: S }>();
+  /** Executions sent to (or reported held by) each runner and not finished yet: its load. */
+  private readonly inflight = new Map<string, Set<string>>();
   private readonly addedListeners = new Set<(session: RunnerSession) => void>();
 
   /** Registers a session, returning the one it replaces (same runner name), if any. */
@@ -69,8 +78,30 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
     this.conns.clear();
   }
 
-  candidates(): Candidate[] {
-    return [...this.conns.values()].map((c) => ({ name: c.session.name, tags: c.session.tags }));
+  candidates(executor?: string): Candidate[] {
+    return [...this.conns.values()]
+      .filter(
+        ({ session: s }) =>
+          executor === undefined ||
+          ((s.executors === undefined || s.executors.includes(executor)) &&
+            (s.maxConcurrent === undefined || this.load(s.name) < s.maxConcurrent)),
+      )
+      .map((c) => ({ name: c.session.name, tags: c.session.tags }));
+  }
+
+  /** Executions in flight on a runner, as far as this leader knows. */
+  load(name: string): number {
+    return this.inflight.get(name)?.size ?? 0;
+  }
+
+  /** The runner holds exactly these executions (its hello). */
+  setHeld(name: string, ids: readonly string[]): void {
+    this.inflight.set(name, new Set(ids));
+  }
+
+  /** An execution on a runner finished (its result arrived). */
+  finished(name: string, id: string): void {
+    this.inflight.get(name)?.delete(id);
   }
 
   sessions(): RunnerSession[] {
@@ -84,6 +115,11 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
   send(runner: string, msg: ControlMessage): boolean {
     const c = this.conns.get(runner);
     if (!c || c.socket.readyState !== c.socket.OPEN) return false;
+    if (msg.type === "run") {
+      const held = this.inflight.get(runner) ?? new Set<string>();
+      held.add(msg.execution_id);
+      this.inflight.set(runner, held);
+    }
     c.socket.send(encodeFrame(msg));
     return true;
   }

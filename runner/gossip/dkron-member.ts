@@ -3,8 +3,8 @@ import type { MemberView } from "./membership";
 
 /**
  * A gossip member in Dkron's /v1/members shape (Serf's): suspect shows as alive, as Serf reports it;
- * dead as failed. Tags carry the member's own tags plus `role` and `version`, as Dkron's agents
- * advertise them.
+ * dead as failed. Tags carry the member's own tags plus `version`, and `role`: `dkron` for a control
+ * node (Dkron's own tag, which jobs target) and `runner` for a runner, unless the member set its own.
  */
 export function toDkronMember(v: MemberView): Member {
   const status = v.status === "dead" ? "failed" : v.status === "suspect" ? "alive" : v.status;
@@ -13,7 +13,7 @@ export function toDkronMember(v: MemberView): Member {
     Name: v.name,
     Addr: v.addr,
     Port: v.port,
-    Tags: { ...v.meta.tags, role: v.meta.role, version: v.meta.version },
+    Tags: { role: v.meta.role === "control" ? "dkron" : "runner", ...v.meta.tags, version: v.meta.version },
     Status: MemberStatus[status],
     statusText: status,
     ProtocolMin: 1,

@@ -44,5 +44,6 @@ export {
   type Packet,
   packetBytes,
 } from "./messages";
+export { PoolMember, type PoolMemberOptions } from "./pool-member";
 export { type Random, seededRandom } from "./random";
 export { bindUdp, type DatagramTransport } from "./udp-transport";

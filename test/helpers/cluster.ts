@@ -31,6 +31,8 @@ export interface ClusterNode {
   dataDir: string;
   proc: ChildProcess | undefined;
   log: string;
+  /** Its gossip UDP port with `gossip` (0 otherwise). */
+  gossipPort: number;
 }
 
 /** Options of a test cluster. */
@@ -48,6 +50,8 @@ export interface ClusterOptions {
   nodeArgs?: string[];
   /** https when extraArgs configure TLS. */
   scheme?: "http" | "https";
+  /** Give each node its own gossip port (--gossip-bind) and join the others' (--gossip-join). */
+  gossip?: boolean;
 }
 
 /** A cluster of real `dkron agent` processes on loopback, each with its local runner. */
@@ -59,11 +63,13 @@ export class TestCluster {
   static async start(opts: ClusterOptions): Promise<TestCluster> {
     const c = new TestCluster(opts);
     const ports = await freePorts(opts.size);
+    const gossipPorts = opts.gossip ? await freePorts(opts.size) : [];
     ports.forEach((port, i) => {
       const name = `n${i + 1}`;
       c.nodes.push({
         name,
         port,
+        gossipPort: gossipPorts[i] ?? 0,
         url: `${opts.scheme ?? "http"}://127.0.0.1:${port}`,
         dataDir: join(opts.baseDir, name),
         proc: undefined,
@@ -78,9 +84,11 @@ export class TestCluster {
   async addNode(): Promise<ClusterNode> {
     const [port] = await freePorts(1);
     const name = `n${this.nodes.length + 1}`;
+    const [gossipPort] = this.opts.gossip ? await freePorts(1) : [0];
     const n: ClusterNode = {
       name,
       port: port!,
+      gossipPort: gossipPort!,
       url: `${this.opts.scheme ?? "http"}://127.0.0.1:${port}`,
       dataDir: join(this.opts.baseDir, name),
       proc: undefined,
@@ -114,6 +122,15 @@ export class TestCluster {
       "--log-level",
       "warn",
       ...(this.opts.auth ? [] : ["--insecure-no-auth"]),
+      ...(this.opts.gossip
+        ? [
+            "--gossip-bind",
+            `127.0.0.1:${n.gossipPort}`,
+            ...this.nodes
+              .filter((x) => x !== n)
+              .flatMap((x) => ["--gossip-join", `127.0.0.1:${x.gossipPort}`]),
+          ]
+        : []),
       ...(this.opts.extraArgs ?? []),
     ];
     const proc = spawn(process.execPath, args, {

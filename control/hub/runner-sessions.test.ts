@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { backoffDelay } from "../../runner/agent";
+import { RunnerSessions } from "./runner-sessions";
+
+const socket = () => ({
+  readyState: 1,
+  OPEN: 1,
+  sent: [] as string[],
+  send(d: string) {
+    this.sent.push(d);
+  },
+});
+const session = (name: string, extra: object = {}) => ({
+  name,
+  tags: {},
+  addr: "",
+  connectedAt: 0,
+  lastSeen: 0,
+  ...extra,
+});
+const run = (id: string) => ({
+  type: "run" as const,
+  execution_id: id,
+  job_name: "j",
+  scheduled_at: "",
+  attempt: 1,
+  executor: "shell",
+  config: {},
+});
+
+describe("RunnerSessions targeting", () => {
+  it("offers a runner only for executors it listed and while below its max_concurrent", () => {
+    const s = new RunnerSessions();
+    s.add(session("a", { maxConcurrent: 1, executors: ["shell"] }), socket());
+    s.add(session("b"), socket());
+    expect(s.candidates("http").map((c) => c.name)).toEqual(["b"]);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["a", "b"]);
+    s.send("a", run("e1"));
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["b"]);
+    s.finished("a", "e1");
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["a", "b"]);
+    // A reconnecting runner's hello says what it holds.
+    s.setHeld("a", ["e2"]);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["b"]);
+  });
+});
+
+describe("reconnect back-off", () => {
+  it("is jittered within [base/2, 1.5 base)", () => {
+    expect(backoffDelay(1000, () => 0)).toBe(500);
+    expect(backoffDelay(1000, () => 0.999)).toBe(1499);
+  });
+});

@@ -1,0 +1,261 @@
+/**
+ * Three control-node processes and three remote runner processes (different tags), all in one gossip
+ * pool over real UDP on loopback, each runner knowing one control node's gossip address:
+ * - every node lists every member from gossip (role, version, tags) and jobs land only on matching runners;
+ * - a runner whose stream is cut (a TCP proxy between it and the leader, closed; gossip still flows)
+ *   stays alive in /v1/members, shows `stream: down`, gets no run, and takes runs again once restored;
+ * - SIGKILL of the leader while a run is in flight on a runner loses no result and runs nothing twice;
+ * - SIGKILL of a runner makes its running execution `lost` within the lease and its member failed
+ *   within the gossip bound.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { resolveGossipConfig, suspicionMaxMs } from "../../runner/gossip";
+import type { Member } from "../../shared/member";
+import { waitFor } from "../helpers/agent-process";
+import { type ClusterNode, getJson, TestCluster } from "../helpers/cluster";
+import { type TcpProxy, tcpProxy } from "../helpers/tcp-proxy";
+import { tempDir } from "../helpers/tmp";
+
+const RUNNER = fileURLToPath(new URL("../helpers/runner-process.ts", import.meta.url));
+const TOKEN = "runner-test-token";
+const LEASE_MS = 3000;
+/** Control nodes plus runners: what the gossip bound is computed for. */
+const POOL = 6;
+const cfg = resolveGossipConfig();
+/** A crashed member is dead everywhere within the unconfirmed suspicion timeout plus a probe round or two. */
+const GOSSIP_BOUND_MS = suspicionMaxMs(cfg, POOL) + 3 * cfg.probeInterval;
+
+interface Exec {
+  id: string;
+  node_name: string;
+  state: string;
+  output: string;
+}
+
+interface RunnerProc {
+  name: string;
+  proc: ChildProcess;
+  gossip: string;
+}
+
+const dir = tempDir("dkron-runners-");
+let cluster: TestCluster | undefined;
+const runners: RunnerProc[] = [];
+let proxy: TcpProxy | undefined;
+
+afterAll(async () => {
+  for (const r of runners) killGroup(r.proc);
+  await cluster?.stop();
+  await proxy?.close();
+  dir.cleanup();
+});
+
+function killGroup(p: ChildProcess): void {
+  try {
+    process.kill(-(p.pid as number), "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+function startRunner(name: string, url: string, tags: string[], gossipJoin: string): Promise<RunnerProc> {
+  const proc = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      RUNNER,
+      "--url",
+      url,
+      "--token",
+      TOKEN,
+      "--name",
+      name,
+      ...tags.flatMap((t) => ["--tag", t]),
+      "--gossip-join",
+      gossipJoin,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let err = "";
+  proc.stderr!.on("data", (d) => {
+    err = (err + String(d)).slice(-4000);
+  });
+  return new Promise((resolve, reject) => {
+    proc.once("exit", (code, sig) => reject(new Error(`${name} exited (${code ?? sig}):\n${err}`)));
+    createInterface({ input: proc.stdout! }).on("line", (line) => {
+      const o = JSON.parse(line) as { ready?: boolean; gossip?: string };
+      if (o.ready) {
+        const r = { name, proc, gossip: o.gossip ?? "" };
+        runners.push(r);
+        resolve(r);
+      }
+    });
+  });
+}
+
+const members = (n: ClusterNode) => getJson<Member[]>(`${n.url}/v1/members`);
+
+async function postJob(url: string, name: string, tags: Record<string, string>, command: string) {
+  const r = await fetch(`${url}/v1/jobs`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      name,
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command, shell: "true" },
+      tags,
+    }),
+  });
+  expect(r.status, await r.text()).toBeLessThan(300);
+}
+
+async function runJob(url: string, name: string): Promise<void> {
+  const r = await fetch(`${url}/v1/jobs/${name}`, { method: "POST" });
+  expect(r.status, await r.text()).toBeLessThan(300);
+}
+
+async function executions(c: TestCluster, job: string): Promise<Exec[] | undefined> {
+  const l = await c.leader();
+  return l ? getJson<Exec[]>(`${l.url}/v1/jobs/${job}/executions`, 5000) : undefined;
+}
+
+/** Waits for the job's executions to number `count`, none running, and returns them. */
+function settled(c: TestCluster, job: string, count: number, timeoutMs = 20_000): Promise<Exec[]> {
+  return waitFor(
+    `${count} finished executions of ${job}`,
+    async () => {
+      const es = await executions(c, job);
+      return es && es.length >= count && es.every((e) => e.state !== "running") ? es : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+describe("remote runners in one gossip pool with a three-node cluster (real processes)", () => {
+  it("targets by tags over live members, survives a stream cut, a leader kill and a runner kill", async () => {
+    cluster = await TestCluster.start({
+      size: 3,
+      baseDir: dir.path,
+      profile: "fast",
+      gossip: true,
+      extraArgs: ["--runner-token", TOKEN, "--heartbeat", "500ms", "--lease-timeout", `${LEASE_MS}ms`],
+    });
+    const c = cluster;
+    const leader = await c.waitForLeader();
+    const seed = `127.0.0.1:${c.nodes[0]!.gossipPort}`;
+    const ws = (n: ClusterNode) => `ws://127.0.0.1:${n.port}/_runner/ws`;
+    proxy = await tcpProxy(leader.port);
+    const follower = c.nodes.find((n) => n !== leader)!;
+    await startRunner("ra", ws(follower), ["zone=a"], seed);
+    await startRunner("rb", ws(follower), ["zone=b"], seed);
+    // rc reaches the cluster only through the proxy in front of the leader (no redirect to follow).
+    await startRunner("rc", `ws://127.0.0.1:${proxy.port}/_runner/ws`, ["zone=c"], seed);
+
+    // Every node sees all six members alive from gossip, runners with their role and tags; the leader
+    // sees every runner's stream up.
+    const last = c.nodes[2]!;
+    const seen = await waitFor(
+      "six alive members on the third node",
+      async () => {
+        const ms = await members(last);
+        return ms && ms.length === 6 && ms.every((m) => m.statusText === "alive") ? ms : undefined;
+      },
+      20_000,
+    );
+    const ra = seen.find((m) => m.Name === "ra")!;
+    expect(ra.Tags).toMatchObject({ role: "runner", zone: "a", version: "0.1.0" });
+    expect(ra.Tags.gossip_addr).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(
+      seen
+        .filter((m) => m.Tags.role === "dkron")
+        .map((m) => m.Name)
+        .sort(),
+    ).toEqual(["n1", "n2", "n3"]);
+    await waitFor("every runner's stream up on the leader", async () => {
+      const ms = await members(leader);
+      const streams = ["ra", "rb", "rc"].map((n) => ms?.find((m) => m.Name === n)?.Tags.stream);
+      return streams.every((s) => s === "connected") ? true : undefined;
+    });
+
+    // Tag targeting: zone=b runs on rb only; a control-node tag on a control node.
+    await postJob(leader.url, "on-b", { zone: "b" }, "true");
+    for (let i = 0; i < 3; i++) await runJob(leader.url, "on-b");
+    const onB = await settled(c, "on-b", 3);
+    expect(onB.map((e) => e.node_name)).toEqual(["rb", "rb", "rb"]);
+    expect(onB.every((e) => e.state === "success")).toBe(true);
+    await postJob(leader.url, "on-server", { server: "true:1" }, "true");
+    await runJob(leader.url, "on-server");
+    const [onServer] = await settled(c, "on-server", 1);
+    expect(["n1", "n2", "n3"]).toContain(onServer!.node_name);
+
+    // Stream cut: gossip still says alive, the leader says stream down, and no run goes to rc.
+    await proxy.cut();
+    await waitFor("rc alive with its stream down", async () => {
+      const m = (await members(leader))?.find((x) => x.Name === "rc");
+      return m?.statusText === "alive" && m.Tags.stream === "down" ? true : undefined;
+    });
+    await postJob(leader.url, "on-c", { zone: "c" }, "true");
+    await runJob(leader.url, "on-c");
+    const [cut] = await settled(c, "on-c", 1);
+    expect(cut!.node_name).not.toBe("rc");
+    expect(cut!.state).toBe("failed");
+    // Restored: rc reconnects by itself and takes runs again.
+    await proxy.restore();
+    await waitFor(
+      "rc's stream up again",
+      async () => {
+        const m = (await members(leader))?.find((x) => x.Name === "rc");
+        return m?.Tags.stream === "connected" ? true : undefined;
+      },
+      20_000,
+    );
+    await runJob(leader.url, "on-c");
+    const afterCut = await settled(c, "on-c", 2);
+    expect(afterCut.filter((e) => e.node_name === "rc" && e.state === "success")).toHaveLength(1);
+
+    // SIGKILL of the leader while ra runs a job: the result is not lost and nothing runs twice.
+    const file = join(dir.path, "slow-a.txt");
+    await postJob(leader.url, "slow-a", { zone: "a" }, `sleep 2; echo ran >> ${file}`);
+    await runJob(leader.url, "slow-a");
+    await waitFor("slow-a running on ra", async () => {
+      const es = await executions(c, "slow-a");
+      return es?.some((e) => e.state === "running" && e.node_name === "ra") ? true : undefined;
+    });
+    await c.kill(leader);
+    const next = await c.waitForLeader(30_000, c.alive());
+    expect(next).not.toBe(leader);
+    const slow = await settled(c, "slow-a", 1, 30_000);
+    expect(slow).toHaveLength(1);
+    expect(slow[0]).toMatchObject({ node_name: "ra", state: "success" });
+    expect(readFileSync(file, "utf8")).toBe("ran\n");
+
+    // SIGKILL of a runner mid-run: its execution is lost within the lease, its member failed within
+    // the gossip bound (as seen from a surviving node).
+    await postJob(next.url, "slow-b", { zone: "b" }, "sleep 60");
+    await runJob(next.url, "slow-b");
+    await waitFor("slow-b running on rb", async () => {
+      const es = await executions(c, "slow-b");
+      return es?.some((e) => e.state === "running" && e.node_name === "rb") ? true : undefined;
+    });
+    killGroup(runners.find((r) => r.name === "rb")!.proc);
+    const killedAt = Date.now();
+    await waitFor(
+      "rb failed in gossip",
+      async () => {
+        const m = (await members(next))?.find((x) => x.Name === "rb");
+        return m?.statusText === "failed" ? true : undefined;
+      },
+      GOSSIP_BOUND_MS + 5000,
+    );
+    const [lost] = await settled(c, "slow-b", 1, LEASE_MS + 10_000);
+    expect(lost!.state).toBe("lost");
+    console.log(`rb failed in gossip and lost its run ${Date.now() - killedAt} ms after SIGKILL`);
+  }, 180_000);
+});
