@@ -391,7 +391,13 @@ export class ControlService {
     const runners = this.d.runners
       .sessions()
       .filter((r) => !known.has(r.name))
-      .map((r) => aliveMember(r.name, r.addr.replace(/^::ffff:/, ""), 0, r.tags));
+      .map((r) =>
+        aliveMember(r.name, r.addr.replace(/^::ffff:/, ""), 0, {
+          ...r.tags,
+          // The last frame (a pong or any message) on its stream: the dashboard's "last heartbeat".
+          last_heartbeat: new Date(r.lastSeen).toISOString(),
+        }),
+      );
     for (const r of this.d.runners.sessions()) {
       const m = controls.find((c) => c.Name === r.name);
       if (m) m.Tags = { ...m.Tags, ...r.tags, ...pick(m.Tags, /^raft_/) };

@@ -13,7 +13,13 @@ export function toDkronMember(v: MemberView): Member {
     Name: v.name,
     Addr: v.addr,
     Port: v.port,
-    Tags: { role: v.meta.role === "control" ? "dkron" : "runner", ...v.meta.tags, version: v.meta.version },
+    Tags: {
+      role: v.meta.role === "control" ? "dkron" : "runner",
+      ...v.meta.tags,
+      version: v.meta.version,
+      // Dkron's Status has no suspect; the gossip state itself (alive, suspect, dead, left) rides here.
+      gossip: v.status,
+    },
     Status: MemberStatus[status],
     statusText: status,
     ProtocolMin: 1,

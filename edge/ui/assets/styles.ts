@@ -68,8 +68,8 @@ code { background: var(--code-bg); padding: 1px 5px; border-radius: 4px; }
 pre.log { background: var(--code-bg); border: 1px solid var(--border); border-radius: 6px; padding: 12px; margin: 0; white-space: pre-wrap; word-break: break-word; height: 420px; overflow: auto; }
 .badge { display: inline-flex; align-items: center; gap: 6px; font-size: 12px; font-weight: 600; padding: 2px 8px; border-radius: 999px; border: 1px solid var(--border); white-space: nowrap; }
 .badge::before { content: ""; width: 8px; height: 8px; border-radius: 50%; background: var(--idle); }
-.badge.success::before, .badge.alive::before, .badge.leader::before { background: var(--ok); }
-.badge.failed::before, .badge.lost::before, .badge.dead::before, .badge.partially_failed::before { background: var(--bad); }
+.badge.success::before, .badge.alive::before, .badge.leader::before, .badge.connected::before { background: var(--ok); }
+.badge.failed::before, .badge.lost::before, .badge.dead::before, .badge.down::before, .badge.partially_failed::before { background: var(--bad); }
 .badge.running::before { background: var(--run); animation: pulse 1.2s infinite; }
 .badge.missed::before, .badge.suspect::before, .badge.skipped-dst::before, .badge.disabled::before { background: var(--warn); }
 @keyframes pulse { 50% { opacity: .35; } }

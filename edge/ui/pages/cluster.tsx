@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { ExecutionJson, Member, NodeStatus, SelfJson } from "../../../shared";
 import { KeyValues } from "../components";
-import { formatDuration, parseApiTime } from "../format";
+import { formatDuration, parseApiTime, relativeTime } from "../format";
 import { Badge, Layout } from "../layout";
 
 /** Whether a member is a control node (Dkron's server tag, either name). */
@@ -9,7 +9,13 @@ export function isControl(m: Member): boolean {
   return m.Tags.server === "true" || m.Tags.dkron_server === "true" || m.Tags.raft_state !== undefined;
 }
 
-const INTERNAL_TAG = /^(raft_|rpc_addr$|dkron_|server$|port$|role$|version$|region$|dc$)/;
+const INTERNAL_TAG =
+  /^(raft_|rpc_addr$|dkron_|server$|port$|role$|version$|region$|dc$|gossip|stream$|last_heartbeat$)/;
+
+/** A runner's stream badge: only a connected stream is dispatchable (the leader says; "—" elsewhere). */
+function streamState(m: Member): string {
+  return m.Tags.stream ?? (m.Tags.last_heartbeat ? "connected" : "—");
+}
 
 /** Control nodes with their Raft view, runners with their tags and load, and what runs now. */
 export function ClusterPage(p: {
@@ -85,6 +91,9 @@ export function ClusterPage(p: {
                 <th>Name</th>
                 <th>Status</th>
                 <th>Address</th>
+                <th>Gossip</th>
+                <th>Stream</th>
+                <th>Last heartbeat</th>
                 <th>Tags</th>
                 <th class="hide-sm">Version</th>
                 <th class="num">Running</th>
@@ -93,7 +102,7 @@ export function ClusterPage(p: {
             <tbody>
               {runners.length === 0 ? (
                 <tr>
-                  <td colspan={6} class="muted">
+                  <td colspan={9} class="muted">
                     No remote runners; control nodes run jobs with their local runner.
                   </td>
                 </tr>
@@ -107,6 +116,19 @@ export function ClusterPage(p: {
                       <Badge state={m.statusText} />
                     </td>
                     <td class="mono">{m.Addr}</td>
+                    <td>{m.Tags.gossip ? <Badge state={m.Tags.gossip} /> : "—"}</td>
+                    <td>
+                      <Badge state={streamState(m)} />
+                    </td>
+                    <td>
+                      {m.Tags.last_heartbeat ? (
+                        <time datetime={m.Tags.last_heartbeat}>
+                          {relativeTime(parseApiTime(m.Tags.last_heartbeat), p.now)}
+                        </time>
+                      ) : (
+                        "—"
+                      )}
+                    </td>
                     <td>
                       <KeyValues
                         map={Object.fromEntries(
