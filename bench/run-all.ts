@@ -32,6 +32,11 @@ const BENCHES: { file: string; quick: string[]; what: string }[] = [
     quick: ["20000", "1", "20"],
     what: "jobs at scale: creates, list queries, RSS, restart",
   },
+  {
+    file: "ui-pages.ts",
+    quick: ["10000", "20"],
+    what: "dashboard pages at N jobs beside the JSON API and bare Hono",
+  },
   { file: "cluster-throughput.ts", quick: ["5", "64"], what: "3-node commit throughput through the API" },
   { file: "cluster-failover.ts", quick: ["20", "both"], what: "3-node failover after SIGKILL of the leader" },
 ];
