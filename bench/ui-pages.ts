@@ -16,6 +16,7 @@ import { TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { type Figure, reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs("Usage: node --import tsx bench/ui-pages.ts [jobs = 100000] [repeats = 30]");
@@ -162,7 +163,21 @@ try {
     ["cluster", "/ui/cluster"],
     ["new-job form", "/ui/jobs/new"],
   ];
-  for (const [label, path] of pages) row(label, await timed(`${base}${path}`), api.xs);
+  const figures: Figure[] = [];
+  for (const [label, path] of pages) {
+    const r = await timed(`${base}${path}`);
+    row(label, r, api.xs);
+    figures.push({
+      figure: `${label}, p99 at ${N} jobs`,
+      ours: percentile(r.xs, 99),
+      unit: "ms",
+      baseline: percentile(api.xs, 99),
+      baselineWhat: "API page",
+      target: { max: 100 },
+      reproduce: `node --import tsx bench/ui-pages.ts ${N}`,
+    });
+  }
+  reportFigures("ui-pages", figures);
 } finally {
   await cluster?.stop();
   await agent.close();
