@@ -17,7 +17,9 @@ describe("bench figures (npm run bench's table)", () => {
     expect(meets({ figure: "x", ours: 1, unit: "ms", target: { maxRatio: 2 } })).toBeNull();
     expect(meets({ figure: "x", ours: 1, unit: "ms", target: { note: "≈ 1" } })).toBeNull();
     expect(meets({ figure: "x", ours: 1, unit: "ms" })).toBeNull();
-    expect(meets({ figure: "x", ours: Number.POSITIVE_INFINITY, unit: "ms", target: { max: 5 } })).toBe(false);
+    expect(meets({ figure: "x", ours: Number.POSITIVE_INFINITY, unit: "ms", target: { max: 5 } })).toBe(
+      false,
+    );
   });
 
   it("prints one aligned row per figure with ratio, target and verdict", () => {
