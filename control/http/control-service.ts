@@ -189,11 +189,17 @@ export class ControlService {
       },
       "jobs.toggle": async (p, who) => {
         const before = this.mustJob(p.name);
+        const to = p.disabled ?? !before.spec.disabled;
         await this.write(
-          { type: "job.toggle", at: this.d.clock.now(), name: p.name },
+          {
+            type: "job.toggle",
+            at: this.d.clock.now(),
+            name: p.name,
+            ...(p.disabled === undefined ? {} : { disabled: p.disabled }),
+          },
           who,
           p.name,
-          before.spec.disabled ? "enabled" : "disabled",
+          to ? "disabled" : "enabled",
         );
         return this.render(this.mustJob(p.name), who);
       },

@@ -31,14 +31,27 @@ import {
   WebhookPage,
   WebhooksPage,
 } from "./pages";
-import { checkCsrf, endSession, SESSION_COOKIE, session, startSession } from "./session";
+import {
+  checkCsrf,
+  endSession,
+  insecureOriginReason,
+  SESSION_COOKIE,
+  session,
+  startSession,
+} from "./session";
 
 /** Executions per page of a job's history. */
 const EXEC_PAGE = 25;
 /** How often the log tail asks the leader for new output. */
 const TAIL_POLL_MS = 400;
-/** A tail stream ends after this long; the browser reconnects and resumes from its last event id. */
-const TAIL_MAX_MS = 5 * 60_000;
+/**
+ * Polls per tail stream (about 16 s): then it ends and the browser reconnects after TAIL_RETRY_MS,
+ * resuming from its last event id. Short streams keep a Worker under its subrequests-per-request
+ * limit (each poll is one call to the control node) and free idle connections.
+ */
+const TAIL_MAX_POLLS = 40;
+/** How soon the browser reconnects a tail stream that ended (the SSE `retry` field), ms. */
+const TAIL_RETRY_MS = 300;
 /** Jobs one bulk action may touch. */
 const MAX_BULK = 100;
 
@@ -104,6 +117,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
 
   r.get("/sign-in", (c) => {
     const reason = c.req.query("reason");
+    const insecure = insecureOriginReason(c);
     return html(
       c,
       <SignInPage
@@ -113,6 +127,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
           ? { notice: "Your session ended: the token is unknown, revoked or expired." }
           : {})}
         {...(reason === "signed-out" ? { notice: "Signed out." } : {})}
+        {...(insecure ? { warning: insecure } : {})}
       />,
     );
   });
@@ -130,7 +145,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       if (err.code !== "UNAUTHORIZED" && err.code !== "FORBIDDEN") throw err;
       return html(c, <SignInPage csrf={c.var.csrf} next={next} error={`token: ${err.message}`} />, 401);
     }
-    startSession(c, token);
+    startSession(c, token, deps.randomBytes);
     return c.redirect(next, 303);
   });
   r.post("/sign-out", async (c) => {
@@ -181,8 +196,8 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       try {
         if (action === "run") await call(c, "jobs.run", { name });
         else {
-          const job = await call(c, "jobs.get", { name });
-          if (job.disabled !== (action === "disable")) await call(c, "jobs.toggle", { name });
+          // Set, not flip: two operators disabling at once both end disabled.
+          await call(c, "jobs.toggle", { name, disabled: action === "disable" });
         }
         done++;
       } catch (e) {
@@ -352,7 +367,22 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       self(c),
       call(c, "executions.get", { job: c.req.param("job"), id: c.req.param("id") }),
     ]);
-    return html(c, <ExecutionPage csrf={c.var.csrf} self={me} e={e} now={now()} />);
+    // A running execution's page shows the leader's kept tail and starts the live tail at its
+    // absolute offset (characters since the run began), so a long output resumes without repeats.
+    const live =
+      e.state === "running"
+        ? await call(c, "executions.tail", { job: e.job_name, id: e.id, from: 0 }).catch(() => undefined)
+        : undefined;
+    return html(
+      c,
+      <ExecutionPage
+        csrf={c.var.csrf}
+        self={me}
+        e={e}
+        now={now()}
+        {...(live?.running ? { live: { text: live.text, offset: live.offset, skipped: live.skipped } } : {})}
+      />,
+    );
   });
 
   // The live log tail: SSE from the leader (executions.tail is answered there), resumable: each
@@ -369,8 +399,10 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       stream.onAbort(() => {
         open = false;
       });
-      const until = now() + TAIL_MAX_MS;
-      while (open && now() < until) {
+      // The browser reconnects soon after the stream ends and resumes from Last-Event-ID.
+      await stream.writeSSE({ event: "hello", data: "", retry: TAIL_RETRY_MS });
+      let polls = 0;
+      while (open && polls++ < TAIL_MAX_POLLS) {
         if (!t.running) {
           await stream.writeSSE({
             event: "done",
