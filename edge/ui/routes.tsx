@@ -35,9 +35,11 @@ import {
   checkCsrf,
   endSession,
   insecureOriginReason,
+  passOnce,
   SESSION_COOKIE,
   session,
   startSession,
+  takeOnce,
 } from "./session";
 
 /** Executions per page of a job's history. */
@@ -65,6 +67,10 @@ const NOTICES: Record<string, string> = {
   deleted: "Job deleted.",
   revoked: "Token revoked.",
   hook_deleted: "Webhook deleted.",
+  token_created:
+    "Token created. Its secret was shown once; if you did not copy it, revoke it and make another.",
+  hook_created: "Webhook created. Its secret was shown once; if you did not copy it, rotate it.",
+  hook_rotated: "Secret rotated: the old one no longer signs deliveries. The new one was shown once.",
 };
 
 type Form = Record<string, string> & { __all?: never };
@@ -440,7 +446,20 @@ export function uiRoutes(deps: EdgeDeps): Hono {
 
   r.get("/tokens", async (c) => {
     const [me, tokens] = await Promise.all([self(c), call(c, "tokens.list", {})]);
-    return html(c, <TokensPage csrf={c.var.csrf} self={me} tokens={tokens} now={now()} />);
+    const once = takeOnce(c);
+    const created =
+      once?.kind === "token" && once.name && once.token ? { name: once.name, token: once.token } : undefined;
+    return html(
+      c,
+      <TokensPage
+        csrf={c.var.csrf}
+        self={me}
+        tokens={tokens}
+        now={now()}
+        created={created}
+        notice={notice(c)}
+      />,
+    );
   });
   r.post("/tokens", async (c) => {
     const { one, all } = await readForm(c);
@@ -454,18 +473,8 @@ export function uiRoutes(deps: EdgeDeps): Hono {
     };
     try {
       const made = await call(c, "tokens.create", { token: body });
-      const tokens = await call(c, "tokens.list", {});
-      return html(
-        c,
-        <TokensPage
-          csrf={c.var.csrf}
-          self={me}
-          tokens={tokens}
-          now={now()}
-          created={{ name: made.name, token: made.token }}
-        />,
-        201,
-      );
+      passOnce(c, { kind: "token", name: made.name, token: made.token });
+      return c.redirect("/ui/tokens?done=token_created", 303);
     } catch (e) {
       const err = asAppError(e);
       if (err.code !== "VALIDATION" && err.code !== "CONFLICT") throw err;
@@ -513,7 +522,23 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   const origin = (c: Context) => new URL(c.req.url).origin;
   r.get("/webhooks", async (c) => {
     const [me, hooks] = await Promise.all([self(c), call(c, "webhooks.list", {})]);
-    return html(c, <WebhooksPage csrf={c.var.csrf} self={me} hooks={hooks} origin={origin(c)} now={now()} />);
+    const once = takeOnce(c);
+    const created =
+      once?.kind === "hook" && once.id && once.job && once.secret && once.url
+        ? { id: once.id, job: once.job, secret: once.secret, url: once.url }
+        : undefined;
+    return html(
+      c,
+      <WebhooksPage
+        csrf={c.var.csrf}
+        self={me}
+        hooks={hooks}
+        origin={origin(c)}
+        now={now()}
+        created={created}
+        notice={notice(c)}
+      />,
+    );
   });
   r.post("/webhooks", async (c) => {
     const { one } = await readForm(c);
@@ -521,19 +546,8 @@ export function uiRoutes(deps: EdgeDeps): Hono {
     const me = await self(c);
     try {
       const made = await call(c, "webhooks.create", { hook: { job: one.job ?? "" } });
-      const hooks = await call(c, "webhooks.list", {});
-      return html(
-        c,
-        <WebhooksPage
-          csrf={c.var.csrf}
-          self={me}
-          hooks={hooks}
-          origin={origin(c)}
-          now={now()}
-          created={made}
-        />,
-        201,
-      );
+      passOnce(c, { kind: "hook", id: made.id, job: made.job, secret: made.secret, url: made.url });
+      return c.redirect("/ui/webhooks?done=hook_created", 303);
     } catch (e) {
       const err = asAppError(e);
       if (err.code !== "VALIDATION" && err.code !== "NOT_FOUND") throw err;
@@ -574,20 +588,9 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   });
   r.post("/webhooks/:id/rotate", async (c) => {
     checkCsrf(c, (await readForm(c)).one);
-    const me = await self(c);
     const made = await call(c, "webhooks.rotate", { id: c.req.param("id") });
-    const hooks = await call(c, "webhooks.list", {});
-    return html(
-      c,
-      <WebhooksPage
-        csrf={c.var.csrf}
-        self={me}
-        hooks={hooks}
-        origin={origin(c)}
-        now={now()}
-        created={made}
-      />,
-    );
+    passOnce(c, { kind: "hook", id: made.id, job: made.job, secret: made.secret, url: made.url });
+    return c.redirect("/ui/webhooks?done=hook_rotated", 303);
   });
   r.get("/webhooks/:id/delete", async (c) => {
     const id = c.req.param("id");

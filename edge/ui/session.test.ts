@@ -107,3 +107,30 @@ describe("dashboard session and CSRF", () => {
     expect(await proxied.text()).toBe("ok");
   });
 });
+
+describe("a secret shown once after a redirect", () => {
+  it("reaches the next page once and is gone on reload", async () => {
+    const { passOnce, takeOnce, ONCE_COOKIE } = await import("./session");
+    const a = new Hono();
+    a.post("/ui/tokens", (c) => {
+      passOnce(c, { kind: "token", name: "ci", token: "dkt.ab.cd" });
+      return c.redirect("/ui/tokens", 303);
+    });
+    a.get("/ui/tokens", (c) => c.json(takeOnce(c) ?? null));
+    const made = await a.request("https://x/ui/tokens", { method: "POST" });
+    expect(made.status).toBe(303);
+    const set = made.headers.getSetCookie().find((h) => h.startsWith(`${ONCE_COOKIE}=`))!;
+    expect(set).toMatch(/Max-Age=60; Path=\/ui; HttpOnly; Secure; SameSite=Strict/);
+    const cookie = set.split(";")[0]!;
+    const page = await a.request("https://x/ui/tokens", { headers: { cookie } });
+    expect(await page.json()).toEqual({ kind: "token", name: "ci", token: "dkt.ab.cd" });
+    // The page removed it: the browser's next request carries nothing.
+    expect(page.headers.getSetCookie().join()).toMatch(new RegExp(`${ONCE_COOKIE}=; Max-Age=0`));
+    expect(await (await a.request("https://x/ui/tokens")).json()).toBeNull();
+    expect(
+      await (
+        await a.request("https://x/ui/tokens", { headers: { cookie: `${ONCE_COOKIE}=garbled{` } })
+      ).json(),
+    ).toBeNull();
+  });
+});

@@ -6,6 +6,8 @@ import { AppError, safeEqual } from "../../shared";
 export const SESSION_COOKIE = "dkron_session";
 /** Cookie holding the CSRF token every form echoes (double submit). */
 export const CSRF_COOKIE = "dkron_csrf";
+/** Cookie carrying a secret just made (a token, a webhook secret) to the one page that shows it. */
+export const ONCE_COOKIE = "dkron_once";
 /** The form field carrying the CSRF token. */
 export const CSRF_FIELD = "_csrf";
 /** How long a sign-in lasts (the token itself may expire sooner). */
@@ -97,4 +99,30 @@ export function checkCsrf(c: Context, form: Record<string, unknown>): void {
       "the form's security token is missing or stale; reload the page and try again",
       { field: CSRF_FIELD },
     );
+}
+
+/**
+ * Hands a just-made secret to the page the post redirects to (post/redirect/get: a reload never
+ * makes another). It lives a minute in an HttpOnly cookie and is read once.
+ */
+export function passOnce(c: Context, value: Record<string, string>): void {
+  // setCookie percent-encodes the value, so JSON travels as it is.
+  setCookie(c, ONCE_COOKIE, JSON.stringify(value), { ...COOKIE, maxAge: 60 });
+}
+
+/** The value passOnce left for this page, removed as it is read; undefined when none (or garbled). */
+export function takeOnce(c: Context): Record<string, string> | undefined {
+  const text = getCookie(c, ONCE_COOKIE);
+  if (!text) return undefined;
+  deleteCookie(c, ONCE_COOKIE, COOKIE);
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (!v || typeof v !== "object") return undefined;
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => typeof x === "string")) as Record<
+      string,
+      string
+    >;
+  } catch {
+    return undefined;
+  }
 }
