@@ -15,6 +15,11 @@ type Worker = Awaited<ReturnType<typeof import("wrangler").unstable_startWorker>
 const WRANGLER_TOML = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 const SECRET = randomBytes(16).toString("hex");
 
+if (!CHROMIUM)
+  process.stderr.write(
+    "test/browser/dashboard.test.ts: SKIPPED, no chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)\n",
+  );
+
 const dir = tempDir("dkron-browser-");
 let agent: AgentProcess | undefined;
 let browser: Browser | undefined;
