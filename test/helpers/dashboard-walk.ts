@@ -45,18 +45,23 @@ export async function dashboardWalk(
     // The form: a bad schedule is flagged inline by the live preview, before anything is saved.
     await page.goto(`${base}/ui/jobs/new`);
     await page.fill("#job-name", job);
+    await watchLayoutShift(page);
     await page.fill("#job-schedule", "@every banana");
     const scheduleError = page.locator("[data-field=schedule] .error");
     await expect
       .poll(() => scheduleError.textContent(), { timeout: 10_000 })
       .toMatch(/every|duration|schedule/i);
+    // The inline error and the preview land in space kept for them: nothing below moves.
+    expect(await layoutShift(page), "layout shift while the preview and error arrive").toBeLessThan(0.001);
     await shot(page, group, "03-form-invalid-schedule");
     // Submitted anyway, control refuses it and the form says why, at the field, keeping the input.
     await page.click("button.primary[type=submit]");
     await expect.poll(() => scheduleError.textContent()).toMatch(/schedule/i);
     expect(await page.inputValue("#job-name")).toBe(job);
+    await watchLayoutShift(page);
     await page.fill("#job-schedule", "@every 1h");
     await expect.poll(() => page.locator("#preview tbody tr").count()).toBeGreaterThan(5);
+    expect(await layoutShift(page), "layout shift when the preview fills").toBeLessThan(0.001);
     expect(await scheduleError.textContent()).toBe("");
     await page.selectOption("#job-executor", "shell");
     await page.fill("#job-executor_config", `command=${SLOW_COMMAND}\nshell=true`);
@@ -88,6 +93,7 @@ export async function dashboardWalk(
     await expect
       .poll(() => page.textContent("#live-status"), { timeout: 15_000 })
       .toBe("live: streaming output");
+    await watchLayoutShift(page);
     const seen = ((await page.textContent("#log")) ?? "").length;
     const grown = async () => ({
       log: (await page.textContent("#log")) ?? "",
@@ -103,6 +109,7 @@ export async function dashboardWalk(
       )
       .toBe(true);
     const live = (await grown()).log;
+    expect(await layoutShift(page), "layout shift while live output arrives").toBeLessThan(0.001);
     for (let i = 1; i <= 20; i++)
       expect(live.split(`line ${i}\n`).length, `line ${i} once`).toBeLessThanOrEqual(2);
     await shot(page, group, "06-execution-live");
@@ -160,6 +167,20 @@ export async function dashboardWalk(
   }
 }
 
+/** Starts summing the page's layout shifts (every one, input-driven or not). */
+async function watchLayoutShift(page: Page): Promise<void> {
+  await page.evaluate(`(() => {
+    window.__shift = 0;
+    new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__shift += e.value; })
+      .observe({ type: "layout-shift" });
+  })()`);
+}
+
+/** The layout shift summed since watchLayoutShift (0 = nothing moved). */
+async function layoutShift(page: Page): Promise<number> {
+  return (await page.evaluate("window.__shift")) as number;
+}
+
 /** HMAC-SHA256 signature headers of a webhook delivery (docs/api.md, Webhooks). */
 function signed(secret: string, body: string, at: number): Record<string, string> {
   const ts = String(Math.floor(at / 1000));
@@ -180,9 +201,13 @@ export async function adminWalk(browser: Browser, base: string, token: string, g
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
   const page = await context.newPage();
   try {
+    // Signed in with the keyboard alone: Tab reaches the token field, Enter submits.
     await page.goto(`${base}/ui/sign-in?next=/ui/tokens`);
-    await page.fill("#token", token);
-    await page.click("button[type=submit]");
+    const focused = () => page.evaluate("document.activeElement && document.activeElement.id");
+    for (let i = 0; i < 10 && (await focused()) !== "token"; i++) await page.keyboard.press("Tab");
+    expect(await focused()).toBe("token");
+    await page.keyboard.type(token);
+    await page.keyboard.press("Enter");
     await page.waitForURL((u) => u.pathname === "/ui/tokens");
     const name = `ci-${group}`;
     await page.fill("input[name=name]", name);
