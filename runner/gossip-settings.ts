@@ -20,11 +20,18 @@ const hostPort = z
   .max(262)
   .refine((v) => splitHostPort(v)[1] > 0, "must be host:port");
 
+/** A bind address: host:port where port 0 asks for a free one. */
+const bindAddr = z
+  .string()
+  .min(3)
+  .max(262)
+  .regex(/:\d{1,5}$/, "must be host:port");
+
 /** What gossip.json holds. */
 export const GossipSettingsSchema = z.strictObject({
   version: z.literal(1),
   /** --gossip-bind as given; absent: DEFAULT_GOSSIP_BIND, or a free port when that one is taken. */
-  bind: hostPort.optional(),
+  bind: bindAddr.optional(),
   /** --gossip-advertise as given; absent: the address this host reaches the control nodes from. */
   advertise: hostPort.optional(),
   /** --gossip-join as given: the operator's seeds, used before the learned ones. */
@@ -58,14 +65,14 @@ export interface GossipPlan {
 /** A flag's value that is not host:port; one line for the CLI. */
 export class GossipFlagError extends Error {}
 
-function checkHostPort(flag: string, v: string): string {
-  if (!hostPort.safeParse(v).success) throw new GossipFlagError(`${flag}: "${v}" is not host:port`);
+function checkHostPort(flag: string, v: string, schema: z.ZodType = hostPort): string {
+  if (!schema.safeParse(v).success) throw new GossipFlagError(`${flag}: "${v}" is not host:port`);
   return v;
 }
 
 /** Checks the flags: host:port addresses, 32-byte base64 keys; throws a GossipFlagError naming the flag. */
 export function checkGossipFlags(f: GossipFlags): void {
-  if (f.bind !== undefined) checkHostPort("--gossip-bind", f.bind);
+  if (f.bind !== undefined) checkHostPort("--gossip-bind", f.bind, bindAddr);
   if (f.advertise !== undefined) checkHostPort("--gossip-advertise", f.advertise);
   for (const j of f.join ?? []) checkHostPort("--gossip-join", j);
   for (const k of f.encrypt ?? [])
