@@ -5,14 +5,18 @@
  * - one single-use token, two `dkron-runner join` processes at once: exactly one joins;
  * - `dkron runner revoke NAME` cuts that runner's stream at once: it says it was revoked and exits 1,
  *   and a restart with `dkron-runner start` from its saved credential fails the same way;
+ * - SIGTERM drains: the running execution finishes and its result is delivered, the runner leaves
+ *   the gossip pool (listed `left`) and exits 0;
  * - a single-use token used once, the leader SIGKILLed, then used again through a surviving node:
  *   the new leader refuses it.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
 import { getJson, TestCluster } from "../helpers/cluster";
 import {
@@ -43,7 +47,7 @@ function runner(args: string[]): RealRunner {
 }
 
 /** `dkron-runner join` of `name` through `url` with `token`, gossip on a free loopback port. */
-function joinRunner(url: string, token: string, name: string): RealRunner {
+function joinRunner(url: string, token: string, name: string, tags: string[] = []): RealRunner {
   return runner([
     "join",
     url,
@@ -56,7 +60,8 @@ function joinRunner(url: string, token: string, name: string): RealRunner {
     "--gossip-bind",
     "127.0.0.1:0",
     "--shutdown-grace",
-    "2000",
+    "5000",
+    ...tags.flatMap((t) => ["--tags", t]),
   ]);
 }
 
@@ -68,13 +73,22 @@ async function refused(r: RealRunner): Promise<string> {
   return lines[0]!;
 }
 
+async function call(url: string, method: string, body?: object): Promise<void> {
+  const r = await fetch(url, {
+    method,
+    headers: { "content-type": "application/json" },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  expect(r.status, await r.text()).toBeLessThan(300);
+}
+
 async function registered(url: string): Promise<string[]> {
   const list = await getJson<{ name: string }[]>(`${url}/v1/runners`, 5000);
   return (list ?? []).map((r) => r.name).sort();
 }
 
 describe("dkron-runner join tokens and revocation (real processes)", () => {
-  it("refuses bad, expired and spent tokens, also across a leader kill, and revocation ends a runner", async () => {
+  it("refuses bad, expired and spent tokens (also across a leader kill); revoke ends a runner; SIGTERM drains and leaves", async () => {
     cluster = await TestCluster.start({ size: 3, baseDir: dir.path, profile: "fast", gossip: true });
     const c = cluster;
     const leader = await c.waitForLeader();
@@ -103,6 +117,11 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     expect(line).toMatch(/^dkron-runner: join refused: /);
     const winner = first.ok === a ? "twin-a" : "twin-b";
     expect(await registered(leader.url)).toEqual([winner]);
+    // The join answer told it the control nodes' gossip addresses, saved for later starts.
+    const saved = JSON.parse(readFileSync(join(dir.path, winner, "gossip.json"), "utf8")) as {
+      seeds: string[];
+    };
+    expect(saved.seeds.sort()).toEqual(c.nodes.map((n) => `127.0.0.1:${n.gossipPort}`).sort());
 
     // Revoke: the stream is cut at once, the process says it was revoked and exits 1.
     await run(process.execPath, [
@@ -121,6 +140,37 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     expect(again.stderr()).toMatch(/revoked/);
     expect(await registered(leader.url)).toEqual([]);
 
+    // SIGTERM while a job runs: it finishes, its result is delivered, the runner leaves, exit 0.
+    const d = joinRunner(follower.url, await createJoinToken(leader.url), "drainer", ["zone=d"]);
+    await waitForLine(d, /connected to/);
+    await waitFor("drainer alive in gossip", async () => {
+      const ms = await getJson<Member[]>(`${leader.url}/v1/members`);
+      return ms?.find((m) => m.Name === "drainer")?.statusText === "alive" ? true : undefined;
+    });
+    await call(`${leader.url}/v1/jobs`, "POST", {
+      name: "drain-me",
+      schedule: "@manually",
+      executor: "shell",
+      executor_config: { command: "sleep 1; echo finished", shell: "true" },
+      tags: { zone: "d" },
+    });
+    await call(`${leader.url}/v1/jobs/drain-me`, "POST");
+    type Exec = { state: string; node_name: string; output: string };
+    const execs = () => getJson<Exec[]>(`${leader.url}/v1/jobs/drain-me/executions`, 5000);
+    await waitFor("drain-me running on drainer", async () =>
+      (await execs())?.some((e) => e.state === "running" && e.node_name === "drainer") ? true : undefined,
+    );
+    process.kill(d.proc.pid as number, "SIGTERM");
+    expect(await d.exited).toBe(0);
+    const [done] = (await execs()) ?? [];
+    expect(done).toMatchObject({ state: "success", node_name: "drainer" });
+    expect(done!.output).toContain("finished");
+    const left = await waitFor("drainer left in gossip", async () => {
+      const m = (await getJson<Member[]>(`${leader.url}/v1/members`))?.find((x) => x.Name === "drainer");
+      return m?.statusText === "left" ? m : undefined;
+    });
+    expect(left.Tags.gossip).toBe("left");
+
     // A single-use token used once, then the leader SIGKILLed: the second join reaches the new
     // leader through a surviving node and is refused.
     const spent = await createJoinToken(leader.url, { single_use: true });
@@ -133,8 +183,8 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     expect(
       await waitFor("the runners list on the new leader", async () => {
         const names = await registered(next.url);
-        return names.length ? names : undefined;
+        return names.includes("before-kill") ? names : undefined;
       }),
-    ).toEqual(["before-kill"]);
+    ).toEqual(["before-kill", "drainer"]);
   }, 120_000);
 });
