@@ -5,7 +5,14 @@ import { Hono } from "hono";
 import WebSocket from "ws";
 import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
 import { createExecutors, generateGossipKey, PoolMember, RunnerAgent, toDkronMember } from "../runner";
-import { type Clock, createLogger, type Logger, splitHostPort, systemClock } from "../shared";
+import {
+  type Clock,
+  controlGossipSeeds,
+  createLogger,
+  type Logger,
+  splitHostPort,
+  systemClock,
+} from "../shared";
 import {
   ADMIN_TOKEN_FILE,
   Authenticator,
@@ -182,6 +189,8 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     heartbeatMs: c.heartbeat,
     nodeName: c.node_name,
     wsScheme: scheme === "https" ? "wss" : "ws",
+    // The pool is built below; the hub asks only once runners connect.
+    gossipSeeds: () => controlGossipSeeds(pool.members().map(toDkronMember)),
     redirect: () => {
       if (raft.isLeader()) return undefined;
       const leader = raft.status().leader;

@@ -8,6 +8,7 @@ import {
   type Result,
   type Run,
   type RunnerMessage,
+  type Welcome,
   WIRE_VERSION,
 } from "../shared";
 import type { Executor } from "./executors";
@@ -53,6 +54,8 @@ export interface RunnerAgentOptions {
    * because the runner was revoked): retrying cannot help, the service stops.
    */
   onRejected?: (reason: string) => void;
+  /** Called on every welcome (the runner service reads the control nodes' gossip addresses from it). */
+  onWelcome?: (welcome: Welcome) => void;
 }
 
 /** What a runner agent reports about itself (dkron-runner status). */
@@ -275,6 +278,7 @@ export class RunnerAgent {
         this.leader = msg.node;
         for (const id of msg.unknown) this.running.get(id)?.abort.abort();
         this.schedulePing();
+        this.opts.onWelcome?.(msg);
         this.markConnected();
         break;
       case "run":

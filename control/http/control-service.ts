@@ -4,6 +4,7 @@ import {
   AppError,
   aliveMember,
   type Caller,
+  controlGossipSeeds,
   executionToJson,
   grants,
   isAppError,
@@ -122,6 +123,7 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       requireLeader: () => this.requireLeader(),
+      gossipSeeds: () => controlGossipSeeds(d.gossip?.() ?? []),
     });
     this.dashboard = new DashboardService({ state: d.state, clock: d.clock, dispatcher: d.dispatcher });
     this.handlers = {

@@ -44,6 +44,8 @@ export interface HubOptions {
   redirect?: () => string | null | undefined;
   /** ws, or wss when the node serves TLS. */
   wsScheme?: "ws" | "wss";
+  /** The control nodes' gossip addresses, told to runners in the welcome (they join the pool there). */
+  gossipSeeds?: () => string[];
 }
 
 interface Conn {
@@ -244,6 +246,7 @@ export class RunnerHub {
         node: this.opts.nodeName,
         unknown,
         heartbeat_ms: this.opts.heartbeatMs,
+        ...(this.opts.gossipSeeds ? { gossip: this.opts.gossipSeeds().slice(0, 64) } : {}),
       }),
     );
     // Results finished while disconnected arrive with the hello and are processed like live ones.
