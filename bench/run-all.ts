@@ -60,6 +60,11 @@ const BENCHES: { file: string; quick: string[]; what: string }[] = [
     what: "dashboard pages at N jobs beside the JSON API and bare Hono",
   },
   { file: "runner-package.ts", quick: ["10"], what: "installed dkron-runner --help beside node -e 0" },
+  {
+    file: "runners-at-scale.ts",
+    quick: ["500", "100"],
+    what: "dispatch latency, leader RSS and heartbeat CPU with N runners connected beside 10",
+  },
   { file: "cluster-throughput.ts", quick: ["5", "64"], what: "3-node commit throughput through the API" },
   { file: "cluster-failover.ts", quick: ["20", "both"], what: "3-node failover after SIGKILL of the leader" },
 ];
