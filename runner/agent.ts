@@ -173,6 +173,16 @@ export class RunnerAgent {
     if (this.reconnectTimer) this.opts.clock.clearTimeout(this.reconnectTimer);
     if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
     this.ws?.close(1000, "runner stopping");
+    // Idle keep-alive connections would keep the process alive after the runner stopped.
+    await Promise.all(
+      [...this.opts.executors.values()].map((e) =>
+        e
+          .close?.()
+          .catch((err: unknown) =>
+            this.opts.logger.warn("could not close an executor", { executor: e.name, err: String(err) }),
+          ),
+      ),
+    );
   }
 
   /**
