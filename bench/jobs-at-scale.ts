@@ -26,6 +26,7 @@ import { JOB_SORTS } from "../control/store";
 import { type ClusterNode, TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
+import { createJobs } from "./create-jobs";
 import { hostLine } from "./host";
 import { type Figure, reportFigures } from "./report";
 import { percentile } from "./stats";
@@ -127,32 +128,7 @@ async function honoBaseline(): Promise<number[]> {
 }
 
 async function createAll(base: string): Promise<number[]> {
-  let next = 0;
-  const marks: number[] = [];
-  const t0 = performance.now();
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= N) return;
-        for (let attempt = 0; ; attempt++) {
-          const res = await request(`${base}/v1/jobs`, {
-            method: "POST",
-            dispatcher: agent,
-            headers: { "content-type": "application/json" },
-            body: jobBody(i),
-          });
-          const text = await res.body.text();
-          if (res.statusCode === 201) break;
-          if (attempt > 5) throw new Error(`POST job ${i}: ${res.statusCode} ${text.slice(0, 200)}`);
-        }
-        done++;
-        if (done % (N / 10) === 0) marks.push(performance.now() - t0);
-      }
-    }),
-  );
-  return marks;
+  return createJobs({ base, n: N, clients: CLIENTS, agent, body: jobBody });
 }
 
 async function waitServing(url: string, timeoutMs = 60_000): Promise<number> {

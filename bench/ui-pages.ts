@@ -15,6 +15,7 @@ import { Agent, request } from "undici";
 import { TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
+import { createJobs } from "./create-jobs";
 import { hostLine } from "./host";
 import { type Figure, reportFigures } from "./report";
 import { percentile } from "./stats";
@@ -65,29 +66,14 @@ async function timed(url: string, n = REPEATS): Promise<{ xs: number[]; bytes: n
 }
 
 async function createAll(base: string): Promise<void> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= N) return;
-        for (let attempt = 0; ; attempt++) {
-          const res = await request(`${base}/v1/jobs`, {
-            method: "POST",
-            dispatcher: agent,
-            headers: { "content-type": "application/json" },
-            body: jobBody(i),
-          });
-          const text = await res.body.text();
-          if (res.statusCode === 201) break;
-          if (attempt > 5) throw new Error(`POST job ${i}: ${res.statusCode} ${text.slice(0, 200)}`);
-        }
-        if (i > 0 && i % (N / 10) === 0)
-          out(`  created ${i} jobs (${(i / ((performance.now() - t0) / 1000)).toFixed(0)} jobs/s)`);
-      }
-    }),
-  );
+  await createJobs({
+    base,
+    n: N,
+    clients: CLIENTS,
+    agent,
+    body: jobBody,
+    onDecile: (created, rate) => out(`  created ${created} jobs (${rate.toFixed(0)} jobs/s)`),
+  });
 }
 
 /** A bare Hono handler rendering a 25-row table from memory over node:http: the floor for a page. */

@@ -464,7 +464,6 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   r.post("/tokens", async (c) => {
     const { one, all } = await readForm(c);
     checkCsrf(c, one);
-    const me = await self(c);
     const body = {
       name: one.name ?? "",
       scopes: all.getAll("scopes"),
@@ -478,7 +477,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
     } catch (e) {
       const err = asAppError(e);
       if (err.code !== "VALIDATION" && err.code !== "CONFLICT") throw err;
-      const tokens = await call(c, "tokens.list", {});
+      const [me, tokens] = await Promise.all([self(c), call(c, "tokens.list", {})]);
       const field = typeof err.details?.field === "string" ? err.details.field : undefined;
       return html(
         c,
@@ -520,6 +519,9 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   });
 
   const origin = (c: Context) => new URL(c.req.url).origin;
+  /** A new or rotated hook's secret, for the webhooks page to show once after the redirect. */
+  const passHookSecret = (c: Context, h: { id: string; job: string; secret: string; url: string }) =>
+    passOnce(c, { kind: "hook", id: h.id, job: h.job, secret: h.secret, url: h.url });
   r.get("/webhooks", async (c) => {
     const [me, hooks] = await Promise.all([self(c), call(c, "webhooks.list", {})]);
     const once = takeOnce(c);
@@ -543,15 +545,13 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   r.post("/webhooks", async (c) => {
     const { one } = await readForm(c);
     checkCsrf(c, one);
-    const me = await self(c);
     try {
-      const made = await call(c, "webhooks.create", { hook: { job: one.job ?? "" } });
-      passOnce(c, { kind: "hook", id: made.id, job: made.job, secret: made.secret, url: made.url });
+      passHookSecret(c, await call(c, "webhooks.create", { hook: { job: one.job ?? "" } }));
       return c.redirect("/ui/webhooks?done=hook_created", 303);
     } catch (e) {
       const err = asAppError(e);
       if (err.code !== "VALIDATION" && err.code !== "NOT_FOUND") throw err;
-      const hooks = await call(c, "webhooks.list", {});
+      const [me, hooks] = await Promise.all([self(c), call(c, "webhooks.list", {})]);
       return html(
         c,
         <WebhooksPage
@@ -588,8 +588,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   });
   r.post("/webhooks/:id/rotate", async (c) => {
     checkCsrf(c, (await readForm(c)).one);
-    const made = await call(c, "webhooks.rotate", { id: c.req.param("id") });
-    passOnce(c, { kind: "hook", id: made.id, job: made.job, secret: made.secret, url: made.url });
+    passHookSecret(c, await call(c, "webhooks.rotate", { id: c.req.param("id") }));
     return c.redirect("/ui/webhooks?done=hook_rotated", 303);
   });
   r.get("/webhooks/:id/delete", async (c) => {
