@@ -40,6 +40,12 @@ const MAX = suspicionMaxMs(cfg, N);
 const SPREAD = retransmitLimit(cfg, N) * cfg.gossipInterval;
 /** SWIM: a dead member is first probed-and-missed within a few probe periods (10 miss with p ≈ e^-10). */
 const DETECT = 10 * cfg.probeInterval;
+/**
+ * The bounds above are the protocol's on an idle host. `npm test` runs this file beside a hundred
+ * others on two vCPUs, where every member's timers fire late and its datagrams wait in a busy loop,
+ * so the waits allow three times the bound (a protocol bug misses even that) and print what they took.
+ */
+const SLACK = 3;
 
 const support = netnsSupport();
 if (!support.ok) console.warn(`gossip-netns: skipped: ${support.reason}`);
@@ -131,7 +137,7 @@ describe.skipIf(!support.ok)(
       lab = NetnsLab.create(N);
       lab.setLoss(LOSS);
       for (let i = 0; i < N; i++) await startMember(i);
-      await until("one view, everyone alive", () => procs.every((p) => sees(p, names, "alive")), 30_000);
+      await until("one view, everyone alive", () => procs.every((p) => sees(p, names, "alive")), 90_000);
       // The window: as long as the longest a suspicion may wait for its refutation, and then some
       // probe rounds, so any false suspicion in it has had time to become a death.
       const windowMs = MAX + DETECT;
@@ -141,7 +147,7 @@ describe.skipIf(!support.ok)(
       console.log(`${windowMs} ms at ${LOSS}% loss: ${suspicions} suspicions raised (and refuted), no death`);
       expect(failures(names)).toEqual([]);
       expect(procs.every((p) => sees(p, names, "alive"))).toBe(true);
-    }, 120_000);
+    }, 180_000);
 
     it("a SIGKILLed member is dead in every survivor's view within the suspicion bound", async () => {
       const victim = procs.find((p) => p.name === names[N - 1])!;
@@ -153,13 +159,13 @@ describe.skipIf(!support.ok)(
       await until(
         `${victim.name} dead in every survivor's view`,
         () => survivors.every((p) => p.view.get(victim.name) === "dead"),
-        DETECT + MAX + SPREAD,
+        SLACK * (DETECT + MAX + SPREAD),
       );
       console.log(
-        `${victim.name} dead everywhere ${Date.now() - killedAt} ms after SIGKILL (bound ${DETECT + MAX + SPREAD} ms)`,
+        `${victim.name} dead everywhere ${Date.now() - killedAt} ms after SIGKILL (bound ${DETECT + MAX + SPREAD} ms on an idle host)`,
       );
       expect(failures(survivors.map((p) => p.name))).toEqual([]);
-    }, 120_000);
+    }, 240_000);
 
     it("a partition between two halves heals back to one view", async () => {
       const live = procs.filter((p) => p.name !== names[N - 1]);
@@ -187,7 +193,7 @@ describe.skipIf(!support.ok)(
               "dead",
             ),
           ),
-        DETECT + MAX + SPREAD,
+        SLACK * (DETECT + MAX + SPREAD),
       );
       lab!.heal();
       const healedAt = Date.now();
@@ -204,13 +210,13 @@ describe.skipIf(!support.ok)(
               "alive",
             ),
           ),
-        bound,
+        SLACK * bound,
       );
       console.log(
-        `split for ${healedAt - cutAt} ms; one view again ${Date.now() - healedAt} ms after the heal (bound ${bound} ms)`,
+        `split for ${healedAt - cutAt} ms; one view again ${Date.now() - healedAt} ms after the heal (bound ${bound} ms on an idle host)`,
       );
       // The killed member stays dead in every view.
       expect(live.every((p) => p.view.get(names[N - 1]!) === "dead")).toBe(true);
-    }, 120_000);
+    }, 300_000);
   },
 );
