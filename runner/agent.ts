@@ -53,6 +53,11 @@ export interface RunnerAgentOptions {
    * because the runner was revoked): retrying cannot help, the service stops.
    */
   onRejected?: (reason: string) => void;
+  /**
+   * Called with the cluster's gossip keyring (primary first) when the leader sends it: after each
+   * welcome and on every rotation. A runner with a gossip member passes gossip's followKeyring here.
+   */
+  onKeyring?: (keys: string[]) => void;
 }
 
 /** What a runner agent reports about itself (dkron-runner status). */
@@ -293,6 +298,9 @@ export class RunnerAgent {
         break;
       case "drain":
         this.state = "draining";
+        break;
+      case "keyring":
+        this.opts.onKeyring?.(msg.keys);
         break;
     }
   }

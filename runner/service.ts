@@ -54,6 +54,8 @@ export interface RunnerServiceConfig {
   random: () => number;
   /** Called when the credential is refused for good (revoked): the CLI exits 1. */
   onRejected?: (reason: string) => void;
+  /** Re-keys the runner's gossip member with the leader's keyring frames (gossip's followKeyring). */
+  onKeyring?: (keys: string[]) => void;
   /** Gossip membership settings (added by the gossip work; unused here). */
   gossip?: unknown;
 }
@@ -121,6 +123,7 @@ export class RunnerService {
       random: cfg.random,
       ...(c.max_concurrent === undefined ? {} : { maxConcurrent: c.max_concurrent }),
       ...(cfg.onRejected ? { onRejected: cfg.onRejected } : {}),
+      ...(cfg.onKeyring ? { onKeyring: cfg.onKeyring } : {}),
     });
   }
 

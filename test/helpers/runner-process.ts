@@ -5,12 +5,13 @@
  * (`{"ready":true,"gossip":"host:port"}`), then one per gossip view change. SIGTERM drains and leaves.
  *
  * Run: node --import tsx runner-process.ts --url ws://H:P/_runner/ws --token T --name N
- *        [--tag k=v ...] [--gossip-join H:P ...] [--encrypt KEY] [--max-concurrent N]
+ *        [--tag k=v ...] [--gossip-join H:P ...] [--encrypt KEY] [--max-concurrent N] [--data-dir D]
+ * With --data-dir, the keyring the leader sends is saved there (keyring.json) and used on the next start.
  */
 import { spawn } from "node:child_process";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { createExecutors, PoolMember, RunnerAgent } from "../../runner";
+import { createExecutors, followKeyring, PoolMember, RunnerAgent, startKeys } from "../../runner";
 import { createLogger, systemClock } from "../../shared";
 
 const { values } = parseArgs({
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     "gossip-join": { type: "string", multiple: true, default: [] },
     encrypt: { type: "string", multiple: true, default: [] },
     "max-concurrent": { type: "string" },
+    "data-dir": { type: "string" },
   },
 });
 const name = values.name ?? "runner";
@@ -31,6 +33,15 @@ const tags = Object.fromEntries(
 const logger = createLogger({ level: "warn", write: (l) => process.stderr.write(`${l}\n`) });
 const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
+const pool = new PoolMember({
+  name,
+  bind: "127.0.0.1:0",
+  bindExplicit: true,
+  join: values["gossip-join"],
+  keys: startKeys(values["data-dir"], values.encrypt),
+  clock: systemClock,
+  logger,
+});
 const agent = new RunnerAgent({
   url: values.url ?? "",
   token: values.token,
@@ -42,15 +53,10 @@ const agent = new RunnerAgent({
   webSocket: (url, o) => new WebSocket(url, o),
   random: Math.random,
   ...(values["max-concurrent"] ? { maxConcurrent: Number(values["max-concurrent"]) } : {}),
-});
-const pool = new PoolMember({
-  name,
-  bind: "127.0.0.1:0",
-  bindExplicit: true,
-  join: values["gossip-join"],
-  keys: values.encrypt,
-  clock: systemClock,
-  logger,
+  onKeyring: (keys) => {
+    followKeyring(pool, { dataDir: values["data-dir"], logger })(keys);
+    say({ keyring: pool.keyring?.fingerprints() ?? [] });
+  },
 });
 await pool.start({ role: "runner", version: "0.1.0", tags });
 pool.shell?.onEvent((e) => say({ event: e.type, member: e.member.name, status: e.member.status }));
