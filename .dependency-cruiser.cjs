@@ -168,6 +168,9 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: "node_modules" },
+    // The runner bundle (built output with ws, zod and undici inside) is not source: runner/bin loading
+    // it is the package's entry, not a folder reaching past an index.
+    exclude: { path: "^runner/dist/" },
     // Type-only imports are dependencies too (runner/ is published on its own; a type from control/
     // would not be there), so keep them in the graph.
     tsPreCompilationDeps: true,

@@ -19,6 +19,7 @@ import { type ClusterNode, getJson, TestCluster } from "../test/helpers/cluster"
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { type Figure, reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs(
@@ -256,6 +257,7 @@ for (const p of profiles) all.push(await run(p));
 console.log(
   "failover: SIGKILL of the leader of a 3-node cluster (synchronous=FULL), each node with its local runner",
 );
+const figures: Figure[] = [];
 for (const { profile, results, host } of all) {
   const range = profile === "default" ? "[1000, 2000)" : "[300, 600)";
   console.log(`\nprofile ${profile}: election timeouts ${range} ms, ${results.length} kills`);
@@ -269,6 +271,17 @@ for (const { profile, results, host } of all) {
     line("kill -> first acknowledged write", writes, TARGET[profile], results.length - writes.length),
   );
   console.log(line("kill -> first scheduled fire", fires, TARGET[profile], results.length - fires.length));
+  for (const [what, xs] of [
+    ["first acknowledged write", writes],
+    ["first scheduled fire", fires],
+  ] as const)
+    figures.push({
+      figure: `leader SIGKILL → ${what}, p99 (${profile} profile, ${xs.length} of ${results.length} kills)`,
+      ours: xs.length === results.length ? percentile(xs, 99) / 1000 : Number.POSITIVE_INFINITY,
+      unit: "s",
+      target: { max: TARGET[profile] / 1000 },
+      reproduce: `node --import tsx bench/cluster-failover.ts ${results.length} ${profile}`,
+    });
   const f = (x: number) => `${(x / 1000).toFixed(3)} s`;
   const split = results.filter((r) => (r.terms ?? 1) > 1).length;
   console.log(`  (elections that took more than one term, i.e. split votes: ${split} of ${results.length})`);
@@ -282,3 +295,4 @@ for (const { profile, results, host } of all) {
     `  (first fire's lateness for its own slot: p50=${f(percentile(late, 50))} p99=${f(percentile(late, 99))})`,
   );
 }
+reportFigures("cluster-failover", figures);

@@ -13,6 +13,7 @@ import { type ClusterNode, getJson, TestCluster } from "../test/helpers/cluster"
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs(
@@ -159,6 +160,23 @@ async function main() {
     console.log(report(many, TARGET_MANY, "entries/s"));
     if (still?.name !== leader.name)
       console.log(`note: leadership moved during the run (${leader.name} → ${still?.name ?? "none"})`);
+    const repro = `node --import tsx bench/cluster-throughput.ts ${seconds} ${clients} ${profile}`;
+    reportFigures("cluster-throughput", [
+      {
+        figure: "3 nodes, 1 sequential client, acknowledged writes",
+        ours: one.writes / one.seconds,
+        unit: "commits/s",
+        target: { min: TARGET_ONE },
+        reproduce: repro,
+      },
+      {
+        figure: `3 nodes, ${clients} concurrent clients, acknowledged writes`,
+        ours: many.writes / many.seconds,
+        unit: "entries/s",
+        target: { min: TARGET_MANY },
+        reproduce: repro,
+      },
+    ]);
   } finally {
     await cluster.stop();
     await agent.close();

@@ -8,7 +8,8 @@ import { spawn } from "node:child_process";
 import { startAgent } from "../test/helpers/agent-process";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
-import { summary } from "./stats";
+import { reportFigures } from "./report";
+import { percentile, summary } from "./stats";
 
 const args = benchArgs("Usage: node --import tsx bench/fire-delay.ts [seconds = 20] [jobs = 5]");
 const seconds = args.int(0, "seconds", 20);
@@ -89,6 +90,17 @@ async function main() {
     console.log("fire delay: scheduled time → job process running");
     console.log(summary(`baseline: setTimeout + ${jobs}× spawn(sh -c)`, baseDelays));
     console.log(summary(`dkron agent: ${jobs} jobs @every 1s (embedded)`, delays));
+    reportFigures(
+      "fire-delay",
+      [50, 99].map((p) => ({
+        figure: `fire delay p${p}, ${jobs} jobs @every 1s (scheduled → process running)`,
+        ours: percentile(delays, p),
+        unit: "ms",
+        baseline: percentile(baseDelays, p),
+        baselineWhat: "setTimeout + spawn",
+        reproduce: `node --import tsx bench/fire-delay.ts ${seconds} ${jobs}`,
+      })),
+    );
   } finally {
     agent.proc.kill("SIGTERM");
     await agent.exited;

@@ -16,8 +16,11 @@ import { finishExecution, jobSpec, MINUTE, startExecution, T0 } from "../test/he
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { type Figure, reportFigures } from "./report";
 
 const N = benchArgs("Usage: node --import tsx bench/fsm-apply.ts [N = 2000]").int(0, "N", 2000);
+
+const figures: Figure[] = [];
 
 function phase(s: StateDb, label: string, first: number, cmds: Command[], print: boolean): number {
   const cpu = process.cpuUsage();
@@ -29,6 +32,12 @@ function phase(s: StateDb, label: string, first: number, cmds: Command[], print:
   const wall = ((performance.now() - t) * 1000) / cmds.length;
   const used = process.cpuUsage(cpu);
   if (!print) return first + cmds.length;
+  figures.push({
+    figure: `apply ${label}`,
+    ours: wall,
+    unit: "µs",
+    reproduce: `node --import tsx bench/fsm-apply.ts ${N}`,
+  });
   const f = (n: number) => n.toFixed(1).padStart(7);
   console.log(
     `${label.padEnd(28)} n=${String(cmds.length).padStart(5)}  wall=${f(wall)} µs/apply  user=${f(used.user / cmds.length)} µs/apply  sys=${f(used.system / cmds.length)} µs/apply`,
@@ -86,6 +95,7 @@ try {
   // A short unprinted pass first, so the JIT has compiled the apply path before the figures.
   run(dir.path, "warmup.db", Math.min(N, 300), false);
   run(dir.path, "state.db", N, true);
+  reportFigures("fsm-apply", figures);
 } finally {
   dir.cleanup();
 }

@@ -14,6 +14,7 @@ import { type LogStore, MemoryLogStore } from "../control/raft/log-store";
 import type { Message } from "../control/raft/messages";
 import { seededRandom } from "../control/raft/random";
 import { SqliteLogStore } from "../control/store/raft-log-store";
+import { type Figure, reportFigures } from "./report";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const PAYLOAD = JSON.stringify({
@@ -105,12 +106,15 @@ function main(): void {
   console.log(
     `raft core bench: ${cpus().length} CPUs, ${SECONDS}s per figure, ${PAYLOAD.length}-byte entries`,
   );
+  const figures: Figure[] = [];
+  const memory = new Map<number, number>();
   for (const batch of [1, 64]) {
     const r = measure(
       cluster(["a", "b", "c"], () => new MemoryLogStore()),
       batch,
     );
     console.log(line(`3 nodes, memory store, ${batch}/batch`, r));
+    memory.set(batch, r.entries / r.secs);
   }
   const dir = mkdtempSync(join(tmpdir(), "raft-bench-"));
   try {
@@ -127,12 +131,21 @@ function main(): void {
         });
         const r = measure(members, batch);
         console.log(line(`${nodes} node${nodes > 1 ? "s" : ""}, SQLite FULL, ${batch}/batch`, r));
+        figures.push({
+          figure: `Raft core, ${nodes} node${nodes > 1 ? "s" : ""}, SQLite FULL, ${batch} entries/batch`,
+          ours: r.entries / r.secs,
+          unit: "entries/s",
+          baseline: memory.get(batch)!,
+          baselineWhat: "3 nodes, memory store",
+          reproduce: "node --import tsx bench/raft-core.ts",
+        });
         for (const s of stores) s.close();
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  reportFigures("raft-core", figures);
 }
 
 main();

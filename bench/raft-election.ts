@@ -14,6 +14,7 @@ import { seededRandom } from "../control/raft/random";
 import { RaftCluster, TICK } from "../test/helpers/raft-cluster";
 import type { NetWeather } from "../test/helpers/sim-network";
 import { benchArgs } from "./args";
+import { type Figure, reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const SEEDS = benchArgs("Usage: node --import tsx bench/raft-election.ts [seeds = 2000]").int(
@@ -96,6 +97,7 @@ function main(): void {
   console.log(
     `raft election bench: ${SEEDS} seeds per profile, election timeouts [${ELECTION_TICKS}, ${2 * ELECTION_TICKS}) ticks, heartbeat 1 tick; ms at ${MS_PER_TICK} ms/tick`,
   );
+  const figures: Figure[] = [];
   for (const [p, fifo] of PROFILES.flatMap((p) => [[p, false] as const, [p, true] as const])) {
     const trials = Array.from({ length: SEEDS }, (_, i) => trial(p, fifo, i + 1));
     const ok = trials.flatMap((t) => (t.ticks === null ? [] : [t.ticks]));
@@ -116,7 +118,15 @@ function main(): void {
     console.log(
       `  elections taking 2+ terms: ${multi}/${trials.length} (${((100 * multi) / trials.length).toFixed(2)}%)   ≥ 1 s: ${over}   no leader: ${failed}`,
     );
+    figures.push({
+      figure: `simulated leader kill → new leader p99, ${p.label}, ${fifo ? "in-order links" : "links reorder"}`,
+      ours: failed ? Number.POSITIVE_INFINITY : p99 * MS_PER_TICK,
+      unit: "ms",
+      target: { max: TARGET_TICKS * MS_PER_TICK },
+      reproduce: `node --import tsx bench/raft-election.ts ${SEEDS}`,
+    });
   }
+  reportFigures("raft-election", figures);
 }
 
 main();

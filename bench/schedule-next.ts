@@ -12,6 +12,7 @@ import { CronExpressionParser } from "cron-parser";
 import { parseSchedule } from "../shared/schedule";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { type Figure, reportFigures } from "./report";
 
 const N = benchArgs("Usage: node --import tsx bench/schedule-next.ts [N = 20000]").int(0, "N", 20_000);
 const FROM = Date.parse("2026-01-01T00:00:00Z");
@@ -43,6 +44,7 @@ console.log(`N=${N} chained next() calls per row, best of 3; ns per call`);
 console.log(
   `${"expression".padEnd(20)} ${"zone".padEnd(20)} ${"auto".padStart(8)} ${"once".padStart(8)} ${"cron-parser".padStart(12)} ${"auto/cp".padStart(8)}`,
 );
+const figures: Figure[] = [];
 for (const [expr, zone] of CASES) {
   const ours = (dst: string) => {
     const s = parseSchedule(expr, { jobName: "bench", timezone: zone, dst });
@@ -59,4 +61,13 @@ for (const [expr, zone] of CASES) {
   console.log(
     `${expr.padEnd(20)} ${zone.padEnd(20)} ${f(auto)} ${f(once)} ${cp.toFixed(0).padStart(12)} ${(auto / cp).toFixed(2).padStart(8)}`,
   );
+  figures.push({
+    figure: `next fire of "${expr}" in ${zone}`,
+    ours: auto,
+    unit: "ns",
+    baseline: cp,
+    baselineWhat: "cron-parser",
+    reproduce: `node --import tsx bench/schedule-next.ts ${N}`,
+  });
 }
+reportFigures("schedule-next", figures);

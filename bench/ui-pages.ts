@@ -15,13 +15,17 @@ import { Agent, request } from "undici";
 import { TestCluster } from "../test/helpers/cluster";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
+import { createJobs } from "./create-jobs";
 import { hostLine } from "./host";
+import { type Figure, reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs("Usage: node --import tsx bench/ui-pages.ts [jobs = 100000] [repeats = 30]");
 const N = args.int(0, "jobs", 100_000);
 const REPEATS = args.int(1, "repeats", 30);
 const CLIENTS = 32;
+/** Runs of each first-page job before measuring (a sparkline shows the last 20). */
+const HISTORY = 20;
 const agent = new Agent({ connections: CLIENTS + 4, keepAliveTimeout: 60_000 });
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -62,29 +66,14 @@ async function timed(url: string, n = REPEATS): Promise<{ xs: number[]; bytes: n
 }
 
 async function createAll(base: string): Promise<void> {
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= N) return;
-        for (let attempt = 0; ; attempt++) {
-          const res = await request(`${base}/v1/jobs`, {
-            method: "POST",
-            dispatcher: agent,
-            headers: { "content-type": "application/json" },
-            body: jobBody(i),
-          });
-          const text = await res.body.text();
-          if (res.statusCode === 201) break;
-          if (attempt > 5) throw new Error(`POST job ${i}: ${res.statusCode} ${text.slice(0, 200)}`);
-        }
-        if (i > 0 && i % (N / 10) === 0)
-          out(`  created ${i} jobs (${(i / ((performance.now() - t0) / 1000)).toFixed(0)} jobs/s)`);
-      }
-    }),
-  );
+  await createJobs({
+    base,
+    n: N,
+    clients: CLIENTS,
+    agent,
+    body: jobBody,
+    onDecile: (created, rate) => out(`  created ${created} jobs (${rate.toFixed(0)} jobs/s)`),
+  });
 }
 
 /** A bare Hono handler rendering a 25-row table from memory over node:http: the floor for a page. */
@@ -128,13 +117,19 @@ try {
   const base = (await cluster.waitForLeader(60_000)).url;
   out(`creating ${N} jobs with ${CLIENTS} clients...`);
   await createAll(base);
-  // Some history, so the sparklines and the overview's last day have rows to read.
-  for (let i = 0; i < 50; i++)
-    await request(`${base}/v1/jobs/job-${String(i).padStart(6, "0")}/run`, {
-      method: "POST",
-      dispatcher: agent,
-    }).then((r) => r.body.text());
-  await new Promise((r) => setTimeout(r, 2000));
+  // History: 20 runs of each job on the first page, so every sparkline there reads a full 20 rows
+  // and the job page's history and the overview's last day have rows to read.
+  out(`running each of the first page's 25 jobs ${HISTORY} times...`);
+  for (let round = 0; round < HISTORY; round++)
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        request(`${base}/v1/jobs/job-${String(i).padStart(6, "0")}/run`, {
+          method: "POST",
+          dispatcher: agent,
+        }).then((r) => r.body.text()),
+      ),
+    );
+  await new Promise((r) => setTimeout(r, 3000));
 
   out("\n-- baselines (same run)");
   row("bare Hono: a 25-row HTML table from memory", hono);
@@ -162,7 +157,21 @@ try {
     ["cluster", "/ui/cluster"],
     ["new-job form", "/ui/jobs/new"],
   ];
-  for (const [label, path] of pages) row(label, await timed(`${base}${path}`), api.xs);
+  const figures: Figure[] = [];
+  for (const [label, path] of pages) {
+    const r = await timed(`${base}${path}`);
+    row(label, r, api.xs);
+    figures.push({
+      figure: `${label}, p99 at ${N} jobs`,
+      ours: percentile(r.xs, 99),
+      unit: "ms",
+      baseline: percentile(api.xs, 99),
+      baselineWhat: "API page",
+      target: { max: 100 },
+      reproduce: `node --import tsx bench/ui-pages.ts ${N}`,
+    });
+  }
+  reportFigures("ui-pages", figures);
 } finally {
   await cluster?.stop();
   await agent.close();

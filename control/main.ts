@@ -12,7 +12,14 @@ import {
   RunnerAgent,
   toDkronMember,
 } from "../runner";
-import { type Clock, createLogger, type Logger, splitHostPort, systemClock } from "../shared";
+import {
+  type Clock,
+  controlGossipSeeds,
+  createLogger,
+  type Logger,
+  splitHostPort,
+  systemClock,
+} from "../shared";
 import {
   ADMIN_TOKEN_FILE,
   Authenticator,
@@ -190,6 +197,8 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     nodeName: c.node_name,
     wsScheme: scheme === "https" ? "wss" : "ws",
     keyring: () => getGossipKeyring(db),
+    // The pool is built below; the hub asks only once runners connect.
+    gossipSeeds: () => controlGossipSeeds(pool.members().map(toDkronMember)),
     redirect: () => {
       if (raft.isLeader()) return undefined;
       const leader = raft.status().leader;

@@ -8,6 +8,7 @@ import {
   type Result,
   type Run,
   type RunnerMessage,
+  type Welcome,
   WIRE_VERSION,
 } from "../shared";
 import type { Executor } from "./executors";
@@ -58,6 +59,8 @@ export interface RunnerAgentOptions {
    * welcome and on every rotation. A runner with a gossip member passes gossip's followKeyring here.
    */
   onKeyring?: (keys: string[]) => void;
+  /** Called on every welcome (the runner service reads the control nodes' gossip addresses from it). */
+  onWelcome?: (welcome: Welcome) => void;
 }
 
 /** What a runner agent reports about itself (dkron-runner status). */
@@ -175,6 +178,16 @@ export class RunnerAgent {
     if (this.reconnectTimer) this.opts.clock.clearTimeout(this.reconnectTimer);
     if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
     this.ws?.close(1000, "runner stopping");
+    // Idle keep-alive connections would keep the process alive after the runner stopped.
+    await Promise.all(
+      [...this.opts.executors.values()].map((e) =>
+        e
+          .close?.()
+          .catch((err: unknown) =>
+            this.opts.logger.warn("could not close an executor", { executor: e.name, err: String(err) }),
+          ),
+      ),
+    );
   }
 
   /**
@@ -280,6 +293,7 @@ export class RunnerAgent {
         this.leader = msg.node;
         for (const id of msg.unknown) this.running.get(id)?.abort.abort();
         this.schedulePing();
+        this.opts.onWelcome?.(msg);
         this.markConnected();
         break;
       case "run":

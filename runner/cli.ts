@@ -1,12 +1,24 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Agent, fetch as undiciFetch } from "undici";
 import WebSocket from "ws";
-import { createLogger, type RunnerJoinedJson } from "../shared";
+import { createLogger, type RunnerJoinedJson, systemClock } from "../shared";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
+import {
+  checkGossipFlags,
+  DEFAULT_GOSSIP_BIND,
+  GOSSIP_FILE,
+  GossipFlagError,
+  type GossipFlags,
+  KEYRING_FILE,
+  planGossip,
+  readGossipSettings,
+  settingsFromJoin,
+} from "./gossip-settings";
+import { RunnerGossip } from "./runner-gossip";
 import {
   CREDENTIAL_FILE,
   RunnerService,
@@ -17,6 +29,18 @@ import {
   STATUS_FILE,
   writePrivateFile,
 } from "./service";
+
+/** This package's version, gossiped in the member's meta (keep in step with runner/package.json). */
+const RUNNER_VERSION = "0.1.0";
+
+const GOSSIP_OPTIONS_HELP = `  --gossip-bind H:P       UDP address of this runner's gossip member (default ${DEFAULT_GOSSIP_BIND},
+                          or a free port when that one is taken; the log says which)
+  --gossip-advertise H:P  address the pool reaches it at (default: the bound one, or for 0.0.0.0
+                          the address this host reaches the control URL from)
+  --gossip-join H:P       a gossip member to join through (repeatable; default: the control
+                          nodes' gossip addresses the cluster handed out at join and since)
+  --encrypt KEY           gossip encryption key, base64 from 'dkron keygen' (repeatable, primary
+                          first; the control nodes' keys)`;
 
 const HELP = `Usage: dkron-runner <command> [options]
 
@@ -46,19 +70,26 @@ Options:
   --max-concurrent N      most executions run at once (told to the leader)
   --executors LIST        executors offered, comma-separated (default shell,http)
   --shutdown-grace MS     on SIGTERM, how long running executions may finish (default 30000)
+${GOSSIP_OPTIONS_HELP}
   --log-level L           debug, info, warn, error (default info)
   -h, --help              show this help
+
+The gossip settings are saved to <data-dir>/${GOSSIP_FILE} and the keys to <data-dir>/${KEYRING_FILE}
+(mode 0600); 'start' reuses them.
 `;
 
-const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [--log-level L]
+const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [gossip options] [--log-level L]
 
-Runs the runner from <data-dir>/${CREDENTIAL_FILE}, written by 'dkron-runner join'. SIGTERM drains:
-no new runs, running ones finish within --shutdown-grace, results are delivered, exit 0.
+Runs the runner from <data-dir>/${CREDENTIAL_FILE}, written by 'dkron-runner join', with the gossip
+settings join saved. SIGTERM drains: no new runs, running ones finish within --shutdown-grace,
+results are delivered, then the runner leaves the gossip pool and exits 0.
 While running it rewrites <data-dir>/${STATUS_FILE} (mode 0600) every ${STATUS_EVERY_MS / 1000} s.
 
 Options:
   --data-dir D            (default dkron-runner.data)
   --shutdown-grace MS     overrides the saved value
+${GOSSIP_OPTIONS_HELP}
+                          (each overrides the saved setting for this run)
   --log-level L           debug, info, warn, error (default info)
   -h, --help              show this help
 `;
@@ -66,8 +97,8 @@ Options:
 const STATUS_HELP = `Usage: dkron-runner status [--data-dir D] [--json]
 
 Prints what the running service last wrote to <data-dir>/${STATUS_FILE}: connected or not, the
-leader, running executions, unacknowledged results and live output bytes dropped under
-backpressure. Exits 1 when no service has written it in the last ${(3 * STATUS_EVERY_MS) / 1000} s.
+leader, running executions, unacknowledged results, live output bytes dropped under
+backpressure, and its gossip member (address, state, members known by state, control nodes). Exits 1 when no service has written it in the last ${(3 * STATUS_EVERY_MS) / 1000} s.
 
 Options:
   --data-dir D            (default dkron-runner.data)
@@ -121,6 +152,30 @@ function parse(
   }
 }
 
+/** The gossip flags `join` and `start` share. */
+const GOSSIP_PARSE = {
+  "gossip-bind": { type: "string" },
+  "gossip-advertise": { type: "string" },
+  "gossip-join": { type: "string", multiple: true },
+  encrypt: { type: "string", multiple: true },
+} as const;
+
+function gossipFlags(v: Parsed["values"]): GossipFlags {
+  const f: GossipFlags = {
+    bind: v["gossip-bind"] as string | undefined,
+    advertise: v["gossip-advertise"] as string | undefined,
+    join: v["gossip-join"] as string[] | undefined,
+    encrypt: v.encrypt as string[] | undefined,
+  };
+  try {
+    checkGossipFlags(f);
+  } catch (e) {
+    if (e instanceof GossipFlagError) throw new UserError(e.message);
+    throw e;
+  }
+  return f;
+}
+
 function tagPairs(values: readonly string[]): Record<string, string> {
   const tags: Record<string, string> = {};
   for (const part of values.flatMap((v) => v.split(","))) {
@@ -151,9 +206,12 @@ async function joinCommand(argv: string[]): Promise<void> {
     executors: { type: "string" },
     "shutdown-grace": { type: "string" },
     "log-level": { type: "string" },
+    ...GOSSIP_PARSE,
     help: { type: "boolean", short: "h" },
   });
   if (v.help) return void process.stdout.write(JOIN_HELP);
+  // Every flag is checked before the token is spent.
+  const gossip = gossipFlags(v);
   const url = positionals[0];
   if (!url)
     throw new UserError(
@@ -198,10 +256,18 @@ async function joinCommand(argv: string[]): Promise<void> {
   };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writePrivateFile(join(dataDir, CREDENTIAL_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+  writePrivateFile(
+    join(dataDir, GOSSIP_FILE),
+    `${JSON.stringify(settingsFromJoin(gossip, joined.gossip), null, 2)}\n`,
+  );
+  // A new join is a new identity: keys of an earlier one in this data dir do not carry over.
+  if (gossip.encrypt?.length)
+    writePrivateFile(join(dataDir, KEYRING_FILE), `${JSON.stringify(gossip.encrypt, null, 2)}\n`);
+  else rmSync(join(dataDir, KEYRING_FILE), { force: true });
   process.stderr.write(
     `dkron-runner: joined as "${joined.name}"; credential saved to ${join(dataDir, CREDENTIAL_FILE)}\n`,
   );
-  await runService(dataDir, saved, v["log-level"] as string | undefined);
+  await runService(dataDir, saved, v["log-level"] as string | undefined, {});
 }
 
 async function postJoin(
@@ -237,9 +303,11 @@ async function startCommand(argv: string[]): Promise<void> {
     "data-dir": { type: "string" },
     "shutdown-grace": { type: "string" },
     "log-level": { type: "string" },
+    ...GOSSIP_PARSE,
     help: { type: "boolean", short: "h" },
   });
   if (v.help) return void process.stdout.write(START_HELP);
+  const gossip = gossipFlags(v);
   const dataDir = String(v["data-dir"] ?? "dkron-runner.data");
   let saved: SavedCredential;
   try {
@@ -252,10 +320,44 @@ async function startCommand(argv: string[]): Promise<void> {
     dataDir,
     grace === undefined ? saved : { ...saved, shutdown_grace_ms: grace },
     v["log-level"] as string | undefined,
+    gossip,
   );
 }
 
-async function runService(dataDir: string, saved: SavedCredential, level: string | undefined): Promise<void> {
+/** The runner's gossip member, planned from the data dir's settings and this command's flags. */
+function runnerGossip(
+  dataDir: string,
+  saved: SavedCredential,
+  flags: GossipFlags,
+  logger: ReturnType<typeof createLogger>,
+): RunnerGossip {
+  let gs: ReturnType<typeof readGossipSettings>;
+  try {
+    gs = readGossipSettings(dataDir);
+  } catch (e) {
+    if (e instanceof GossipFlagError) throw new UserError(e.message);
+    throw e;
+  }
+  return new RunnerGossip({
+    name: saved.name,
+    version: RUNNER_VERSION,
+    tags: saved.tags,
+    plan: planGossip(gs.settings, gs.keys, flags),
+    seeds: gs.settings.seeds,
+    controlHost: new URL(saved.control_url).hostname.replace(/^\[|\]$/g, ""),
+    clock: systemClock,
+    logger,
+    saveSeeds: (seeds) =>
+      writePrivateFile(join(dataDir, GOSSIP_FILE), `${JSON.stringify({ ...gs.settings, seeds }, null, 2)}\n`),
+  });
+}
+
+async function runService(
+  dataDir: string,
+  saved: SavedCredential,
+  level: string | undefined,
+  gossipOverrides: GossipFlags,
+): Promise<void> {
   const lvl = (level ?? "info") as LogLevel;
   if (!["debug", "info", "warn", "error"].includes(lvl))
     throw new UserError(`--log-level: "${level}" is not debug, info, warn or error`);
@@ -264,15 +366,21 @@ async function runService(dataDir: string, saved: SavedCredential, level: string
     write: (l) => process.stdout.write(`${l}\n`),
     fields: { runner: saved.name },
   });
+  let rejected = false;
   const service = RunnerService.create({
     dataDir,
     credential: saved,
     logger,
     webSocket: (url, o) => new WebSocket(url, o),
     random: Math.random,
+    gossip: runnerGossip(dataDir, saved, gossipOverrides, logger),
     onRejected: (reason) => {
+      if (rejected) return;
+      rejected = true;
       process.stderr.write(`dkron-runner: ${reason}; join again with a new join token\n`);
-      process.exit(1);
+      // Its runs cannot report any more: cancel them, leave the pool (listed left, not failed), exit.
+      setTimeout(() => process.exit(1), 8000).unref();
+      void service.stop(0).finally(() => process.exit(1));
     },
   });
   let stopping = false;
@@ -289,7 +397,16 @@ async function runService(dataDir: string, saved: SavedCredential, level: string
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
-  await service.start();
+  try {
+    await service.start();
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE" || code === "EADDRNOTAVAIL" || code === "EACCES")
+      throw new UserError(
+        `cannot bind the gossip socket (${code}): pick another --gossip-bind (the credential stays saved; run 'dkron-runner start --data-dir ${dataDir} --gossip-bind H:P')`,
+      );
+    throw e;
+  }
   process.stderr.write(`dkron-runner: "${saved.name}" connected to ${service.status().leader}\n`);
 }
 
@@ -320,7 +437,15 @@ function statusCommand(argv: string[]): void {
         `running:         ${st.running.length}${st.running.length ? ` (${st.running.join(", ")})` : ""}`,
         `pending results: ${st.pendingResults}`,
         `dropped output:  ${st.droppedOutputBytes} bytes (live view skipped: ${st.droppedLiveBytes})`,
+        `gossip:          ${gossipLine(st)}`,
       ].join("\n") + "\n",
     );
   if (!live) process.exit(1);
+}
+
+function gossipLine(st: ServiceStatus): string {
+  const g = st.gossip;
+  if (!g) return "-";
+  const m = g.members;
+  return `${g.addr || "unbound"} ${g.state}${g.encrypted ? ", encrypted" : ""}; members ${m.alive} alive, ${m.suspect} suspect, ${m.dead} dead, ${m.left} left; ${g.control_nodes} control node${g.control_nodes === 1 ? "" : "s"}`;
 }

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { type Clock, type Logger, systemClock, type TimerHandle } from "../shared";
 import { type AgentStatus, RunnerAgent, type WebSocketFactory } from "./agent";
 import { createExecutors } from "./executors";
+import type { RunnerGossip, RunnerGossipStatus } from "./runner-gossip";
 
 /** The file in the data dir holding the runner's credential and settings (mode 0600). */
 export const CREDENTIAL_FILE = "credential.json";
@@ -37,6 +38,8 @@ export interface ServiceStatus extends AgentStatus {
   pid: number;
   control_url: string;
   written_at: string;
+  /** The gossip member's state (absent when the service runs without one). */
+  gossip?: RunnerGossipStatus;
 }
 
 /**
@@ -56,8 +59,8 @@ export interface RunnerServiceConfig {
   onRejected?: (reason: string) => void;
   /** Re-keys the runner's gossip member with the leader's keyring frames (gossip's followKeyring). */
   onKeyring?: (keys: string[]) => void;
-  /** Gossip membership settings (added by the gossip work; unused here). */
-  gossip?: unknown;
+  /** The runner's gossip member: started before the stream, left after the drain. */
+  gossip?: Pick<RunnerGossip, "start" | "learn" | "leave" | "status">;
 }
 
 /** ws(s):// URL of the runner endpoint for an http(s):// control URL. */
@@ -124,6 +127,7 @@ export class RunnerService {
       ...(c.max_concurrent === undefined ? {} : { maxConcurrent: c.max_concurrent }),
       ...(cfg.onRejected ? { onRejected: cfg.onRejected } : {}),
       ...(cfg.onKeyring ? { onKeyring: cfg.onKeyring } : {}),
+      onWelcome: (w) => cfg.gossip?.learn(w.gossip),
     });
   }
 
@@ -134,15 +138,21 @@ export class RunnerService {
 
   /** Connects; resolves after the first welcome from the leader. */
   async start(): Promise<void> {
+    // Gossip first: the pool sees the runner alive (stream down) even while no leader answers.
+    await this.cfg.gossip?.start();
     this.writeStatus();
     this.scheduleStatus();
     await this.agent.start();
     this.writeStatus();
   }
 
-  /** Drains: no new runs, running ones get `graceMs` to finish, results are delivered, then it closes. */
+  /**
+   * Drains: no new runs, running ones get `graceMs` to finish, results are delivered, then it
+   * closes the stream and leaves the gossip pool gracefully (listed `left`, not failed).
+   */
   async stop(graceMs = this.cfg.credential.shutdown_grace_ms): Promise<void> {
     await this.agent.stop(graceMs);
+    await this.cfg.gossip?.leave();
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.writeStatus();
   }
@@ -155,6 +165,7 @@ export class RunnerService {
       pid: process.pid,
       control_url: this.cfg.credential.control_url,
       written_at: new Date(this.clock.now()).toISOString(),
+      ...(this.cfg.gossip ? { gossip: this.cfg.gossip.status() } : {}),
     };
   }
 

@@ -1,6 +1,9 @@
 // Builds the dkron-runner package's JavaScript: runner/cli.ts and what it imports (shared/ too)
 // bundled into runner/dist/cli.js, so the published runner needs no TypeScript or tsx at run time.
-// Only ws, zod and undici stay outside the bundle (they are the package's dependencies).
+// ws, zod and undici are bundled too, so the package has no runtime dependencies: its tarball installs
+// offline with nothing to fetch. (npm's bundleDependencies does not work here: under npm workspaces
+// the three are hoisted to the root node_modules, and `npm pack ./runner` then packs none of them.)
+// ws's optional native speed-ups stay out: it requires them inside try/catch and runs without them.
 
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -13,8 +16,12 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20.18",
-  external: ["ws", "zod", "undici"],
+  external: ["bufferutil", "utf-8-validate"],
   sourcemap: false,
   legalComments: "none",
+  // The CommonJS inside (ws, undici) calls require(); an ES module has none, so give it one.
+  banner: {
+    js: 'import { createRequire as __dkronRequire } from "node:module"; const require = __dkronRequire(import.meta.url);',
+  },
   logLevel: "warning",
 });

@@ -76,7 +76,8 @@ export const ControlParams = {
   }),
   "jobs.delete": z.object({ name: jobName }),
   "jobs.run": z.object({ name: jobName }),
-  "jobs.toggle": z.object({ name: jobName }),
+  /** Flips disabled (Dkron's toggle); with `disabled`, sets it (idempotent). */
+  "jobs.toggle": z.object({ name: jobName, disabled: z.boolean().optional() }),
   "executions.list": ExecutionListParams,
   "executions.get": z.object({ job: jobName, id: z.string().min(1) }),
   "executions.clear": z.object({ job: jobName }),

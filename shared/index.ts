@@ -83,7 +83,7 @@ export {
 } from "./job";
 export { type DriftJson, driftOf, type LatenessJson, latenessOf } from "./lateness";
 export { createLogger, type Logger, silentLogger } from "./logger";
-export { aliveMember, type Member, MemberStatus, type NodeStatus } from "./member";
+export { aliveMember, controlGossipSeeds, type Member, MemberStatus, type NodeStatus } from "./member";
 export { forkRandom, type Random, seededRandom } from "./random";
 export { readLimitedBytes, tooLarge } from "./request-body";
 export {
@@ -167,5 +167,6 @@ export {
   type Result,
   type Run,
   type RunnerMessage,
+  type Welcome,
   WIRE_VERSION,
 } from "./wire";

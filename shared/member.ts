@@ -56,3 +56,14 @@ export function aliveMember(name: string, addr: string, port: number, tags: Reco
     DelegateCur: 4,
   };
 }
+
+/**
+ * "host:port" of the gossip sockets of the control nodes among `pool` (gossip members in Dkron's
+ * shape) that are alive: what a runner joins the gossip pool through when it is told no address.
+ */
+export function controlGossipSeeds(pool: readonly Member[]): string[] {
+  return pool
+    .filter((m) => m.Tags.role === "dkron" && m.Status === MemberStatus.alive && m.Port > 0)
+    .map((m) => (m.Addr.includes(":") ? `[${m.Addr}]:${m.Port}` : `${m.Addr}:${m.Port}`))
+    .sort();
+}

@@ -124,6 +124,11 @@ export interface RunnerJoinedJson {
   credential: string;
   /** The tags it will run with: the asked ones with the join token's over them. */
   tags: Record<string, string>;
+  /**
+   * "host:port" of the control nodes' gossip sockets the answering node knows alive: where the
+   * runner joins the gossip pool when it is given no `--gossip-join`. Absent from older nodes.
+   */
+  gossip?: string[];
 }
 
 /** Tags a runner runs with: its own, with the join token's over them (the operator's say wins). */

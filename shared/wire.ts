@@ -42,6 +42,11 @@ export const WelcomeSchema = z.object({
   /** Executions from `running` the leader does not know (the runner should cancel them). */
   unknown: z.array(executionId).default([]),
   heartbeat_ms: z.number().int().positive(),
+  /**
+   * "host:port" of the control nodes' gossip sockets the leader knows alive: a runner not in the
+   * gossip pool yet joins it through them. Absent from older nodes.
+   */
+  gossip: z.array(z.string().min(3).max(262)).max(64).optional(),
 });
 
 /** control → runner: run one execution. */

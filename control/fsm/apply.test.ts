@@ -84,6 +84,22 @@ describe("apply: one transaction with last_applied", () => {
     expect(getStoredJob(s, "job")).toMatchObject({ successCount: 1, errorCount: 0, status: "success" });
   });
 
+  it("sets disabled when the toggle names a value, so two bulk disables both end disabled", () => {
+    const s = db();
+    applyAll(s, [putJob()]);
+    const disable = { type: "job.toggle", at: T0, name: "job", disabled: true } as const;
+    expect(applyAll(s, [disable, disable]).map((r) => r.ok)).toEqual([true, true]);
+    expect(getStoredJob(s, "job")?.spec.disabled).toBe(true);
+    applyAll(s, [
+      { ...disable, disabled: false },
+      { ...disable, disabled: false },
+    ]);
+    expect(getStoredJob(s, "job")?.spec.disabled).toBe(false);
+    // Without a value it still flips (Dkron's toggle).
+    applyAll(s, [{ type: "job.toggle", at: T0, name: "job" }]);
+    expect(getStoredJob(s, "job")?.spec.disabled).toBe(true);
+  });
+
   it("keeps last_applied across a reopen of the database file", () => {
     const s = db("reopen.db");
     applyAll(s, [putJob(), { type: "job.toggle", at: T0, name: "job" }]);

@@ -100,7 +100,7 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
     case "job.delete":
       return deleteJob(s, cmd.name);
     case "job.toggle":
-      return toggleJob(s, cmd.name, cmd.at);
+      return toggleJob(s, cmd.name, cmd.at, cmd.disabled);
     case "execution.start":
       return startExecution(s, index, cmd);
     case "execution.finish":
@@ -275,9 +275,10 @@ function removeJob(s: StateDb, name: string): void {
   s.db.delete(jobs).where(eq(jobs.name, name)).run();
 }
 
-function toggleJob(s: StateDb, name: string, at: number): CommandResult<"job.toggle"> {
+function toggleJob(s: StateDb, name: string, at: number, to?: boolean): CommandResult<"job.toggle"> {
   const job = mustGetJob(s, name);
-  const spec = { ...job.spec, disabled: !job.spec.disabled };
+  if (to !== undefined && to === job.spec.disabled) return { ok: true, events: [] };
+  const spec = { ...job.spec, disabled: to ?? !job.spec.disabled };
   const cursor = spec.disabled ? job.row.cursor : Math.max(job.row.cursor, at);
   s.db
     .update(jobs)

@@ -23,7 +23,8 @@ export type Command =
   (
     | { type: "job.put"; at: number; job: JobSpec; warnings?: string[]; counters?: JobCounters }
     | { type: "job.delete"; at: number; name: string }
-    | { type: "job.toggle"; at: number; name: string }
+    /** Flips `disabled`; with `disabled` set, sets it to that (idempotent: the dashboard's bulk enable/disable). */
+    | { type: "job.toggle"; at: number; name: string; disabled?: boolean }
     | ExecutionStartCommand
     | ExecutionFinishCommand
     | ExecutionsStartedCommand

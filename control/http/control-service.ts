@@ -4,6 +4,7 @@ import {
   AppError,
   aliveMember,
   type Caller,
+  controlGossipSeeds,
   executionToJson,
   grants,
   isAppError,
@@ -126,6 +127,7 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       requireLeader: () => this.requireLeader(),
+      gossipSeeds: () => controlGossipSeeds(d.gossip?.() ?? []),
     });
     this.keyring = new KeyringService({
       state: d.state,
@@ -199,11 +201,17 @@ export class ControlService {
       },
       "jobs.toggle": async (p, who) => {
         const before = this.mustJob(p.name);
+        const to = p.disabled ?? !before.spec.disabled;
         await this.write(
-          { type: "job.toggle", at: this.d.clock.now(), name: p.name },
+          {
+            type: "job.toggle",
+            at: this.d.clock.now(),
+            name: p.name,
+            ...(p.disabled === undefined ? {} : { disabled: p.disabled }),
+          },
           who,
           p.name,
-          before.spec.disabled ? "enabled" : "disabled",
+          to ? "disabled" : "enabled",
         );
         return this.render(this.mustJob(p.name), who);
       },

@@ -35,6 +35,8 @@ export interface RunnerAdminDeps {
   write: (cmd: Command, who: Identity, target: string, detail?: string) => Promise<unknown>;
   /** Throws NOT_LEADER (with the leader's address) on a follower. */
   requireLeader: () => void;
+  /** The control nodes' gossip addresses, for a joining runner to join the pool through. */
+  gossipSeeds?: () => string[];
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -136,6 +138,7 @@ export class RunnerAdminService {
       name: row.name,
       credential: `drc.${cred.id}.${cred.secret}`,
       tags: mergeRunnerTags(req.tags, forced),
+      ...(this.d.gossipSeeds ? { gossip: this.d.gossipSeeds() } : {}),
     };
   }
 

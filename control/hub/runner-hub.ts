@@ -49,6 +49,8 @@ export interface HubOptions {
    * runner that was away during a rotation re-keys on reconnect; null before the first `keys` operation.
    */
   keyring?: () => string[] | null;
+  /** The control nodes' gossip addresses, told to runners in the welcome (they join the pool there). */
+  gossipSeeds?: () => string[];
 }
 
 interface Conn {
@@ -249,6 +251,7 @@ export class RunnerHub {
         node: this.opts.nodeName,
         unknown,
         heartbeat_ms: this.opts.heartbeatMs,
+        ...(this.opts.gossipSeeds ? { gossip: this.opts.gossipSeeds().slice(0, 64) } : {}),
       }),
     );
     const keys = this.opts.keyring?.();

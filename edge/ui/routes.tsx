@@ -31,14 +31,29 @@ import {
   WebhookPage,
   WebhooksPage,
 } from "./pages";
-import { checkCsrf, endSession, SESSION_COOKIE, session, startSession } from "./session";
+import {
+  checkCsrf,
+  endSession,
+  insecureOriginReason,
+  passOnce,
+  SESSION_COOKIE,
+  session,
+  startSession,
+  takeOnce,
+} from "./session";
 
 /** Executions per page of a job's history. */
 const EXEC_PAGE = 25;
 /** How often the log tail asks the leader for new output. */
 const TAIL_POLL_MS = 400;
-/** A tail stream ends after this long; the browser reconnects and resumes from its last event id. */
-const TAIL_MAX_MS = 5 * 60_000;
+/**
+ * Polls per tail stream (about 16 s): then it ends and the browser reconnects after TAIL_RETRY_MS,
+ * resuming from its last event id. Short streams keep a Worker under its subrequests-per-request
+ * limit (each poll is one call to the control node) and free idle connections.
+ */
+const TAIL_MAX_POLLS = 40;
+/** How soon the browser reconnects a tail stream that ended (the SSE `retry` field), ms. */
+const TAIL_RETRY_MS = 300;
 /** Jobs one bulk action may touch. */
 const MAX_BULK = 100;
 
@@ -52,6 +67,10 @@ const NOTICES: Record<string, string> = {
   deleted: "Job deleted.",
   revoked: "Token revoked.",
   hook_deleted: "Webhook deleted.",
+  token_created:
+    "Token created. Its secret was shown once; if you did not copy it, revoke it and make another.",
+  hook_created: "Webhook created. Its secret was shown once; if you did not copy it, rotate it.",
+  hook_rotated: "Secret rotated: the old one no longer signs deliveries. The new one was shown once.",
 };
 
 type Form = Record<string, string> & { __all?: never };
@@ -104,6 +123,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
 
   r.get("/sign-in", (c) => {
     const reason = c.req.query("reason");
+    const insecure = insecureOriginReason(c);
     return html(
       c,
       <SignInPage
@@ -113,6 +133,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
           ? { notice: "Your session ended: the token is unknown, revoked or expired." }
           : {})}
         {...(reason === "signed-out" ? { notice: "Signed out." } : {})}
+        {...(insecure ? { warning: insecure } : {})}
       />,
     );
   });
@@ -130,7 +151,7 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       if (err.code !== "UNAUTHORIZED" && err.code !== "FORBIDDEN") throw err;
       return html(c, <SignInPage csrf={c.var.csrf} next={next} error={`token: ${err.message}`} />, 401);
     }
-    startSession(c, token);
+    startSession(c, token, deps.randomBytes);
     return c.redirect(next, 303);
   });
   r.post("/sign-out", async (c) => {
@@ -181,8 +202,8 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       try {
         if (action === "run") await call(c, "jobs.run", { name });
         else {
-          const job = await call(c, "jobs.get", { name });
-          if (job.disabled !== (action === "disable")) await call(c, "jobs.toggle", { name });
+          // Set, not flip: two operators disabling at once both end disabled.
+          await call(c, "jobs.toggle", { name, disabled: action === "disable" });
         }
         done++;
       } catch (e) {
@@ -352,7 +373,22 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       self(c),
       call(c, "executions.get", { job: c.req.param("job"), id: c.req.param("id") }),
     ]);
-    return html(c, <ExecutionPage csrf={c.var.csrf} self={me} e={e} now={now()} />);
+    // A running execution's page shows the leader's kept tail and starts the live tail at its
+    // absolute offset (characters since the run began), so a long output resumes without repeats.
+    const live =
+      e.state === "running"
+        ? await call(c, "executions.tail", { job: e.job_name, id: e.id, from: 0 }).catch(() => undefined)
+        : undefined;
+    return html(
+      c,
+      <ExecutionPage
+        csrf={c.var.csrf}
+        self={me}
+        e={e}
+        now={now()}
+        {...(live?.running ? { live: { text: live.text, offset: live.offset, skipped: live.skipped } } : {})}
+      />,
+    );
   });
 
   // The live log tail: SSE from the leader (executions.tail is answered there), resumable: each
@@ -369,8 +405,10 @@ export function uiRoutes(deps: EdgeDeps): Hono {
       stream.onAbort(() => {
         open = false;
       });
-      const until = now() + TAIL_MAX_MS;
-      while (open && now() < until) {
+      // The browser reconnects soon after the stream ends and resumes from Last-Event-ID.
+      await stream.writeSSE({ event: "hello", data: "", retry: TAIL_RETRY_MS });
+      let polls = 0;
+      while (open && polls++ < TAIL_MAX_POLLS) {
         if (!t.running) {
           await stream.writeSSE({
             event: "done",
@@ -408,12 +446,24 @@ export function uiRoutes(deps: EdgeDeps): Hono {
 
   r.get("/tokens", async (c) => {
     const [me, tokens] = await Promise.all([self(c), call(c, "tokens.list", {})]);
-    return html(c, <TokensPage csrf={c.var.csrf} self={me} tokens={tokens} now={now()} />);
+    const once = takeOnce(c);
+    const created =
+      once?.kind === "token" && once.name && once.token ? { name: once.name, token: once.token } : undefined;
+    return html(
+      c,
+      <TokensPage
+        csrf={c.var.csrf}
+        self={me}
+        tokens={tokens}
+        now={now()}
+        created={created}
+        notice={notice(c)}
+      />,
+    );
   });
   r.post("/tokens", async (c) => {
     const { one, all } = await readForm(c);
     checkCsrf(c, one);
-    const me = await self(c);
     const body = {
       name: one.name ?? "",
       scopes: all.getAll("scopes"),
@@ -422,22 +472,12 @@ export function uiRoutes(deps: EdgeDeps): Hono {
     };
     try {
       const made = await call(c, "tokens.create", { token: body });
-      const tokens = await call(c, "tokens.list", {});
-      return html(
-        c,
-        <TokensPage
-          csrf={c.var.csrf}
-          self={me}
-          tokens={tokens}
-          now={now()}
-          created={{ name: made.name, token: made.token }}
-        />,
-        201,
-      );
+      passOnce(c, { kind: "token", name: made.name, token: made.token });
+      return c.redirect("/ui/tokens?done=token_created", 303);
     } catch (e) {
       const err = asAppError(e);
       if (err.code !== "VALIDATION" && err.code !== "CONFLICT") throw err;
-      const tokens = await call(c, "tokens.list", {});
+      const [me, tokens] = await Promise.all([self(c), call(c, "tokens.list", {})]);
       const field = typeof err.details?.field === "string" ? err.details.field : undefined;
       return html(
         c,
@@ -479,33 +519,39 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   });
 
   const origin = (c: Context) => new URL(c.req.url).origin;
+  /** A new or rotated hook's secret, for the webhooks page to show once after the redirect. */
+  const passHookSecret = (c: Context, h: { id: string; job: string; secret: string; url: string }) =>
+    passOnce(c, { kind: "hook", id: h.id, job: h.job, secret: h.secret, url: h.url });
   r.get("/webhooks", async (c) => {
     const [me, hooks] = await Promise.all([self(c), call(c, "webhooks.list", {})]);
-    return html(c, <WebhooksPage csrf={c.var.csrf} self={me} hooks={hooks} origin={origin(c)} now={now()} />);
+    const once = takeOnce(c);
+    const created =
+      once?.kind === "hook" && once.id && once.job && once.secret && once.url
+        ? { id: once.id, job: once.job, secret: once.secret, url: once.url }
+        : undefined;
+    return html(
+      c,
+      <WebhooksPage
+        csrf={c.var.csrf}
+        self={me}
+        hooks={hooks}
+        origin={origin(c)}
+        now={now()}
+        created={created}
+        notice={notice(c)}
+      />,
+    );
   });
   r.post("/webhooks", async (c) => {
     const { one } = await readForm(c);
     checkCsrf(c, one);
-    const me = await self(c);
     try {
-      const made = await call(c, "webhooks.create", { hook: { job: one.job ?? "" } });
-      const hooks = await call(c, "webhooks.list", {});
-      return html(
-        c,
-        <WebhooksPage
-          csrf={c.var.csrf}
-          self={me}
-          hooks={hooks}
-          origin={origin(c)}
-          now={now()}
-          created={made}
-        />,
-        201,
-      );
+      passHookSecret(c, await call(c, "webhooks.create", { hook: { job: one.job ?? "" } }));
+      return c.redirect("/ui/webhooks?done=hook_created", 303);
     } catch (e) {
       const err = asAppError(e);
       if (err.code !== "VALIDATION" && err.code !== "NOT_FOUND") throw err;
-      const hooks = await call(c, "webhooks.list", {});
+      const [me, hooks] = await Promise.all([self(c), call(c, "webhooks.list", {})]);
       return html(
         c,
         <WebhooksPage
@@ -542,20 +588,8 @@ export function uiRoutes(deps: EdgeDeps): Hono {
   });
   r.post("/webhooks/:id/rotate", async (c) => {
     checkCsrf(c, (await readForm(c)).one);
-    const me = await self(c);
-    const made = await call(c, "webhooks.rotate", { id: c.req.param("id") });
-    const hooks = await call(c, "webhooks.list", {});
-    return html(
-      c,
-      <WebhooksPage
-        csrf={c.var.csrf}
-        self={me}
-        hooks={hooks}
-        origin={origin(c)}
-        now={now()}
-        created={made}
-      />,
-    );
+    passHookSecret(c, await call(c, "webhooks.rotate", { id: c.req.param("id") }));
+    return c.redirect("/ui/webhooks?done=hook_rotated", 303);
   });
   r.get("/webhooks/:id/delete", async (c) => {
     const id = c.req.param("id");

@@ -56,6 +56,11 @@ export interface Executor {
   execute(req: ExecuteRequest): Promise<ExecuteResult>;
   /** Throws AppError VALIDATION (details.field `executor_config.<key>`) for config that can never run. */
   validate?(config: Record<string, string>): void;
+  /**
+   * Releases what the executor keeps between runs (the http executor's keep-alive connections),
+   * once the runs under way have ended; the runner calls it when it stops. A later run reopens them.
+   */
+  close?(): Promise<void>;
 }
 
 /** Bytes of output an execution keeps (Dkron's 256 000-byte circular buffer). */

@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -93,7 +93,10 @@ beforeAll(async () => {
   server = createHttpServer((req, res) => void handle(req, res));
   base = `http://127.0.0.1:${await listen(server)}`;
 });
-afterAll(() => close(server));
+afterAll(async () => {
+  await http.close?.();
+  await close(server);
+});
 
 const harness: ContractHarness = {
   executor: http,
@@ -205,6 +208,31 @@ describe("http executor", () => {
     expect(result).toMatchObject({ success: true, output: "redirected" });
   });
 
+  it("reuses one keep-alive connection across runs to a server, and closes it on close()", async () => {
+    const executor = createHttpExecutor();
+    const own = createHttpServer((_req, res) => res.end("ok"));
+    const sockets: Socket[] = [];
+    own.on("connection", (s) => sockets.push(s));
+    const url = `http://127.0.0.1:${await listen(own)}/`;
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await observe(executor, { url, method: "GET" })).result.success).toBe(true);
+        // undici hands the socket back to its pool just after the body ends.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(sockets).toHaveLength(1);
+      const closed = new Promise((resolve) => sockets[0]!.once("close", resolve));
+      await executor.close?.();
+      await closed;
+      // A run after close opens a new connection rather than failing.
+      expect((await observe(executor, { url, method: "GET" })).result.success).toBe(true);
+      expect(sockets).toHaveLength(2);
+    } finally {
+      await executor.close?.();
+      await close(own);
+    }
+  });
+
   it("reports a transport error as a failed job", async () => {
     const closed = createHttpServer();
     const port = await listen(closed);
@@ -264,6 +292,19 @@ describe.skipIf(!hasOpenssl)("http executor over TLS with a self-signed certific
   it("accepts it with tlsNoVerifyPeer", async () => {
     const { result } = await observe(http, { url: tlsBase, method: "GET", tlsNoVerifyPeer: "true" });
     expect(result).toMatchObject({ success: true, output: "secure" });
+  });
+
+  it("never lends a connection made without verification to a job that verifies", async () => {
+    const executor = createHttpExecutor();
+    try {
+      const loose = await observe(executor, { url: tlsBase, method: "GET", tlsNoVerifyPeer: "true" });
+      expect(loose.result.success).toBe(true);
+      const { result } = await observe(executor, { url: tlsBase, method: "GET" });
+      expect(result.success).toBe(false);
+      expect(result.error).toMatch(/^request failed: .*certificate/i);
+    } finally {
+      await executor.close?.();
+    }
   });
 
   it("accepts it when it is in tlsRootCAsFile", async () => {

@@ -1,7 +1,8 @@
 import { readFile as nodeReadFile } from "node:fs/promises";
-import { Agent, interceptors, request } from "undici";
+import { type Dispatcher, request } from "undici";
 import { type Clock, type HttpConfig, parseHttpConfig, systemClock, type TimerHandle } from "../../shared";
 import { type ExecuteRequest, type ExecuteResult, type Executor, notifyStarted } from "./executor";
+import { ConnectionPools, type TlsOptions } from "./http-pools";
 import { OutputSink } from "./output-tail";
 
 /** The outside world the http executor touches, injectable for tests. */
@@ -27,16 +28,25 @@ const MAX_REDIRECTS = 10;
  * expectCode only a 2xx status is success (Dkron accepts any status, even 5xx, which hides outages).
  */
 export function createHttpExecutor(deps: HttpExecutorDeps = {}): Executor {
+  // Keep-alive pools shared by every run of this executor (per TLS setting, then per origin inside
+  // undici): a burst of requests to one server reuses connections instead of opening and tearing
+  // down one agent per run, which cost more CPU than the requests themselves.
+  const pools = new ConnectionPools(MAX_REDIRECTS);
   return {
     name: "http",
     validate: (config) => {
       parseHttpConfig(config);
     },
-    execute: (req) => executeHttp(req, deps),
+    execute: (req) => executeHttp(req, deps, (tls) => pools.for(tls)),
+    close: () => pools.close(),
   };
 }
 
-async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise<ExecuteResult> {
+async function executeHttp(
+  req: ExecuteRequest,
+  deps: HttpExecutorDeps,
+  poolFor: (tls: TlsOptions) => Dispatcher,
+): Promise<ExecuteResult> {
   const sink = new OutputSink(req.onOutput);
   const fail = (error: string): ExecuteResult => ({ success: false, ...sink.result(), error });
   let cfg: HttpConfig;
@@ -47,7 +57,7 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
   }
   if (req.signal.aborted) return fail("job was cancelled before it started");
 
-  let connect: { rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer };
+  let connect: TlsOptions;
   try {
     connect = await tlsOptions(cfg, deps.readFile ?? nodeReadFile);
   } catch (e) {
@@ -81,9 +91,8 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
       controller.abort();
     }, cfg.timeoutSeconds * 1000);
   }
-  // One agent per execution, closed afterwards, as Dkron sends `Connection: close`: a job never reuses
-  // another job's connection or TLS settings.
-  const agent = new Agent({ connect });
+  // A pooled connection made with exactly this run's TLS settings (never another job's).
+  const dispatcher = poolFor(connect);
   let statusCode: number | undefined;
   try {
     // Everything before the request itself (config, TLS files) is preparation, not the run.
@@ -93,7 +102,7 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
       headers: buildHeaders(cfg, req),
       ...(body === undefined ? {} : { body }),
       signal: controller.signal,
-      dispatcher: agent.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS })),
+      dispatcher,
     });
     statusCode = res.statusCode;
     const source = sink.source();
@@ -107,7 +116,6 @@ async function executeHttp(req: ExecuteRequest, deps: HttpExecutorDeps): Promise
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);
     req.signal.removeEventListener("abort", onAbort);
-    await agent.destroy().catch(() => {});
   }
   return { ...judge(cfg, statusCode, sink, note), statusCode };
 }
@@ -142,10 +150,7 @@ function buildHeaders(cfg: HttpConfig, req: ExecuteRequest): string[] {
   return flat;
 }
 
-async function tlsOptions(
-  cfg: HttpConfig,
-  readFile: (path: string) => Promise<Buffer>,
-): Promise<{ rejectUnauthorized: boolean; ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+async function tlsOptions(cfg: HttpConfig, readFile: (path: string) => Promise<Buffer>): Promise<TlsOptions> {
   // Dkron downgrades unreadable TLS files to a warning and carries on; we fail, because carrying on
   // without the operator's CA or client certificate talks to the server on terms they did not choose.
   const read = async (key: string, path: string | undefined) => {

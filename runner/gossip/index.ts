@@ -46,6 +46,7 @@ export {
   GOSSIP_PROTOCOL,
   type GossipMessage,
   GossipRole,
+  META_MAX_BYTES,
   type MemberMeta,
   MemberMetaSchema,
   type Packet,
@@ -53,4 +54,4 @@ export {
 } from "./messages";
 export { PoolMember, type PoolMemberOptions } from "./pool-member";
 export { type Random, seededRandom } from "./random";
-export { bindUdp, type DatagramTransport } from "./udp-transport";
+export { bindUdp, type DatagramTransport, localAddressToward } from "./udp-transport";

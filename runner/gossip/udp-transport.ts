@@ -48,3 +48,20 @@ export async function bindUdp(host: string, port: number): Promise<DatagramTrans
     },
   };
 }
+
+/**
+ * The local address this host sends from toward `host` (a connected UDP socket: the kernel picks
+ * the route's source address, nothing is sent): what a runner bound to 0.0.0.0 tells the pool to
+ * reach it at. Falls back to 127.0.0.1 when there is no route.
+ */
+export async function localAddressToward(host: string, port: number): Promise<string> {
+  const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
+  try {
+    return await new Promise<string>((resolve) => {
+      socket.once("error", () => resolve("127.0.0.1"));
+      socket.connect(port, host, () => resolve(socket.address().address));
+    });
+  } finally {
+    socket.close();
+  }
+}

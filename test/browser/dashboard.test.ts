@@ -5,7 +5,7 @@ import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type AgentProcess, adminTokenOf, startAgent, waitFor } from "../helpers/agent-process";
 import { CHROMIUM, launchBrowser, shot } from "../helpers/browser";
-import { dashboardWalk, phoneShot } from "../helpers/dashboard-walk";
+import { adminWalk, dashboardWalk, phoneShot } from "../helpers/dashboard-walk";
 import { tempDir } from "../helpers/tmp";
 
 // The dashboard in a real browser (Debian's chromium through playwright-core), against a real control
@@ -14,6 +14,11 @@ import { tempDir } from "../helpers/tmp";
 type Worker = Awaited<ReturnType<typeof import("wrangler").unstable_startWorker>>;
 const WRANGLER_TOML = fileURLToPath(new URL("../../wrangler.toml", import.meta.url));
 const SECRET = randomBytes(16).toString("hex");
+
+if (!CHROMIUM)
+  process.stderr.write(
+    "test/browser/dashboard.test.ts: SKIPPED, no chromium at /usr/bin/chromium (apt-get install chromium; .ci/run does)\n",
+  );
 
 const dir = tempDir("dkron-browser-");
 let agent: AgentProcess | undefined;
@@ -57,6 +62,19 @@ beforeAll(async () => {
     ["sync-5m", "@every 5m", "echo synced"],
     ["flaky-import", "0 */15 * * * *", "exit 3"],
   ];
+  // Berlin's clocks skip 02:00-03:00 on the last Sunday of March: the March Sundays that are transition days fall in the gap.
+  const dst = await fetch(`${agent.url}/v1/jobs`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      name: "dst-yearly",
+      schedule: "0 30 2 * 3 SUN",
+      timezone: "Europe/Berlin",
+      executor: "shell",
+      executor_config: { command: "true" },
+    }),
+  });
+  expect(dst.status).toBe(201);
   for (const [name, schedule, command] of fleet) {
     const r = await fetch(`${agent.url}/v1/jobs`, {
       method: "POST",
@@ -90,6 +108,10 @@ afterAll(async () => {
 describe.skipIf(!CHROMIUM)("the dashboard on a control node, in chromium", () => {
   it("signs in, creates a job through the form, watches it run live, toggles and deletes it", async () => {
     await dashboardWalk(browser!, agent!.url, admin, "node");
+  }, 120_000);
+
+  it("makes and revokes a token, and makes, delivers to and rotates a webhook, secrets shown once", async () => {
+    await adminWalk(browser!, agent!.url, admin, "node", "report-hourly");
   }, 120_000);
 
   it("fits a phone in dark mode", async () => {
@@ -190,5 +212,9 @@ describe.skipIf(!CHROMIUM)("the dashboard through the Worker in workerd (wrangle
 
   it("walks the same way: sign in, form, live output, toggle, delete", async () => {
     await dashboardWalk(browser!, url, admin, "worker");
+  }, 120_000);
+
+  it("runs the admin pages the same way", async () => {
+    await adminWalk(browser!, url, admin, "worker", "sync-5m");
   }, 120_000);
 });

@@ -1,6 +1,7 @@
 /**
- * Three control-node processes and three remote runner processes (different tags), all in one gossip
- * pool over real UDP on loopback, each runner knowing one control node's gossip address:
+ * Three control-node processes and three real `dkron-runner join` processes (different tags), all in
+ * one gossip pool over real UDP on loopback; two runners find the pool through the control nodes'
+ * gossip addresses the join answer carries, one is given a control node's with --gossip-join:
  * - every node lists every member from gossip (role, version, tags) and jobs land only on matching runners;
  * - a runner whose stream is cut (a TCP proxy between it and the leader, closed; gossip still flows)
  *   stays alive in /v1/members, shows `stream: down`, gets no run, and takes runs again once restored;
@@ -8,21 +9,23 @@
  * - SIGKILL of a runner makes its running execution `lost` within the lease and its member failed
  *   within the gossip bound.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveGossipConfig, suspicionMaxMs } from "../../runner/gossip";
 import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
 import { type ClusterNode, getJson, TestCluster } from "../helpers/cluster";
+import {
+  createJoinToken,
+  killRunner,
+  type RealRunner,
+  spawnRunner,
+  waitForLine,
+} from "../helpers/real-runner";
 import { type TcpProxy, tcpProxy } from "../helpers/tcp-proxy";
 import { tempDir } from "../helpers/tmp";
 
-const RUNNER = fileURLToPath(new URL("../helpers/runner-process.ts", import.meta.url));
-const TOKEN = "runner-test-token";
 const LEASE_MS = 3000;
 /** Control nodes plus runners: what the gossip bound is computed for. */
 const POOL = 6;
@@ -39,8 +42,7 @@ interface Exec {
 
 interface RunnerProc {
   name: string;
-  proc: ChildProcess;
-  gossip: string;
+  runner: RealRunner;
 }
 
 const dir = tempDir("dkron-runners-");
@@ -49,54 +51,42 @@ const runners: RunnerProc[] = [];
 let proxy: TcpProxy | undefined;
 
 afterAll(async () => {
-  for (const r of runners) killGroup(r.proc);
+  for (const r of runners) killRunner(r.runner);
   await cluster?.stop();
   await proxy?.close();
   dir.cleanup();
 });
 
-function killGroup(p: ChildProcess): void {
-  try {
-    process.kill(-(p.pid as number), "SIGKILL");
-  } catch {
-    // Already gone.
-  }
-}
-
-function startRunner(name: string, url: string, tags: string[], gossipJoin: string): Promise<RunnerProc> {
-  const proc = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      RUNNER,
-      "--url",
-      url,
-      "--token",
-      TOKEN,
-      "--name",
-      name,
-      ...tags.flatMap((t) => ["--tag", t]),
-      "--gossip-join",
-      gossipJoin,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  let err = "";
-  proc.stderr!.on("data", (d) => {
-    err = (err + String(d)).slice(-4000);
-  });
-  return new Promise((resolve, reject) => {
-    proc.once("exit", (code, sig) => reject(new Error(`${name} exited (${code ?? sig}):\n${err}`)));
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      const o = JSON.parse(line) as { ready?: boolean; gossip?: string };
-      if (o.ready) {
-        const r = { name, proc, gossip: o.gossip ?? "" };
-        runners.push(r);
-        resolve(r);
-      }
-    });
-  });
+/**
+ * `dkron-runner join <url> --token <a fresh join token> --tags …` (gossip on a free loopback port,
+ * joined through `gossipJoin` or else the control nodes' addresses the join answer carries);
+ * resolves once it is connected to the leader.
+ */
+async function startRunner(
+  name: string,
+  url: string,
+  tags: string[],
+  gossipJoin?: string,
+): Promise<RunnerProc> {
+  const token = await createJoinToken(cluster!.nodes[0]!.url);
+  const runner = spawnRunner([
+    "join",
+    url,
+    "--token",
+    token,
+    "--name",
+    name,
+    ...tags.flatMap((t) => ["--tags", t]),
+    "--data-dir",
+    join(dir.path, name),
+    "--gossip-bind",
+    "127.0.0.1:0",
+    ...(gossipJoin ? ["--gossip-join", gossipJoin] : []),
+  ]);
+  const r = { name, runner };
+  runners.push(r);
+  await waitForLine(runner, /connected to/);
+  return r;
 }
 
 const members = (n: ClusterNode) => getJson<Member[]>(`${n.url}/v1/members`);
@@ -145,18 +135,17 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
       baseDir: dir.path,
       profile: "fast",
       gossip: true,
-      extraArgs: ["--runner-token", TOKEN, "--heartbeat", "500ms", "--lease-timeout", `${LEASE_MS}ms`],
+      extraArgs: ["--heartbeat", "500ms", "--lease-timeout", `${LEASE_MS}ms`],
     });
     const c = cluster;
     const leader = await c.waitForLeader();
     const seed = `127.0.0.1:${c.nodes[0]!.gossipPort}`;
-    const ws = (n: ClusterNode) => `ws://127.0.0.1:${n.port}/_runner/ws`;
     proxy = await tcpProxy(leader.port);
     const follower = c.nodes.find((n) => n !== leader)!;
-    await startRunner("ra", ws(follower), ["zone=a"], seed);
-    await startRunner("rb", ws(follower), ["zone=b"], seed);
+    await startRunner("ra", follower.url, ["zone=a"]);
+    await startRunner("rb", follower.url, ["zone=b"]);
     // rc reaches the cluster only through the proxy in front of the leader (no redirect to follow).
-    await startRunner("rc", `ws://127.0.0.1:${proxy.port}/_runner/ws`, ["zone=c"], seed);
+    await startRunner("rc", `http://127.0.0.1:${proxy.port}`, ["zone=c"], seed);
 
     // Every node sees all six members alive from gossip, runners with their role and tags; the leader
     // sees every runner's stream up.
@@ -244,7 +233,7 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
       const es = await executions(c, "slow-b");
       return es?.some((e) => e.state === "running" && e.node_name === "rb") ? true : undefined;
     });
-    killGroup(runners.find((r) => r.name === "rb")!.proc);
+    killRunner(runners.find((r) => r.name === "rb")!.runner);
     const killedAt = Date.now();
     await waitFor(
       "rb failed in gossip",

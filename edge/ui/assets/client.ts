@@ -21,16 +21,19 @@ export const APP_JS = `
       fields.forEach(function (f) { var el = form.elements.namedItem(f); if (el) q.set(f, el.value); });
       var mine = ++seq;
       fetch(preview.getAttribute("data-preview-url") + "?" + q.toString(), { credentials: "same-origin" })
-        .then(function (r) { return r.text().then(function (t) { return { ok: r.ok, text: t }; }); })
+        .then(function (r) { return r.text().then(function (t) { return { ok: r.ok && !r.redirected, status: r.status, text: t }; }); })
         .then(function (res) {
           if (mine !== seq) return;
+          // A signed-out session answers with a redirect to sign-in: never paste that page in here.
+          if (!res.ok) { preview.textContent = "Preview unavailable (" + (res.status === 200 ? "signed out" : "HTTP " + res.status) + "): reload the page."; return; }
           preview.innerHTML = res.text;
           var err = $("[data-preview-error]", preview);
           var box = $("[data-field='schedule']", form);
           var slot = box && $(".error", box);
           if (box && slot) {
-            if (err) { box.setAttribute("data-invalid", ""); slot.textContent = err.getAttribute("data-preview-error"); }
-            else { box.removeAttribute("data-invalid"); slot.removeAttribute("data-from"); slot.textContent = ""; }
+            var input = form.elements.namedItem("schedule");
+            if (err) { box.setAttribute("data-invalid", ""); slot.textContent = err.getAttribute("data-preview-error"); if (input) input.setAttribute("aria-invalid", "true"); }
+            else { box.removeAttribute("data-invalid"); slot.removeAttribute("data-from"); slot.textContent = ""; if (input) input.removeAttribute("aria-invalid"); }
           }
         })
         .catch(function () {});
@@ -52,17 +55,27 @@ export const APP_JS = `
       if (d.skipped) log.appendChild(document.createTextNode("[" + d.skipped + " characters of output were cut while you were away]\\n"));
       log.appendChild(document.createTextNode(d.text));
       if (stick) log.scrollTop = log.scrollHeight;
-      status.textContent = "live: streaming output";
+      live();
     });
     es.addEventListener("done", function (ev) {
       var d = JSON.parse(ev.data);
+      clearTimeout(slow);
       log.textContent = d.output;
       status.textContent = "finished: " + d.state;
       var badge = $("[data-exec-state]");
       if (badge) { badge.className = "badge " + d.state; badge.textContent = d.state; }
       es.close();
     });
-    es.onerror = function () { if (es.readyState !== 2) status.textContent = "reconnecting..."; };
+    // A stream ends every few seconds by design and the browser resumes it at once: say
+    // "reconnecting" only when that takes long, and say so plainly when the browser gave up.
+    var slow;
+    var live = function () { clearTimeout(slow); status.textContent = "live: streaming output"; };
+    es.addEventListener("hello", live);
+    es.onerror = function () {
+      clearTimeout(slow);
+      if (es.readyState === 2) { status.textContent = "live tail stopped (signed out, or the node is unreachable): reload the page"; return; }
+      slow = setTimeout(function () { status.textContent = "reconnecting..."; }, 1500);
+    };
   }
 
   // Bulk selection on the jobs list.

@@ -53,6 +53,7 @@ h2 { font-size: 16px; margin: 0 0 12px; }
 .card { background: var(--panel); border: 1px solid var(--border); border-radius: var(--radius); padding: 12px 14px; min-height: 78px; }
 .card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .card .value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.card .value a { color: inherit; }
 .card.bad .value { color: var(--bad); } .card.ok .value { color: var(--ok); } .card.warn .value { color: var(--warn); }
 .table-wrap { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
@@ -85,7 +86,9 @@ form.filters { display: grid; grid-template-columns: repeat(auto-fill, minmax(16
 label { display: block; font-size: 13px; font-weight: 600; margin-bottom: 4px; }
 .field { margin-bottom: 14px; }
 .field .hint { color: var(--muted); font-size: 12px; margin-top: 3px; }
-.field .error, .form-error { color: var(--bad); font-size: 13px; margin-top: 4px; min-height: 0; }
+.field .error, .form-error { color: var(--bad); font-size: 13px; margin-top: 4px; }
+/* One line kept for a field's error, so the inline schedule error never pushes the form down. */
+.field .error { min-height: 1.4em; }
 .form-error { background: color-mix(in srgb, var(--bad) 10%, transparent); border: 1px solid var(--bad); border-radius: 6px; padding: 8px 12px; margin-bottom: 14px; }
 .field[data-invalid] input, .field[data-invalid] textarea, .field[data-invalid] select { border-color: var(--bad); }
 input[type=text], input[type=password], input[type=number], input[type=search], select, textarea { font: inherit; font-size: 14px; width: 100%; padding: 7px 9px; border: 1px solid var(--border); border-radius: 6px; background: var(--bg); color: var(--text); min-height: 34px; }
@@ -106,6 +109,7 @@ dl.def dd { margin: 0; word-break: break-word; }
 .heatmap { display: grid; grid-template-columns: 44px repeat(60, minmax(6px, 1fr)); gap: 2px; font-size: 11px; color: var(--muted); }
 .heatmap .h { grid-column: 1; line-height: 12px; }
 .heatmap .c { height: 12px; border-radius: 2px; background: var(--heat0); }
+.heatmap .out { background: transparent; }
 .heatmap .l1 { background: var(--heat1); } .heatmap .l2 { background: var(--heat2); } .heatmap .l3 { background: var(--heat3); } .heatmap .l4 { background: var(--heat4); }
 .legend { display: flex; gap: 6px; align-items: center; font-size: 12px; color: var(--muted); margin-top: 8px; flex-wrap: wrap; }
 .legend .c { width: 14px; height: 12px; border-radius: 2px; display: inline-block; }

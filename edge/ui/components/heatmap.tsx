@@ -17,11 +17,18 @@ export function Heatmap(p: { from: number; minutes: number[]; approximate: boole
     .sort((a, b) => b.n - a.n || a.i - b.i)
     .slice(0, 5);
   const at = (i: number) => new Date(p.from + i * 60_000).toISOString().slice(11, 16);
+  // Rows start on the hour (the first one padded before now, the last one cut at now + 24 h), so a
+  // column is the same minute past the hour in every row.
+  const pad = new Date(p.from).getUTCMinutes();
   const rows = [];
-  for (let h = 0; h < Math.ceil(p.minutes.length / 60); h++) {
-    rows.push(<div class="h">{at(h * 60)}</div>);
+  for (let h = 0; h < Math.ceil((pad + p.minutes.length) / 60); h++) {
+    rows.push(<div class="h">{at(h * 60 - pad)}</div>);
     for (let m = 0; m < 60; m++) {
-      const i = h * 60 + m;
+      const i = h * 60 + m - pad;
+      if (i < 0 || i >= p.minutes.length) {
+        rows.push(<div class="c out" />);
+        continue;
+      }
       const n = Math.round(p.minutes[i] ?? 0);
       rows.push(
         <div class={`c l${heatLevel(n, max)}`} title={`${at(i)} UTC: ${n} fire${n === 1 ? "" : "s"}`} />,

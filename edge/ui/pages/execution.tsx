@@ -4,7 +4,14 @@ import { formatDuration, parseApiTime, utcText } from "../format";
 import { Layout } from "../layout";
 
 /** One execution: when, where, how it ended, and its full output (a live tail while it runs). */
-export function ExecutionPage(p: { csrf: string; self: SelfJson; e: ExecutionJson; now: number }) {
+export function ExecutionPage(p: {
+  csrf: string;
+  self: SelfJson;
+  e: ExecutionJson;
+  now: number;
+  /** For a running execution: the leader's kept tail and its absolute offset (where the live tail starts). */
+  live?: { text: string; offset: number; skipped: number };
+}) {
   const { e } = p;
   const job = `/ui/jobs/${encodeURIComponent(e.job_name)}`;
   const started = parseApiTime(e.started_at);
@@ -54,7 +61,7 @@ export function ExecutionPage(p: { csrf: string; self: SelfJson; e: ExecutionJso
         <h2>Output</h2>
         {running ? (
           <div
-            data-tail-url={`${job}/executions/${encodeURIComponent(e.id)}/stream?from=${e.output.length}`}
+            data-tail-url={`${job}/executions/${encodeURIComponent(e.id)}/stream?from=${p.live?.offset ?? e.output.length}`}
             id="live-status"
             class="live-status"
             aria-live="polite"
@@ -65,7 +72,9 @@ export function ExecutionPage(p: { csrf: string; self: SelfJson; e: ExecutionJso
           <div class="live-status">{e.output.length.toLocaleString("en-US")} characters</div>
         )}
         <pre class="log" id="log" tabindex={0} role="log" aria-label="Execution output">
-          {e.output}
+          {p.live
+            ? `${p.live.skipped ? `[the first ${p.live.skipped} characters are no longer kept]\n` : ""}${p.live.text}`
+            : e.output}
         </pre>
       </section>
     </Layout>

@@ -109,7 +109,7 @@ export function JobFormPage(p: {
           <section class="panel">{head.map(input)}</section>
           <section class="panel">
             <h2>Next runs as you type</h2>
-            <div data-preview-url="/ui/preview" id="preview" style="min-height:320px">
+            <div data-preview-url="/ui/preview" id="preview" style="height:440px;overflow:auto">
               {p.preview as never}
             </div>
           </section>

@@ -2,7 +2,14 @@
 import { Layout } from "../layout";
 
 /** The sign-in page: one field for an API token. */
-export function SignInPage(p: { csrf: string; error?: string; notice?: string; next?: string }) {
+export function SignInPage(p: {
+  csrf: string;
+  error?: string;
+  notice?: string;
+  /** Why sign-in cannot work from here (plain HTTP to a remote host). */
+  warning?: string;
+  next?: string;
+}) {
   return (
     <Layout title="Sign in" csrf={p.csrf}>
       <div class="center-box panel">
@@ -12,6 +19,11 @@ export function SignInPage(p: { csrf: string; error?: string; notice?: string; n
           <code>&lt;data-dir&gt;/admin-token</code>; <code>dkron token create</code> makes more (a read-only
           token sees no action buttons).
         </p>
+        {p.warning ? (
+          <p class="form-error" role="alert" data-insecure>
+            Sign-in will not work here: {p.warning}.
+          </p>
+        ) : null}
         {p.notice ? (
           <p class="form-error" role="status">
             {p.notice}

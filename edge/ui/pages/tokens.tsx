@@ -9,6 +9,8 @@ export function TokensPage(p: {
   self: SelfJson;
   tokens: TokenJson[];
   now: number;
+  /** What the action that led here did (a fixed sentence). */
+  notice?: string | undefined;
   created?: { name: string; token: string } | undefined;
   error?: { field?: string | undefined; message: string } | undefined;
   form?: Record<string, string>;
@@ -18,6 +20,11 @@ export function TokensPage(p: {
   return (
     <Layout title="Tokens" active="tokens" csrf={p.csrf} self={p.self}>
       <h1>API tokens</h1>
+      {p.notice && !p.created ? (
+        <p class="panel" role="status">
+          {p.notice}
+        </p>
+      ) : null}
       {p.created ? (
         <section class="panel" role="status" aria-live="polite">
           <h2>Token “{p.created.name}” created</h2>

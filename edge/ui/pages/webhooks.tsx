@@ -11,6 +11,8 @@ export function WebhooksPage(p: {
   hooks: WebhookJson[];
   origin: string;
   now: number;
+  /** What the action that led here did (a fixed sentence). */
+  notice?: string | undefined;
   created?: { id: string; job: string; secret: string; url: string } | undefined;
   error?: string | undefined;
   job?: string;
@@ -19,6 +21,11 @@ export function WebhooksPage(p: {
   return (
     <Layout title="Webhooks" active="webhooks" csrf={p.csrf} self={p.self}>
       <h1>Webhooks</h1>
+      {p.notice && !p.created ? (
+        <p class="panel" role="status">
+          {p.notice}
+        </p>
+      ) : null}
       {p.created ? (
         <section class="panel" role="status">
           <h2>
