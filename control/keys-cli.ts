@@ -9,15 +9,16 @@ Rotates the gossip encryption key of the whole pool (control nodes and runners),
 'keys' command does. Every member encrypts with the primary key and opens datagrams sealed
 with any installed key, so a rotation never splits the pool:
 
-  list                    installed keys, which one is primary, and how many live members
-                          hold each (with the names of any that do not yet)
+  list                    installed keys, which one is primary, how many live members hold
+                          each and encrypt with it (with the names of any that lack it)
   install KEY             add KEY to every member's keyring (it does not encrypt yet)
   use KEY                 make the installed KEY the primary: members encrypt with it from now on
   remove KEY              drop KEY everywhere; the primary key cannot be removed
 
 A rotation:  dkron keys install NEW; dkron keys use NEW; dkron keys remove OLD
-(make NEW with 'dkron keygen'; wait for 'dkron keys list' to show NEW on every member
-between the steps). Needs an admin token; the keyring is replicated through Raft.
+(make NEW with 'dkron keygen'; before 'use', wait for 'dkron keys list' to show NEW held by
+every member (MEMBERS n/n), before 'remove', encrypted with by every member (ENCRYPTING n/n)).
+Needs an admin token; the keyring is replicated through Raft.
 
 Options:
 ${API_OPTIONS_HELP}
@@ -67,12 +68,13 @@ export async function keysCommand(
 export function keyTable(ring: KeyringListJson): string {
   if (!ring.encrypted) return "gossip encryption is off (no --encrypt key): nothing to list\n";
   const rows = [
-    ["KEY", "FINGERPRINT", "PRIMARY", "MEMBERS", "MISSING"],
+    ["KEY", "FINGERPRINT", "PRIMARY", "MEMBERS", "ENCRYPTING", "MISSING"],
     ...ring.keys.map((k) => [
       k.key,
       k.fingerprint,
       k.primary ? "yes" : "no",
       `${k.members}/${ring.total}`,
+      `${k.encrypting}/${ring.total}`,
       k.missing.length ? k.missing.join(",") : "-",
     ]),
   ];

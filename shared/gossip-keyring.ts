@@ -86,6 +86,11 @@ export interface GossipKeyJson {
   primary: boolean;
   /** Live gossip members (alive or suspect) whose meta says they hold this key. */
   members: number;
+  /**
+   * Live members encrypting with it (it is the first key their meta lists): after `use NEW`, wait for
+   * this to reach `total` before `remove OLD`, or a member still sealing with OLD goes unheard.
+   */
+  encrypting: number;
   /** Live members that do not hold it (names), so a straggler is easy to find. */
   missing: string[];
 }

@@ -14,7 +14,7 @@ import { getGossipKeyring, type StateDb } from "../store";
 export interface GossipKeyView {
   /** The keys this node's gossip member holds now, primary first (empty: plain text). */
   local(): string[];
-  /** Live members (alive or suspect) and the key fingerprints each advertises in its meta. */
+  /** Live members (alive or suspect) and the key fingerprints each advertises in its meta, primary first. */
   holders(): { name: string; keys: string[] }[];
   /** A key's public fingerprint (gossip's keyFingerprint). */
   fingerprint(key: string): string;
@@ -55,6 +55,7 @@ export class KeyringService {
           fingerprint: f,
           primary: i === 0,
           members: holders.filter((h) => h.keys.includes(f)).length,
+          encrypting: holders.filter((h) => h.keys[0] === f).length,
           missing: holders.filter((h) => !h.keys.includes(f)).map((h) => h.name),
         };
       }),
