@@ -134,7 +134,7 @@ describe("/v1/keys and dkron keys (a real control node)", () => {
       headers: { "content-type": "application/json", authorization: `Bearer ${admin}` },
       body: "{",
     });
-    expect(notJson.status).toBe(400);
+    await refused(notJson, 400, "BAD_REQUEST");
     expect(
       (await refused(await call(n.url, admin, "POST", { key: "short" }), 400, "VALIDATION")).message,
     ).toMatch(/32 bytes in base64/);
