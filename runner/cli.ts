@@ -7,15 +7,16 @@ import { createLogger, type RunnerJoinedJson, systemClock } from "../shared";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
+import { followKeyring, KEYRING_FILE, keyFingerprint, writeKeyringFile } from "./gossip";
 import {
   checkGossipFlags,
   DEFAULT_GOSSIP_BIND,
   GOSSIP_FILE,
   GossipFlagError,
   type GossipFlags,
-  KEYRING_FILE,
   planGossip,
   readGossipSettings,
+  runnerStartKeys,
   settingsFromJoin,
 } from "./gossip-settings";
 import { RunnerGossip } from "./runner-gossip";
@@ -40,7 +41,8 @@ const GOSSIP_OPTIONS_HELP = `  --gossip-bind H:P       UDP address of this runne
   --gossip-join H:P       a gossip member to join through (repeatable; default: the control
                           nodes' gossip addresses the cluster handed out at join and since)
   --encrypt KEY           gossip encryption key, base64 from 'dkron keygen' (repeatable, primary
-                          first; the control nodes' keys)`;
+                          first; the control nodes' keys). Once <data-dir>/keyring.json exists it
+                          wins: the cluster's key rotations rewrite it ('dkron keys')`;
 
 const HELP = `Usage: dkron-runner <command> [options]
 
@@ -75,7 +77,8 @@ ${GOSSIP_OPTIONS_HELP}
   -h, --help              show this help
 
 The gossip settings are saved to <data-dir>/${GOSSIP_FILE} and the keys to <data-dir>/${KEYRING_FILE}
-(mode 0600); 'start' reuses them.
+(mode 0600); 'start' reuses them. The leader sends the cluster's keyring after every connect and
+rotation ('dkron keys install/use/remove'); the runner re-keys at once and rewrites ${KEYRING_FILE}.
 `;
 
 const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [gossip options] [--log-level L]
@@ -89,7 +92,8 @@ Options:
   --data-dir D            (default dkron-runner.data)
   --shutdown-grace MS     overrides the saved value
 ${GOSSIP_OPTIONS_HELP}
-                          (each overrides the saved setting for this run)
+                          (each overrides the saved setting for this run, but a saved
+                          keyring.json wins over --encrypt)
   --log-level L           debug, info, warn, error (default info)
   -h, --help              show this help
 `;
@@ -261,8 +265,7 @@ async function joinCommand(argv: string[]): Promise<void> {
     `${JSON.stringify(settingsFromJoin(gossip, joined.gossip), null, 2)}\n`,
   );
   // A new join is a new identity: keys of an earlier one in this data dir do not carry over.
-  if (gossip.encrypt?.length)
-    writePrivateFile(join(dataDir, KEYRING_FILE), `${JSON.stringify(gossip.encrypt, null, 2)}\n`);
+  if (gossip.encrypt?.length) writeKeyringFile(dataDir, gossip.encrypt);
   else rmSync(join(dataDir, KEYRING_FILE), { force: true });
   process.stderr.write(
     `dkron-runner: joined as "${joined.name}"; credential saved to ${join(dataDir, CREDENTIAL_FILE)}\n`,
@@ -324,7 +327,7 @@ async function startCommand(argv: string[]): Promise<void> {
   );
 }
 
-/** The runner's gossip member, planned from the data dir's settings and this command's flags. */
+/** The runner's gossip member, planned from the data dir's settings and keyring and this command's flags. */
 function runnerGossip(
   dataDir: string,
   saved: SavedCredential,
@@ -332,23 +335,30 @@ function runnerGossip(
   logger: ReturnType<typeof createLogger>,
 ): RunnerGossip {
   let gs: ReturnType<typeof readGossipSettings>;
+  let keys: string[];
   try {
     gs = readGossipSettings(dataDir);
+    keys = runnerStartKeys(dataDir, flags);
   } catch (e) {
     if (e instanceof GossipFlagError) throw new UserError(e.message);
     throw e;
   }
+  if (flags.encrypt?.length && flags.encrypt.join() !== keys.join())
+    logger.warn(`--encrypt differs from ${KEYRING_FILE}, which wins (the cluster's rotations keep it)`, {
+      flags: flags.encrypt.map(keyFingerprint),
+      keyring: keys.map(keyFingerprint),
+    });
   return new RunnerGossip({
     name: saved.name,
     version: RUNNER_VERSION,
     tags: saved.tags,
-    plan: planGossip(gs.settings, gs.keys, flags),
-    seeds: gs.settings.seeds,
+    plan: planGossip(gs, keys, flags),
+    seeds: gs.seeds,
     controlHost: new URL(saved.control_url).hostname.replace(/^\[|\]$/g, ""),
     clock: systemClock,
     logger,
     saveSeeds: (seeds) =>
-      writePrivateFile(join(dataDir, GOSSIP_FILE), `${JSON.stringify({ ...gs.settings, seeds }, null, 2)}\n`),
+      writePrivateFile(join(dataDir, GOSSIP_FILE), `${JSON.stringify({ ...gs, seeds }, null, 2)}\n`),
   });
 }
 
@@ -367,13 +377,16 @@ async function runService(
     fields: { runner: saved.name },
   });
   let rejected = false;
+  const gossip = runnerGossip(dataDir, saved, gossipOverrides, logger);
   const service = RunnerService.create({
     dataDir,
     credential: saved,
     logger,
     webSocket: (url, o) => new WebSocket(url, o),
     random: Math.random,
-    gossip: runnerGossip(dataDir, saved, gossipOverrides, logger),
+    gossip,
+    // The leader's keyring (after each welcome and rotation): re-key the live member, save keyring.json.
+    onKeyring: followKeyring(gossip.member, { dataDir, logger }),
     onRejected: (reason) => {
       if (rejected) return;
       rejected = true;

@@ -31,6 +31,7 @@ export {
   pageJobs,
 } from "./job-list-queries";
 export { dependentsOf, getJobRow, getStoredJob, jobsWaking, listStoredJobs } from "./job-queries";
+export { getGossipKeyring, setGossipKeyring } from "./keyring-queries";
 export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
 export { isOwed, owedRuns } from "./owed-run-queries";
@@ -48,6 +49,7 @@ export {
 export {
   audit,
   executions,
+  gossipKeyring,
   jobMetadata,
   jobs,
   owedDependentRuns,
