@@ -245,8 +245,11 @@ async function joinCommand(argv: string[]): Promise<void> {
       throw new UserError(`--executors: unknown executor "${e}" (shell, http)`);
   const name = String(v.name ?? (await import("node:os")).hostname());
   const asked = tagPairs((v.tags as string[] | undefined) ?? []);
+  const shutdownGrace = positiveInt(v["shutdown-grace"], "--shutdown-grace") ?? 30_000;
+  const level = logLevel(v["log-level"] as string | undefined);
+  const ca = caFile ? readCaFile(caFile) : undefined;
 
-  const joined = await postJoin(control, caFile, { token: v.token, name, tags: asked });
+  const joined = await postJoin(control, ca, { token: v.token, name, tags: asked });
   const saved: SavedCredential = {
     version: 1,
     control_url: control.origin,
@@ -256,7 +259,7 @@ async function joinCommand(argv: string[]): Promise<void> {
     ...(caFile ? { ca_file: caFile } : {}),
     ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
     ...(executors ? { executors } : {}),
-    shutdown_grace_ms: positiveInt(v["shutdown-grace"], "--shutdown-grace") ?? 30_000,
+    shutdown_grace_ms: shutdownGrace,
   };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writePrivateFile(join(dataDir, CREDENTIAL_FILE), `${JSON.stringify(saved, null, 2)}\n`);
@@ -270,15 +273,34 @@ async function joinCommand(argv: string[]): Promise<void> {
   process.stderr.write(
     `dkron-runner: joined as "${joined.name}"; credential saved to ${join(dataDir, CREDENTIAL_FILE)}\n`,
   );
-  await runService(dataDir, saved, v["log-level"] as string | undefined, {});
+  await runService(dataDir, saved, level, {});
+}
+
+/** The --log-level value, or a one-line error naming it. */
+function logLevel(level: string | undefined): LogLevel {
+  const lvl = (level ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(lvl))
+    throw new UserError(`--log-level: "${level}" is not debug, info, warn or error`);
+  return lvl;
+}
+
+/** The CA bundle of --ca-file, or a one-line error saying why it cannot be read. */
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UserError(
+      `--ca-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
 }
 
 async function postJoin(
   control: URL,
-  caFile: string | undefined,
+  ca: Buffer | undefined,
   body: { token: string; name: string; tags: Record<string, string> },
 ): Promise<RunnerJoinedJson> {
-  const dispatcher = caFile ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
+  const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
   let res: Awaited<ReturnType<typeof undiciFetch>>;
   try {
     res = await undiciFetch(new URL("/v1/runners/join", control), {
@@ -368,9 +390,7 @@ async function runService(
   level: string | undefined,
   gossipOverrides: GossipFlags,
 ): Promise<void> {
-  const lvl = (level ?? "info") as LogLevel;
-  if (!["debug", "info", "warn", "error"].includes(lvl))
-    throw new UserError(`--log-level: "${level}" is not debug, info, warn or error`);
+  const lvl = logLevel(level);
   const logger = createLogger({
     level: lvl,
     write: (l) => process.stdout.write(`${l}\n`),
