@@ -127,6 +127,7 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       requireLeader: () => this.requireLeader(),
+      caughtUp: () => this.read(),
       gossipSeeds: () => controlGossipSeeds(d.gossip?.() ?? []),
     });
     this.keyring = new KeyringService({
