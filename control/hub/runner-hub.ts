@@ -148,10 +148,14 @@ export class RunnerHub {
     }
     // A new leader may not have applied every committed entry yet (a join committed just before
     // the election): look again once it has, and say 401 only then.
-    const timeout = new Promise<"late">((r) => this.opts.clock.setTimeout(() => r("late"), SETTLE_MS));
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<"late">((r) => {
+      timer = this.opts.clock.setTimeout(() => r("late"), SETTLE_MS);
+    });
     void Promise.race([this.opts.settled().then(() => "settled" as const), timeout])
       .catch(() => "late" as const)
       .then((outcome) => {
+        if (timer) this.opts.clock.clearTimeout(timer);
         if (socket.destroyed || this.sendOn(socket, url)) return;
         const again = outcome === "settled" ? this.identify(given) : undefined;
         if (again) this.upgrade(req, socket, head, again);
