@@ -7,6 +7,8 @@ import { createLogger, type RunnerJoinedJson, systemClock } from "../shared";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
+import { HELP } from "./cli-help";
+
 import { followKeyring, KEYRING_FILE, keyFingerprint, writeKeyringFile } from "./gossip";
 import {
   checkGossipFlags,
@@ -44,18 +46,6 @@ const GOSSIP_OPTIONS_HELP = `  --gossip-bind H:P       UDP address of this runne
   --encrypt KEY           gossip encryption key, base64 from 'dkron keygen' (repeatable, primary
                           first; the control nodes' keys). Once <data-dir>/keyring.json exists it
                           wins: the cluster's key rotations rewrite it ('dkron keys')`;
-
-const HELP = `Usage: dkron-runner <command> [options]
-
-Commands:
-  join <control-url> --token <join-token>   exchange a join token for this runner's own
-                                            credential, save it, then run as a service
-  start --data-dir D                        run as a service from the saved credential
-  status --data-dir D                       show connection, leader, running executions
-                                            and dropped-output counters of a running service
-
-Run 'dkron-runner <command> --help' for a command's options.
-`;
 
 const JOIN_HELP = `Usage: dkron-runner join <control-url> --token <drj.id.secret> [options]
 
