@@ -95,5 +95,5 @@ describe("API tokens on a three-node cluster (real processes)", () => {
     );
     expect(noToken).toMatchObject({ code: 1 });
     expect((noToken as { stderr: string }).stderr).toMatch(/missing token.*--token/s);
-  });
+  }, 120_000);
 });
