@@ -71,6 +71,9 @@ export class RaftConsensus implements Consensus {
   private running = false;
   private leading = false;
   private applied = 0;
+  /** Fsynced log writes and the entries in them (status: entries per fsync shows the group commit). */
+  private syncs = 0;
+  private syncedEntries = 0;
   /** A higher commit index not written yet: it goes out with the next write that has to happen anyway. */
   private unsavedHard: HardState | undefined;
 
@@ -226,7 +229,16 @@ export class RaftConsensus implements Consensus {
 
   status(): ConsensusStatus {
     if (!this.node)
-      return { state: "shutdown", term: 0, leader: "", commitIndex: 0, appliedIndex: 0, lastLogIndex: 0 };
+      return {
+        state: "shutdown",
+        term: 0,
+        leader: "",
+        commitIndex: 0,
+        appliedIndex: 0,
+        lastLogIndex: 0,
+        logSyncs: 0,
+        logSyncedEntries: 0,
+      };
     const s = this.core.status();
     const learner = s.conf.learners.includes(this.d.id);
     return {
@@ -244,6 +256,8 @@ export class RaftConsensus implements Consensus {
       commitIndex: s.commitIndex,
       appliedIndex: this.applied,
       lastLogIndex: s.lastIndex,
+      logSyncs: this.syncs,
+      logSyncedEntries: this.syncedEntries,
     };
   }
 
@@ -384,6 +398,8 @@ export class RaftConsensus implements Consensus {
     if (!batch.hardState && this.unsavedHard) batch.hardState = this.unsavedHard;
     this.d.log.save(batch);
     this.unsavedHard = undefined;
+    this.syncs++;
+    this.syncedEntries += batch.entries.length;
   }
 
   private applyEntries(rd: Ready): void {

@@ -346,6 +346,8 @@ export class ControlService {
         commit_index: s.commitIndex,
         applied_index: s.appliedIndex,
         last_log_index: s.lastLogIndex,
+        log_syncs: s.logSyncs,
+        log_synced_entries: s.logSyncedEntries,
       },
     };
   }
