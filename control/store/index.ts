@@ -1,5 +1,6 @@
 // The public face of control/store/: what other folders use. Import from the folder, not its files.
 
+export { auditStatements } from "./audit-statements";
 export {
   executionsPerHour,
   type FiringJobRow,
