@@ -72,11 +72,11 @@ async function createJob(base: string, name: string): Promise<number> {
   return performance.now() - t;
 }
 
-/** CPU time (user + system, ms) a process has used so far; undefined where /proc is not there. */
-function cpuMs(pid: number | undefined): number | undefined {
+/** CPU time (user and system, ms) a process has used so far; undefined where /proc is not there. */
+function cpuMs(pid: number | undefined): { user: number; sys: number } | undefined {
   try {
     const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    return { user: (Number(f[11]) * 1000) / 100, sys: (Number(f[12]) * 1000) / 100 };
   } catch {
     return undefined;
   }
@@ -131,7 +131,9 @@ async function phase(
     .map((x, i) => {
       const a = cpu0[i];
       const b = cpuMs(x.proc?.pid);
-      return a === undefined || b === undefined ? "?" : ((b - a) / Math.max(1, latencies.length)).toFixed(2);
+      if (a === undefined || b === undefined) return "?";
+      const per = (ms: number) => (ms / Math.max(1, latencies.length)).toFixed(2);
+      return `${per(b.user - a.user + b.sys - a.sys)} (sys ${per(b.sys - a.sys)})`;
     })
     .join(" / ")
     .concat(` (load generator ${clientCpu.toFixed(2)})`);
