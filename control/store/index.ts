@@ -19,7 +19,7 @@ export {
   pageExecutions,
   runningExecutions,
 } from "./execution-queries";
-export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes } from "./job-index";
+export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes, insertIndexedJob } from "./job-index";
 export {
   countJobs,
   type DueSplit,
