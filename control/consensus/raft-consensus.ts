@@ -28,8 +28,6 @@ export interface RaftConsensusDeps {
 }
 
 interface Pending {
-  /** The command as proposed: its entry, applied here, need not be parsed back from JSON. */
-  cmd: Command;
   /** Takes the result of the proposed command (typed by it at `propose`). */
   resolve: (r: ApplyResult) => void;
   reject: (e: unknown) => void;
@@ -157,7 +155,6 @@ export class RaftConsensus implements Consensus {
       // The entry holding this proposal is above `applied` when it applies (never a replay), and
       // apply answers each command with its own result type.
       this.pending.set(key, {
-        cmd,
         resolve: (r) => resolve(r as ResultOf<C>),
         reject,
         timer,
@@ -412,12 +409,9 @@ export class RaftConsensus implements Consensus {
       for (const e of rd.committedEntries) {
         if (e.index <= this.applied) continue;
         let data: EntryData | null = null;
-        if (e.type === "normal" && e.data) {
-          // The leader's own proposals (term and index name one entry) are applied from the object
-          // proposed, not parsed back from the entry's JSON.
-          const mine = this.pending.get(entryKey(e.term, e.index));
-          data = mine ? { p: "", c: mine.cmd } : (JSON.parse(e.data) as EntryData);
-        }
+        // Parsed back from the entry even on the leader that proposed it: every replica applies the
+        // same bytes, whatever the proposer did with its object after proposing it.
+        if (e.type === "normal" && e.data) data = JSON.parse(e.data) as EntryData;
         if (e.type === "conf") confChanged = true;
         const cmd: Command = data?.c ?? { type: "noop", at: 0 };
         let result: ApplyResult;
