@@ -12,6 +12,13 @@ import type { AddressInfo } from "node:net";
 import { getRequestListener } from "@hono/node-server";
 import { Hono } from "hono";
 
+if (process.argv.includes("--help")) {
+  process.stdout.write(
+    "Usage: node --import tsx bench/bare-post-server.ts (prints its port, serves until killed)\n",
+  );
+  process.exit(0);
+}
+
 const app = new Hono().post("/v1/jobs", async (c) => {
   const body = (await c.req.json()) as { name?: string };
   c.header("Location", `/v1/jobs/${encodeURIComponent(String(body.name))}`);

@@ -12,6 +12,7 @@
  * commit.
  *
  * Run: node --import tsx bench/cluster-throughput.ts [seconds per phase = 10] [clients = 64] [profile = default]
+ * (CLUSTER_PROFILE=<dir> makes every node write a V8 CPU profile there.)
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -26,7 +27,7 @@ import { reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs(
-  "Usage: node --import tsx bench/cluster-throughput.ts [seconds per phase = 10] [clients = 64] [profile = default | fast]",
+  "Usage: [CLUSTER_PROFILE=<dir>] node --import tsx bench/cluster-throughput.ts [seconds per phase = 10] [clients = 64] [profile = default | fast]",
 );
 const seconds = args.int(0, "seconds", 10);
 const clients = args.int(1, "clients", 64);
