@@ -54,6 +54,11 @@ export interface RunnerAgentOptions {
    * because the runner was revoked): retrying cannot help, the service stops.
    */
   onRejected?: (reason: string) => void;
+  /**
+   * Called with the cluster's gossip keyring (primary first) when the leader sends it: after each
+   * welcome and on every rotation. A runner with a gossip member passes gossip's followKeyring here.
+   */
+  onKeyring?: (keys: string[]) => void;
   /** Called on every welcome (the runner service reads the control nodes' gossip addresses from it). */
   onWelcome?: (welcome: Welcome) => void;
 }
@@ -307,6 +312,9 @@ export class RunnerAgent {
         break;
       case "drain":
         this.state = "draining";
+        break;
+      case "keyring":
+        this.opts.onKeyring?.(msg.keys);
         break;
     }
   }

@@ -5,11 +5,16 @@ export { createExecutors } from "./executors";
 export {
   bindUdp,
   cryptoSeededRandom,
+  followKeyring,
   Gossip,
   type GossipOptions,
   generateGossipKey,
+  KEYRING_FILE,
   Keyring,
+  keyFingerprint,
   type MemberView,
   PoolMember,
+  readKeyringFile,
+  startKeys,
   toDkronMember,
 } from "./gossip";

@@ -57,6 +57,8 @@ export interface RunnerServiceConfig {
   random: () => number;
   /** Called when the credential is refused for good (revoked): the CLI exits 1. */
   onRejected?: (reason: string) => void;
+  /** Re-keys the runner's gossip member with the leader's keyring frames (gossip's followKeyring). */
+  onKeyring?: (keys: string[]) => void;
   /** The runner's gossip member: started before the stream, left after the drain. */
   gossip?: Pick<RunnerGossip, "start" | "learn" | "leave" | "status">;
 }
@@ -124,6 +126,7 @@ export class RunnerService {
       random: cfg.random,
       ...(c.max_concurrent === undefined ? {} : { maxConcurrent: c.max_concurrent }),
       ...(cfg.onRejected ? { onRejected: cfg.onRejected } : {}),
+      ...(cfg.onKeyring ? { onKeyring: cfg.onKeyring } : {}),
       onWelcome: (w) => cfg.gossip?.learn(w.gossip),
     });
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { GossipKeyringSchema } from "./gossip-keyring";
 
 /**
  * The runner wire protocol: JSON text frames over one WebSocket between a runner and the leader.
@@ -116,6 +117,13 @@ export const PongSchema = z.object({ type: z.literal("pong"), ts: z.number() });
 /** control → runner: finish running work, accept nothing new. */
 export const DrainSchema = z.object({ type: z.literal("drain") });
 
+/**
+ * control → runner: the cluster's gossip keyring, primary first, sent after the welcome and on every
+ * change (`dkron keys install/use/remove`). The runner re-keys its gossip member and saves it to its
+ * data dir (mode 0600); a runner without --encrypt ignores it.
+ */
+export const KeyringSchema = z.object({ type: z.literal("keyring"), keys: GossipKeyringSchema });
+
 /** Frames a runner sends. */
 export const RunnerMessageSchema = z.discriminatedUnion("type", [
   HelloSchema,
@@ -134,6 +142,7 @@ export const ControlMessageSchema = z.discriminatedUnion("type", [
   PingSchema,
   PongSchema,
   DrainSchema,
+  KeyringSchema,
 ]);
 
 export type Hello = z.infer<typeof HelloSchema>;

@@ -47,6 +47,7 @@ import { DashboardService } from "./dashboard-service";
 import { jobFigures } from "./job-figures";
 import { renderJob } from "./job-json";
 import { listJobs } from "./job-list";
+import { type GossipKeyView, KeyringService } from "./keyring-service";
 import { RunnerAdminService } from "./runner-admin-service";
 import { tokenToJson } from "./token-json";
 import { WebhookService } from "./webhook-service";
@@ -97,6 +98,8 @@ export interface ControlServiceDeps {
    * alive/failed/left); undefined when this node runs no gossip member.
    */
   gossip?: () => Member[];
+  /** The gossip member's keyring and the key fingerprints members advertise; undefined without gossip. */
+  gossipKeys?: GossipKeyView;
 }
 
 type Handler<M extends ControlMethod> = (
@@ -114,6 +117,7 @@ export class ControlService {
   private readonly hooks: WebhookService;
   private readonly dashboard: DashboardService;
   private readonly runnerAdmin: RunnerAdminService;
+  private readonly keyring: KeyringService;
 
   constructor(private readonly d: ControlServiceDeps) {
     this.hooks = new WebhookService({
@@ -131,7 +135,14 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       requireLeader: () => this.requireLeader(),
+      caughtUp: () => this.read(),
       gossipSeeds: () => controlGossipSeeds(d.gossip?.() ?? []),
+    });
+    this.keyring = new KeyringService({
+      state: d.state,
+      clock: d.clock,
+      gossip: d.gossipKeys,
+      write: (cmd, who, target, detail, action) => this.write(cmd, who, target, detail, action),
     });
     this.dashboard = new DashboardService({ state: d.state, clock: d.clock, dispatcher: d.dispatcher });
     this.handlers = {
@@ -303,6 +314,10 @@ export class ControlService {
         this.runnerAdmin.join(p.join, who).catch((e) => this.rethrowWithLeaderAddr(e)),
       "runners.list": () => this.runnerAdmin.list(),
       "runners.revoke": (p, who) => this.runnerAdmin.revoke(p.name, who),
+      "keys.list": () => this.keyring.list(),
+      "keys.install": (p, who) => this.keyring.change("install", p.body, who),
+      "keys.use": (p, who) => this.keyring.change("use", p.body, who),
+      "keys.remove": (p, who) => this.keyring.change("remove", p.body, who),
     };
   }
 
@@ -681,6 +696,9 @@ const WRITES = new Set<ControlMethod>([
   "runner-tokens.revoke",
   "runners.join",
   "runners.revoke",
+  "keys.install",
+  "keys.use",
+  "keys.remove",
 ]);
 
 /** Reads answered from this node's state after a ReadIndex barrier (unless `stale`). */
@@ -696,6 +714,7 @@ const LINEARIZABLE_READS = new Set<ControlMethod>([
   "webhooks.deliveries",
   "tokens.self",
   "runner-tokens.list",
+  "keys.list",
 ]);
 
 /**

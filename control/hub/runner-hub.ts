@@ -44,6 +44,11 @@ export interface HubOptions {
   redirect?: () => string | null | undefined;
   /** ws, or wss when the node serves TLS. */
   wsScheme?: "ws" | "wss";
+  /**
+   * The cluster's gossip keyring (primary first), sent to every runner right after its welcome so a
+   * runner that was away during a rotation re-keys on reconnect; null before the first `keys` operation.
+   */
+  keyring?: () => string[] | null;
   /** The control nodes' gossip addresses, told to runners in the welcome (they join the pool there). */
   gossipSeeds?: () => string[];
 }
@@ -249,6 +254,8 @@ export class RunnerHub {
         ...(this.opts.gossipSeeds ? { gossip: this.opts.gossipSeeds().slice(0, 64) } : {}),
       }),
     );
+    const keys = this.opts.keyring?.();
+    if (keys?.length) ws.send(encodeFrame({ type: "keyring", keys }));
     // Results finished while disconnected arrive with the hello and are processed like live ones.
     for (const r of hello.pending_results) this.events.onResult(hello.name, r);
     this.opts.logger.info("runner connected", {
