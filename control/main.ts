@@ -211,6 +211,10 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     keyring: () => getGossipKeyring(db),
     // The pool is built below; the hub asks only once runners connect.
     gossipSeeds: () => controlGossipSeeds(pool.members().map(toDkronMember)),
+    // Every control node's API (voters and others the peer book knows, this one first): a runner
+    // whose saved node is down reconnects through another, which redirects it here.
+    controlUrls: () => peers.urls({ id: c.node_name, addr: node.advertise }),
+    settled: () => raft.readBarrier(),
     redirect: () => {
       if (raft.isLeader()) return undefined;
       const leader = raft.status().leader;

@@ -149,7 +149,10 @@ export class RunnerAdminService {
   list(): RunnerJson[] {
     this.d.requireLeader();
     const live = new Map(this.d.runners.sessions().map((s) => [s.name, s]));
-    return listRunners(this.d.state).map((r) => this.toJson(r, live.get(r.name)?.tags));
+    return listRunners(this.d.state).map((r) => {
+      const session = live.get(r.name);
+      return { ...this.toJson(r, session?.tags), draining: session?.draining === true };
+    });
   }
 
   /** Revokes a runner: its credential is deleted and its stream cut. */
@@ -167,6 +170,7 @@ export class RunnerAdminService {
       joined_at: new Date(r.joinedAt).toISOString(),
       join_token: r.joinToken,
       connected: liveTags !== undefined,
+      draining: false,
       live_tags: liveTags ?? null,
     };
   }
