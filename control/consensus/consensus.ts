@@ -8,6 +8,9 @@ export interface ConsensusStatus {
   commitIndex: number;
   appliedIndex: number;
   lastLogIndex: number;
+  /** Log writes this node fsynced since it started, and the entries they carried (group commit: many a write). */
+  logSyncs: number;
+  logSyncedEntries: number;
 }
 
 /**

@@ -83,6 +83,9 @@ export class RaftConsensus implements Consensus {
   private running = false;
   private leading = false;
   private applied = 0;
+  /** Fsynced log writes and the entries in them (status: entries per fsync shows the group commit). */
+  private syncs = 0;
+  private syncedEntries = 0;
   /** A snapshot is being written off the event loop (one at a time). */
   private snapshotting = false;
   /** A higher commit index not written yet: it goes out with the next write that has to happen anyway. */
@@ -240,7 +243,16 @@ export class RaftConsensus implements Consensus {
 
   status(): ConsensusStatus {
     if (!this.node)
-      return { state: "shutdown", term: 0, leader: "", commitIndex: 0, appliedIndex: 0, lastLogIndex: 0 };
+      return {
+        state: "shutdown",
+        term: 0,
+        leader: "",
+        commitIndex: 0,
+        appliedIndex: 0,
+        lastLogIndex: 0,
+        logSyncs: 0,
+        logSyncedEntries: 0,
+      };
     const s = this.core.status();
     const learner = s.conf.learners.includes(this.d.id);
     return {
@@ -258,6 +270,8 @@ export class RaftConsensus implements Consensus {
       commitIndex: s.commitIndex,
       appliedIndex: this.applied,
       lastLogIndex: s.lastIndex,
+      logSyncs: this.syncs,
+      logSyncedEntries: this.syncedEntries,
     };
   }
 
@@ -430,6 +444,8 @@ export class RaftConsensus implements Consensus {
     if (!batch.hardState && this.unsavedHard) batch.hardState = this.unsavedHard;
     this.d.log.save(batch);
     this.unsavedHard = undefined;
+    this.syncs++;
+    this.syncedEntries += batch.entries.length;
   }
 
   private applyEntries(rd: Ready): void {
@@ -439,6 +455,8 @@ export class RaftConsensus implements Consensus {
       for (const e of rd.committedEntries) {
         if (e.index <= this.applied) continue;
         let data: EntryData | null = null;
+        // Parsed back from the entry even on the leader that proposed it: every replica applies the
+        // same bytes, whatever the proposer did with its object after proposing it.
         if (e.type === "normal" && e.data) data = JSON.parse(e.data) as EntryData;
         if (e.type === "conf") confChanged = true;
         const cmd: Command = data?.c ?? { type: "noop", at: 0 };

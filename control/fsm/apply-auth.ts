@@ -1,6 +1,13 @@
-import { and, eq, lt, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { AppError } from "../../shared";
-import { audit, authBootstrapped, getToken, markAuthBootstrapped, type StateDb, tokens } from "../store";
+import {
+  auditStatements,
+  authBootstrapped,
+  getToken,
+  markAuthBootstrapped,
+  type StateDb,
+  tokens,
+} from "../store";
 import type { AuditStamp, Command, TokenCreateCommand } from "./commands";
 
 /** Stamps naming these are not API tokens: auth off, the node itself, a signed webhook, a runner join. */
@@ -68,24 +75,17 @@ export function recordAudit(
   stamp: AuditStamp,
   outcome: { ok: true } | { ok: false; error: { code: string; message: string } },
 ): void {
-  s.db
-    .insert(audit)
-    .values({
-      index,
-      seq: 0,
-      at,
-      tokenId: stamp.tokenId,
-      tokenName: stamp.tokenName,
-      action: stamp.action,
-      target: stamp.target,
-      client: stamp.client,
-      outcome: outcome.ok ? "ok" : outcome.error.code,
-      detail: outcome.ok ? (stamp.detail ?? "") : outcome.error.message,
-    })
-    .onConflictDoNothing()
-    .run();
-  s.db
-    .delete(audit)
-    .where(lt(audit.at, at - stamp.retainMs))
-    .run();
+  const q = auditStatements(s);
+  q.insert.run({
+    index,
+    at,
+    tokenId: stamp.tokenId,
+    tokenName: stamp.tokenName,
+    action: stamp.action,
+    target: stamp.target,
+    client: stamp.client,
+    outcome: outcome.ok ? "ok" : outcome.error.code,
+    detail: outcome.ok ? (stamp.detail ?? "") : outcome.error.message,
+  });
+  q.prune.run({ before: at - stamp.retainMs });
 }

@@ -11,6 +11,7 @@ import {
   groupExecutions,
   indexJob,
   indexJobTimes,
+  insertIndexedJob,
   type JobRow,
   jobs,
   type OwedRun,
@@ -198,8 +199,7 @@ function putJob(s: StateDb, cmd: Extract<Command, { type: "job.put" }>): Command
   // every put replaces them; storedJobFromRow takes them out again.
   const specJson = JSON.stringify(cmd.warnings?.length ? { ...spec, warnings: cmd.warnings } : spec);
   if (!existing) {
-    st.jobInsert.run({ name: spec.name, spec: specJson, parentJob: spec.parent_job, at: cmd.at });
-    indexJob(s, spec.name, spec, cmd.at, cmd.at);
+    insertIndexedJob(s, spec, specJson, cmd.at);
   } else {
     const old = JSON.parse(existing.spec) as typeof spec;
     // A child that becomes a top-level job starts its schedule now too: its cursor still dates

@@ -33,7 +33,15 @@ import type { Runners } from "../hub";
 import { planRestore, restoreResult, validateJob } from "../jobs";
 import { nextFire, previewJob } from "../scheduler";
 import type { StateDb, StoredJob } from "../store";
-import { getExecution, getStoredJob, getToken, isExecutionSort, listTokens, pageExecutions } from "../store";
+import {
+  getExecution,
+  getJobRow,
+  getStoredJob,
+  getToken,
+  isExecutionSort,
+  listTokens,
+  pageExecutions,
+} from "../store";
 import { listAudit } from "./audit-list";
 import { DashboardService } from "./dashboard-service";
 import { jobFigures } from "./job-figures";
@@ -361,6 +369,8 @@ export class ControlService {
         commit_index: s.commitIndex,
         applied_index: s.appliedIndex,
         last_log_index: s.lastLogIndex,
+        log_syncs: s.logSyncs,
+        log_synced_entries: s.logSyncedEntries,
       },
     };
   }
@@ -507,7 +517,8 @@ export class ControlService {
         },
       );
     }
-    const existed = getStoredJob(this.d.state, spec.name) !== undefined;
+    // Only whether it exists (the audit's created/updated): the row, not its parsed spec and children.
+    const existed = getJobRow(this.d.state, spec.name) !== undefined;
     await this.write(
       { type: "job.put", at: this.d.clock.now(), job: spec },
       who,

@@ -49,10 +49,15 @@ export function bcastAppend(s: RaftState): void {
   }
 }
 
-/** Leader: after the commit index moved, serve waiting reads and tell followers. */
+/**
+ * Leader: after the commit index moved, serve waiting reads and tell followers. The telling waits
+ * for the next Ready (`needsBcast`), as new proposals do: the acks and the proposals that arrive in
+ * one event-loop turn then leave as one append per follower carrying both the new entries and the
+ * new commit index, instead of an empty commit notice followed by the entries.
+ */
 export function onCommitAdvanced(s: RaftState): void {
   releasePendingReads(s);
-  bcastAppend(s);
+  s.needsBcast = true;
 }
 
 /** Leader: handles a follower's answer to an append (or to a finished snapshot). */

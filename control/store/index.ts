@@ -1,5 +1,6 @@
 // The public face of control/store/: what other folders use. Import from the folder, not its files.
 
+export { auditStatements } from "./audit-statements";
 export {
   executionsPerHour,
   type FiringJobRow,
@@ -18,7 +19,7 @@ export {
   pageExecutions,
   runningExecutions,
 } from "./execution-queries";
-export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes } from "./job-index";
+export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes, insertIndexedJob } from "./job-index";
 export {
   countJobs,
   type DueSplit,

@@ -37,6 +37,32 @@ export function indexJob(s: StateDb, name: string, spec: JobSpec, anchor: number
     st.jobTagInsert.run({ job: name, key, value });
 }
 
+/**
+ * Inserts a new job stamped `at` (anchor and cursor `at`) with its index columns and metadata rows,
+ * as `indexJob` would fill them, in one insert: the job has no rows to rewrite yet.
+ */
+export function insertIndexedJob(s: StateDb, spec: JobSpec, specJson: string, at: number): void {
+  const st = statements(s);
+  const t = jobTimes(withDefaults(spec), at, at);
+  st.jobInsertIndexed.run({
+    name: spec.name,
+    spec: specJson,
+    parentJob: spec.parent_job,
+    at,
+    displayname: spec.displayname,
+    owner: spec.owner,
+    schedule: spec.schedule,
+    disabled: spec.disabled ? 1 : 0,
+    nextFire: t.nextFire,
+    wakeAt: t.wakeAt,
+    version: INDEX_VERSION,
+  });
+  for (const [key, value] of Object.entries(spec.metadata ?? {}))
+    st.jobMetadataInsert.run({ job: spec.name, key, value });
+  for (const [key, value] of Object.entries(parseTargetTags(spec.tags).match))
+    st.jobTagInsert.run({ job: spec.name, key, value });
+}
+
 /** Rewrites a job's due times after its cursor moved (a start): its spec did not change. */
 export function indexJobTimes(s: StateDb, name: string, spec: JobSpec, anchor: number, cursor: number): void {
   const t = jobTimes(withDefaults(spec), anchor, cursor);

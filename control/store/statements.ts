@@ -56,8 +56,11 @@ function prepareAll(s: StateDb) {
       .where(eq(jobs.parentJob, ph("name")))
       .orderBy(asc(jobs.name))
       .prepare(),
-    /** A new job stamped `at` (anchor, cursor, created and updated). */
-    jobInsert: db
+    /**
+     * A new job stamped `at` with its index columns (job-index.ts; `disabled` as 0/1) in the same
+     * statement: writing them after the insert updated seven of the table's indexes a second time.
+     */
+    jobInsertIndexed: db
       .insert(jobs)
       .values({
         name: ph("name"),
@@ -67,6 +70,13 @@ function prepareAll(s: StateDb) {
         cursor: ph("at"),
         createdAt: ph("at"),
         updatedAt: ph("at"),
+        displayname: ph("displayname"),
+        owner: ph("owner"),
+        schedule: ph("schedule"),
+        disabled: ph("disabled"),
+        nextFire: ph("nextFire"),
+        wakeAt: ph("wakeAt"),
+        indexVersion: ph("version"),
       })
       .prepare(),
     /** A job's new spec with the anchor and cursor the caller computed. */

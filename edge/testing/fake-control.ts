@@ -153,6 +153,8 @@ export class FakeControl implements ControlClient {
         commit_index: 1,
         applied_index: 1,
         last_log_index: 1,
+        log_syncs: 1,
+        log_synced_entries: 1,
       },
     }),
     "members.list": () => this.members,
