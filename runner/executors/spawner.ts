@@ -224,6 +224,11 @@ export class Spawner {
     return child as unknown as ProcessHandle;
   };
 
+  /** The helper's pid while it runs (for tests and diagnostics). */
+  helperPid(): number | undefined {
+    return this.helper?.connected ? this.helper.pid : undefined;
+  }
+
   /**
    * Stops the helper. The runner stops its executors once its runs have drained; a child still
    * running then is killed with it (nobody would hear it end).
