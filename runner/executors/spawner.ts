@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import { EventEmitter } from "node:events";
-import { PassThrough, Writable } from "node:stream";
+import { finished, PassThrough, Writable } from "node:stream";
 
 /** What the shell executor asks of a started process (a subset of node's ChildProcess). */
 export type ProcessHandle = Pick<ChildProcess, "pid" | "stdout" | "stderr" | "stdin" | "on" | "once">;
@@ -173,17 +173,17 @@ class RemoteChild extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     // close comes after the pipes ended; wait for what was written to them to be read first.
-    let open = 0;
+    let open = 1;
     const done = () => {
       if (--open === 0) this.emit("close", code, signal);
     };
     for (const s of [this.stdout, this.stderr]) {
       if (s.destroyed || s.readableEnded) continue;
       open++;
-      s.once("end", done).once("close", done);
+      // Once per pipe, however it ends (read to the end, or destroyed).
+      finished(s, done);
       s.end();
     }
-    open++;
     done();
   }
 }
