@@ -371,9 +371,8 @@ export class Dispatcher implements RunnerEvents {
    */
   private proposeFinishes(cmds: ExecutionFinishCommand[]): Promise<FinishResult>[] {
     if (cmds.length === 1) return [this.commit(cmds[0]!)];
-    const st = statements(this.deps.state);
     const results = new Map<ExecutionFinishCommand, Promise<FinishResult>>();
-    for (const round of roundsByKey(cmds, (c) => st.executionById.get({ id: c.id })?.jobName ?? "")) {
+    for (const round of roundsByKey(cmds, (c) => this.jobOf(c.id) ?? "")) {
       if (round.length === 1) {
         results.set(round[0]!, this.commit(round[0]!));
         continue;
@@ -417,6 +416,13 @@ export class Dispatcher implements RunnerEvents {
     if (res.ok) this.afterCommit(res.events, "own");
     return res;
   }
+
+  /** The job of an execution, by its primary key (one column: a burst's finishes each ask). */
+  private jobOf(id: string): string | undefined {
+    this.jobOfStmt ??= this.deps.state.sqlite.prepare("select job_name from executions where id = ?").pluck();
+    return this.jobOfStmt.get(id) as string | undefined;
+  }
+  private jobOfStmt: ReturnType<StateDb["sqlite"]["prepare"]> | undefined;
 
   /** Keeps `p` in the proposals a stopping node waits for until it settles. */
   private track<T>(p: Promise<T>): Promise<T> {
