@@ -1,16 +1,19 @@
 /**
  * Many runners in one process, for bench/runners-at-scale.ts: `--count` real RunnerAgents, each with
- * its own WebSocket to the leader, its own name (`<prefix>-<i>`) and tags (`shard=s<i mod shards>`,
- * `fleet=<prefix>`), and the real executors. Every run is timed where the runner sees it: `recv` when
- * the agent hands it to the executor, `started` when the executor says the process is spawned.
+ * its own WebSocket to the leader, its own name (`r<g>`, where runner j of process p of P is the
+ * fleet's runner g = p + P × j) and tags (`shard=s<g mod shards>`, `fleet=bench`), and the real
+ * executors. A line `{"grow":N}` on stdin connects more until the process holds N. Every run is timed
+ * where the runner sees it: `recv` when the agent hands it to the executor, `started` when the
+ * executor says it really started (process spawned, request being sent).
  *
- * Prints JSON lines: `{"connected":n,"ms":t,"rss":bytes}` once every agent has its welcome, then
+ * Prints JSON lines: `{"connected":n,"ms":t,"rss":bytes}` each time every agent has its welcome, and
  * `{"job":..,"exec":..,"runner":..,"recv":t,"started":t}` per run (wall clock, ms). Exits on SIGTERM.
  *
- * Run: node --import tsx bench/runner-fleet.ts --url ws://H:P/_runner/ws --token T --prefix P
- *        --count N [--first I] [--shards K] [--batch B]
+ * Run: node --import tsx bench/runner-fleet.ts --url ws://H:P/_runner/ws --token T --count N
+ *        [--proc I --procs P] [--shards K] [--batch B]
  */
 import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { createExecutors, RunnerAgent } from "../runner";
@@ -18,14 +21,14 @@ import type { Executor } from "../runner/executors";
 import { createLogger, systemClock } from "../shared";
 
 const USAGE =
-  "Usage: node --import tsx bench/runner-fleet.ts --url ws://H:P/_runner/ws --token T --prefix P --count N [--first I] [--shards K] [--batch B]";
+  "Usage: node --import tsx bench/runner-fleet.ts --url ws://H:P/_runner/ws --token T --count N [--proc I --procs P] [--shards K] [--batch B]";
 const { values } = parseArgs({
   options: {
     url: { type: "string" },
     token: { type: "string", default: "" },
-    prefix: { type: "string", default: "r" },
     count: { type: "string", default: "10" },
-    first: { type: "string", default: "0" },
+    proc: { type: "string", default: "0" },
+    procs: { type: "string", default: "1" },
     shards: { type: "string", default: "10" },
     batch: { type: "string", default: "50" },
     help: { type: "boolean", short: "h" },
@@ -43,14 +46,15 @@ const int = (name: string, raw: string): number => {
   }
   return n;
 };
-const count = int("count", values.count);
-const first = int("first", values.first);
+const proc = int("proc", values.proc);
+const procs = Math.max(1, int("procs", values.procs));
 const shards = Math.max(1, int("shards", values.shards));
 const batch = Math.max(1, int("batch", values.batch));
 if (!values.url) {
   process.stderr.write(`--url: required\n${USAGE}\n`);
   process.exit(2);
 }
+const url = values.url;
 
 /** Wall clock in ms with sub-ms precision, comparable across processes on one host. */
 const wall = () => performance.timeOrigin + performance.now();
@@ -87,27 +91,40 @@ function timed(runner: string): Map<string, Executor> {
 }
 
 const agents: RunnerAgent[] = [];
-const t0 = performance.now();
-for (let i = first; i < first + count; i += batch) {
-  const wave: Promise<void>[] = [];
-  for (let j = i; j < Math.min(first + count, i + batch); j++) {
-    const name = `${values.prefix}-${j}`;
-    const agent = new RunnerAgent({
-      url: values.url,
-      token: values.token,
-      name,
-      tags: { shard: `s${j % shards}`, fleet: values.prefix },
-      executors: timed(name),
-      clock: systemClock,
-      logger,
-      webSocket: (url, o) => new WebSocket(url, o),
-      random: Math.random,
-    });
-    agents.push(agent);
-    wave.push(agent.start());
+
+/** Connects runners until this process holds `total`, a wave of `batch` at a time, then reports. */
+async function grow(total: number): Promise<void> {
+  const t0 = performance.now();
+  while (agents.length < total) {
+    const wave: Promise<void>[] = [];
+    for (let j = agents.length; j < Math.min(total, agents.length + batch); j++) {
+      // Runner j of process p is the fleet's runner p + procs × j: names and shards interleave.
+      const g = proc + procs * j;
+      const name = `r${g}`;
+      const agent = new RunnerAgent({
+        url,
+        token: values.token,
+        name,
+        tags: { shard: `s${g % shards}`, fleet: "bench" },
+        executors: timed(name),
+        clock: systemClock,
+        logger,
+        webSocket: (u, o) => new WebSocket(u, o),
+        random: Math.random,
+      });
+      agents.push(agent);
+      wave.push(agent.start());
+    }
+    // A wave at a time: a storm of thousands of handshakes at once measures the kernel's accept queue.
+    await Promise.all(wave);
   }
-  // A wave at a time: a storm of thousands of handshakes at once measures the kernel's accept queue.
-  await Promise.all(wave);
+  say({ connected: agents.length, ms: performance.now() - t0, rss: process.memoryUsage().rss });
 }
-say({ connected: agents.length, ms: performance.now() - t0, rss: process.memoryUsage().rss });
+
+await grow(int("count", values.count));
+// `{"grow":N}` on stdin: connect more runners until this process holds N.
+createInterface({ input: process.stdin }).on("line", (line) => {
+  const { grow: total } = JSON.parse(line) as { grow: number };
+  void grow(total);
+});
 process.on("SIGTERM", () => process.exit(0));

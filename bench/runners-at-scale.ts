@@ -2,11 +2,11 @@
  * Runners at scale (issue 11 point 8): one real leader (a `dkron agent` process) and N remote runners
  * (default 2,000: real RunnerAgents, one WebSocket each, from a few child processes of
  * bench/runner-fleet.ts), measured twice in the same run — first with 10 runners connected (the
- * baseline), then with all N — on the same workload:
+ * baseline, spread over the same processes), then with all N — on the same workload:
  *
- * - run-now: R shell `true` jobs, each tagged `shard: "sK:1"` (one random runner of a tenth of the
- *   fleet), triggered one at a time every few ms; latency from the POST to the runner receiving the
- *   run and to its process being spawned;
+ * - run-now: R http jobs (to a server in this process), each tagged `shard: "sK:1"` (one random
+ *   runner of a tenth of the fleet), triggered one at a time every few ms; latency from the POST to
+ *   the runner receiving the run and to its executor starting the request;
  * - scheduled: B such jobs `@at T`; lateness of the runner receiving / starting each against T;
  * - idle: the leader's RSS and CPU over a quiet window (what the hub's heartbeats cost: a ping to and
  *   from every runner each heartbeat), from /proc.
@@ -18,6 +18,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Agent, request } from "undici";
@@ -25,6 +27,7 @@ import { adminTokenOf, startAgent } from "../test/helpers/agent-process";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs(
@@ -60,10 +63,19 @@ interface Seen {
   started: number;
 }
 
-/** One fleet process: its runs arrive on `seen`. */
+/** What a fleet process says once all its runners have their welcome. */
+interface Connected {
+  connected: number;
+  ms: number;
+  rss: number;
+}
+
+/** One fleet process: its runs arrive on `seen`; `grow` connects more runners. */
 interface Fleet {
   proc: ChildProcess;
-  connected: Promise<{ connected: number; ms: number; rss: number }>;
+  /** Resolves with the next `connected` report (rejects if the process dies first). */
+  next: () => Promise<Connected>;
+  grow: (total: number) => Promise<Connected>;
 }
 
 const fleets: Fleet[] = [];
@@ -72,34 +84,58 @@ let leaderPid: number | undefined;
 const seen = new Map<string, Seen>();
 const waiters = new Map<string, () => void>();
 
-function startFleet(url: string, prefix: string, first: number, count: number): Fleet {
+/** Runners process p of P holds when the fleet has n: the fleet's runners p, p + P, p + 2P, … below n. */
+const share = (n: number, p: number) => Math.floor(n / PROCS) + (p < n % PROCS ? 1 : 0);
+
+function startFleet(url: string, p: number, count: number): Fleet {
   const proc = spawn(
     process.execPath,
     [
       "--import",
       "tsx",
       FLEET,
-      ...["--url", url, "--token", TOKEN, "--prefix", prefix],
-      ...["--first", String(first), "--count", String(count), "--shards", String(SHARDS)],
+      ...["--url", url, "--token", TOKEN, "--count", String(count)],
+      ...["--proc", String(p), "--procs", String(PROCS), "--shards", String(SHARDS)],
     ],
-    { stdio: ["ignore", "pipe", "pipe"], detached: true },
+    { stdio: ["pipe", "pipe", "pipe"], detached: true },
   );
   let err = "";
   proc.stderr!.on("data", (d) => {
     err = (err + String(d)).slice(-4000);
   });
-  const connected = new Promise<{ connected: number; ms: number; rss: number }>((resolve, reject) => {
-    proc.once("exit", (code, sig) => reject(new Error(`fleet ${prefix} exited (${code ?? sig}):\n${err}`)));
-    createInterface({ input: proc.stdout! }).on("line", (line) => {
-      const o = JSON.parse(line) as Partial<Seen> & { connected?: number; ms?: number; rss?: number };
-      if (o.connected !== undefined) resolve(o as { connected: number; ms: number; rss: number });
-      else if (o.job) {
-        seen.set(o.job, o as Seen);
-        waiters.get(o.job)?.();
-      }
-    });
+  const reports: Connected[] = [];
+  const waiting: { resolve: (c: Connected) => void; reject: (e: Error) => void }[] = [];
+  let dead: Error | undefined;
+  proc.once("exit", (code, sig) => {
+    dead = new Error(`fleet process ${p} exited (${code ?? sig}):\n${err}`);
+    for (const w of waiting.splice(0)) w.reject(dead);
   });
-  const f = { proc, connected };
+  createInterface({ input: proc.stdout! }).on("line", (line) => {
+    const o = JSON.parse(line) as Partial<Seen> & Partial<Connected>;
+    if (o.connected !== undefined) {
+      const w = waiting.shift();
+      if (w) w.resolve(o as Connected);
+      else reports.push(o as Connected);
+    } else if (o.job) {
+      seen.set(o.job, o as Seen);
+      waiters.get(o.job)?.();
+    }
+  });
+  const next = () =>
+    reports.length > 0
+      ? Promise.resolve(reports.shift()!)
+      : dead
+        ? Promise.reject(dead)
+        : new Promise<Connected>((resolve, reject) => waiting.push({ resolve, reject }));
+  const f: Fleet = {
+    proc,
+    next,
+    grow: (total) => {
+      const r = next();
+      proc.stdin!.write(`${JSON.stringify({ grow: total })}\n`);
+      return r;
+    },
+  };
   fleets.push(f);
   return f;
 }
@@ -151,6 +187,11 @@ interface Figures {
 
 async function main() {
   const dir = tempDir("dkron-runners-scale-");
+  // What the http jobs call: answers at once, so the runner's side of a run stays small.
+  const target = createServer((_req, res) => res.end("ok"));
+  target.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
+  const targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
   const agent = await startAgent([
     ...["--bootstrap-expect", "1", "--data-dir", dir.path, "--node-name", "leader"],
     ...["--log-level", "warn", "--runner-token", TOKEN, "--heartbeat", `${HEARTBEAT_MS}ms`],
@@ -175,8 +216,8 @@ async function main() {
     call("POST", "/v1/jobs", {
       name,
       schedule,
-      executor: "shell",
-      executor_config: { command: "true" },
+      executor: "http",
+      executor_config: { url: `${targetUrl}/${name}`, method: "GET" },
       tags: { shard: `s${k % SHARDS}:1` },
     });
   /** Fleet runners the leader lists in /v1/members (without gossip it lists its connected sessions). */
@@ -185,12 +226,12 @@ async function main() {
     return ms.filter((m) => m.Tags.fleet && m.Tags.last_heartbeat).length;
   };
 
-  const measure = async (label: string, runners: number): Promise<Figures> => {
+  const measure = async (label: string, runners: number, warmUp = false): Promise<Figures> => {
     // Idle: nothing runs, the hub pings every runner each heartbeat and answers their pings.
-    await sleep(HEARTBEAT_MS);
+    await sleep(warmUp ? 0 : HEARTBEAT_MS);
     const c0 = cpuMs(pid);
     const w0 = performance.now();
-    await sleep(IDLE_S * 1000);
+    await sleep(warmUp ? 0 : IDLE_S * 1000);
     const idleCpuMsPerS = ((cpuMs(pid) - c0) / (performance.now() - w0)) * 1000;
     const rss = rssMb(pid);
 
@@ -221,7 +262,7 @@ async function main() {
     const missing = 2 * RUNS - runNowRecv.length - schedRecv.length;
     const spread = new Set([...names, ...due].flatMap((n) => (seen.has(n) ? [seen.get(n)!.runner] : [])));
     console.log(
-      `  ${runners} connected: leader RSS ${rss.toFixed(0)} MB, idle CPU ${idleCpuMsPerS.toFixed(1)} ms/s; ` +
+      `  ${warmUp ? "warm-up, " : ""}${runners} connected: leader RSS ${rss.toFixed(0)} MB, idle CPU ${idleCpuMsPerS.toFixed(1)} ms/s; ` +
         `${2 * RUNS - missing} of ${2 * RUNS} runs seen on ${spread.size} distinct runners`,
     );
     return { runNowRecv, runNowStart, schedRecv, schedStart, missing, rss, idleCpuMsPerS, runners };
@@ -230,27 +271,24 @@ async function main() {
   try {
     console.log(await hostLine(dir.path));
     const idleLeader = rssMb(pid);
-    const base = startFleet(wsUrl, "base", 0, BASE);
-    await base.connected;
-    console.log(`leader alone: RSS ${idleLeader.toFixed(0)} MB; ${await streams()} fleet runners connected`);
+    for (let p = 0; p < PROCS; p++) startFleet(wsUrl, p, share(BASE, p));
+    await Promise.all(fleets.map((f) => f.next()));
+    console.log(
+      `leader alone: RSS ${idleLeader.toFixed(0)} MB; ${await streams()} fleet runners connected from ${PROCS} processes`,
+    );
+    // One unmeasured pass first: the leader's and the runners' first runs pay for JIT and new connections.
+    await measure("warm", BASE, true);
     const small = await measure("small", BASE);
 
-    // The rest of the fleet, spread over PROCS processes (shards continue where the baseline's stopped).
+    // The rest of the fleet, in the same processes.
     const t0 = performance.now();
-    const rest = RUNNERS - BASE;
-    let first = BASE;
-    for (let p = 0; p < PROCS; p++) {
-      const count = Math.floor(rest / PROCS) + (p < rest % PROCS ? 1 : 0);
-      startFleet(wsUrl, `fleet${p}`, first, count);
-      first += count;
-    }
-    const reports = await Promise.all(fleets.slice(1).map((f) => f.connected));
+    const reports = await Promise.all(fleets.map((f, p) => f.grow(share(RUNNERS, p))));
     const connectS = (performance.now() - t0) / 1000;
     const listed = await streams();
     const fleetRss = reports.reduce((a, r) => a + r.rss, 0) / 1024 / 1024;
     console.log(
-      `${RUNNERS} runners connected in ${connectS.toFixed(1)} s from ${PROCS + 1} processes ` +
-        `(${(fleetRss / rest).toFixed(2)} MB RSS per runner client); the leader lists ${listed} streams connected`,
+      `${RUNNERS} runners connected (${RUNNERS - BASE} more in ${connectS.toFixed(1)} s) from ${PROCS} processes ` +
+        `(${(fleetRss / RUNNERS).toFixed(2)} MB RSS per runner client); the leader lists ${listed} of them`,
     );
     if (listed !== RUNNERS) throw new Error(`the leader lists ${listed} connected runners, not ${RUNNERS}`);
     const big = await measure("big", RUNNERS);
@@ -287,6 +325,18 @@ async function main() {
       console.log(
         `${r.figure} | ${r.ours.toFixed(1)} ${r.unit} | ${r.baseline.toFixed(1)} ${r.unit} | ${(r.ours / r.baseline).toFixed(2)}`,
       );
+    const reproduce = `node --import tsx bench/runners-at-scale.ts ${RUNNERS} ${RUNS} ${PROCS} ${IDLE_S}`;
+    reportFigures(
+      "runners-at-scale",
+      rows.map((r) => ({
+        figure: `${r.figure}, ${RUNNERS} runners connected`,
+        ours: r.ours,
+        unit: r.unit,
+        baseline: r.baseline,
+        baselineWhat: `${BASE} connected`,
+        reproduce,
+      })),
+    );
     if (process.env.BENCH_JSON)
       writeFileSync(
         process.env.BENCH_JSON,
@@ -296,6 +346,7 @@ async function main() {
     for (const f of fleets) killGroup(f.proc);
     await api.close();
     await agent.kill();
+    target.close();
     dir.cleanup();
   }
 }

@@ -1,5 +1,6 @@
 import { isAppError, systemClock } from "../shared";
 import { AGENT_HELP, loadAgentConfig, redacted, VERSION } from "./config";
+import { keysCommand } from "./keys-cli";
 import { createControlNode, newGossipKey, realWorld } from "./main";
 import { keygenCommand, membersCommand } from "./members-cli";
 import { leaveCommand, raftCommand } from "./raft-cli";
@@ -15,6 +16,7 @@ Commands:
   leave     ask a control node to leave the cluster and stop
   members   list the gossip pool's members: control nodes and runners, status, role, tags
   keygen    print a new gossip encryption key for --encrypt
+  keys      list / install / use / remove gossip keys: rotate the pool's key without a restart
   schedule  preview: list a schedule's next runs and what DST does to them (no server needed)
   token     create / list / revoke REST API tokens
   runner-token  create / list / revoke join tokens for remote runners
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<void> {
         return await membersCommand(rest, process.env);
       case "keygen":
         return keygenCommand(rest, newGossipKey);
+      case "keys":
+        return await keysCommand(rest, process.env);
       case "schedule":
         return scheduleCommand(rest, { clock: systemClock, out: (text) => process.stdout.write(text) });
       case "token":

@@ -6,6 +6,7 @@ import { createApp as createEdgeApp, notFound as edgeNotFound } from "../edge";
 import {
   createExecutors,
   generateGossipKey,
+  keyFingerprint,
   PoolMember,
   RunnerAgent,
   type SpawnFn,
@@ -52,7 +53,7 @@ import { ControlNode } from "./node";
 import { nodeTags } from "./node-tags";
 import { seededRandom } from "./raft";
 import { Scheduler } from "./scheduler";
-import { openStateDb, SqliteLogStore } from "./store";
+import { getGossipKeyring, openStateDb, SqliteLogStore, StateSnapshotWriter } from "./store";
 
 // The composition root: the one place that builds the real outside world and every part of a
 // control node, wires them to each other, and hands the result to ControlNode (which only starts
@@ -117,6 +118,9 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   // node is a one-voter Raft group, so the same holds there.
   const db = openStateDb(join(c.data_dir, "state.db"), { synchronous: "NORMAL" });
   const raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
+  const snapshotWriter = raftLog.snapshotDir
+    ? new StateSnapshotWriter(join(c.data_dir, "state.db"), raftLog.snapshotDir)
+    : undefined;
   const peers = new PeerBook(db, scheme);
 
   // Config refuses a cluster beyond loopback without a secret; on loopback it runs, loudly.
@@ -143,6 +147,15 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     random: seededRandom(Math.floor(world.random() * 2 ** 32)),
     tickMs,
     tunables: { electionTicks: 10, heartbeatTicks: 1, snapshotThreshold: c.raft_snapshot_threshold },
+    ...(snapshotWriter
+      ? {
+          snapshots: {
+            take: () => snapshotWriter.take(),
+            discard: (f: string) => raftLog.discardSnapshotFile(f),
+            read: (f: string) => raftLog.readSnapshotFile(f),
+          },
+        }
+      : {}),
   });
   const raftStreams = joinable
     ? new RaftStreamServer({
@@ -197,8 +210,13 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     heartbeatMs: c.heartbeat,
     nodeName: c.node_name,
     wsScheme: scheme === "https" ? "wss" : "ws",
+    keyring: () => getGossipKeyring(db),
     // The pool is built below; the hub asks only once runners connect.
     gossipSeeds: () => controlGossipSeeds(pool.members().map(toDkronMember)),
+    // Every control node's API (voters and others the peer book knows, this one first): a runner
+    // whose saved node is down reconnects through another, which redirects it here.
+    controlUrls: () => peers.urls({ id: c.node_name, addr: node.advertise }),
+    settled: () => raft.readBarrier(),
     redirect: () => {
       if (raft.isLeader()) return undefined;
       const leader = raft.status().leader;
@@ -239,8 +257,11 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     const events = eventsOf(entry);
     if (events.some((e) => e.kind === "peers.changed")) resyncPeers();
     for (const e of events) if (e.kind === "runner.revoked") hub.revoke(e.name);
+    if (events.some((e) => e.kind === "keyring.changed")) syncKeyring();
   });
   raft.onConf(resyncPeers);
+  // A snapshot from the leader may carry a newer keyring; it announces itself as a conf change.
+  raft.onConf(() => syncKeyring());
 
   // One gossip pool with the runners: membership, tags and liveness for /v1/members.
   const gossipDefault = `${splitHostPort(c.http_addr)[0] || "0.0.0.0"}:${GOSSIP_PORT}`;
@@ -249,10 +270,20 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     bind: c.gossip_bind || gossipDefault,
     bindExplicit: c.gossip_bind !== "",
     join: c.gossip_join,
-    keys: c.encrypt,
+    // Once the cluster has rotated, its replicated keyring wins over --encrypt (which may name a removed key).
+    keys: getGossipKeyring(db) ?? c.encrypt,
     clock: world.clock,
     logger: log,
   });
+  let sentKeys = (getGossipKeyring(db) ?? []).join();
+  /** Re-keys this node's gossip member from the replicated keyring and tells the runners connected here. */
+  const syncKeyring = () => {
+    const keys = getGossipKeyring(db);
+    if (!keys || keys.join() === sentKeys) return;
+    sentKeys = keys.join();
+    pool.setKeys(keys);
+    for (const s of sessions.sessions()) sessions.send(s.name, { type: "keyring", keys });
+  };
   const gossip = {
     start: (advertise: string) => {
       const tags = nodeTags(c, advertise);
@@ -306,6 +337,15 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     },
     leave: () => void membership.leave(),
     gossip: () => pool.members().map(toDkronMember),
+    gossipKeys: {
+      local: () => pool.keyring?.list().keys ?? [],
+      holders: () =>
+        pool
+          .members()
+          .filter((m) => m.status === "alive" || m.status === "suspect")
+          .map((m) => ({ name: m.name, keys: m.meta.keys ?? [] })),
+      fingerprint: keyFingerprint,
+    },
     cluster: {
       conf: () => raft.conf(),
       match: (id) => raft.raftStatus().progress?.[id]?.match,
@@ -386,6 +426,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     server,
     db,
     raftLog,
+    snapshotWriter,
     raft,
     transport,
     raftStreams,

@@ -16,6 +16,7 @@ import {
   clusterRoutes,
   executionRoutes,
   jobRoutes,
+  keyRoutes,
   restoreRoutes,
   runnerRoutes,
   scheduleRoutes,
@@ -65,6 +66,7 @@ export function createApp(opts: EdgeOptions): Hono {
   app.route("/", scheduleRoutes(deps));
   app.route("/", tokenRoutes(deps));
   app.route("/", runnerRoutes(deps));
+  app.route("/", keyRoutes(deps));
   app.route("/", webhookRoutes(deps));
   app.route("/ui", uiRoutes(deps));
   app.get("/", (c) => c.redirect("/ui", 302));

@@ -7,19 +7,23 @@ import { createLogger, type RunnerJoinedJson, systemClock } from "../shared";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
+import { HELP } from "./cli-help";
+
+import { followKeyring, KEYRING_FILE, keyFingerprint, writeKeyringFile } from "./gossip";
 import {
   checkGossipFlags,
   DEFAULT_GOSSIP_BIND,
   GOSSIP_FILE,
   GossipFlagError,
   type GossipFlags,
-  KEYRING_FILE,
   planGossip,
   readGossipSettings,
+  runnerStartKeys,
   settingsFromJoin,
 } from "./gossip-settings";
 import { RunnerGossip } from "./runner-gossip";
 import {
+  CONTROLS_FILE,
   CREDENTIAL_FILE,
   RunnerService,
   readCredential,
@@ -40,19 +44,8 @@ const GOSSIP_OPTIONS_HELP = `  --gossip-bind H:P       UDP address of this runne
   --gossip-join H:P       a gossip member to join through (repeatable; default: the control
                           nodes' gossip addresses the cluster handed out at join and since)
   --encrypt KEY           gossip encryption key, base64 from 'dkron keygen' (repeatable, primary
-                          first; the control nodes' keys)`;
-
-const HELP = `Usage: dkron-runner <command> [options]
-
-Commands:
-  join <control-url> --token <join-token>   exchange a join token for this runner's own
-                                            credential, save it, then run as a service
-  start --data-dir D                        run as a service from the saved credential
-  status --data-dir D                       show connection, leader, running executions
-                                            and dropped-output counters of a running service
-
-Run 'dkron-runner <command> --help' for a command's options.
-`;
+                          first; the control nodes' keys). Once <data-dir>/keyring.json exists it
+                          wins: the cluster's key rotations rewrite it ('dkron keys')`;
 
 const JOIN_HELP = `Usage: dkron-runner join <control-url> --token <drj.id.secret> [options]
 
@@ -75,21 +68,28 @@ ${GOSSIP_OPTIONS_HELP}
   -h, --help              show this help
 
 The gossip settings are saved to <data-dir>/${GOSSIP_FILE} and the keys to <data-dir>/${KEYRING_FILE}
-(mode 0600); 'start' reuses them.
+(mode 0600); 'start' reuses them. The leader sends the cluster's keyring after every connect and
+rotation ('dkron keys install/use/remove'); the runner re-keys at once and rewrites ${KEYRING_FILE}.
+The leader's welcome also names every control node: they are saved to <data-dir>/${CONTROLS_FILE}
+(mode 0600), and when the stream drops and the control URL's node is down the runner reconnects
+through the others (any of them sends it on to the leader).
 `;
 
 const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [gossip options] [--log-level L]
 
 Runs the runner from <data-dir>/${CREDENTIAL_FILE}, written by 'dkron-runner join', with the gossip
-settings join saved. SIGTERM drains: no new runs, running ones finish within --shutdown-grace,
-results are delivered, then the runner leaves the gossip pool and exits 0.
+settings join saved. It connects through the saved control URL, or while that node is down through
+the other control nodes saved in <data-dir>/${CONTROLS_FILE}. SIGTERM drains: the runner tells the
+leader, which sends it no new run; running ones finish within --shutdown-grace, results are
+delivered, then the runner leaves the gossip pool and exits 0.
 While running it rewrites <data-dir>/${STATUS_FILE} (mode 0600) every ${STATUS_EVERY_MS / 1000} s.
 
 Options:
   --data-dir D            (default dkron-runner.data)
   --shutdown-grace MS     overrides the saved value
 ${GOSSIP_OPTIONS_HELP}
-                          (each overrides the saved setting for this run)
+                          (each overrides the saved setting for this run, but a saved
+                          keyring.json wins over --encrypt)
   --log-level L           debug, info, warn, error (default info)
   -h, --help              show this help
 `;
@@ -241,8 +241,11 @@ async function joinCommand(argv: string[]): Promise<void> {
       throw new UserError(`--executors: unknown executor "${e}" (shell, http)`);
   const name = String(v.name ?? (await import("node:os")).hostname());
   const asked = tagPairs((v.tags as string[] | undefined) ?? []);
+  const shutdownGrace = positiveInt(v["shutdown-grace"], "--shutdown-grace") ?? 30_000;
+  const level = logLevel(v["log-level"] as string | undefined);
+  const ca = caFile ? readCaFile(caFile) : undefined;
 
-  const joined = await postJoin(control, caFile, { token: v.token, name, tags: asked });
+  const joined = await postJoin(control, ca, { token: v.token, name, tags: asked });
   const saved: SavedCredential = {
     version: 1,
     control_url: control.origin,
@@ -252,7 +255,7 @@ async function joinCommand(argv: string[]): Promise<void> {
     ...(caFile ? { ca_file: caFile } : {}),
     ...(maxConcurrent ? { max_concurrent: maxConcurrent } : {}),
     ...(executors ? { executors } : {}),
-    shutdown_grace_ms: positiveInt(v["shutdown-grace"], "--shutdown-grace") ?? 30_000,
+    shutdown_grace_ms: shutdownGrace,
   };
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   writePrivateFile(join(dataDir, CREDENTIAL_FILE), `${JSON.stringify(saved, null, 2)}\n`);
@@ -260,22 +263,42 @@ async function joinCommand(argv: string[]): Promise<void> {
     join(dataDir, GOSSIP_FILE),
     `${JSON.stringify(settingsFromJoin(gossip, joined.gossip), null, 2)}\n`,
   );
+  // A new join is a new identity (maybe another cluster): the old one's control nodes do not apply.
+  rmSync(join(dataDir, CONTROLS_FILE), { force: true });
   // A new join is a new identity: keys of an earlier one in this data dir do not carry over.
-  if (gossip.encrypt?.length)
-    writePrivateFile(join(dataDir, KEYRING_FILE), `${JSON.stringify(gossip.encrypt, null, 2)}\n`);
+  if (gossip.encrypt?.length) writeKeyringFile(dataDir, gossip.encrypt);
   else rmSync(join(dataDir, KEYRING_FILE), { force: true });
   process.stderr.write(
     `dkron-runner: joined as "${joined.name}"; credential saved to ${join(dataDir, CREDENTIAL_FILE)}\n`,
   );
-  await runService(dataDir, saved, v["log-level"] as string | undefined, {});
+  await runService(dataDir, saved, level, {});
+}
+
+/** The --log-level value, or a one-line error naming it. */
+function logLevel(level: string | undefined): LogLevel {
+  const lvl = (level ?? "info") as LogLevel;
+  if (!["debug", "info", "warn", "error"].includes(lvl))
+    throw new UserError(`--log-level: "${level}" is not debug, info, warn or error`);
+  return lvl;
+}
+
+/** The CA bundle of --ca-file, or a one-line error saying why it cannot be read. */
+function readCaFile(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UserError(
+      `--ca-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
 }
 
 async function postJoin(
   control: URL,
-  caFile: string | undefined,
+  ca: Buffer | undefined,
   body: { token: string; name: string; tags: Record<string, string> },
 ): Promise<RunnerJoinedJson> {
-  const dispatcher = caFile ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
+  const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
   let res: Awaited<ReturnType<typeof undiciFetch>>;
   try {
     res = await undiciFetch(new URL("/v1/runners/join", control), {
@@ -324,7 +347,7 @@ async function startCommand(argv: string[]): Promise<void> {
   );
 }
 
-/** The runner's gossip member, planned from the data dir's settings and this command's flags. */
+/** The runner's gossip member, planned from the data dir's settings and keyring and this command's flags. */
 function runnerGossip(
   dataDir: string,
   saved: SavedCredential,
@@ -332,23 +355,30 @@ function runnerGossip(
   logger: ReturnType<typeof createLogger>,
 ): RunnerGossip {
   let gs: ReturnType<typeof readGossipSettings>;
+  let keys: string[];
   try {
     gs = readGossipSettings(dataDir);
+    keys = runnerStartKeys(dataDir, flags);
   } catch (e) {
     if (e instanceof GossipFlagError) throw new UserError(e.message);
     throw e;
   }
+  if (flags.encrypt?.length && flags.encrypt.join() !== keys.join())
+    logger.warn(`--encrypt differs from ${KEYRING_FILE}, which wins (the cluster's rotations keep it)`, {
+      flags: flags.encrypt.map(keyFingerprint),
+      keyring: keys.map(keyFingerprint),
+    });
   return new RunnerGossip({
     name: saved.name,
     version: RUNNER_VERSION,
     tags: saved.tags,
-    plan: planGossip(gs.settings, gs.keys, flags),
-    seeds: gs.settings.seeds,
+    plan: planGossip(gs, keys, flags),
+    seeds: gs.seeds,
     controlHost: new URL(saved.control_url).hostname.replace(/^\[|\]$/g, ""),
     clock: systemClock,
     logger,
     saveSeeds: (seeds) =>
-      writePrivateFile(join(dataDir, GOSSIP_FILE), `${JSON.stringify({ ...gs.settings, seeds }, null, 2)}\n`),
+      writePrivateFile(join(dataDir, GOSSIP_FILE), `${JSON.stringify({ ...gs, seeds }, null, 2)}\n`),
   });
 }
 
@@ -358,22 +388,23 @@ async function runService(
   level: string | undefined,
   gossipOverrides: GossipFlags,
 ): Promise<void> {
-  const lvl = (level ?? "info") as LogLevel;
-  if (!["debug", "info", "warn", "error"].includes(lvl))
-    throw new UserError(`--log-level: "${level}" is not debug, info, warn or error`);
+  const lvl = logLevel(level);
   const logger = createLogger({
     level: lvl,
     write: (l) => process.stdout.write(`${l}\n`),
     fields: { runner: saved.name },
   });
   let rejected = false;
+  const gossip = runnerGossip(dataDir, saved, gossipOverrides, logger);
   const service = RunnerService.create({
     dataDir,
     credential: saved,
     logger,
     webSocket: (url, o) => new WebSocket(url, o),
     random: Math.random,
-    gossip: runnerGossip(dataDir, saved, gossipOverrides, logger),
+    gossip,
+    // The leader's keyring (after each welcome and rotation): re-key the live member, save keyring.json.
+    onKeyring: followKeyring(gossip.member, { dataDir, logger }),
     onRejected: (reason) => {
       if (rejected) return;
       rejected = true;
@@ -432,6 +463,7 @@ function statusCommand(argv: string[]): void {
       [
         `runner:          ${st.name} (pid ${st.pid}, ${live ? st.state : `not running, last seen ${st.written_at}`})`,
         `control:         ${st.control_url}`,
+        `control nodes:   ${(st.controls ?? [st.control_url]).join(", ")}`,
         `connection:      ${st.connected ? "connected" : "disconnected"}`,
         `leader:          ${st.leader ?? "-"}`,
         `running:         ${st.running.length}${st.running.length ? ` (${st.running.join(", ")})` : ""}`,

@@ -21,7 +21,7 @@ describe("the runner's gossip plan", () => {
     });
   });
 
-  it("uses what join saved, and this command's flags over it", () => {
+  it("uses what join saved, and this command's flags over it (the keys come resolved)", () => {
     const key = generateGossipKey();
     const s = settingsFromJoin({ bind: "10.0.0.9:7000", join: ["10.0.0.5:7946"] }, ["10.0.0.1:8946"]);
     expect(planGossip(s, [key], {})).toMatchObject({
@@ -36,7 +36,7 @@ describe("the runner's gossip plan", () => {
     ).toMatchObject({
       bind: "127.0.0.1:0",
       join: ["127.0.0.1:1"],
-      keys: [other],
+      keys: [key],
     });
   });
 

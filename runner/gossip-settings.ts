@@ -2,15 +2,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { splitHostPort } from "../shared";
-import { META_MAX_BYTES, type MemberMeta, parseGossipKey } from "./gossip";
+import { META_MAX_BYTES, type MemberMeta, parseGossipKey, startKeys } from "./gossip";
 
 /** The data dir's gossip settings, written by `join` and read by `start` (mode 0600). */
 export const GOSSIP_FILE = "gossip.json";
-/**
- * The data dir's gossip keyring (mode 0600): a JSON array of base64 keys, primary first, as Serf's
- * keyring file. Apart from gossip.json so a key rotation can rewrite it alone.
- */
-export const KEYRING_FILE = "keyring.json";
 /** Where a runner binds its gossip socket without --gossip-bind (memberlist's port). */
 export const DEFAULT_GOSSIP_BIND = "0.0.0.0:7946";
 
@@ -94,8 +89,11 @@ export function settingsFromJoin(f: GossipFlags, seeds: readonly string[] | unde
   };
 }
 
-/** The plan for this run: flags given to this command win over the saved settings and keyring. */
-export function planGossip(saved: GossipSettings, savedKeys: string[], f: GossipFlags): GossipPlan {
+/**
+ * The plan for this run: flags given to this command win over the saved settings; `keys` are the
+ * keys it starts with, already resolved (gossip's startKeys: the saved keyring over --encrypt).
+ */
+export function planGossip(saved: GossipSettings, keys: string[], f: GossipFlags): GossipPlan {
   const bind = f.bind ?? saved.bind;
   const advertise = f.advertise ?? saved.advertise;
   const join = f.join?.length ? f.join : saved.join;
@@ -104,7 +102,7 @@ export function planGossip(saved: GossipSettings, savedKeys: string[], f: Gossip
     bindExplicit: bind !== undefined,
     ...(advertise ? { advertise } : {}),
     join: join.length ? join : saved.seeds,
-    keys: f.encrypt?.length ? f.encrypt : savedKeys,
+    keys,
   };
 }
 
@@ -129,11 +127,21 @@ export function runnerMeta(
   return { meta, dropped };
 }
 
-/** Reads gossip.json and keyring.json of a data dir; missing files are empty settings (a data dir from before gossip). */
-export function readGossipSettings(dataDir: string): { settings: GossipSettings; keys: string[] } {
-  const settings = readJson(join(dataDir, GOSSIP_FILE), GossipSettingsSchema, { version: 1 });
-  const keys = readJson(join(dataDir, KEYRING_FILE), z.array(z.string()), []);
-  return { settings, keys };
+/** Reads gossip.json of a data dir; a missing file is empty settings (a data dir from before gossip). */
+export function readGossipSettings(dataDir: string): GossipSettings {
+  return readJson(join(dataDir, GOSSIP_FILE), GossipSettingsSchema, { version: 1 });
+}
+
+/**
+ * The keys this run starts with (the saved keyring over --encrypt, see gossip's startKeys); a
+ * keyring.json that cannot be read is a GossipFlagError naming the file.
+ */
+export function runnerStartKeys(dataDir: string, f: GossipFlags): string[] {
+  try {
+    return startKeys(dataDir, f.encrypt ?? []);
+  } catch (e) {
+    throw new GossipFlagError((e as Error).message);
+  }
 }
 
 function readJson<S extends z.ZodType>(path: string, schema: S, absent: z.input<S>): z.output<S> {

@@ -5,11 +5,16 @@ export { createExecutors, type SpawnFn } from "./executors";
 export {
   bindUdp,
   cryptoSeededRandom,
+  followKeyring,
   Gossip,
   type GossipOptions,
   generateGossipKey,
+  KEYRING_FILE,
   Keyring,
+  keyFingerprint,
   type MemberView,
   PoolMember,
+  readKeyringFile,
+  startKeys,
   toDkronMember,
 } from "./gossip";

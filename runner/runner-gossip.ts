@@ -58,6 +58,11 @@ export class RunnerGossip {
     });
   }
 
+  /** The pool member itself (what a keyring rotation re-keys). */
+  get member(): PoolMember {
+    return this.pool;
+  }
+
   /** Binds the socket (falling back to a free port when the default one is taken) and joins. */
   async start(): Promise<void> {
     const { meta, dropped } = runnerMeta(this.o.version, this.o.tags);

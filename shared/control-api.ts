@@ -3,6 +3,7 @@ import { type AuditEntryJson, AuditListParams } from "./audit";
 import type { DeliveryRecordJson, OverviewJson, RecentRunJson, SelfJson, TailJson } from "./dashboard";
 import type { ExecutionJson } from "./execution";
 import { DEFAULT_PREVIEW_RUNS, MAX_PREVIEW_RUNS, type SchedulePreviewJson } from "./expression-preview";
+import type { KeyringListJson } from "./gossip-keyring";
 import type { JobJson } from "./job";
 import type { Member, NodeStatus } from "./member";
 import type { CreatedJoinTokenJson, JoinTokenJson, RunnerJoinedJson, RunnerJson } from "./runner-token";
@@ -133,6 +134,14 @@ export const ControlParams = {
   "runners.join": z.object({ join: z.unknown() }),
   "runners.list": z.object({}),
   "runners.revoke": z.object({ name: z.string().min(1) }),
+  /** GET /v1/keys: the gossip keyring and how many live members hold each key (admin: keys are shown). */
+  "keys.list": z.object({}),
+  /** POST /v1/keys: the body (checked against KeyRequestSchema) names the key to install everywhere. */
+  "keys.install": z.object({ body: z.unknown() }),
+  /** PUT /v1/keys: make an installed key the primary (the one that encrypts). */
+  "keys.use": z.object({ body: z.unknown() }),
+  /** DELETE /v1/keys: drop a key that is not the primary. */
+  "keys.remove": z.object({ body: z.unknown() }),
 } as const;
 
 /** Method names of the contract. */
@@ -181,6 +190,10 @@ export interface ControlResults {
   "runners.join": RunnerJoinedJson;
   "runners.list": RunnerJson[];
   "runners.revoke": RunnerJson;
+  "keys.list": KeyringListJson;
+  "keys.install": KeyringListJson;
+  "keys.use": KeyringListJson;
+  "keys.remove": KeyringListJson;
 }
 
 /** Input type per method (before defaults). */

@@ -56,6 +56,17 @@ export {
   type SchedulePreviewJson,
 } from "./expression-preview";
 export { DEFAULT_LEADER_HOPS, followLeader, leaderOf } from "./follow-leader";
+export {
+  type GossipKeyJson,
+  type GossipKeyring,
+  GossipKeyringSchema,
+  GossipKeySchema,
+  KeyRequestSchema,
+  type KeyringListJson,
+  type KeyringOp,
+  keyringAfter,
+  MAX_GOSSIP_KEYS,
+} from "./gossip-keyring";
 export { isLoopbackHost, nodeUrl, splitHostPort } from "./host-port";
 export {
   CATCHUP_POLICIES,
@@ -154,6 +165,7 @@ export {
   MAX_OUTPUT_CHUNK,
   type Output,
   type Result,
+  RUNNER_REJECTED_HEADER,
   type Run,
   type RunnerMessage,
   type Welcome,

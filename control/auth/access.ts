@@ -61,6 +61,11 @@ export const ACCESS: { [M in ControlMethod]: Access<M> } = {
   "runners.join": { public: true },
   "runners.list": { scope: "admin" },
   "runners.revoke": { scope: "admin" },
+  // The keys themselves are shown, as Serf's `keys list` does: admin only.
+  "keys.list": { scope: "admin" },
+  "keys.install": { scope: "admin" },
+  "keys.use": { scope: "admin" },
+  "keys.remove": { scope: "admin" },
 };
 
 /** Throws FORBIDDEN unless `who` may call `method` with `params`. */

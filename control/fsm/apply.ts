@@ -1,11 +1,12 @@
 import { and, eq, ne } from "drizzle-orm";
 import type { Execution, JobCounters, JobSpec } from "../../shared";
-import { AppError, isAppError } from "../../shared";
+import { AppError, isAppError, keyringAfter } from "../../shared";
 import type { StateDb } from "../store";
 import {
   dependentsOf,
   executionFromRow,
   executions,
+  getGossipKeyring,
   getJobRow,
   groupExecutions,
   indexJob,
@@ -15,6 +16,7 @@ import {
   type OwedRun,
   owedDependentRuns,
   peers,
+  setGossipKeyring,
   statements,
 } from "../store";
 import { checkStamp, createToken, recordAudit, recordUses, revokeToken } from "./apply-auth";
@@ -155,6 +157,11 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
     case "runner.revoke":
       revokeRunner(s, cmd.name);
       return { ok: true, events: [{ kind: "runner.revoked", name: cmd.name }] };
+    case "gossip-keys.change": {
+      const keys = keyringAfter(getGossipKeyring(s), cmd.seed, cmd.op, cmd.key);
+      setGossipKeyring(s, keys, cmd.at);
+      return { ok: true, value: { keys }, events: [{ kind: "keyring.changed" }] };
+    }
   }
 }
 

@@ -1,4 +1,12 @@
-import type { AppError, Execution, ExecutionState, JobCounters, JobSpec, Trigger } from "../../shared";
+import type {
+  AppError,
+  Execution,
+  ExecutionState,
+  JobCounters,
+  JobSpec,
+  KeyringOp,
+  Trigger,
+} from "../../shared";
 import type { OwedRun } from "../store";
 import type { GroupOutcome } from "./group-status";
 
@@ -47,6 +55,8 @@ export type Command =
     | RunnerJoinCommand
     /** Deletes a runner's credential; the leader's hub closes its stream on this apply. */
     | { type: "runner.revoke"; at: number; name: string }
+    /** Installs, uses or removes a gossip key (Serf's keyring operations), cluster-wide. */
+    | GossipKeysCommand
   ) & {
     /**
      * Who asked for this change, recorded in the audit log by the apply of this same entry, with the
@@ -113,6 +123,19 @@ export interface RunnerJoinCommand {
   tokenHash: string;
   credentialId: string;
   credentialHash: string;
+}
+
+/**
+ * One keyring operation. The apply computes the new keyring from the replicated one, or from `seed`
+ * (the proposing leader's --encrypt keys) before the first operation, so it stays deterministic; a
+ * refusal (use of a key not installed, remove of the primary) changes nothing on any node.
+ */
+export interface GossipKeysCommand {
+  type: "gossip-keys.change";
+  at: number;
+  op: KeyringOp;
+  key: string;
+  seed: string[];
 }
 
 /** Creates a webhook (refused for an unknown job or an id in use). */
@@ -261,6 +284,8 @@ export interface CommandValues {
   /** The tags the join token gives the runner. */
   "runner.join": { tags: Record<string, string> };
   "runner.revoke": undefined;
+  /** The keyring after the operation, primary first. */
+  "gossip-keys.change": { keys: string[] };
 }
 
 /** What the proposer learns from an applied command, to drive side effects after commit. */
@@ -270,6 +295,8 @@ export type FsmEvent =
   | { kind: "peers.changed" }
   /** A runner's credential was revoked: its stream must be cut now. */
   | { kind: "runner.revoked"; name: string }
+  /** The replicated gossip keyring changed: every node re-keys its gossip socket, the leader tells its runners. */
+  | { kind: "keyring.changed" }
   | { kind: "execution.started"; job: string; executions: Execution[] }
   /** A parent's run group succeeded: its child `run.jobName` is owed a run (start it with `owed: run.mark`). */
   | { kind: "dependent.owed"; run: OwedRun }

@@ -39,6 +39,7 @@ import { DashboardService } from "./dashboard-service";
 import { jobFigures } from "./job-figures";
 import { renderJob } from "./job-json";
 import { listJobs } from "./job-list";
+import { type GossipKeyView, KeyringService } from "./keyring-service";
 import { RunnerAdminService } from "./runner-admin-service";
 import { tokenToJson } from "./token-json";
 import { WebhookService } from "./webhook-service";
@@ -89,6 +90,8 @@ export interface ControlServiceDeps {
    * alive/failed/left); undefined when this node runs no gossip member.
    */
   gossip?: () => Member[];
+  /** The gossip member's keyring and the key fingerprints members advertise; undefined without gossip. */
+  gossipKeys?: GossipKeyView;
 }
 
 type Handler<M extends ControlMethod> = (
@@ -106,6 +109,7 @@ export class ControlService {
   private readonly hooks: WebhookService;
   private readonly dashboard: DashboardService;
   private readonly runnerAdmin: RunnerAdminService;
+  private readonly keyring: KeyringService;
 
   constructor(private readonly d: ControlServiceDeps) {
     this.hooks = new WebhookService({
@@ -123,7 +127,14 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       requireLeader: () => this.requireLeader(),
+      caughtUp: () => this.read(),
       gossipSeeds: () => controlGossipSeeds(d.gossip?.() ?? []),
+    });
+    this.keyring = new KeyringService({
+      state: d.state,
+      clock: d.clock,
+      gossip: d.gossipKeys,
+      write: (cmd, who, target, detail, action) => this.write(cmd, who, target, detail, action),
     });
     this.dashboard = new DashboardService({ state: d.state, clock: d.clock, dispatcher: d.dispatcher });
     this.handlers = {
@@ -295,6 +306,10 @@ export class ControlService {
         this.runnerAdmin.join(p.join, who).catch((e) => this.rethrowWithLeaderAddr(e)),
       "runners.list": () => this.runnerAdmin.list(),
       "runners.revoke": (p, who) => this.runnerAdmin.revoke(p.name, who),
+      "keys.list": () => this.keyring.list(),
+      "keys.install": (p, who) => this.keyring.change("install", p.body, who),
+      "keys.use": (p, who) => this.keyring.change("use", p.body, who),
+      "keys.remove": (p, who) => this.keyring.change("remove", p.body, who),
     };
   }
 
@@ -417,8 +432,8 @@ export class ControlService {
    * Merges the gossip pool into the members known from Raft and the runner sessions: gossip is the
    * liveness of record (a member it lists dead is `failed`, one that left `left`), and members only
    * gossip knows (runners whose stream is down, or connected to another node) are added. On the
-   * leader every runner member says whether its stream is up (`stream`: connected or down): only a
-   * connected runner is dispatchable.
+   * leader every runner member says whether its stream is up (`stream`: connected, draining or
+   * down): only a connected runner is dispatchable.
    */
   private withGossip(known: Member[]): Member[] {
     const pool = this.d.gossip?.();
@@ -448,9 +463,18 @@ export class ControlService {
           ...(leading && g.Tags.role === "runner" ? { stream: "down" } : {}),
         },
       });
-    if (leading)
+    if (leading) {
+      // A draining runner (SIGTERM) keeps its stream for its results but takes no new run.
+      const draining = new Set(
+        this.d.runners
+          .sessions()
+          .filter((r) => r.draining)
+          .map((r) => r.name),
+      );
       for (const m of out)
-        if (m.Tags.role === "runner" && this.d.runners.isConnected(m.Name)) m.Tags.stream = "connected";
+        if (m.Tags.role === "runner" && this.d.runners.isConnected(m.Name))
+          m.Tags.stream = draining.has(m.Name) ? "draining" : "connected";
+    }
     return out;
   }
 
@@ -670,6 +694,9 @@ const WRITES = new Set<ControlMethod>([
   "runner-tokens.revoke",
   "runners.join",
   "runners.revoke",
+  "keys.install",
+  "keys.use",
+  "keys.remove",
 ]);
 
 /** Reads answered from this node's state after a ReadIndex barrier (unless `stale`). */
@@ -685,6 +712,7 @@ const LINEARIZABLE_READS = new Set<ControlMethod>([
   "webhooks.deliveries",
   "tokens.self",
   "runner-tokens.list",
+  "keys.list",
 ]);
 
 /**

@@ -12,13 +12,18 @@ export interface RunnerSession {
   maxConcurrent?: number;
   /** Executors it runs (the hello's `executors`); undefined: any. */
   executors?: string[];
+  /**
+   * It said it is draining (SIGTERM): still attached, so its running executions report, but never
+   * a dispatch target again on this stream.
+   */
+  draining?: boolean;
 }
 
 /** The runners the dispatcher can target and send frames to (RunnerSessions; a fake in tests). */
 export interface Runners {
   /**
-   * Runners connected now, as target candidates; with `executor`, only those that run it and have
-   * room for one more execution (below their `max_concurrent`).
+   * Runners connected now and not draining, as target candidates; with `executor`, only those that
+   * run it and have room for one more execution (below their `max_concurrent`).
    */
   candidates(executor?: string): Candidate[];
   /** Sessions connected now. */
@@ -82,11 +87,18 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
     return [...this.conns.values()]
       .filter(
         ({ session: s }) =>
-          executor === undefined ||
-          ((s.executors === undefined || s.executors.includes(executor)) &&
-            (s.maxConcurrent === undefined || this.load(s.name) < s.maxConcurrent)),
+          !s.draining &&
+          (executor === undefined ||
+            ((s.executors === undefined || s.executors.includes(executor)) &&
+              (s.maxConcurrent === undefined || this.load(s.name) < s.maxConcurrent))),
       )
       .map((c) => ({ name: c.session.name, tags: c.session.tags }));
+  }
+
+  /** The runner said it is draining: it stays attached but is no target any more. */
+  setDraining(name: string): void {
+    const c = this.conns.get(name);
+    if (c) c.session.draining = true;
   }
 
   /** Executions in flight on a runner, as far as this leader knows. */

@@ -31,6 +31,7 @@ export {
   pageJobs,
 } from "./job-list-queries";
 export { dependentsOf, getJobRow, getStoredJob, jobsWaking, listStoredJobs } from "./job-queries";
+export { getGossipKeyring, setGossipKeyring } from "./keyring-queries";
 export { jobDrift, jobLateness } from "./lateness-queries";
 export { dropLegacyCommandLog, readLegacyCommandLog } from "./legacy-command-log";
 export { isOwed, owedRuns } from "./owed-run-queries";
@@ -48,6 +49,7 @@ export {
 export {
   audit,
   executions,
+  gossipKeyring,
   jobMetadata,
   jobs,
   owedDependentRuns,
@@ -59,6 +61,7 @@ export {
   webhooks,
 } from "./schema";
 export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
+export { StateSnapshotWriter, type WrittenSnapshot } from "./snapshot-writer";
 export { statements } from "./statements";
 export { authBootstrapped, getToken, listTokens, markAuthBootstrapped, type TokenRow } from "./token-queries";
 export {

@@ -264,3 +264,15 @@ export const runners = sqliteTable("runners", {
   /** The join token it came with. */
   joinToken: text("join_token").notNull(),
 });
+
+/**
+ * The gossip keyring every member should hold (one row, id 1): installed keys as a JSON array,
+ * the primary (the one that encrypts) first. Absent until the first `keys install`: until then each
+ * node uses its own --encrypt keys. The keys are here and in the Raft log because every control node
+ * applies them to its own gossip socket and the leader hands them to its runners.
+ */
+export const gossipKeyring = sqliteTable("gossip_keyring", {
+  id: integer("id").primaryKey(),
+  keys: text("keys").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

@@ -23,6 +23,7 @@ export const STATE_TABLES = [
   "webhook_deliveries",
   "runner_join_tokens",
   "runners",
+  "gossip_keyring",
 ] as const;
 
 /**

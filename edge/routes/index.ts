@@ -3,6 +3,7 @@
 export { clusterRoutes } from "./cluster";
 export { executionRoutes } from "./executions";
 export { jobRoutes } from "./jobs";
+export { keyRoutes } from "./keys";
 export { restoreRoutes } from "./restore";
 export { runnerRoutes } from "./runners";
 export { scheduleRoutes } from "./schedule";

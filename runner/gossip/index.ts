@@ -22,7 +22,14 @@ export {
   type GossipOptions,
   type GossipState,
 } from "./gossip";
-export { ENCRYPTION_OVERHEAD, generateGossipKey, Keyring, parseGossipKey } from "./keyring";
+export {
+  ENCRYPTION_OVERHEAD,
+  generateGossipKey,
+  Keyring,
+  keyFingerprint,
+  parseGossipKey,
+} from "./keyring";
+export { followKeyring, KEYRING_FILE, readKeyringFile, startKeys, writeKeyringFile } from "./keyring-file";
 export {
   hostPort,
   type MemberEvent,

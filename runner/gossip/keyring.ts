@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { AppError } from "../../shared";
 
 /** Version byte of the encrypted datagram format. */
@@ -29,6 +29,14 @@ export function parseGossipKey(text: string): Buffer {
 }
 
 /**
+ * A key's public name: the first 8 hex digits of its SHA-256. Members advertise these in their gossip
+ * meta and logs print them; the key itself is never logged.
+ */
+export function keyFingerprint(key: string): string {
+  return createHash("sha256").update(parseGossipKey(key)).digest("hex").slice(0, 8);
+}
+
+/**
  * AES-256-GCM for gossip datagrams with Serf's key rotation: the primary key encrypts, every
  * installed key is tried to decrypt, so a pool rotates without a partition by installing the new key
  * everywhere, then using it everywhere, then removing the old one. Datagrams are
@@ -46,6 +54,24 @@ export class Keyring {
   /** Installed keys, primary first (base64). */
   list(): { primary: string; keys: string[] } {
     return { primary: (this.keys[0] as { text: string }).text, keys: this.keys.map((k) => k.text) };
+  }
+
+  /** Fingerprints of the installed keys, primary first (what the member advertises in its meta). */
+  fingerprints(): string[] {
+    return this.keys.map((k) => keyFingerprint(k.text));
+  }
+
+  /**
+   * Replaces every key at once with the replicated keyring (primary first), as a control node does
+   * on apply and a runner on its leader's `keyring` frame; nothing changes if a key is malformed.
+   */
+  replace(keys: readonly string[]): void {
+    if (keys.length === 0) throw new AppError("VALIDATION", "a keyring needs at least one key");
+    const next = keys.map((k) => {
+      const bytes = parseGossipKey(k);
+      return { text: bytes.toString("base64"), bytes };
+    });
+    this.keys = next.filter((k, i) => next.findIndex((o) => o.text === k.text) === i);
   }
 
   /** Adds a key for decryption (Serf `keys install`); installing an installed key changes nothing. */

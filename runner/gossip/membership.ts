@@ -135,6 +135,7 @@ export function hostPort(addr: string, port: number): string {
 
 function metaEqual(a: MemberMeta, b: MemberMeta): boolean {
   if (a.role !== b.role || a.version !== b.version) return false;
+  if ((a.keys ?? []).join() !== (b.keys ?? []).join()) return false;
   const ka = Object.keys(a.tags);
   if (ka.length !== Object.keys(b.tags).length) return false;
   return ka.every((k) => b.tags[k] === a.tags[k]);

@@ -20,6 +20,14 @@ export const MemberMetaSchema = z
     role: GossipRole,
     version: z.string().max(64),
     tags: z.record(z.string().max(128), z.string().max(256)),
+    /**
+     * Fingerprints of the gossip keys this member holds, primary first (keyFingerprint: 8 hex digits
+     * of the key's SHA-256, never the key), so `dkron keys list` can count who holds which key.
+     */
+    keys: z
+      .array(z.string().regex(/^[0-9a-f]{8}$/))
+      .max(8)
+      .optional(),
   })
   .strict();
 export type MemberMeta = z.infer<typeof MemberMetaSchema>;

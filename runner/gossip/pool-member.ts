@@ -30,6 +30,8 @@ export interface PoolMemberOptions {
  */
 export class PoolMember {
   private gossip: Gossip | undefined;
+  /** The meta as the process last set it (the keys' fingerprints are added to what is gossiped). */
+  private meta: MemberMeta | undefined;
   /** The keyring datagrams are sealed with (undefined when the pool is plain text). */
   readonly keyring: Keyring | undefined;
 
@@ -54,8 +56,15 @@ export class PoolMember {
       addr: wildcard ? (advertiseHost ?? "127.0.0.1") : transport.local.host,
       port: transport.local.port,
     };
+    this.meta = meta;
     this.gossip = Gossip.create(
-      { name: o.name, advertise, meta, join: o.join, ...(o.config ? { config: o.config } : {}) },
+      {
+        name: o.name,
+        advertise,
+        meta: this.withKeys(meta),
+        join: o.join,
+        ...(o.config ? { config: o.config } : {}),
+      },
       {
         clock: o.clock,
         random: cryptoSeededRandom(),
@@ -85,7 +94,36 @@ export class PoolMember {
 
   /** Changes this member's tags; the pool hears it as an update. */
   setMeta(meta: MemberMeta): void {
-    this.gossip?.setMeta(meta);
+    this.meta = meta;
+    this.gossip?.setMeta(this.withKeys(meta));
+  }
+
+  /**
+   * Re-keys this member with the replicated keyring (primary first): from the next datagram it
+   * encrypts with the new primary and opens datagrams sealed with any of `keys`, and the pool hears
+   * the new fingerprints in its meta. Returns false (and changes nothing) on a plain-text member:
+   * turning encryption on needs a restart with --encrypt, or it would partition the pool.
+   */
+  setKeys(keys: readonly string[]): boolean {
+    if (!this.keyring) {
+      this.opts.logger.warn("gossip keyring update ignored: this member runs without --encrypt", {
+        node: this.opts.name,
+      });
+      return false;
+    }
+    const before = this.keyring.fingerprints().join();
+    this.keyring.replace(keys);
+    const after = this.keyring.fingerprints();
+    if (after.join() === before) return true;
+    this.opts.logger.info("gossip keyring changed", { node: this.opts.name, keys: after });
+    if (this.meta) this.gossip?.setMeta(this.withKeys(this.meta));
+    return true;
+  }
+
+  /** `meta` with the fingerprints of the keys held (unchanged on a plain-text member). */
+  private withKeys(meta: MemberMeta): MemberMeta {
+    const { keys: _ignored, ...rest } = meta;
+    return this.keyring ? { ...rest, keys: this.keyring.fingerprints() } : rest;
   }
 
   /** Leaves gracefully (the pool lists this member `left`, not failed), then closes the socket. */

@@ -2,6 +2,7 @@
  * Join tokens and revocation with the real `dkron-runner` CLI against a three-node cluster (real
  * processes, gossip over real UDP on loopback):
  * - a bad and an expired join token: one clear line, exit 1, nothing registered;
+ * - a bad --shutdown-grace, --log-level or --ca-file: one line, exit 1, and the token is not spent;
  * - one single-use token, two `dkron-runner join` processes at once: exactly one joins;
  * - `dkron runner revoke NAME` cuts that runner's stream at once: it says it was revoked and exits 1,
  *   and a restart with `dkron-runner start` from its saved credential fails the same way;
@@ -48,7 +49,12 @@ function runner(args: string[]): RealRunner {
 
 /** `dkron-runner join` of `name` through `url` with `token`, gossip on a free loopback port. */
 function joinRunner(url: string, token: string, name: string, tags: string[] = []): RealRunner {
-  return runner([
+  return runner(joinArgs(url, token, name, tags));
+}
+
+/** The arguments of `joinRunner`'s command. */
+function joinArgs(url: string, token: string, name: string, tags: string[] = []): string[] {
+  return [
     "join",
     url,
     "--token",
@@ -62,7 +68,7 @@ function joinRunner(url: string, token: string, name: string, tags: string[] = [
     "--shutdown-grace",
     "5000",
     ...tags.flatMap((t) => ["--tags", t]),
-  ]);
+  ];
 }
 
 /** The refusal a runner printed: exactly one line, exit 1. */
@@ -105,8 +111,20 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     expect(expired).toMatch(/^dkron-runner: join refused: .*expired/);
     expect(await registered(leader.url)).toEqual([]);
 
-    // One single-use token, two joins at once (one through a follower): exactly one succeeds.
+    // Flag mistakes are caught before the token is spent: one line each, nothing registered, and
+    // the same single-use token then joins below.
     const once = await createJoinToken(leader.url, { single_use: true });
+    for (const [flag, value] of [
+      ["--shutdown-grace", "abc"],
+      ["--log-level", "verbose"],
+      ["--ca-file", join(dir.path, "no-such-ca.pem")],
+    ] as const) {
+      const mistake = runner([...joinArgs(follower.url, once, "careful"), flag, value]);
+      expect(await refused(mistake)).toMatch(new RegExp(`^dkron-runner: ${flag}`));
+    }
+    expect(await registered(leader.url)).toEqual([]);
+
+    // That single-use token, two joins at once (one through a follower): exactly one succeeds.
     const a = joinRunner(follower.url, once, "twin-a");
     const b = joinRunner(leader.url, once, "twin-b");
     const first = await Promise.race([
