@@ -326,6 +326,11 @@ export class Dispatcher implements RunnerEvents {
         // Acknowledge committed and unknown (deleted/pruned) results alike, so the runner forgets them.
         if (res.ok || res.error.code === "NOT_FOUND")
           this.deps.runners.send(runner, { type: "result_ack", execution_id: r.execution_id });
+        else
+          this.deps.logger.warn("a result was refused; the runner will resend it", {
+            execution: r.execution_id,
+            err: res.error.message,
+          });
       })
       .catch((e) =>
         this.deps.logger.warn("could not commit a result; the runner will resend it", {
