@@ -230,6 +230,21 @@ async function main() {
       );
     if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
   } finally {
+    // What the agent warned about (it logs at warn): a run whose n falls short, or whose requests
+    // never arrived, usually shows why here (a runner that reconnected, a lease that expired).
+    const warnings = new Map<string, number>();
+    for (const line of agent.output().split("\n")) {
+      if (!line.startsWith("{")) continue;
+      try {
+        const l = JSON.parse(line) as { level?: string; msg?: string };
+        if (l.level === "warn" || l.level === "error")
+          warnings.set(`${l.level}: ${l.msg}`, (warnings.get(`${l.level}: ${l.msg}`) ?? 0) + 1);
+      } catch {}
+    }
+    if (warnings.size) {
+      console.log("\nagent warnings (count: message)");
+      for (const [msg, n] of warnings) console.log(`  ${n}: ${msg}`);
+    }
     await api.close();
     hit.close();
     if (profile) {

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -10,6 +9,7 @@ import {
   keyFingerprint,
   PoolMember,
   RunnerAgent,
+  type SpawnFn,
   toDkronMember,
 } from "../runner";
 import {
@@ -68,13 +68,16 @@ export interface World {
   secret: () => string;
   /** Reaches other control nodes (NOT_LEADER followed to the leader). */
   fetch: typeof fetch;
-  /** Starts the local runner's shell jobs. */
-  spawn: typeof spawn;
+  /**
+   * Starts the local runner's shell jobs; by default the runner's spawner helper process forks them,
+   * off this process's event loop (runner/executors/spawner.ts).
+   */
+  spawn?: SpawnFn;
   /** Shows an operator something once, outside the log (the first admin token): stderr. */
   announce: (text: string) => void;
 }
 
-/** The real world: system clock, Math.random, crypto secrets, global fetch, node's spawn, a JSON logger on stdout. */
+/** The real world: system clock, Math.random, crypto secrets, global fetch, a JSON logger on stdout. */
 export function realWorld(config: Pick<AgentConfig, "log_level">): World {
   return {
     clock: systemClock,
@@ -82,7 +85,6 @@ export function realWorld(config: Pick<AgentConfig, "log_level">): World {
     random: Math.random,
     secret: () => randomBytes(24).toString("base64url"),
     fetch: (input, init) => fetch(input, init),
-    spawn,
     announce: (text) => process.stderr.write(`${text}\n`),
   };
 }
@@ -441,7 +443,10 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
             token: runnerToken,
             name: c.node_name,
             tags: nodeTags(c, advertise),
-            executors: createExecutors({ clock: world.clock, spawn: world.spawn }),
+            executors: createExecutors({
+              clock: world.clock,
+              ...(world.spawn ? { spawn: world.spawn } : {}),
+            }),
             clock: world.clock,
             logger: log.child({ runner: c.node_name }),
             webSocket: openWebSocket,

@@ -1,7 +1,7 @@
 // The public face of runner/ for the composition root (control/main.ts), which runs a local runner.
 
 export { RunnerAgent } from "./agent";
-export { createExecutors } from "./executors";
+export { createExecutors, type SpawnFn } from "./executors";
 export {
   bindUdp,
   cryptoSeededRandom,

@@ -683,3 +683,63 @@ describe("Dispatcher: dependent runs and ephemeral deletes survive the leader th
     expect(h.job()).toBeUndefined();
   });
 });
+
+describe("Dispatcher: starts and results of one turn in one entry", () => {
+  /** Records the type of every applied entry (and how many items a batch entry held). */
+  function entries(h: ControlHarness): string[] {
+    const out: string[] = [];
+    h.consensus.onApplied(({ cmd }) => {
+      if (cmd.type === "executions.start") out.push(`${cmd.type} ×${cmd.starts.length}`);
+      else if (cmd.type === "executions.finish") out.push(`${cmd.type} ×${cmd.finishes.length}`);
+      else out.push(cmd.type);
+    });
+    return out;
+  }
+
+  it("starts made inside batchStarts go in one entry; each caller hears its own outcome", async () => {
+    const h = await harness();
+    await h.put({ name: "a", schedule: "@manually" });
+    await h.put({ name: "off", schedule: "@every 1m", disabled: true });
+    await h.put({ name: "b", schedule: "@manually" });
+    const log = entries(h);
+    const [a, off, b] = h.dispatcher.batchStarts(() => [
+      h.dispatcher.run("a", "manual", h.clock.now()),
+      h.dispatcher.run("off", "schedule", T0 + 60_000),
+      h.dispatcher.run("b", "manual", h.clock.now()),
+    ]);
+    await h.settle();
+    expect(log).toEqual(["executions.start ×3"]);
+    expect((await a!).ok).toBe(true);
+    expect(await off!).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+    expect((await b!).ok).toBe(true);
+    expect(h.hub.runs().map((r) => r.job_name)).toEqual(["a", "b"]);
+  });
+
+  it("results reported in one turn commit in one entry, at most one per job, and each is acknowledged", async () => {
+    const h = await harness({ runners: ["r1", "r2"] });
+    await h.put({ name: "a", schedule: "@manually" });
+    await h.put({ name: "b", schedule: "@manually" });
+    const [a1, a2] = await runNow(h, "a");
+    const [b1, b2] = await runNow(h, "b");
+    const log = entries(h);
+    const now = h.clock.now();
+    for (const id of [a1!, a2!, b1!, b2!, "gone-1-r1"]) {
+      h.dispatcher.onResult(id.endsWith("r2") ? "r2" : "r1", {
+        type: "result",
+        execution_id: id,
+        success: true,
+        output: "ok\n",
+        exit_code: 0,
+        started_at: now,
+        finished_at: now,
+      });
+    }
+    await h.settle();
+    // a's second result and b's second go in a second entry (a job's dependent-run marks are the
+    // entry's index); the unknown id is refused alone and still acknowledged.
+    expect(log).toEqual(["executions.finish ×3", "executions.finish ×2"]);
+    expect(new Set(h.hub.acks())).toEqual(new Set([a1, a2, b1, b2, "gone-1-r1"]));
+    expect(h.job("a")).toMatchObject({ status: "success", successCount: 2 });
+    expect(h.job("b")).toMatchObject({ status: "success", successCount: 2 });
+  });
+});

@@ -22,7 +22,7 @@ import type {
   ResultOf,
 } from "../fsm";
 import type { RunnerEvents, RunnerSession, Runners } from "../hub";
-import type { OwedRun, StateDb } from "../store";
+import type { OwedRun, StateDb, StoredJob } from "../store";
 import {
   executionPayload,
   getExecution,
@@ -45,6 +45,7 @@ import {
   type RunnerMemory,
   runnerMemory,
 } from "./takeover";
+import { roundsByKey, TurnBatch } from "./turn-batch";
 
 /** Dispatcher settings (resolved from the node config). */
 export interface DispatcherOptions {
@@ -74,6 +75,9 @@ export type RunExtra = Pick<ExecutionStartCommand, "payload" | "delivery"> & { a
 
 /** The result of a start: what the scheduler and the API hear back. */
 export type StartResult = CommandResult<"execution.start">;
+
+/** The result of a finish. */
+type FinishResult = CommandResult<"execution.finish">;
 
 /**
  * Starts runs and follows them to the end. A start is planned (start-plan.ts), proposed as
@@ -106,6 +110,17 @@ export class Dispatcher implements RunnerEvents {
   private readonly timers = new Set<TimerHandle>();
   /** Proposals not settled yet (a stopping node lets them land before it closes the log). */
   private readonly inflight = new Set<Promise<unknown>>();
+  /**
+   * Starts proposed inside `batchStarts` (a scheduler tick fires every due job in it) go in one
+   * `executions.start` entry: one entry to write, parse and apply instead of one per job.
+   */
+  private readonly startBatch = new TurnBatch<ExecutionStartCommand, StartResult>(null, (cmds) =>
+    this.proposeStarts(cmds),
+  );
+  /** Results reported in one turn of the event loop go in one `executions.finish` entry. */
+  private readonly finishBatch = new TurnBatch<ExecutionFinishCommand, FinishResult>(setImmediate, (cmds) =>
+    this.proposeFinishes(cmds),
+  );
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -207,24 +222,36 @@ export class Dispatcher implements RunnerEvents {
     owed?: number,
     /** Carried on the start command: who asked for it (audit), a webhook delivery's payload and mark. */
     extra: RunExtra = {},
+    /** The job as the caller just read it (the scheduler does), so a start reads it once. */
+    job: StoredJob | undefined = getStoredJob(this.deps.state, jobName),
   ): Promise<StartResult> {
-    const job = getStoredJob(this.deps.state, jobName);
     if (!job) throw new AppError("NOT_FOUND", `job "${jobName}" not found`, { field: "job" });
-    return this.start({
-      ...planRun({
-        jobName,
-        spec: job.spec,
-        group: this.nextGroup(),
-        trigger,
-        scheduledAt,
-        at: this.deps.clock.now(),
-        retain: this.opts.retain,
-        candidates: this.deps.runners.candidates(job.spec.executor),
-        random: this.deps.random,
-        ...(owed === undefined ? {} : { owed }),
-      }),
-      ...extra,
-    });
+    return this.start(
+      {
+        ...planRun({
+          jobName,
+          spec: job.spec,
+          group: this.nextGroup(),
+          trigger,
+          scheduledAt,
+          at: this.deps.clock.now(),
+          retain: this.opts.retain,
+          candidates: this.deps.runners.candidates(job.spec.executor),
+          random: this.deps.random,
+          ...(owed === undefined ? {} : { owed }),
+        }),
+        ...extra,
+      },
+      job.spec,
+    );
+  }
+
+  /**
+   * Runs `fn` (which starts runs: `run`, `recordMissed`) and proposes every start it made in one entry
+   * when it returns, in the order made; each start's promise still settles with its own outcome.
+   */
+  batchStarts<T>(fn: () => T): T {
+    return this.startBatch.hold(fn);
   }
 
   /** Records a slot deliberately not run (catch-up policy, or `skipped-dst`); `note` says why. */
@@ -299,6 +326,11 @@ export class Dispatcher implements RunnerEvents {
         // Acknowledge committed and unknown (deleted/pruned) results alike, so the runner forgets them.
         if (res.ok || res.error.code === "NOT_FOUND")
           this.deps.runners.send(runner, { type: "result_ack", execution_id: r.execution_id });
+        else
+          this.deps.logger.warn("a result was refused; the runner will resend it", {
+            execution: r.execution_id,
+            err: res.error.message,
+          });
       })
       .catch((e) =>
         this.deps.logger.warn("could not commit a result; the runner will resend it", {
@@ -313,11 +345,55 @@ export class Dispatcher implements RunnerEvents {
 
   // ---- proposing, and acting on what committed ----
 
-  /** Proposes a start and, once committed here, sends its runs and acts on its events. */
-  private async start(cmd: ExecutionStartCommand & { audit?: AuditStamp }): Promise<StartResult> {
-    const res = await this.commit(cmd);
-    if (res.ok && this.leading) for (const e of toDispatch(res.value)) this.send(e);
+  /**
+   * Proposes a start (with the others of this turn, unless audited: an audit record is per entry)
+   * and, once committed here, sends its runs with `spec`, the job the start was planned from.
+   */
+  private async start(
+    cmd: ExecutionStartCommand & { audit?: AuditStamp },
+    spec?: StoredJob["spec"],
+  ): Promise<StartResult> {
+    const res = await (cmd.audit ? this.commit(cmd) : this.track(this.startBatch.add(cmd)));
+    if (res.ok && this.leading)
+      for (const e of toDispatch(res.value)) this.send(e, spec ? { spec, payload: cmd.payload } : undefined);
     return res;
+  }
+
+  /** One start alone as `execution.start`, several as one `executions.start` entry. */
+  private proposeStarts(cmds: ExecutionStartCommand[]): Promise<StartResult>[] {
+    if (cmds.length === 1) return [this.commit(cmds[0]!)];
+    const batch = this.commit({
+      type: "executions.start",
+      at: this.deps.clock.now(),
+      starts: cmds.map(({ type: _, ...start }) => start),
+    });
+    return cmds.map((_, i) => batch.then((res): StartResult => (res.ok ? res.value.results[i]! : res)));
+  }
+
+  /**
+   * Finishes of one turn in as few `executions.finish` entries as keep one finish per job in each
+   * (apply marks the dependent runs a finish owes with its entry's index).
+   */
+  private proposeFinishes(cmds: ExecutionFinishCommand[]): Promise<FinishResult>[] {
+    if (cmds.length === 1) return [this.commit(cmds[0]!)];
+    const results = new Map<ExecutionFinishCommand, Promise<FinishResult>>();
+    for (const round of roundsByKey(cmds, (c) => this.jobOf(c.id) ?? "")) {
+      if (round.length === 1) {
+        results.set(round[0]!, this.commit(round[0]!));
+        continue;
+      }
+      const batch = this.commit({
+        type: "executions.finish",
+        at: this.deps.clock.now(),
+        finishes: round.map(({ type: _, ...finish }) => finish),
+      });
+      for (const [i, c] of round.entries())
+        results.set(
+          c,
+          batch.then((res): FinishResult => (res.ok ? res.value.results[i]! : res)),
+        );
+    }
+    return cmds.map((c) => results.get(c)!);
   }
 
   /** Commits a batch of reported starts; one that does not commit is recorded with its finish. */
@@ -335,21 +411,30 @@ export class Dispatcher implements RunnerEvents {
     );
   }
 
-  /** Proposes a finish and acts on its events once committed here. */
-  private finish(cmd: ExecutionFinishCommand): Promise<CommandResult<"execution.finish">> {
-    return this.commit(cmd);
+  /** Proposes a finish (with the others of this turn); its entry's events are acted on once committed. */
+  private finish(cmd: ExecutionFinishCommand): Promise<FinishResult> {
+    return this.track(this.finishBatch.add(cmd));
   }
 
   private async commit<C extends Command>(cmd: C): Promise<ResultOf<C>> {
-    const proposal = this.deps.consensus.propose(cmd);
-    this.inflight.add(proposal);
-    try {
-      const res = await proposal;
-      if (res.ok) this.afterCommit(res.events, "own");
-      return res;
-    } finally {
-      this.inflight.delete(proposal);
-    }
+    const res = await this.track(this.deps.consensus.propose(cmd));
+    if (res.ok) this.afterCommit(res.events, "own");
+    return res;
+  }
+
+  /** The job of an execution, by its primary key (one column: a burst's finishes each ask). */
+  private jobOf(id: string): string | undefined {
+    this.jobOfStmt ??= this.deps.state.sqlite.prepare("select job_name from executions where id = ?").pluck();
+    return this.jobOfStmt.get(id) as string | undefined;
+  }
+  private jobOfStmt: ReturnType<StateDb["sqlite"]["prepare"]> | undefined;
+
+  /** Keeps `p` in the proposals a stopping node waits for until it settles. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
   /**
@@ -377,11 +462,16 @@ export class Dispatcher implements RunnerEvents {
     }
   }
 
-  private send(e: Execution): void {
-    const job = getStoredJob(this.deps.state, e.job_name);
+  /**
+   * Sends a run to its runner, leased from now. `planned` is the job and payload the start was
+   * planned with (a start of our own); without it they are read from the state.
+   */
+  private send(e: Execution, planned?: { spec: StoredJob["spec"]; payload: string | undefined }): void {
     this.leases.grant(e.id, e.node_name, this.deps.clock.now());
-    if (!job) return;
-    if (!this.deps.runners.send(e.node_name, runFrame(e, job.spec, executionPayload(this.deps.state, e.id))))
+    const spec = planned ? planned.spec : getStoredJob(this.deps.state, e.job_name)?.spec;
+    if (!spec) return;
+    const payload = planned ? planned.payload : executionPayload(this.deps.state, e.id);
+    if (!this.deps.runners.send(e.node_name, runFrame(e, spec, payload)))
       this.deps.logger.warn("target runner is not connected; the lease will expire", {
         execution: e.id,
         runner: e.node_name,
@@ -411,19 +501,18 @@ export class Dispatcher implements RunnerEvents {
     if (!this.leading) return;
     const job = getStoredJob(this.deps.state, failed.job_name);
     if (!job) return;
-    await this.start(
-      planRetry({
-        failed,
-        spec: job.spec,
-        at: this.deps.clock.now(),
-        retain: this.opts.retain,
-        isConnected: (n) => this.deps.runners.isConnected(n),
-        candidates: this.deps.runners.candidates(job.spec.executor),
-        random: this.deps.random,
-        // A webhook run's retry gets the delivery's body again (not its mark: that was accepted once).
-        payload: executionPayload(this.deps.state, failed.id),
-      }),
-    );
+    const cmd = planRetry({
+      failed,
+      spec: job.spec,
+      at: this.deps.clock.now(),
+      retain: this.opts.retain,
+      isConnected: (n) => this.deps.runners.isConnected(n),
+      candidates: this.deps.runners.candidates(job.spec.executor),
+      random: this.deps.random,
+      // A webhook run's retry gets the delivery's body again (not its mark: that was accepted once).
+      payload: executionPayload(this.deps.state, failed.id),
+    });
+    await this.start(cmd, job.spec);
   }
 
   /**

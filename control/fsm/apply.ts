@@ -36,8 +36,11 @@ import type {
   CommandType,
   ExecutionFinishCommand,
   ExecutionStartCommand,
+  ExecutionsFinishCommand,
+  ExecutionsStartCommand,
   ExecutionsStartedCommand,
   FsmEvent,
+  Rejection,
 } from "./commands";
 import { type GroupOutcome, groupOutcome, retryPending } from "./group-status";
 
@@ -106,6 +109,10 @@ function applyCommand(s: StateDb, index: number, cmd: Command): ApplyResult {
       return startExecution(s, index, cmd);
     case "execution.finish":
       return finishExecution(s, index, cmd);
+    case "executions.start":
+      return startBatch(s, index, cmd);
+    case "executions.finish":
+      return finishBatch(s, index, cmd);
     case "executions.started":
       return recordStarts(s, cmd);
     case "executions.clear":
@@ -415,6 +422,72 @@ function startExecution(
   return { ok: true, value: { executions: inserted }, events };
 }
 
+function startBatch(
+  s: StateDb,
+  index: number,
+  cmd: ExecutionsStartCommand,
+): CommandResult<"executions.start"> {
+  return applyItems(s, cmd.starts, (start) =>
+    startExecution(s, index, { type: "execution.start", ...start }),
+  );
+}
+
+function finishBatch(
+  s: StateDb,
+  index: number,
+  cmd: ExecutionsFinishCommand,
+): CommandResult<"executions.finish"> {
+  const jobsSeen = new Set<string>();
+  return applyItems(s, cmd.finishes, (finish) =>
+    finishExecution(s, index, { type: "execution.finish", ...finish }, jobsSeen),
+  );
+}
+
+/**
+ * Applies the items of a batch entry one after another, each in a savepoint: an item refused (or one
+ * that hits a bug) is rolled back alone and reported in its place; the others apply. The entry's
+ * events are the applied items' events, in order, so listeners see what separate entries would show.
+ */
+function applyItems<I, T extends "execution.start" | "execution.finish">(
+  s: StateDb,
+  items: readonly I[],
+  one: (item: I) => CommandResult<T>,
+): { ok: true; value: { results: CommandResult<T>[] }; events: FsmEvent[] } {
+  const sp = savepoint(s);
+  const results: CommandResult<T>[] = [];
+  const events: FsmEvent[] = [];
+  for (const item of items) {
+    let r: CommandResult<T>;
+    try {
+      r = sp(() => one(item)) as CommandResult<T>;
+    } catch (e) {
+      r = { ok: false, error: rejection(e) };
+    }
+    if (r.ok) events.push(...r.events);
+    results.push(r);
+  }
+  return { ok: true, value: { results }, events };
+}
+
+/** A refused item as its proposer hears it; an error that is not ours (a bug) is INTERNAL. */
+function rejection(e: unknown): Rejection {
+  if (isAppError(e)) return { code: e.code, message: e.message, details: e.details };
+  return { code: "INTERNAL", message: String(e) };
+}
+
+type Savepoint = (fn: () => unknown) => unknown;
+const savepoints = new WeakMap<StateDb, Savepoint>();
+
+/** Runs `fn` in a savepoint (better-sqlite3 nests a transaction as one), rolled back if it throws. */
+function savepoint(s: StateDb): Savepoint {
+  let sp = savepoints.get(s);
+  if (!sp) {
+    sp = s.sqlite.transaction((fn: () => unknown) => fn());
+    savepoints.set(s, sp);
+  }
+  return sp;
+}
+
 function bumpCounters(s: StateDb, job: string, success: boolean, at: number) {
   const st = statements(s);
   (success ? st.jobCountSuccess : st.jobCountError).run({ name: job, at });
@@ -458,12 +531,24 @@ function finishExecution(
   s: StateDb,
   index: number,
   cmd: ExecutionFinishCommand,
+  /** In a batch: the jobs an earlier finish of the entry settled (their marks would collide). */
+  jobsSeen?: Set<string>,
 ): CommandResult<"execution.finish"> {
   const st = statements(s);
   const row = st.executionById.get({ id: cmd.id });
   if (!row) throw new AppError("NOT_FOUND", `execution "${cmd.id}" not found`, { field: "execution" });
   // A result reported twice (runner resend, new leader) is acknowledged and changes nothing.
   if (row.state !== "running") return { ok: true, value: { duplicate: true }, events: [] };
+  if (jobsSeen) {
+    if (jobsSeen.has(row.jobName)) {
+      throw new AppError(
+        "CONFLICT",
+        `a second finish of job "${row.jobName}" in one entry; propose it in its own entry`,
+        { field: "finishes" },
+      );
+    }
+    jobsSeen.add(row.jobName);
+  }
   const result = {
     id: cmd.id,
     state: cmd.state,

@@ -27,6 +27,8 @@ export type Command =
     | { type: "job.toggle"; at: number; name: string; disabled?: boolean }
     | ExecutionStartCommand
     | ExecutionFinishCommand
+    | ExecutionsStartCommand
+    | ExecutionsFinishCommand
     | ExecutionsStartedCommand
     | { type: "executions.clear"; at: number; job: string }
     | { type: "noop"; at: number }
@@ -200,6 +202,35 @@ export interface ExecutionFinishCommand {
 }
 
 /**
+ * Several starts in one entry: the starts due in one scheduler tick (and any other start proposed in
+ * the same turn) cost one entry, one parse and one apply instead of one each. Each start applies as
+ * its own `execution.start` would, in a savepoint of its own: one refused (slot already started, job
+ * deleted meanwhile) changes nothing and the others apply; the result lists each start's outcome.
+ */
+export interface ExecutionsStartCommand {
+  type: "executions.start";
+  at: number;
+  starts: Omit<ExecutionStartCommand, "type">[];
+}
+
+/**
+ * Several results in one entry (those reported in one turn), each applied as its own
+ * `execution.finish` would, in a savepoint of its own. At most one finish per job: the dependent
+ * runs a finish owes are marked with the entry's index, and a child has one parent, so the marks of
+ * one entry never collide (apply refuses a second finish of one job in an entry).
+ */
+export interface ExecutionsFinishCommand {
+  type: "executions.finish";
+  at: number;
+  finishes: Omit<ExecutionFinishCommand, "type">[];
+}
+
+/** Each item's outcome in a batch entry, in the order of its items. */
+export interface BatchValue<T extends "execution.start" | "execution.finish"> {
+  results: CommandResult<T>[];
+}
+
+/**
  * Records when runners started running executions (their `ack` frames), batched: one entry for
  * every start reported in a short window. A start already recorded, or an execution no longer
  * running or gone, is passed over (its finish carries the start too).
@@ -231,6 +262,10 @@ export interface CommandValues {
   "job.toggle": undefined;
   "execution.start": StartValue;
   "execution.finish": FinishValue;
+  /** Each start's outcome (events of all of them are the entry's events, in order). */
+  "executions.start": BatchValue<"execution.start">;
+  /** Each finish's outcome (events of all of them are the entry's events, in order). */
+  "executions.finish": BatchValue<"execution.finish">;
   /** How many of the reported starts were recorded. */
   "executions.started": { recorded: number };
   "executions.clear": undefined;

@@ -80,9 +80,21 @@ export function validateRestoredJob(body: unknown): RestoredJob {
 /** The parsed schedule of a stored spec, or null for child jobs and @manually. */
 export function scheduleOf(spec: JobSpec): Schedule | null {
   if (spec.parent_job || isEmptySchedule(spec.schedule)) return null;
-  const s = parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
+  // Parsed once per job and schedule, not on every fire and every start's apply (a burst of a
+  // thousand jobs parsed each schedule twice). parseSchedule is pure, so a cached one is the same.
+  const key = `${spec.name}\0${spec.schedule}\0${spec.timezone}\0${spec.dst}`;
+  let s = parsed.get(key);
+  if (!s) {
+    s = parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
+    if (parsed.size >= PARSED_MAX) parsed.clear();
+    parsed.set(key, s);
+  }
   return s.kind === "manual" ? null : s;
 }
+
+/** Schedules parsed by scheduleOf; emptied when full (a simple bound: refilling costs one parse each). */
+const parsed = new Map<string, Schedule>();
+const PARSED_MAX = 20_000;
 
 // The executor_config keys Dkron's Job.Validate checks for a shell job (mem_limit is not checked
 // here at all: it is accepted and not enforced).

@@ -421,3 +421,51 @@ describe("Scheduler: due-time index", () => {
     expect(slots(h, "later")).toEqual([]);
   });
 });
+
+describe("Scheduler: a burst of jobs due at once", () => {
+  it("proposes the starts due in one tick as one entry and sends every run once it commits", async () => {
+    const h = await harness();
+    const names = ["a", "b", "c", "d", "e"];
+    for (const name of names) await h.put({ name, schedule: "@every 1m" });
+    const entries: { type: string; starts?: number }[] = [];
+    h.consensus.onApplied(({ cmd }) =>
+      entries.push({
+        type: cmd.type,
+        ...(cmd.type === "executions.start" ? { starts: cmd.starts.length } : {}),
+      }),
+    );
+    await h.advance(MINUTE);
+    expect(entries).toEqual([{ type: "executions.start", starts: 5 }]);
+    expect(names.map((n) => slots(h, n))).toEqual(names.map(() => [iso(at(1))]));
+  });
+
+  it("a refused start in the tick's entry fails alone: the others start and are sent", async () => {
+    const h = await harness();
+    for (const name of ["a", "b", "c"]) await h.put({ name, schedule: "@every 1m" });
+    const outcomes: string[][] = [];
+    h.consensus.onApplied(({ cmd, result }) => {
+      if (cmd.type === "executions.start" && result.ok && result.value && "results" in result.value)
+        outcomes.push(result.value.results.map((r) => (r.ok ? "ok" : r.error.code)));
+    });
+    // b's slot is started by hand as the old single entry just before the tick proposes its own.
+    h.clock.advance(MINUTE - 1);
+    const early = h.propose({
+      type: "execution.start",
+      at: h.clock.now(),
+      job: "b",
+      group: 1,
+      trigger: "schedule",
+      attempt: 1,
+      scheduledAt: at(1),
+      retain: 100,
+      executions: [{ id: "1-1-r1", node: "r1" }],
+    });
+    await h.advance(1);
+    expect((await early).ok).toBe(true);
+    expect(outcomes).toEqual([["ok", "CONFLICT", "ok"]]);
+    expect(["a", "b", "c"].map((n) => h.executions(n).length)).toEqual([1, 1, 1]);
+    expect(slots(h, "a")).toEqual([iso(at(1))]);
+    expect(slots(h, "c")).toEqual([iso(at(1))]);
+    expect(slots(h, "b")).toEqual([]);
+  });
+});

@@ -155,12 +155,16 @@ export class Scheduler {
     if (!this.running) return;
     const now = this.deps.clock.now();
     if (now + HORIZON_MS / 2 > this.loadedUntil) this.load(now);
-    for (let d = this.peekDue(); d && d.at <= now; d = this.peekDue()) {
-      this.heap.pop();
-      this.next.delete(d.name);
-      // A job being fired sets its next time when that run of fire() ends.
-      if (!this.busy.has(d.name)) void this.fire(d.name);
-    }
+    // Every job due now proposes its first slot synchronously inside fire(): held and proposed as
+    // one entry when the loop ends (one write, one parse, one apply for a burst of a thousand).
+    this.deps.dispatcher.batchStarts(() => {
+      for (let d = this.peekDue(); d && d.at <= now; d = this.peekDue()) {
+        this.heap.pop();
+        this.next.delete(d.name);
+        // A job being fired sets its next time when that run of fire() ends.
+        if (!this.busy.has(d.name)) void this.fire(d.name);
+      }
+    });
     this.arm();
   }
 
@@ -186,7 +190,16 @@ export class Scheduler {
               )
             : slot.action === "skipped-dst"
               ? await this.deps.dispatcher.recordMissed(name, slot.at, slot.note ?? "", "skipped-dst")
-              : await this.deps.dispatcher.run(name, slot.action === "run" ? "schedule" : "catchup", slot.at);
+              : await this.deps.dispatcher.run(
+                  name,
+                  slot.action === "run" ? "schedule" : "catchup",
+                  slot.at,
+                  undefined,
+                  {},
+                  // Read above in this turn for the first slot (a later one reads it again: a
+                  // start may have changed it, e.g. an ephemeral job deleted by its run).
+                  i === 0 ? job : undefined,
+                );
         if (res.ok && "skipped" in res.value && res.value.skipped === "concurrency") {
           this.deps.logger.debug("slot skipped: the previous run is still going (concurrency forbid)", {
             job: name,

@@ -6,6 +6,7 @@ export type { ExecuteRequest, ExecuteResult, ExecutionIdentity, Executor } from 
 export { OUTPUT_TAIL_BYTES } from "./executor";
 export { createHttpExecutor, type HttpExecutorDeps, IDENTITY_HEADERS } from "./http";
 export { createShellExecutor, type ShellExecutorDeps } from "./shell";
+export { directSpawn, Spawner, type SpawnFn } from "./spawner";
 
 /** Dependencies of every built-in executor (each takes the ones it uses). */
 export type ExecutorsDeps = ShellExecutorDeps & HttpExecutorDeps;

@@ -29,6 +29,8 @@ afterAll(() => {
     } catch {}
   }
   rmSync(dir, { recursive: true, force: true });
+  // Its spawner helper (it would also exit with this process).
+  return shell.close?.();
 });
 
 /** True while the process exists and is not a zombie (PID 1 here may never reap orphans). */

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn as nodeSpawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import {
@@ -12,12 +11,16 @@ import {
 import { type ExecuteRequest, type ExecuteResult, type Executor, notifyStarted } from "./executor";
 import { OutputSink } from "./output-tail";
 import { type PayloadFile, writePayloadFile } from "./payload-file";
+import { type ProcessHandle, Spawner, type SpawnFn } from "./spawner";
 
 /** The outside world the shell executor touches, injectable for tests. */
 export interface ShellExecutorDeps {
-  /** Process spawner; node's by default. */
-  spawn?: typeof nodeSpawn;
-  /** Environment the job's own variables are appended to; the runner's by default. */
+  /**
+   * Process spawner; by default a long-lived helper process forks the commands (spawner.ts), so a
+   * burst of shell jobs does not hold this process's event loop. `directSpawn` forks here.
+   */
+  spawn?: SpawnFn;
+  /** Environment the job's own variables are appended to; the runner's (read when the executor is created) by default. */
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
   /** After cancel's SIGTERM, how long the group gets before SIGKILL (ms, default 2000). */
@@ -35,16 +38,26 @@ export interface ShellExecutorDeps {
 
 /** Dkron's `shell` executor: runs a command in its own process group. */
 export function createShellExecutor(deps: ShellExecutorDeps = {}): Executor {
+  const killGroup = deps.killGroup ?? ((pgid, signal) => process.kill(-pgid, signal));
+  const spawner = deps.spawn ? undefined : new Spawner({ killGroup });
+  // Read once: filtering process.env walks it through getenv, ~2 ms per run in a busy agent.
+  const baseEnv = withoutSecrets(deps.env ?? process.env);
+  const spawn = deps.spawn ?? spawner!.spawn;
   return {
     name: "shell",
     validate: (config) => {
       parseShellConfig(config);
     },
-    execute: (req) => executeShell(req, deps),
+    execute: (req) => executeShell(req, { ...deps, killGroup, env: baseEnv }, spawn),
+    close: async () => spawner?.stop(),
   };
 }
 
-async function executeShell(req: ExecuteRequest, deps: ShellExecutorDeps): Promise<ExecuteResult> {
+async function executeShell(
+  req: ExecuteRequest,
+  deps: ShellExecutorDeps,
+  spawn: SpawnFn,
+): Promise<ExecuteResult> {
   const sink = new OutputSink(req.onOutput);
   let cfg: ShellConfig;
   try {
@@ -71,7 +84,9 @@ async function executeShell(req: ExecuteRequest, deps: ShellExecutorDeps): Promi
     }
   }
   try {
-    return await new Promise((resolve) => new ShellRun(req, cfg, deps, sink, resolve, payload?.path).start());
+    return await new Promise((resolve) =>
+      new ShellRun(req, cfg, deps, spawn, sink, resolve, payload?.path).start(),
+    );
   } finally {
     await payload?.remove().catch(() => {});
   }
@@ -84,10 +99,11 @@ type Ending = "timeout" | "cancel";
 class ShellRun {
   readonly #clock: Clock;
   readonly #killGroup: (pgid: number, signal: NodeJS.Signals) => void;
-  #child: ChildProcess | undefined;
+  #child: ProcessHandle | undefined;
   #ending: Ending | undefined;
   #exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   #spawnError: Error | undefined;
+  #owedSignal: NodeJS.Signals | undefined;
   #settled = false;
   readonly #timers: TimerHandle[] = [];
 
@@ -95,6 +111,7 @@ class ShellRun {
     private readonly req: ExecuteRequest,
     private readonly cfg: ShellConfig,
     private readonly deps: ShellExecutorDeps,
+    private readonly spawn: SpawnFn,
     private readonly sink: OutputSink,
     private readonly resolve: (r: ExecuteResult) => void,
     private readonly payloadPath?: string,
@@ -107,7 +124,7 @@ class ShellRun {
     const { identity } = this.req;
     const [file, ...args] = this.cfg.argv;
     const env: NodeJS.ProcessEnv = {
-      ...withoutSecrets(this.deps.env ?? process.env),
+      ...(this.deps.env ?? withoutSecrets(process.env)),
       ...Object.fromEntries(this.cfg.env),
       ENV_JOB_NAME: identity.jobName,
       DKRON_JOB_NAME: identity.jobName,
@@ -115,14 +132,13 @@ class ShellRun {
       DKRON_SCHEDULED_AT: identity.scheduledAt,
       ...(this.payloadPath === undefined ? {} : { [WEBHOOK_PAYLOAD_ENV]: this.payloadPath }),
     };
-    let child: ChildProcess;
+    let child: ProcessHandle;
     try {
-      // detached makes the child a process-group leader, so a timeout or cancel reaches its whole tree.
-      child = (this.deps.spawn ?? nodeSpawn)(file, args, {
+      // In a process group of its own (the child leads it), so a timeout or cancel reaches its whole tree.
+      child = this.spawn(file!, args, {
         cwd: this.cfg.cwd,
         env,
-        detached: true,
-        stdio: [this.cfg.payload === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+        stdin: this.cfg.payload === undefined ? "ignore" : "pipe",
       });
     } catch (e) {
       this.#spawnError = e as Error;
@@ -131,7 +147,11 @@ class ShellRun {
     }
     this.#child = child;
     // The process exists from its `spawn` event on; a command that cannot start gets `error` instead.
-    child.once("spawn", () => notifyStarted(this.req));
+    child.once("spawn", () => {
+      // A timeout or cancel that came before the pid was known (a spawner reports it later).
+      if (this.#owedSignal) this.#signalGroup(this.#owedSignal);
+      notifyStarted(this.req);
+    });
     const out = this.sink.source();
     const err = this.sink.source();
     child.stdout?.on("data", (b: Buffer) => out.write(b)).on("end", () => out.end());
@@ -167,7 +187,11 @@ class ShellRun {
 
   #signalGroup(signal: NodeJS.Signals): string | undefined {
     const pid = this.#child?.pid;
-    if (pid === undefined) return undefined;
+    if (pid === undefined) {
+      // Not started yet: sent once it is (the strongest signal asked for wins).
+      if (this.#child && this.#owedSignal !== "SIGKILL") this.#owedSignal = signal;
+      return undefined;
+    }
     try {
       this.#killGroup(pid, signal);
       return undefined;
