@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { finishExecution, T0 } from "../../test/helpers/builders";
 import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
 import { tempDir } from "../../test/helpers/tmp";
+import { RunnerSessions } from "../hub/runner-sessions";
 import { owedRuns } from "../store/owed-run-queries";
 import { retryBackoffMs } from "./backoff";
 
@@ -681,5 +682,75 @@ describe("Dispatcher: dependent runs and ephemeral deletes survive the leader th
     await h.finish(id!);
     expect(h.hub.acks()).toEqual([id, id]);
     expect(h.job()).toBeUndefined();
+  });
+});
+
+describe("Dispatcher: max_concurrent with starts planned together", () => {
+  /** A runner's socket as RunnerSessions sees it: open, recording the run frames sent to it. */
+  function runnerSocket(runs: string[]) {
+    return {
+      readyState: 1,
+      OPEN: 1,
+      send(d: string) {
+        const f = JSON.parse(d) as { type: string; job_name?: string };
+        if (f.type === "run") runs.push(f.job_name!);
+      },
+    };
+  }
+
+  /** Sessions "a" (max_concurrent 1) and "b" (max_concurrent `bMax`), and the jobs each was sent. */
+  async function twoRunners(bMax?: number) {
+    const sessions = new RunnerSessions();
+    const sent = { a: [] as string[], b: [] as string[] };
+    const s = (name: string, max?: number) => ({
+      name,
+      tags: { pool: "p" },
+      addr: "",
+      connectedAt: 0,
+      lastSeen: 0,
+      ...(max === undefined ? {} : { maxConcurrent: max }),
+    });
+    sessions.add(s("a", 1), runnerSocket(sent.a));
+    sessions.add(s("b", bMax), runnerSocket(sent.b));
+    const h = await harness({ sessions });
+    for (const name of ["j1", "j2", "j3"])
+      await h.put({ name, schedule: "@manually", tags: { pool: "p:1" } });
+    return { h, sessions, sent };
+  }
+
+  it("three starts planned in one tick spread over the runners instead of all going to the first", async () => {
+    const { h, sent } = await twoRunners();
+    // As a scheduler tick fires jobs due the same second: every start planned before any commits.
+    const res = await Promise.all(
+      ["j1", "j2", "j3"].map((j) => h.dispatcher.run(j, "manual", h.clock.now())),
+    );
+    await h.settle();
+    expect(res.every((r) => r.ok)).toBe(true);
+    expect(sent).toEqual({ a: ["j1"], b: ["j2", "j3"] });
+    expect(["j1", "j2", "j3"].map((j) => h.executions(j)[0]?.state)).toEqual([
+      "running",
+      "running",
+      "running",
+    ]);
+  });
+
+  it("a start that finds every runner full (counting the ones planned with it) fails naming why", async () => {
+    const { h, sent } = await twoRunners(1);
+    await Promise.all(["j1", "j2", "j3"].map((j) => h.dispatcher.run(j, "manual", h.clock.now())));
+    await h.settle();
+    expect(sent).toEqual({ a: ["j1"], b: ["j2"] });
+    expect(h.executions("j3")).toMatchObject([{ state: "failed", node_name: "" }]);
+  });
+
+  it("a slot held for a start that is refused is given back", async () => {
+    const { h, sessions, sent } = await twoRunners(1);
+    // A scheduled slot of a job with no schedule: planned on "a", refused by apply.
+    const refused = await h.dispatcher.run("j1", "schedule", h.clock.now());
+    await h.settle();
+    expect(refused).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+    expect(sessions.load("a")).toBe(0);
+    await h.dispatcher.run("j2", "manual", h.clock.now());
+    await h.settle();
+    expect(sent.a).toEqual(["j2"]);
   });
 });

@@ -313,11 +313,20 @@ export class Dispatcher implements RunnerEvents {
 
   // ---- proposing, and acting on what committed ----
 
-  /** Proposes a start and, once committed here, sends its runs and acts on its events. */
+  /**
+   * Proposes a start and, once committed here, sends its runs and acts on its events. Its targets'
+   * slots are held from the plan until the runs are sent (or the start fails), so the other starts
+   * planned meanwhile (a scheduler tick's) see them taken and go to other runners.
+   */
   private async start(cmd: ExecutionStartCommand & { audit?: AuditStamp }): Promise<StartResult> {
-    const res = await this.commit(cmd);
-    if (res.ok && this.leading) for (const e of toDispatch(res.value)) this.send(e);
-    return res;
+    const release = this.deps.runners.reserve(plannedTargets(cmd));
+    try {
+      const res = await this.commit(cmd);
+      if (res.ok && this.leading) for (const e of toDispatch(res.value)) this.send(e);
+      return res;
+    } finally {
+      release();
+    }
   }
 
   /** Commits a batch of reported starts; one that does not commit is recorded with its finish. */
@@ -545,6 +554,11 @@ export class Dispatcher implements RunnerEvents {
     this.lastGroup = nextGroup(this.deps.clock.now(), this.lastGroup);
     return this.lastGroup;
   }
+}
+
+/** The runners a start will send runs to once it commits (its records planned as running). */
+function plannedTargets(cmd: ExecutionStartCommand): string[] {
+  return cmd.executions.flatMap((e) => (e.state === undefined || e.state === "running" ? [e.node] : []));
 }
 
 function findExecution(state: StateDb, id: string): Execution | undefined {

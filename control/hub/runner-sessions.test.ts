@@ -45,6 +45,25 @@ describe("RunnerSessions targeting", () => {
   });
 });
 
+describe("RunnerSessions reservations", () => {
+  it("a slot held for a planned run counts against max_concurrent until released, once", () => {
+    const s = new RunnerSessions();
+    s.add(session("a", { maxConcurrent: 2 }), socket());
+    const first = s.reserve(["a"]);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["a"]);
+    const second = s.reserve(["a"]);
+    expect(s.candidates("shell")).toEqual([]);
+    // Sent (now load), then released: still full; released twice: the second call does nothing.
+    s.send("a", run("e1"));
+    first();
+    first();
+    expect(s.load("a")).toBe(2);
+    second();
+    expect(s.load("a")).toBe(1);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["a"]);
+  });
+});
+
 describe("reconnect back-off", () => {
   it("is jittered within [base/2, 1.5 base)", () => {
     expect(backoffDelay(1000, () => 0)).toBe(500);

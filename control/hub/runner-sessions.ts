@@ -21,6 +21,13 @@ export interface Runners {
    * room for one more execution (below their `max_concurrent`).
    */
   candidates(executor?: string): Candidate[];
+  /**
+   * Holds one slot on each runner named (twice named: two) for a run planned on it and not sent
+   * yet, so starts planned before the first is sent count it against `max_concurrent` and spread
+   * over other runners. Returns the release, called once the runs are sent (sent ones count as
+   * load from then on) or the start did not commit; calling it again does nothing.
+   */
+  reserve(runners: readonly string[]): () => void;
   /** Sessions connected now. */
   sessions(): RunnerSession[];
   /** Whether a runner is connected. */
@@ -45,6 +52,8 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
   private readonly conns = new Map<string, { session: RunnerSession; socket: S }>();
   /** Executions sent to (or reported held by) each runner and not finished yet: its load. */
   private readonly inflight = new Map<string, Set<string>>();
+  /** Slots held per runner for runs planned on it and not sent yet (see `reserve`). */
+  private readonly reserved = new Map<string, number>();
   private readonly addedListeners = new Set<(session: RunnerSession) => void>();
 
   /** Registers a session, returning the one it replaces (same runner name), if any. */
@@ -89,9 +98,23 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
       .map((c) => ({ name: c.session.name, tags: c.session.tags }));
   }
 
-  /** Executions in flight on a runner, as far as this leader knows. */
+  /** Executions in flight on a runner, as far as this leader knows, and runs planned on it not sent yet. */
   load(name: string): number {
-    return this.inflight.get(name)?.size ?? 0;
+    return (this.inflight.get(name)?.size ?? 0) + (this.reserved.get(name) ?? 0);
+  }
+
+  reserve(runners: readonly string[]): () => void {
+    for (const n of runners) this.reserved.set(n, (this.reserved.get(n) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      for (const n of runners) {
+        const left = (this.reserved.get(n) ?? 0) - 1;
+        if (left > 0) this.reserved.set(n, left);
+        else this.reserved.delete(n);
+      }
+    };
   }
 
   /** The runner holds exactly these executions (its hello). */

@@ -51,6 +51,10 @@ export class FakeHub implements Runners {
     return this.runners.has(name);
   }
 
+  reserve(): () => void {
+    return () => {};
+  }
+
   send(runner: string, msg: ControlMessage): boolean {
     if (!this.runners.has(runner)) return false;
     this.sent.push({ runner, msg });
@@ -90,6 +94,11 @@ export interface HarnessOptions {
   auth?: "tokens" | "off";
   /** How long audit records are kept (default 90 days, as a node). */
   auditRetentionMs?: number;
+  /**
+   * The runners the dispatcher and API use instead of `hub` (a real RunnerSessions over sockets the
+   * test fakes, for capacity and targeting as the node does them); `runners` is then ignored.
+   */
+  sessions?: Runners;
 }
 
 /**
@@ -123,7 +132,7 @@ export class ControlHarness {
       {
         consensus: this.consensus,
         state: this.state,
-        runners: this.hub,
+        runners: opts.sessions ?? this.hub,
         clock: this.clock,
         logger: silentLogger,
         random: () => 0,
@@ -147,7 +156,7 @@ export class ControlHarness {
       state: this.state,
       consensus: this.consensus,
       dispatcher: this.dispatcher,
-      runners: this.hub,
+      runners: opts.sessions ?? this.hub,
       clock: this.clock,
       peers: new PeerBook(this.state),
       node: { name: "control-1", version: "test", advertise: "127.0.0.1:8080", tags: {} },
