@@ -739,7 +739,14 @@ describe("Dispatcher: max_concurrent with starts planned together", () => {
     await Promise.all(["j1", "j2", "j3"].map((j) => h.dispatcher.run(j, "manual", h.clock.now())));
     await h.settle();
     expect(sent).toEqual({ a: ["j1"], b: ["j2"] });
-    expect(h.executions("j3")).toMatchObject([{ state: "failed", node_name: "" }]);
+    expect(h.executions("j3")).toMatchObject([
+      {
+        state: "failed",
+        node_name: "",
+        output:
+          'no target nodes found to run job j3 (tags {"pool":"p:1"}; connected runners: a (at max_concurrent 1), b (at max_concurrent 1))',
+      },
+    ]);
   });
 
   it("a slot held for a start that is refused is given back", async () => {

@@ -220,6 +220,7 @@ export class Dispatcher implements RunnerEvents {
         at: this.deps.clock.now(),
         retain: this.opts.retain,
         candidates: this.deps.runners.candidates(job.spec.executor),
+        connected: () => this.deps.runners.connected(job.spec.executor),
         random: this.deps.random,
         ...(owed === undefined ? {} : { owed }),
       }),

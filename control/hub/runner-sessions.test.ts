@@ -42,6 +42,15 @@ describe("RunnerSessions targeting", () => {
     // A reconnecting runner's hello says what it holds.
     s.setHeld("a", ["e2"]);
     expect(s.candidates("shell").map((c) => c.name)).toEqual(["b"]);
+    // What a run with no target reports: every connected runner, and why it cannot take one.
+    s.add(session("c", { draining: true }), socket());
+    expect(s.connected("http")).toEqual([
+      { name: "a", tags: {}, unavailable: "no http executor" },
+      { name: "b", tags: {} },
+      { name: "c", tags: {}, unavailable: "draining" },
+    ]);
+    expect(s.connected("shell")[0]).toEqual({ name: "a", tags: {}, unavailable: "at max_concurrent 1" });
+    expect(s.connected().every((c) => c.unavailable === undefined)).toBe(true);
   });
 });
 

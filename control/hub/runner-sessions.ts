@@ -12,6 +12,14 @@ export interface RunnerSession {
   maxConcurrent?: number;
   /** Executors it runs (the hello's `executors`); undefined: any. */
   executors?: string[];
+  /** It said it is draining (stopping): it takes no new runs. */
+  draining?: boolean;
+}
+
+/** A connected runner as a target of a run: its tags and, when it cannot take the run now, why. */
+export interface ConnectedRunner extends Candidate {
+  /** "draining", "no http executor", "at max_concurrent 2"; absent when it can take a run. */
+  unavailable?: string;
 }
 
 /** The runners the dispatcher can target and send frames to (RunnerSessions; a fake in tests). */
@@ -21,6 +29,11 @@ export interface Runners {
    * room for one more execution (below their `max_concurrent`).
    */
   candidates(executor?: string): Candidate[];
+  /**
+   * Every runner connected now; with `executor`, each that cannot take a run of it says why (what
+   * a run with no target reports).
+   */
+  connected(executor?: string): ConnectedRunner[];
   /**
    * Holds one slot on each runner named (twice named: two) for a run planned on it and not sent
    * yet, so starts planned before the first is sent count it against `max_concurrent` and spread
@@ -88,14 +101,23 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
   }
 
   candidates(executor?: string): Candidate[] {
-    return [...this.conns.values()]
-      .filter(
-        ({ session: s }) =>
-          executor === undefined ||
-          ((s.executors === undefined || s.executors.includes(executor)) &&
-            (s.maxConcurrent === undefined || this.load(s.name) < s.maxConcurrent)),
-      )
-      .map((c) => ({ name: c.session.name, tags: c.session.tags }));
+    return this.connected(executor).flatMap((c) => (c.unavailable ? [] : [{ name: c.name, tags: c.tags }]));
+  }
+
+  connected(executor?: string): ConnectedRunner[] {
+    return [...this.conns.values()].map(({ session: s }) => {
+      const why = executor === undefined ? undefined : this.unavailable(s, executor);
+      return { name: s.name, tags: s.tags, ...(why ? { unavailable: why } : {}) };
+    });
+  }
+
+  /** Why a runner cannot take a run of `executor` now; undefined when it can. */
+  private unavailable(s: RunnerSession, executor: string): string | undefined {
+    if (s.draining) return "draining";
+    if (s.executors !== undefined && !s.executors.includes(executor)) return `no ${executor} executor`;
+    if (s.maxConcurrent !== undefined && this.load(s.name) >= s.maxConcurrent)
+      return `at max_concurrent ${s.maxConcurrent}`;
+    return undefined;
   }
 
   /** Executions in flight on a runner, as far as this leader knows, and runs planned on it not sent yet. */

@@ -43,6 +43,10 @@ export class FakeHub implements Runners {
     return [...this.runners].map(([name, tags]) => ({ name, tags }));
   }
 
+  connected(): Candidate[] {
+    return this.candidates();
+  }
+
   sessions(): RunnerSession[] {
     return [...this.runners].map(([name, tags]) => ({ name, tags, addr: "", connectedAt: 0, lastSeen: 0 }));
   }
