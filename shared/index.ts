@@ -28,6 +28,7 @@ export type {
   SelfJson,
   TailJson,
 } from "./dashboard";
+export { droppedOutputNote } from "./dropped-output";
 export { AppError, httpStatusOf, isAppError, toAppError } from "./errors";
 export {
   type Execution,

@@ -1,5 +1,12 @@
+import { EventEmitter } from "node:events";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type WebSocket from "ws";
+import { RunnerAgent } from "../../runner/agent";
+import { createExecutors } from "../../runner/executors";
+import { systemClock } from "../../shared/clock";
+import { silentLogger } from "../../shared/logger";
+import { decodeRunnerFrame, encodeFrame, type Result, type RunnerMessage } from "../../shared/wire";
 import { finishExecution, T0 } from "../../test/helpers/builders";
 import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
 import { tempDir } from "../../test/helpers/tmp";
@@ -133,17 +140,69 @@ describe("Dispatcher: one run", () => {
 });
 
 describe("Dispatcher: output kept", () => {
-  it("keeps the last 256,000 characters of a result a runner did not trim, saying what was cut", async () => {
+  it("keeps the last 256,000 bytes of a result a runner did not trim, saying how many were dropped", async () => {
     const h = await harness();
     await h.put({ schedule: "@manually" });
     const [id] = await runNow(h);
     await h.finish(id!, { output: `${"a".repeat(100_000)}${"z".repeat(256_000)}` });
     const out = h.executions()[0]!.output;
-    expect(out.startsWith("[output cut: 100000 earlier characters dropped, the last 256000 kept]\n")).toBe(
-      true,
+    expect(out).toBe(`[dkron: 100000 bytes of output dropped]\n${"z".repeat(256_000)}`);
+  });
+
+  it("a 1 MB output through a real runner is stored as its 256,000-byte tail after one note with every byte dropped", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    // The real agent and shell executor, over a socket that hands the frames to this test.
+    const frames: RunnerMessage[] = [];
+    const socket = Object.assign(new EventEmitter(), {
+      readyState: 1,
+      bufferedAmount: 0,
+      send(d: string) {
+        const f = decodeRunnerFrame(d);
+        if (f.ok) frames.push(f.msg);
+      },
+      close() {},
+      terminate() {},
+    });
+    const agent = new RunnerAgent({
+      url: "ws://control/_runner/ws",
+      token: "t",
+      name: "r1",
+      tags: {},
+      executors: createExecutors(),
+      clock: systemClock,
+      logger: silentLogger,
+      webSocket: () => socket as unknown as WebSocket,
+      random: () => 0,
+    });
+    const ready = agent.start();
+    socket.emit("open");
+    socket.emit("message", encodeFrame({ type: "welcome", node: "c1", unknown: [], heartbeat_ms: 60_000 }));
+    await ready;
+    // 100,000 lines of "abcdefghi\n": 1,000,000 bytes.
+    socket.emit(
+      "message",
+      encodeFrame({
+        ...h.hub.runs()[0]!,
+        config: { command: "yes abcdefghi | head -c 1000000", shell: "true" },
+      }),
     );
-    expect(out.endsWith("z".repeat(256_000))).toBe(true);
-    expect(out.split("\n")[1]).toBe("z".repeat(256_000));
+    const result = await vi.waitFor(
+      () => {
+        const r = frames.find((f) => f.type === "result");
+        if (!r) throw new Error("no result yet");
+        return r as Result;
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    await agent.stop(0);
+    expect(result.dropped_bytes).toBe(744_000);
+    h.dispatcher.onResult("r1", result);
+    await h.settle();
+    const out = h.executions()[0]!.output;
+    expect(out).toBe(`[dkron: 744000 bytes of output dropped]\n${"abcdefghi\n".repeat(25_600)}`);
+    expect(h.executions()[0]).toMatchObject({ id, state: "success" });
   });
 });
 

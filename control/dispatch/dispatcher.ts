@@ -34,7 +34,7 @@ import {
 } from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
-import { keptOutput, LiveOutput } from "./live-output";
+import { LiveOutput, resultOutput } from "./live-output";
 import { nextGroup, planMissed, planRetry, planRun, runFrame, toDispatch } from "./start-plan";
 import { type StartReport, StartReports } from "./start-reports";
 import {
@@ -291,7 +291,7 @@ export class Dispatcher implements RunnerEvents {
       id: r.execution_id,
       state: r.success ? "success" : "failed",
       success: r.success,
-      output: keptOutput(r.error && !r.output.startsWith(r.error) ? `${r.error}\n${r.output}` : r.output),
+      output: resultOutput(r),
       exitCode: r.exit_code,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
