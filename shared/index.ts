@@ -96,6 +96,7 @@ export {
   mergeRunnerTags,
   parseJoinToken,
   parseRunnerCredential,
+  RESERVED_RUNNER_TAGS,
   RUNNER_CREDENTIAL_PATTERN,
   RUNNER_NAME,
   RUNNER_TAG_LIMITS,
