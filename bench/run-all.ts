@@ -66,6 +66,11 @@ const BENCHES: { file: string; quick: string[]; what: string }[] = [
     what: "dispatch latency, leader RSS and heartbeat CPU with N runners connected beside 10",
   },
   { file: "cluster-throughput.ts", quick: ["5", "64"], what: "3-node commit throughput through the API" },
+  {
+    file: "executions-throughput.ts",
+    quick: ["1000", "15"],
+    what: "http executions per second through a 3-node cluster (1,000 jobs @every 1s)",
+  },
   { file: "cluster-failover.ts", quick: ["20", "both"], what: "3-node failover after SIGKILL of the leader" },
 ];
 

@@ -27,6 +27,7 @@ import { adminTokenOf, startAgent } from "../test/helpers/agent-process";
 import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { hostLine } from "./host";
+import { reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs(
@@ -324,6 +325,18 @@ async function main() {
       console.log(
         `${r.figure} | ${r.ours.toFixed(1)} ${r.unit} | ${r.baseline.toFixed(1)} ${r.unit} | ${(r.ours / r.baseline).toFixed(2)}`,
       );
+    const reproduce = `node --import tsx bench/runners-at-scale.ts ${RUNNERS} ${RUNS} ${PROCS} ${IDLE_S}`;
+    reportFigures(
+      "runners-at-scale",
+      rows.map((r) => ({
+        figure: `${r.figure}, ${RUNNERS} runners connected`,
+        ours: r.ours,
+        unit: r.unit,
+        baseline: r.baseline,
+        baselineWhat: `${BASE} connected`,
+        reproduce,
+      })),
+    );
     if (process.env.BENCH_JSON)
       writeFileSync(
         process.env.BENCH_JSON,

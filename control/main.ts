@@ -53,7 +53,7 @@ import { ControlNode } from "./node";
 import { nodeTags } from "./node-tags";
 import { seededRandom } from "./raft";
 import { Scheduler } from "./scheduler";
-import { getGossipKeyring, openStateDb, SqliteLogStore } from "./store";
+import { getGossipKeyring, openStateDb, SqliteLogStore, StateSnapshotWriter } from "./store";
 
 // The composition root: the one place that builds the real outside world and every part of a
 // control node, wires them to each other, and hands the result to ControlNode (which only starts
@@ -116,6 +116,9 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
   // node is a one-voter Raft group, so the same holds there.
   const db = openStateDb(join(c.data_dir, "state.db"), { synchronous: "NORMAL" });
   const raftLog = SqliteLogStore.open(join(c.data_dir, "raft.db"));
+  const snapshotWriter = raftLog.snapshotDir
+    ? new StateSnapshotWriter(join(c.data_dir, "state.db"), raftLog.snapshotDir)
+    : undefined;
   const peers = new PeerBook(db, scheme);
 
   // Config refuses a cluster beyond loopback without a secret; on loopback it runs, loudly.
@@ -142,6 +145,15 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     random: seededRandom(Math.floor(world.random() * 2 ** 32)),
     tickMs,
     tunables: { electionTicks: 10, heartbeatTicks: 1, snapshotThreshold: c.raft_snapshot_threshold },
+    ...(snapshotWriter
+      ? {
+          snapshots: {
+            take: () => snapshotWriter.take(),
+            discard: (f: string) => raftLog.discardSnapshotFile(f),
+            read: (f: string) => raftLog.readSnapshotFile(f),
+          },
+        }
+      : {}),
   });
   const raftStreams = joinable
     ? new RaftStreamServer({
@@ -199,6 +211,10 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     keyring: () => getGossipKeyring(db),
     // The pool is built below; the hub asks only once runners connect.
     gossipSeeds: () => controlGossipSeeds(pool.members().map(toDkronMember)),
+    // Every control node's API (voters and others the peer book knows, this one first): a runner
+    // whose saved node is down reconnects through another, which redirects it here.
+    controlUrls: () => peers.urls({ id: c.node_name, addr: node.advertise }),
+    settled: () => raft.readBarrier(),
     redirect: () => {
       if (raft.isLeader()) return undefined;
       const leader = raft.status().leader;
@@ -408,6 +424,7 @@ export function createControlNode(c: AgentConfig, world: World): ControlNode {
     server,
     db,
     raftLog,
+    snapshotWriter,
     raft,
     transport,
     raftStreams,

@@ -27,6 +27,8 @@ export interface ControlParts {
   server: ControlServer;
   db: StateDb;
   raftLog: SqliteLogStore;
+  /** Writes Raft snapshots off the event loop; stopped after Raft. */
+  snapshotWriter?: { close(): Promise<void> } | undefined;
   raft: RaftConsensus;
   transport: StreamRaftTransport | undefined;
   raftStreams: RaftStreamServer | undefined;
@@ -204,6 +206,7 @@ export class ControlNode {
     p.raftStreams?.close();
     await p.server.close();
     await p.raft.stop();
+    await p.snapshotWriter?.close();
     await p.transport?.close();
     p.raftLog.close();
     p.db.close();

@@ -128,7 +128,7 @@ export async function runnerCommand(
           ["NAME", "CONNECTED", "TAGS", "JOINED", "JOIN TOKEN"],
           ...list.map((r) => [
             r.name,
-            r.connected ? "yes" : "no",
+            r.draining ? "draining" : r.connected ? "yes" : "no",
             tagText(r.live_tags ?? r.tags),
             r.joined_at,
             r.join_token,

@@ -6,6 +6,7 @@ import {
   encodeFrame,
   MAX_OUTPUT_CHUNK,
   type Result,
+  RUNNER_REJECTED_HEADER,
   type Run,
   type RunnerMessage,
   type Welcome,
@@ -29,8 +30,13 @@ const OPEN: typeof WebSocket.OPEN = 1;
 
 /** Options of a runner agent. */
 export interface RunnerAgentOptions {
-  /** ws:// or wss:// URL of a control node's runner endpoint. */
+  /** ws:// or wss:// URL of a control node's runner endpoint: tried first. */
   url: string;
+  /**
+   * Other control nodes' runner endpoints, tried in turn when the current one cannot be reached
+   * (see `setFallbackUrls`); any of them redirects to the leader.
+   */
+  fallbackUrls?: string[];
   token: string;
   name: string;
   tags: Record<string, string>;
@@ -50,8 +56,9 @@ export interface RunnerAgentOptions {
   /** Longest reconnect back-off, ms (default 5000). */
   maxBackoffMs?: number;
   /**
-   * Called when the control node refuses this runner's credential (HTTP 401, or the stream closed
-   * because the runner was revoked): retrying cannot help, the service stops.
+   * Called when the leader refuses this runner's credential (a 401 carrying RUNNER_REJECTED_HEADER,
+   * or the stream closed with 4003 because the runner was revoked): retrying cannot help, the
+   * service stops. A bare 401 (an older follower that has not applied the join) is retried.
    */
   onRejected?: (reason: string) => void;
   /**
@@ -111,6 +118,12 @@ export class RunnerAgent {
   /** The next reconnect's delay when it must not come from (or grow) the back-off. */
   private retryIn: number | undefined;
   private redirectTo: string | undefined;
+  /** The control nodes' runner endpoints in the order they are tried: `url` first. */
+  private urls: string[];
+  /** Index in `urls` of the node the next (not redirected) attempt goes to. */
+  private cursor = 0;
+  /** The socket the last welcome came on: a socket that closes without one was a failed attempt. */
+  private welcomedOn: WebSocket | undefined;
   private reconnectTimer: TimerHandle | undefined;
   private pingTimer: TimerHandle | undefined;
   private heartbeatMs = 5000;
@@ -123,6 +136,7 @@ export class RunnerAgent {
 
   constructor(private readonly opts: RunnerAgentOptions) {
     this.bornAt = opts.clock.now();
+    this.urls = [...new Set([opts.url, ...(opts.fallbackUrls ?? [])])];
     this.connectedOnce = new Promise((r) => {
       this.markConnected = r;
     });
@@ -148,6 +162,21 @@ export class RunnerAgent {
     };
   }
 
+  /**
+   * Replaces the other control nodes' endpoints (the leader's welcome names them). The one this
+   * runner reaches now stays next in line, so a working connection path is not given up.
+   */
+  setFallbackUrls(urls: readonly string[]): void {
+    const current = this.urls[this.cursor % this.urls.length];
+    this.urls = [...new Set([this.opts.url, ...urls])];
+    this.cursor = Math.max(0, this.urls.indexOf(current ?? this.opts.url));
+  }
+
+  /** The control nodes' endpoints in the order they are tried. */
+  controlUrls(): string[] {
+    return [...this.urls];
+  }
+
   /** Executions running now. */
   runningIds(): string[] {
     return [...this.running.keys()];
@@ -160,6 +189,8 @@ export class RunnerAgent {
   async stop(graceMs: number): Promise<void> {
     if (this.state === "stopped") return;
     this.state = "draining";
+    // The leader stops sending runs here (another runner takes them) but keeps the stream for results.
+    this.send({ type: "draining" });
     const all = Promise.all([...this.running.values()].map((r) => r.done));
     const timedOut = await Promise.race([all.then(() => false), this.sleep(graceMs).then(() => true)]);
     if (timedOut) {
@@ -210,7 +241,7 @@ export class RunnerAgent {
 
   private connect(): void {
     if (this.state === "stopped") return;
-    const url = this.redirectTo ?? this.opts.url;
+    const url = this.redirectTo ?? this.urls[this.cursor % this.urls.length] ?? this.opts.url;
     this.redirectTo = undefined;
     const ws = this.opts.webSocket(url, {
       headers: { authorization: `Bearer ${this.opts.token}` },
@@ -228,7 +259,8 @@ export class RunnerAgent {
         // The node is up but no leader is elected yet: one is moments away (an election timeout),
         // so ask again shortly instead of backing off as from a dead node; jittered for big fleets.
         this.retryIn = 100 + Math.floor(this.opts.random() * 100);
-      } else if (res.statusCode === 401 && this.opts.onRejected) {
+      } else if (res.statusCode === 401 && res.headers[RUNNER_REJECTED_HEADER] && this.opts.onRejected) {
+        // Only the leader says this, after applying everything committed: the credential is gone.
         this.opts.onRejected(
           "the control node rejected this runner's credential (revoked, or unknown to the cluster)",
         );
@@ -249,6 +281,8 @@ export class RunnerAgent {
         executors: [...this.opts.executors.keys()],
         ...(this.opts.maxConcurrent === undefined ? {} : { max_concurrent: this.opts.maxConcurrent }),
       });
+      // A drain that began while the stream was down (or before a leader change) is told again.
+      if (this.state === "draining") this.send({ type: "draining" });
     });
     ws.on("message", (data) => {
       this.lastHeard = this.opts.clock.now();
@@ -267,6 +301,10 @@ export class RunnerAgent {
         this.opts.onRejected("this runner was revoked by an administrator");
       if (this.pingTimer) this.opts.clock.clearTimeout(this.pingTimer);
       if (this.state === "stopped") return;
+      // This node could not be reached, had no leader, or refused for now: try the next one it
+      // knows (a redirect is followed first; a stream that was up retries the same node).
+      if (this.welcomedOn !== ws && this.redirectTo === undefined)
+        this.cursor = (this.cursor + 1) % this.urls.length;
       const delay = this.retryIn ?? backoffDelay(this.reconnectDelay, this.opts.random);
       if (this.retryIn === undefined)
         this.reconnectDelay = Math.min(
@@ -274,7 +312,10 @@ export class RunnerAgent {
           this.opts.maxBackoffMs ?? 5000,
         );
       this.retryIn = undefined;
-      this.opts.logger.info("disconnected from control node; reconnecting", { inMs: delay });
+      this.opts.logger.info("disconnected from control node; reconnecting", {
+        inMs: delay,
+        to: this.redirectTo ?? this.urls[this.cursor],
+      });
       this.reconnectTimer = this.opts.clock.setTimeout(() => this.connect(), delay);
     });
     ws.on("error", (err) => this.opts.logger.debug("runner socket error", { err: String(err) }));
@@ -283,6 +324,7 @@ export class RunnerAgent {
   private onMessage(msg: ControlMessage): void {
     switch (msg.type) {
       case "welcome":
+        this.welcomedOn = this.ws;
         this.reconnectDelay = 100;
         this.heartbeatMs = msg.heartbeat_ms;
         this.leader = msg.node;
@@ -306,7 +348,8 @@ export class RunnerAgent {
       case "pong":
         break;
       case "drain":
-        this.state = "draining";
+        if (this.state === "running") this.state = "draining";
+        this.send({ type: "draining" });
         break;
       case "keyring":
         this.opts.onKeyring?.(msg.keys);

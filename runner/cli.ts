@@ -7,6 +7,8 @@ import { createLogger, RESERVED_RUNNER_TAGS, type RunnerJoinedJson, systemClock 
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
+import { HELP } from "./cli-help";
+
 import { followKeyring, KEYRING_FILE, keyFingerprint, writeKeyringFile } from "./gossip";
 import {
   checkGossipFlags,
@@ -21,6 +23,7 @@ import {
 } from "./gossip-settings";
 import { RunnerGossip } from "./runner-gossip";
 import {
+  CONTROLS_FILE,
   CREDENTIAL_FILE,
   RunnerService,
   readCredential,
@@ -51,18 +54,6 @@ const GOSSIP_OPTIONS_HELP = `  --gossip-bind H:P       UDP address of this runne
                           first; the control nodes' keys). Once <data-dir>/keyring.json exists it
                           wins: the cluster's key rotations rewrite it ('dkron keys')`;
 
-const HELP = `Usage: dkron-runner <command> [options]
-
-Commands:
-  join <control-url> --token <join-token>   exchange a join token for this runner's own
-                                            credential, save it, then run as a service
-  start --data-dir D                        run as a service from the saved credential
-  status --data-dir D                       show connection, leader, running executions
-                                            and dropped-output counters of a running service
-
-Run 'dkron-runner <command> --help' for a command's options.
-`;
-
 const JOIN_HELP = `Usage: dkron-runner join <control-url> (--token <drj.id.secret> | --token-file F) [options]
 
 Exchanges the join token (from 'dkron runner-token create') for this runner's own credential,
@@ -88,6 +79,9 @@ ${GOSSIP_OPTIONS_HELP}
 The gossip settings are saved to <data-dir>/${GOSSIP_FILE} and the keys to <data-dir>/${KEYRING_FILE}
 (mode 0600); 'start' reuses them. The leader sends the cluster's keyring after every connect and
 rotation ('dkron keys install/use/remove'); the runner re-keys at once and rewrites ${KEYRING_FILE}.
+The leader's welcome also names every control node: they are saved to <data-dir>/${CONTROLS_FILE}
+(mode 0600), and when the stream drops and the control URL's node is down the runner reconnects
+through the others (any of them sends it on to the leader).
 
 Exit status: 0 after a drain (SIGTERM), 1 on a mistake or a refused join, ${EXIT_REJECTED} when the control
 node rejects the runner's credential (revoked or unknown: join again with a new token).
@@ -96,8 +90,10 @@ node rejects the runner's credential (revoked or unknown: join again with a new 
 const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [gossip options] [--log-level L]
 
 Runs the runner from <data-dir>/${CREDENTIAL_FILE}, written by 'dkron-runner join', with the gossip
-settings join saved. SIGTERM drains: no new runs, running ones finish within --shutdown-grace,
-results are delivered, then the runner leaves the gossip pool and exits 0.
+settings join saved. It connects through the saved control URL, or while that node is down through
+the other control nodes saved in <data-dir>/${CONTROLS_FILE}. SIGTERM drains: the runner tells the
+leader, which sends it no new run; running ones finish within --shutdown-grace, results are
+delivered, then the runner leaves the gossip pool and exits 0.
 While running it rewrites <data-dir>/${STATUS_FILE} (mode 0600) every ${STATUS_EVERY_MS / 1000} s.
 Exit status: 0 after a drain, 1 on a mistake, ${EXIT_REJECTED} when the control node rejects the saved
 credential (revoked or unknown): restarting cannot help, join again with a new token.
@@ -286,6 +282,8 @@ async function joinCommand(argv: string[]): Promise<void> {
     join(dataDir, GOSSIP_FILE),
     `${JSON.stringify(settingsFromJoin(gossip, joined.gossip), null, 2)}\n`,
   );
+  // A new join is a new identity (maybe another cluster): the old one's control nodes do not apply.
+  rmSync(join(dataDir, CONTROLS_FILE), { force: true });
   // A new join is a new identity: keys of an earlier one in this data dir do not carry over.
   if (gossip.encrypt?.length) writeKeyringFile(dataDir, gossip.encrypt);
   else rmSync(join(dataDir, KEYRING_FILE), { force: true });
@@ -505,6 +503,7 @@ function statusCommand(argv: string[]): void {
       [
         `runner:          ${st.name} (pid ${st.pid}, ${live ? st.state : `not running, last seen ${st.written_at}`})`,
         `control:         ${st.control_url}`,
+        `control nodes:   ${(st.controls ?? [st.control_url]).join(", ")}`,
         `connection:      ${st.connected ? "connected" : "disconnected"}`,
         `leader:          ${st.leader ?? "-"}`,
         `running:         ${st.running.length}${st.running.length ? ` (${st.running.join(", ")})` : ""}`,

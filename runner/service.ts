@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { type Clock, type Logger, systemClock, type TimerHandle } from "../shared";
 import { type AgentStatus, RunnerAgent, type WebSocketFactory } from "./agent";
+import { CONTROLS_FILE, controlOrder, controlsFileText, readControls, runnerWsUrl } from "./control-urls";
 import { createExecutors } from "./executors";
 import type { RunnerGossip, RunnerGossipStatus } from "./runner-gossip";
 
@@ -12,8 +13,6 @@ export const CREDENTIAL_FILE = "credential.json";
 export const STATUS_FILE = "status.json";
 /** How often the status file is rewritten. */
 export const STATUS_EVERY_MS = 2000;
-/** Path runners connect to on a control node (control/hub's RUNNER_WS_PATH). */
-export const RUNNER_WS_PATH = "/_runner/ws";
 
 /** What `dkron-runner join` saves and `dkron-runner start` reads. */
 export const SavedCredentialSchema = z.object({
@@ -37,6 +36,8 @@ export interface ServiceStatus extends AgentStatus {
   name: string;
   pid: number;
   control_url: string;
+  /** The control nodes it reconnects through, in order (the saved control URL first). */
+  controls: string[];
   written_at: string;
   /** The gossip member's state (absent when the service runs without one). */
   gossip?: RunnerGossipStatus;
@@ -63,14 +64,7 @@ export interface RunnerServiceConfig {
   gossip?: Pick<RunnerGossip, "start" | "learn" | "leave" | "status">;
 }
 
-/** ws(s):// URL of the runner endpoint for an http(s):// control URL. */
-export function runnerWsUrl(controlUrl: string): string {
-  const u = new URL(controlUrl);
-  u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
-  u.pathname = RUNNER_WS_PATH;
-  u.search = "";
-  return u.toString();
-}
+export { CONTROLS_FILE, RUNNER_WS_PATH, runnerWsUrl } from "./control-urls";
 
 /** Writes a file readable by its owner only, atomically (a reader never sees half of it). */
 export function writePrivateFile(path: string, text: string): void {
@@ -107,6 +101,8 @@ export class RunnerService {
   private readonly agent: RunnerAgent;
   private timer: TimerHandle | undefined;
   private readonly clock: Clock;
+  /** The control nodes' http(s) URLs, saved control URL first (CONTROLS_FILE and the welcomes). */
+  private controls: string[];
 
   private constructor(private readonly cfg: RunnerServiceConfig) {
     this.clock = cfg.clock ?? systemClock;
@@ -114,8 +110,10 @@ export class RunnerService {
     const ca = c.ca_file ? readFileSync(c.ca_file) : undefined;
     const all = createExecutors({ clock: this.clock });
     const executors = c.executors ? new Map([...all].filter(([n]) => c.executors!.includes(n))) : all;
+    this.controls = controlOrder(c.control_url, readControls(cfg.dataDir));
     this.agent = new RunnerAgent({
       url: runnerWsUrl(c.control_url),
+      fallbackUrls: this.controls.slice(1).map(runnerWsUrl),
       token: c.credential,
       name: c.name,
       tags: c.tags,
@@ -127,8 +125,27 @@ export class RunnerService {
       ...(c.max_concurrent === undefined ? {} : { maxConcurrent: c.max_concurrent }),
       ...(cfg.onRejected ? { onRejected: cfg.onRejected } : {}),
       ...(cfg.onKeyring ? { onKeyring: cfg.onKeyring } : {}),
-      onWelcome: (w) => cfg.gossip?.learn(w.gossip),
+      onWelcome: (w) => {
+        cfg.gossip?.learn(w.gossip);
+        if (w.controls?.length) this.learnControls(w.controls);
+      },
     });
+  }
+
+  /**
+   * The leader named the control nodes: follow them from now on, and save them (when they changed)
+   * so a later `dkron-runner start` reconnects through them too while the saved node is down.
+   */
+  private learnControls(urls: readonly string[]): void {
+    const next = controlOrder(this.cfg.credential.control_url, urls);
+    if (next.join() === this.controls.join()) return;
+    this.controls = next;
+    this.agent.setFallbackUrls(next.slice(1).map(runnerWsUrl));
+    try {
+      writePrivateFile(join(this.cfg.dataDir, CONTROLS_FILE), controlsFileText(next));
+    } catch (e) {
+      this.cfg.logger.warn("cannot save the control nodes' addresses", { err: String(e) });
+    }
   }
 
   /** Builds a service from its config (nothing starts yet). */
@@ -164,6 +181,7 @@ export class RunnerService {
       name: this.cfg.credential.name,
       pid: process.pid,
       control_url: this.cfg.credential.control_url,
+      controls: this.controls,
       written_at: new Date(this.clock.now()).toISOString(),
       ...(this.cfg.gossip ? { gossip: this.cfg.gossip.status() } : {}),
     };

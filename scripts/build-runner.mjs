@@ -25,3 +25,14 @@ await build({
   },
   logLevel: "warning",
 });
+// The top-level help alone, so `dkron-runner --help` does not parse the whole bundle.
+await build({
+  entryPoints: [`${root}runner/cli-help.ts`],
+  outfile: `${root}runner/dist/help.js`,
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20.18",
+  legalComments: "none",
+  logLevel: "warning",
+});

@@ -167,6 +167,7 @@ export {
   MAX_OUTPUT_CHUNK,
   type Output,
   type Result,
+  RUNNER_REJECTED_HEADER,
   type Run,
   type RunnerMessage,
   type Welcome,

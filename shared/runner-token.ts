@@ -139,6 +139,8 @@ export interface RunnerJson {
   join_token: string;
   /** Whether its stream is connected to the leader now. */
   connected: boolean;
+  /** Connected but draining (SIGTERM): its running executions finish, it gets no new run. */
+  draining: boolean;
   /** The tags it runs with, as its last hello said (merged with `tags`); null when not connected. */
   live_tags: Record<string, string> | null;
 }

@@ -27,6 +27,7 @@ describe("wire codec", () => {
         finished_at: 2,
       },
       { type: "ping", ts: 5, running: ["e1"] },
+      { type: "draining" },
     ];
     for (const f of frames) expect(decodeRunnerFrame(encodeFrame(f))).toEqual({ ok: true, msg: f });
   });
@@ -42,6 +43,15 @@ describe("wire codec", () => {
       config: { command: "true" },
     };
     expect(decodeControlFrame(encodeFrame(run))).toEqual({ ok: true, msg: run });
+    const welcome = {
+      type: "welcome" as const,
+      node: "n1",
+      unknown: [],
+      heartbeat_ms: 500,
+      controls: ["http://10.0.0.1:8080", "https://n2.example:8443"],
+    };
+    expect(decodeControlFrame(encodeFrame(welcome))).toEqual({ ok: true, msg: welcome });
+    expect(decodeControlFrame(encodeFrame({ ...welcome, controls: ["not a url"] })).ok).toBe(false);
     expect(decodeControlFrame(encodeFrame({ type: "result_ack", execution_id: "e" }))).toEqual({
       ok: true,
       msg: { type: "result_ack", execution_id: "e" },

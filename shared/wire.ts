@@ -11,6 +11,13 @@ export const WIRE_VERSION = 1;
 /** Largest output chunk a runner sends in one frame (bytes of UTF-8, approximately). */
 export const MAX_OUTPUT_CHUNK = 16 * 1024;
 
+/**
+ * Header of the leader's 401 to a runner's upgrade: the credential is unknown to (or revoked by)
+ * the cluster, for good. A runner stops only on this (or close code 4003); a bare 401, which an
+ * older follower may send for a join it has not applied yet, is retried like an outage.
+ */
+export const RUNNER_REJECTED_HEADER = "dkron-runner-rejected";
+
 const executionId = z.string().min(1);
 
 /** runner → control: first frame. `running` lists executions still held, so a new leader re-attaches them. */
@@ -47,6 +54,12 @@ export const WelcomeSchema = z.object({
    * gossip pool yet joins it through them. Absent from older nodes.
    */
   gossip: z.array(z.string().min(3).max(262)).max(64).optional(),
+  /**
+   * http(s):// base URLs of every control node the leader knows (itself included): a runner saves
+   * them and, when its stream drops and its saved control URL does not answer, tries the others
+   * (any of them redirects it to the leader). Absent from older nodes.
+   */
+  controls: z.array(z.string().url().max(300)).max(64).optional(),
 });
 
 /** control → runner: run one execution. */
@@ -114,6 +127,12 @@ export const PingSchema = z.object({
 });
 export const PongSchema = z.object({ type: z.literal("pong"), ts: z.number() });
 
+/**
+ * runner → control: this runner is draining (SIGTERM): it takes no new run, but its running ones
+ * finish and their results still arrive on this stream. The leader stops sending it runs.
+ */
+export const DrainingSchema = z.object({ type: z.literal("draining") });
+
 /** control → runner: finish running work, accept nothing new. */
 export const DrainSchema = z.object({ type: z.literal("drain") });
 
@@ -132,6 +151,7 @@ export const RunnerMessageSchema = z.discriminatedUnion("type", [
   ResultSchema,
   PingSchema,
   PongSchema,
+  DrainingSchema,
 ]);
 /** Frames the control node sends. */
 export const ControlMessageSchema = z.discriminatedUnion("type", [

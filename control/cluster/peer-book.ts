@@ -30,6 +30,16 @@ export class PeerBook {
     return out;
   }
 
+  /**
+   * Base URLs of every control node's API, `self` first (what runners are told: any of them
+   * redirects a runner to the leader).
+   */
+  urls(self: { id: string; addr: string }): string[] {
+    const out = self.addr ? [nodeUrl(self.addr, this.scheme)] : [];
+    for (const [id, addr] of this.all()) if (id !== self.id && addr) out.push(nodeUrl(addr, this.scheme));
+    return [...new Set(out)];
+  }
+
   /** Address of one node, or undefined. */
   get(id: string): string | undefined {
     return this.all().get(id);

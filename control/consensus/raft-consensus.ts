@@ -25,6 +25,18 @@ export interface RaftConsensusDeps {
   bootstrap?: string[];
   /** How long a proposal may wait for its commit before the caller hears TIMEOUT. */
   proposeTimeoutMs?: number;
+  /**
+   * Takes snapshots off the event loop into files the log store records (a node's real stores);
+   * without it a snapshot is serialized in place (in-memory stores in tests).
+   */
+  snapshots?: SnapshotFiles;
+}
+
+/** Where snapshots are written off the event loop (StateSnapshotWriter) and read back (the log store). */
+export interface SnapshotFiles {
+  take(): Promise<{ index: number; file: string }>;
+  discard(file: string): void;
+  read(file: string): string;
 }
 
 interface Pending {
@@ -71,6 +83,8 @@ export class RaftConsensus implements Consensus {
   private running = false;
   private leading = false;
   private applied = 0;
+  /** A snapshot is being written off the event loop (one at a time). */
+  private snapshotting = false;
   /** A higher commit index not written yet: it goes out with the next write that has to happen anyway. */
   private unsavedHard: HardState | undefined;
 
@@ -365,7 +379,39 @@ export class RaftConsensus implements Consensus {
         this.tellLeadership(nowLeader);
       }
     }
-    if (rd.wantSnapshot) this.core.compact(this.applied, takeStateSnapshot(this.d.state));
+    if (rd.wantSnapshot) this.snapshot();
+  }
+
+  /**
+   * Gives the core a snapshot of the state. With snapshot files it is written by another thread
+   * while entries keep applying, and covers the index the copy itself holds (at most what was
+   * handed out to apply, so the core can take it); a failed one waits for the core's next request.
+   */
+  private snapshot(): void {
+    const files = this.d.snapshots;
+    if (!files) {
+      this.core.compact(this.applied, takeStateSnapshot(this.d.state));
+      return;
+    }
+    if (this.snapshotting) return;
+    this.snapshotting = true;
+    files.take().then(
+      ({ index, file }) => {
+        this.snapshotting = false;
+        // Stopped meanwhile: the store may be closed; it removes the unrecorded file when it opens.
+        if (!this.running) return;
+        if (!this.core.compact(index, { file, read: () => files.read(file) })) {
+          files.discard(file);
+          return;
+        }
+        this.d.logger.info("snapshot taken", { index });
+        this.drain();
+      },
+      (err: unknown) => {
+        this.snapshotting = false;
+        this.d.logger.warn("snapshot failed; the log keeps growing until the next one", { err: String(err) });
+      },
+    );
   }
 
   /**

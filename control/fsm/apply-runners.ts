@@ -1,6 +1,13 @@
 import { eq } from "drizzle-orm";
 import { AppError, mergeRunnerTags } from "../../shared";
-import { getJoinToken, getRunner, runnerJoinTokens, runners, type StateDb } from "../store";
+import {
+  getJoinToken,
+  getRunner,
+  type JoinTokenRow,
+  runnerJoinTokens,
+  runners,
+  type StateDb,
+} from "../store";
 import type { JoinTokenCreateCommand, RunnerJoinCommand } from "./commands";
 
 /** Creates a join token. */
@@ -27,11 +34,12 @@ export function revokeJoinToken(s: StateDb, id: string): void {
 }
 
 /**
- * Registers a runner and spends its join token in one step. Every check comes before the first
- * write and reads only the log's state, so the second use of a single-use token is refused here,
- * identically on every replica, even when two leaders in turn accepted the two requests.
+ * Why a join would be refused, thrown as the apply throws it: an unknown or mistyped token, an
+ * expired or spent one, a name taken. The leader runs it before proposing too (after catching up),
+ * so a caller with a made-up token writes nothing to the log; the apply's check stays the one that
+ * counts.
  */
-export function joinRunner(s: StateDb, cmd: RunnerJoinCommand): { tags: Record<string, string> } {
+export function refuseJoin(s: StateDb, cmd: RunnerJoinCommand): JoinTokenRow {
   const t = getJoinToken(s, cmd.tokenId);
   // One message for gone and wrong secret: the caller learns nothing about which ids exist.
   if (!t || t.hash !== cmd.tokenHash)
@@ -62,6 +70,16 @@ export function joinRunner(s: StateDb, cmd: RunnerJoinCommand): { tags: Record<s
         field: "name",
       },
     );
+  return t;
+}
+
+/**
+ * Registers a runner and spends its join token in one step. Every check comes before the first
+ * write and reads only the log's state, so the second use of a single-use token is refused here,
+ * identically on every replica, even when two leaders in turn accepted the two requests.
+ */
+export function joinRunner(s: StateDb, cmd: RunnerJoinCommand): { tags: Record<string, string> } {
+  const t = refuseJoin(s, cmd);
   const tags = JSON.parse(t.tags) as Record<string, string>;
   s.db
     .update(runnerJoinTokens)

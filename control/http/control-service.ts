@@ -127,6 +127,7 @@ export class ControlService {
       secret: d.secret,
       write: (cmd, who, target, detail) => this.write(cmd, who, target, detail),
       requireLeader: () => this.requireLeader(),
+      caughtUp: () => this.read(),
       gossipSeeds: () => controlGossipSeeds(d.gossip?.() ?? []),
     });
     this.keyring = new KeyringService({
@@ -431,8 +432,8 @@ export class ControlService {
    * Merges the gossip pool into the members known from Raft and the runner sessions: gossip is the
    * liveness of record (a member it lists dead is `failed`, one that left `left`), and members only
    * gossip knows (runners whose stream is down, or connected to another node) are added. On the
-   * leader every runner member says whether its stream is up (`stream`: connected or down): only a
-   * connected runner is dispatchable.
+   * leader every runner member says whether its stream is up (`stream`: connected, draining or
+   * down): only a connected runner is dispatchable.
    */
   private withGossip(known: Member[]): Member[] {
     const pool = this.d.gossip?.();
@@ -462,9 +463,18 @@ export class ControlService {
           ...(leading && g.Tags.role === "runner" ? { stream: "down" } : {}),
         },
       });
-    if (leading)
+    if (leading) {
+      // A draining runner (SIGTERM) keeps its stream for its results but takes no new run.
+      const draining = new Set(
+        this.d.runners
+          .sessions()
+          .filter((r) => r.draining)
+          .map((r) => r.name),
+      );
       for (const m of out)
-        if (m.Tags.role === "runner" && this.d.runners.isConnected(m.Name)) m.Tags.stream = "connected";
+        if (m.Tags.role === "runner" && this.d.runners.isConnected(m.Name))
+          m.Tags.stream = draining.has(m.Name) ? "draining" : "connected";
+    }
     return out;
   }
 

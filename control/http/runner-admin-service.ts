@@ -11,7 +11,7 @@ import {
   type RunnerJson,
 } from "../../shared";
 import { hashSecret, type Identity, mintSecretPair } from "../auth";
-import type { Command } from "../fsm";
+import { type Command, refuseJoin } from "../fsm";
 import type { Runners } from "../hub";
 import {
   getJoinToken,
@@ -35,6 +35,8 @@ export interface RunnerAdminDeps {
   write: (cmd: Command, who: Identity, target: string, detail?: string) => Promise<unknown>;
   /** Throws NOT_LEADER (with the leader's address) on a follower. */
   requireLeader: () => void;
+  /** Resolves once this node has applied everything committed before the call (a ReadIndex barrier). */
+  caughtUp: () => Promise<void>;
   /** The control nodes' gossip addresses, for a joining runner to join the pool through. */
   gossipSeeds?: () => string[];
 }
@@ -117,20 +119,21 @@ export class RunnerAdminService {
     this.d.requireLeader();
     const cred = mintSecretPair(this.d.secret);
     const by: Identity = { ...who, tokenId: `join:${parsed.id}`, name: `join:${parsed.id}` };
-    await this.d.write(
-      {
-        type: "runner.join",
-        at: this.d.clock.now(),
-        name: req.name,
-        tokenId: parsed.id,
-        tokenHash: hashSecret(parsed.secret),
-        credentialId: cred.id,
-        credentialHash: cred.hash,
-      },
-      by,
-      req.name,
-      `with join token ${parsed.id}`,
-    );
+    const cmd = {
+      type: "runner.join",
+      at: this.d.clock.now(),
+      name: req.name,
+      tokenId: parsed.id,
+      tokenHash: hashSecret(parsed.secret),
+      credentialId: cred.id,
+      credentialHash: cred.hash,
+    } as const;
+    // Anyone may call join: a made-up, spent or expired token is refused before anything is
+    // proposed (on the state as of now, after the barrier), so it adds nothing to the log or the
+    // audit; the apply checks again, and its answer is the one that counts.
+    await this.d.caughtUp();
+    refuseJoin(this.d.state, cmd);
+    await this.d.write(cmd, by, req.name, `with join token ${parsed.id}`);
     const row = getRunner(this.d.state, req.name);
     if (!row) throw new AppError("INTERNAL", "the runner was not registered");
     const forced = JSON.parse(row.tags) as Record<string, string>;
@@ -146,7 +149,10 @@ export class RunnerAdminService {
   list(): RunnerJson[] {
     this.d.requireLeader();
     const live = new Map(this.d.runners.sessions().map((s) => [s.name, s]));
-    return listRunners(this.d.state).map((r) => this.toJson(r, live.get(r.name)?.tags));
+    return listRunners(this.d.state).map((r) => {
+      const session = live.get(r.name);
+      return { ...this.toJson(r, session?.tags), draining: session?.draining === true };
+    });
   }
 
   /** Revokes a runner: its credential is deleted and its stream cut. */
@@ -164,6 +170,7 @@ export class RunnerAdminService {
       joined_at: new Date(r.joinedAt).toISOString(),
       join_token: r.joinToken,
       connected: liveTags !== undefined,
+      draining: false,
       live_tags: liveTags ?? null,
     };
   }

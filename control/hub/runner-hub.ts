@@ -8,6 +8,7 @@ import {
   encodeFrame,
   type Hello,
   mergeRunnerTags,
+  RUNNER_REJECTED_HEADER,
   safeEqual,
   WIRE_VERSION,
 } from "../../shared";
@@ -51,6 +52,16 @@ export interface HubOptions {
   keyring?: () => string[] | null;
   /** The control nodes' gossip addresses, told to runners in the welcome (they join the pool there). */
   gossipSeeds?: () => string[];
+  /**
+   * http(s):// base URLs of every control node (this one included), told to runners in the welcome:
+   * when their saved control node is down they reconnect through another one.
+   */
+  controlUrls?: () => string[];
+  /**
+   * Resolves once this node has applied everything committed (Consensus.readBarrier): a leader
+   * checks an unknown runner credential again after it before refusing it.
+   */
+  settled?: () => Promise<void>;
 }
 
 interface Conn {
@@ -63,6 +74,30 @@ type Presenter = { kind: "shared" } | { kind: "registered"; name: string; tags: 
 
 /** Close code sent to a runner whose credential was revoked. */
 export const REVOKED_CLOSE_CODE = 4003;
+
+/** How long a new leader may take to apply what was committed before it says a credential is unknown. */
+const SETTLE_MS = 3000;
+
+/** The control URLs a welcome may carry: a malformed one would make the runner drop the whole frame. */
+function welcomeUrls(urls: readonly string[]): string[] {
+  return urls.filter((u) => u.length <= 300 && URL.canParse(u) && /^https?:/.test(u)).slice(0, 64);
+}
+
+/** The leader's final answer to an unknown or revoked credential. */
+function rejectSocket(socket: Duplex): void {
+  socket.write(
+    `HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\n${RUNNER_REJECTED_HEADER}: revoked\r\nConnection: close\r\n\r\nrunner credential rejected (unknown or revoked)\n`,
+  );
+  socket.destroy();
+}
+
+/** No leader yet (or this one is not settled): the runner asks again shortly. */
+function noLeader(socket: Duplex): void {
+  socket.write(
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno leader is elected yet\n",
+  );
+  socket.destroy();
+}
 
 /**
  * The leader's WebSocket hub: accepts runner sockets, registers one session per runner in
@@ -99,43 +134,61 @@ export class RunnerHub {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname !== RUNNER_WS_PATH) return false;
     const given = bearerToken(req.headers.authorization) || url.searchParams.get("token") || "";
+    // Only the leader judges a credential: a follower may not have applied a join (or a revoke) the
+    // leader committed, and a runner takes a 401 as final. A follower sends every runner on.
+    if (this.sendOn(socket, url)) return true;
+    const who = this.identify(given);
+    if (who) {
+      this.upgrade(req, socket, head, who);
+      return true;
+    }
+    if (!given.startsWith("drc.") || !this.opts.settled) {
+      rejectSocket(socket);
+      return true;
+    }
+    // A new leader may not have applied every committed entry yet (a join committed just before
+    // the election): look again once it has, and say 401 only then.
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<"late">((r) => {
+      timer = this.opts.clock.setTimeout(() => r("late"), SETTLE_MS);
+    });
+    void Promise.race([this.opts.settled().then(() => "settled" as const), timeout])
+      .catch(() => "late" as const)
+      .then((outcome) => {
+        if (timer) this.opts.clock.clearTimeout(timer);
+        if (socket.destroyed || this.sendOn(socket, url)) return;
+        const again = outcome === "settled" ? this.identify(given) : undefined;
+        if (again) this.upgrade(req, socket, head, again);
+        else if (outcome === "settled") rejectSocket(socket);
+        else noLeader(socket);
+      });
+    return true;
+  }
+
+  /** Answers a runner this node must not take (no leader: 503; another node leads: 307); true when it did. */
+  private sendOn(socket: Duplex, url: URL): boolean {
     const to = this.opts.redirect?.();
-    let who: Presenter | undefined;
-    if (!this.opts.token || safeEqual(given, this.opts.token)) who = { kind: "shared" };
+    if (to === undefined) return false;
+    if (to === null) noLeader(socket);
     else {
-      const r = this.opts.authenticate?.(given);
-      if (r) who = { kind: "registered", ...r };
-    }
-    // A follower may not have applied a join that the leader just committed: it sends a runner
-    // credential on to the leader, which decides.
-    const leaderDecides = to !== undefined && to !== null && given.startsWith("drc.");
-    if (!who && !leaderDecides) {
-      socket.write(
-        "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nrunner credential rejected (unknown or revoked)\n",
-      );
-      socket.destroy();
-      return true;
-    }
-    if (to === null) {
-      socket.write(
-        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nno leader is elected yet\n",
-      );
-      socket.destroy();
-      return true;
-    }
-    if (to !== undefined) {
       // Runners talk to the leader only; ws clients follow this redirect.
       socket.write(
         `HTTP/1.1 307 Temporary Redirect\r\nLocation: ${this.opts.wsScheme ?? "ws"}://${to}${url.pathname}${url.search}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
       );
       socket.destroy();
-      return true;
     }
-    const presenter = who ?? { kind: "shared" };
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.accept(ws, req.socket.remoteAddress ?? "", presenter),
-    );
     return true;
+  }
+
+  /** Who presents `given`: an embedded runner, a registered one, or nobody this node knows. */
+  private identify(given: string): Presenter | undefined {
+    if (!this.opts.token || safeEqual(given, this.opts.token)) return { kind: "shared" };
+    const r = this.opts.authenticate?.(given);
+    return r ? { kind: "registered", ...r } : undefined;
+  }
+
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, who: Presenter): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.socket.remoteAddress ?? "", who));
   }
 
   /** Closes every runner session (leadership moved: runners reconnect and find the new leader). */
@@ -206,6 +259,11 @@ export class RunnerHub {
           if (msg.running) this.events.onHeld(name, msg.running);
           ws.send(encodeFrame({ type: "pong", ts: msg.ts }));
           break;
+        case "draining":
+          // Keep the stream (its running executions still report) but send it nothing new.
+          this.opts.sessions.setDraining(name);
+          this.opts.logger.info("runner draining", { runner: name });
+          break;
         case "pong":
         case "hello":
           break;
@@ -252,6 +310,7 @@ export class RunnerHub {
         unknown,
         heartbeat_ms: this.opts.heartbeatMs,
         ...(this.opts.gossipSeeds ? { gossip: this.opts.gossipSeeds().slice(0, 64) } : {}),
+        ...(this.opts.controlUrls ? { controls: welcomeUrls(this.opts.controlUrls()) } : {}),
       }),
     );
     const keys = this.opts.keyring?.();

@@ -73,6 +73,26 @@ describe("RunnerSessions reservations", () => {
   });
 });
 
+describe("RunnerSessions draining", () => {
+  it("keeps a draining runner attached (frames still reach it) but offers it for no run", () => {
+    const s = new RunnerSessions();
+    const a = socket();
+    s.add(session("a"), a);
+    s.add(session("b"), socket());
+    s.send("a", run("e1"));
+    s.setDraining("a");
+    expect(s.candidates().map((c) => c.name)).toEqual(["b"]);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["b"]);
+    expect(s.isConnected("a")).toBe(true);
+    expect(s.sessions().find((x) => x.name === "a")?.draining).toBe(true);
+    expect(s.send("a", { type: "result_ack", execution_id: "e1" })).toBe(true);
+    expect(a.sent.at(-1)).toContain("result_ack");
+    // A new connection of the same runner (a restarted process) is a target again.
+    s.add(session("a"), socket());
+    expect(s.candidates().map((c) => c.name)).toEqual(["a", "b"]);
+  });
+});
+
 describe("reconnect back-off", () => {
   it("is jittered within [base/2, 1.5 base)", () => {
     expect(backoffDelay(1000, () => 0)).toBe(500);

@@ -12,7 +12,10 @@ export interface RunnerSession {
   maxConcurrent?: number;
   /** Executors it runs (the hello's `executors`); undefined: any. */
   executors?: string[];
-  /** It said it is draining (stopping): it takes no new runs. */
+  /**
+   * It said it is draining (SIGTERM): still attached, so its running executions report, but never
+   * a dispatch target again on this stream.
+   */
   draining?: boolean;
 }
 
@@ -25,8 +28,8 @@ export interface ConnectedRunner extends Candidate {
 /** The runners the dispatcher can target and send frames to (RunnerSessions; a fake in tests). */
 export interface Runners {
   /**
-   * Runners connected now, as target candidates; with `executor`, only those that run it and have
-   * room for one more execution (below their `max_concurrent`).
+   * Runners connected now and not draining, as target candidates; with `executor`, only those that
+   * run it and have room for one more execution (below their `max_concurrent`).
    */
   candidates(executor?: string): Candidate[];
   /**
@@ -106,18 +109,25 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
 
   connected(executor?: string): ConnectedRunner[] {
     return [...this.conns.values()].map(({ session: s }) => {
-      const why = executor === undefined ? undefined : this.unavailable(s, executor);
+      const why = this.unavailable(s, executor);
       return { name: s.name, tags: s.tags, ...(why ? { unavailable: why } : {}) };
     });
   }
 
-  /** Why a runner cannot take a run of `executor` now; undefined when it can. */
-  private unavailable(s: RunnerSession, executor: string): string | undefined {
+  /** Why a runner cannot take a run (of `executor`, when given) now; undefined when it can. */
+  private unavailable(s: RunnerSession, executor: string | undefined): string | undefined {
     if (s.draining) return "draining";
+    if (executor === undefined) return undefined;
     if (s.executors !== undefined && !s.executors.includes(executor)) return `no ${executor} executor`;
     if (s.maxConcurrent !== undefined && this.load(s.name) >= s.maxConcurrent)
       return `at max_concurrent ${s.maxConcurrent}`;
     return undefined;
+  }
+
+  /** The runner said it is draining: it stays attached but is no target any more. */
+  setDraining(name: string): void {
+    const c = this.conns.get(name);
+    if (c) c.session.draining = true;
   }
 
   /** Executions in flight on a runner, as far as this leader knows, and runs planned on it not sent yet. */

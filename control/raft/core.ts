@@ -26,7 +26,7 @@ import {
 } from "./replication";
 import { handleSnapChunk, takeSnapshot } from "./snapshot-transfer";
 import { RaftState, type Role } from "./state";
-import type { StoredState } from "./storage-types";
+import type { SnapshotFile, StoredState } from "./storage-types";
 
 export { type PeerProgress, persistBatch, type RaftStatus, type Ready, type SoftState } from "./ready";
 export type { ConfChangeRequest, ProposeResult, ReadState, Role };
@@ -271,9 +271,10 @@ export class RaftNode {
 
   /**
    * Takes a state-machine snapshot the driver made at `index` (at most what it has been handed to
-   * apply) and compacts the log behind it. False if stale.
+   * apply; it may be older, made while later entries applied) and compacts the log behind it. The
+   * data is a string or a file the store records as is. False if stale.
    */
-  compact(index: number, data: string): boolean {
+  compact(index: number, data: string | SnapshotFile): boolean {
     return takeSnapshot(this.s, index, data);
   }
 

@@ -1,6 +1,7 @@
 import type { MessageOf, Snapshot } from "./messages";
 import type { Progress } from "./progress";
 import type { IncomingSnapshot, RaftState } from "./state";
+import { fileSnapshot, type SnapshotFile } from "./storage-types";
 
 // InstallSnapshot, chunked: the leader streams up to `maxInflight` chunks ahead of the offset the
 // follower has acknowledged; the follower takes chunks only in order and always answers with the
@@ -124,11 +125,12 @@ export function installSnapshot(s: RaftState, snap: Snapshot): number {
  * lagging followers and compacts the log, keeping `trailingEntries` behind it. Returns false if it is
  * stale or arrives while an installed snapshot is still waiting to be persisted.
  */
-export function takeSnapshot(s: RaftState, index: number, data: string): boolean {
+export function takeSnapshot(s: RaftState, index: number, data: string | SnapshotFile): boolean {
   if (s.pendingInstall || index <= s.snapshot.meta.index || index > s.log.applying) return false;
   const term = s.log.term(index);
   if (term === undefined) return false;
-  s.snapshot = { meta: { index, term, conf: s.confAt(index) }, data };
+  const meta = { index, term, conf: s.confAt(index) };
+  s.snapshot = typeof data === "string" ? { meta, data } : fileSnapshot(meta, data);
   const compactIndex = Math.max(s.log.start.index, index - s.cfg.trailingEntries);
   s.log.compact(compactIndex);
   let keep = 0;

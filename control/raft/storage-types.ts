@@ -35,3 +35,36 @@ export function emptyStoredState(): StoredState {
     entries: [],
   };
 }
+
+/**
+ * Snapshot data the state machine already wrote to a file (off the event loop): the store records the
+ * file instead of the bytes, and the data is read (base64, as InstallSnapshot carries it) only when a
+ * lagging follower needs it.
+ */
+export interface SnapshotFile {
+  /** The file's name in the store's snapshot directory. */
+  file: string;
+  /** Reads the file's content as the snapshot's data string. */
+  read: () => string;
+}
+
+const FILE = Symbol("snapshot file");
+
+/** A snapshot backed by a file: `data` is read on first use and kept. */
+export function fileSnapshot(meta: Snapshot["meta"], src: SnapshotFile): Snapshot {
+  let data: string | undefined;
+  const snap = {
+    meta,
+    get data() {
+      data ??= src.read();
+      return data;
+    },
+  };
+  Object.defineProperty(snap, FILE, { value: src.file, enumerable: false });
+  return snap;
+}
+
+/** The file a snapshot made by `fileSnapshot` lives in; undefined for one that holds its data. */
+export function snapshotFileOf(s: Snapshot): string | undefined {
+  return (s as { [FILE]?: string })[FILE];
+}

@@ -61,6 +61,7 @@ export {
   webhooks,
 } from "./schema";
 export { restoreStateSnapshot, takeStateSnapshot } from "./snapshot";
+export { StateSnapshotWriter, type WrittenSnapshot } from "./snapshot-writer";
 export { statements } from "./statements";
 export { authBootstrapped, getToken, listTokens, markAuthBootstrapped, type TokenRow } from "./token-queries";
 export {

@@ -23,7 +23,11 @@ export const raftHardState = sqliteTable("raft_hard_state", {
   logStartTerm: integer("log_start_term").notNull(),
 });
 
-/** The single row (id = 1) holding the latest snapshot: metadata plus the state machine's data blob. */
+/**
+ * The single row (id = 1) holding the latest snapshot: metadata plus the state machine's data, either
+ * as a blob (a snapshot installed from the leader) or, with `file` set and `data` empty, as a file in
+ * the store's snapshot directory (one this node took itself, written off the event loop).
+ */
 export const raftSnapshot = sqliteTable("raft_snapshot", {
   id: integer("id").primaryKey(),
   idx: integer("idx").notNull(),
@@ -31,4 +35,5 @@ export const raftSnapshot = sqliteTable("raft_snapshot", {
   /** JSON of the ConfState at idx. */
   conf: text("conf").notNull(),
   data: blob("data", { mode: "buffer" }).notNull(),
+  file: text("file"),
 });

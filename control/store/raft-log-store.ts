@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { asc, eq, gt, gte, lte, sql } from "drizzle-orm";
@@ -9,11 +9,14 @@ import {
   checkBatch,
   confStateSchema,
   emptyStoredState,
+  fileSnapshot,
   type LogPosition,
   type LogStore,
   type PersistBatch,
   RaftInvariantError,
+  type Snapshot,
   type StoredState,
+  snapshotFileOf,
 } from "../raft";
 import { raftEntries, raftHardState, raftSnapshot } from "./raft-log-schema";
 
@@ -22,6 +25,32 @@ const MIGRATIONS = fileURLToPath(new URL("../../migrations/raft-log", import.met
 const MIGRATIONS_TABLE = "__raft_log_migrations";
 const SYNCHRONOUS_FULL = 2;
 const schema = { raftEntries, raftHardState, raftSnapshot };
+/** The snapshot directory's name, beside raft.db. */
+export const SNAPSHOT_DIR = "snapshots";
+const EMPTY = Buffer.alloc(0);
+
+/** The name of the snapshot file of the state at `index`. */
+export function snapshotFileName(index: number): string {
+  return `state-${index}.db`;
+}
+
+/** The index a snapshot file name holds, or undefined for another name (a temporary file). */
+function snapshotFileIndex(name: string): number | undefined {
+  const m = /^state-(\d+)\.db$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** A stored snapshot whose blob is read on first use. */
+function fileless(meta: Snapshot["meta"], read: () => string): Snapshot {
+  let data: string | undefined;
+  return {
+    meta,
+    get data() {
+      data ??= read();
+      return data;
+    },
+  };
+}
 
 /**
  * The durable LogStore: better-sqlite3 in WAL mode with synchronous=FULL, so a commit fsyncs the WAL
@@ -36,7 +65,11 @@ export class SqliteLogStore implements LogStore {
   private readonly q;
   private readonly tx: (batch: PersistBatch) => void;
 
-  private constructor(private readonly sqlite: Database.Database) {
+  private constructor(
+    private readonly sqlite: Database.Database,
+    /** Where snapshots this node takes itself live as files (null for ":memory:"). */
+    readonly snapshotDir: string | null,
+  ) {
     this.db = drizzle(sqlite, { schema });
     const ph = (name: string) => sql.placeholder(name);
     this.q = {
@@ -65,7 +98,14 @@ export class SqliteLogStore implements LogStore {
         .prepare(),
       saveSnapshot: this.db
         .insert(raftSnapshot)
-        .values({ id: 1, idx: ph("idx"), term: ph("term"), conf: ph("conf"), data: ph("data") })
+        .values({
+          id: 1,
+          idx: ph("idx"),
+          term: ph("term"),
+          conf: ph("conf"),
+          data: ph("data"),
+          file: ph("file"),
+        })
         .onConflictDoUpdate({
           target: raftSnapshot.id,
           set: {
@@ -73,6 +113,7 @@ export class SqliteLogStore implements LogStore {
             term: sql`excluded.term`,
             conf: sql`excluded.conf`,
             data: sql`excluded.data`,
+            file: sql`excluded.file`,
           },
         })
         .prepare(),
@@ -103,8 +144,12 @@ export class SqliteLogStore implements LogStore {
           "INSERT OR IGNORE INTO raft_hard_state (id, term, vote, commit_index, log_start_index, log_start_term) VALUES (1, 0, NULL, 0, 0, 0)",
         )
         .run();
-      const store = new SqliteLogStore(sqlite);
+      const store = new SqliteLogStore(
+        sqlite,
+        file === ":memory:" ? null : join(dirname(file), SNAPSHOT_DIR),
+      );
       store.refreshBounds();
+      store.pruneSnapshotFiles(true);
       return store;
     } catch (err) {
       sqlite.close();
@@ -135,22 +180,23 @@ export class SqliteLogStore implements LogStore {
       st.logStart = { index: hs.logStartIndex, term: hs.logStartTerm };
     }
     const snap = this.db
-      .select({ idx: raftSnapshot.idx, term: raftSnapshot.term, conf: raftSnapshot.conf })
+      .select({
+        idx: raftSnapshot.idx,
+        term: raftSnapshot.term,
+        conf: raftSnapshot.conf,
+        file: raftSnapshot.file,
+      })
       .from(raftSnapshot)
       .where(eq(raftSnapshot.id, 1))
       .get();
     if (snap) {
       // The data (the whole state database, ~130 MB at 100,000 jobs) is read only when a lagging
       // follower needs it: a restarted node that never sends a snapshot never holds it in memory.
-      const readData = () => this.snapshotData(snap.idx);
-      let data: string | undefined;
-      st.snapshot = {
-        meta: { index: snap.idx, term: snap.term, conf: confStateSchema.parse(JSON.parse(snap.conf)) },
-        get data() {
-          data ??= readData();
-          return data;
-        },
-      };
+      const meta = { index: snap.idx, term: snap.term, conf: confStateSchema.parse(JSON.parse(snap.conf)) };
+      const file = snap.file;
+      st.snapshot = file
+        ? fileSnapshot(meta, { file, read: () => this.readSnapshotFile(file) })
+        : fileless(meta, () => this.snapshotData(snap.idx));
     }
     st.entries = this.db
       .select()
@@ -176,6 +222,50 @@ export class SqliteLogStore implements LogStore {
     return row.data.toString("utf8");
   }
 
+  /** A snapshot file's content as snapshot data (base64, as the state machine's snapshots are). */
+  readSnapshotFile(file: string): string {
+    if (!this.snapshotDir) throw new RaftInvariantError("an in-memory log store has no snapshot files");
+    return readFileSync(join(this.snapshotDir, file)).toString("base64");
+  }
+
+  /** Deletes a snapshot file that was written but not recorded (never the stored snapshot's). */
+  discardSnapshotFile(file: string): void {
+    if (!this.snapshotDir) return;
+    const stored = this.db
+      .select({ file: raftSnapshot.file })
+      .from(raftSnapshot)
+      .where(eq(raftSnapshot.id, 1))
+      .get();
+    if (stored?.file !== file) rmSync(join(this.snapshotDir, file), { force: true });
+  }
+
+  /**
+   * Removes snapshot files nothing will read: at open, every one but the stored snapshot's (older
+   * ones, and what a crash left half-written or unrecorded); after a snapshot is saved, those of an
+   * index at or below it. A newer one may be a snapshot still being taken (a follower that installs
+   * its leader's snapshot while its own is written), so it stays.
+   */
+  private pruneSnapshotFiles(atOpen: boolean): void {
+    const dir = this.snapshotDir;
+    if (!dir) return;
+    const row = this.db
+      .select({ idx: raftSnapshot.idx, file: raftSnapshot.file })
+      .from(raftSnapshot)
+      .where(eq(raftSnapshot.id, 1))
+      .get();
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      if (n === row?.file) continue;
+      const index = snapshotFileIndex(n);
+      if (atOpen || (index !== undefined && index <= (row?.idx ?? 0))) rmSync(join(dir, n), { force: true });
+    }
+  }
+
   save(batch: PersistBatch): void {
     // better-sqlite3's transaction() commits (and, with synchronous=FULL, fsyncs) before returning,
     // or rolls back and rethrows; either way the in-memory bounds stay in step with the file.
@@ -185,6 +275,7 @@ export class SqliteLogStore implements LogStore {
     if (lazy) this.sqlite.pragma("synchronous = NORMAL");
     try {
       this.tx(batch);
+      if (batch.snapshot) this.pruneSnapshotFiles(false);
     } catch (err) {
       this.refreshBounds();
       throw err;
@@ -197,12 +288,16 @@ export class SqliteLogStore implements LogStore {
     const start = checkBatch(batch, this.logStart, this.last);
     const q = this.q;
     if (batch.snapshot) {
-      const { meta, data } = batch.snapshot;
+      const { meta } = batch.snapshot;
+      // A snapshot this node wrote to a file is recorded by name; reading its data here would undo
+      // the point of writing it off the event loop.
+      const file = snapshotFileOf(batch.snapshot);
       q.saveSnapshot.run({
         idx: meta.index,
         term: meta.term,
         conf: JSON.stringify(meta.conf),
-        data: Buffer.from(data),
+        data: file ? EMPTY : Buffer.from(batch.snapshot.data),
+        file: file ?? null,
       });
     }
     if (batch.discardLog) {

@@ -50,8 +50,16 @@ let cluster: TestCluster | undefined;
 const runners: RunnerProc[] = [];
 let proxy: TcpProxy | undefined;
 
+/** Where slow-b's shell writes its pid: the SIGKILLed runner leaves that job running. */
+const jobPidFile = join(dir.path, "slow-b.pid");
+
 afterAll(async () => {
   for (const r of runners) killRunner(r.runner);
+  try {
+    process.kill(-Number(readFileSync(jobPidFile, "utf8").trim()), "SIGKILL");
+  } catch {
+    // never started, or already gone
+  }
   await cluster?.stop();
   await proxy?.close();
   dir.cleanup();
@@ -251,7 +259,9 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
 
     // SIGKILL of a runner mid-run: its execution is lost within the lease, its member failed within
     // the gossip bound (as seen from a surviving node).
-    await postJob(next.url, "slow-b", { zone: "b" }, "sleep 60");
+    // The job's shell is its own process group (the executor spawns it detached) and outlives the
+    // runner's SIGKILL; it writes its pid so afterAll ends it.
+    await postJob(next.url, "slow-b", { zone: "b" }, `echo $$ > ${jobPidFile}; exec sleep 60`);
     await runJob(next.url, "slow-b");
     await waitFor("slow-b running on rb", async () => {
       const es = await executions(c, "slow-b");

@@ -30,7 +30,8 @@ export async function startAgent(
     {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group, so kill() reaches the jobs its runner spawned too.
+      // Its own process group, so kill() reaches every process of the agent (its jobs are groups of
+      // their own: a SIGTERM stops them through the agent's drain, a SIGKILL leaves them to the test).
       detached: true,
     },
   );

@@ -3,6 +3,7 @@ import { RaftConsensus } from "../../control/consensus/raft-consensus";
 import { seededRandom } from "../../control/raft/random";
 import { openStateDb, type StateDb } from "../../control/store/db";
 import { SqliteLogStore } from "../../control/store/raft-log-store";
+import { StateSnapshotWriter } from "../../control/store/snapshot-writer";
 import { type Logger, silentLogger } from "../../shared/logger";
 import type { FakeClock } from "./fake-clock";
 
@@ -31,11 +32,20 @@ export async function openOneVoter(
     logger?: Logger;
     attach?: (n: Omit<OneVoter, "close">) => void;
     elect?: boolean;
+    /** Entries between snapshots, and kept behind one (the core's defaults when unset). */
+    snapshotThreshold?: number;
+    trailingEntries?: number;
+    /** Take snapshots off the event loop into files, as a node does. */
+    snapshotFiles?: boolean;
   } = {},
 ): Promise<OneVoter> {
   const state = openStateDb(join(dir, "state.db"), { synchronous: "NORMAL" });
   const log = SqliteLogStore.open(join(dir, "raft.db"));
   before?.({ state, log });
+  const writer =
+    opts.snapshotFiles && log.snapshotDir
+      ? new StateSnapshotWriter(join(dir, "state.db"), log.snapshotDir)
+      : undefined;
   const raft = new RaftConsensus({
     id: opts.id ?? "n1",
     state,
@@ -45,8 +55,22 @@ export async function openOneVoter(
     logger: opts.logger ?? silentLogger,
     random: seededRandom(7),
     tickMs: opts.tickMs ?? 10,
-    tunables: { electionTicks: 10, heartbeatTicks: 1 },
+    tunables: {
+      electionTicks: 10,
+      heartbeatTicks: 1,
+      ...(opts.snapshotThreshold === undefined ? {} : { snapshotThreshold: opts.snapshotThreshold }),
+      ...(opts.trailingEntries === undefined ? {} : { trailingEntries: opts.trailingEntries }),
+    },
     bootstrap: [opts.id ?? "n1"],
+    ...(writer
+      ? {
+          snapshots: {
+            take: () => writer.take(),
+            discard: (f: string) => log.discardSnapshotFile(f),
+            read: (f: string) => log.readSnapshotFile(f),
+          },
+        }
+      : {}),
   });
   opts.attach?.({ state, log, raft });
   await raft.start();
@@ -61,6 +85,7 @@ export async function openOneVoter(
     raft,
     close: async () => {
       await raft.stop();
+      await writer?.close();
       log.close();
       state.close();
     },

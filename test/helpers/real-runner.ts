@@ -45,7 +45,11 @@ export async function waitForLine(r: RealRunner, re: RegExp, timeoutMs = 20_000)
   }
 }
 
-/** SIGKILLs the runner's process group (it and any job it spawned); a gone one is fine. */
+/**
+ * SIGKILLs the runner's process group; a gone one is fine. A job it was running is not in that group
+ * (the shell executor starts each job as its own group, so cancelling a job reaches its children):
+ * a test that SIGKILLs a runner mid-job ends that job itself.
+ */
 export function killRunner(r: RealRunner): void {
   try {
     process.kill(-(r.proc.pid as number), "SIGKILL");

@@ -18,7 +18,7 @@ afterAll(() => dir.cleanup());
 describe("the dkron-runner package", () => {
   it("installs offline from its tarball alone and runs --help", async () => {
     const { tarball, files } = await packRunner(dir.path);
-    expect(files.sort()).toEqual(["bin/dkron-runner.mjs", "dist/cli.js", "package.json"]);
+    expect(files.sort()).toEqual(["bin/dkron-runner.mjs", "dist/cli.js", "dist/help.js", "package.json"]);
     expect(files.some((f) => f.endsWith(".node") || f.endsWith(".ts"))).toBe(false);
 
     const app = await installOffline(tarball, dir.path);

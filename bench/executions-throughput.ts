@@ -1,0 +1,239 @@
+/**
+ * Executions through a three-node cluster (issue 9 point 3): N http jobs `@every 1s` (default 1,000,
+ * so 1,000 executions a second) calling a server in this process, run by the nodes' embedded
+ * runners, for S seconds (default 60). Every start and finish is a committed Raft entry (or a share
+ * of a batched one) on a quorum before the next step.
+ *
+ * Printed: requests the server received per second over the window (p50 and the lowest second),
+ * executions the cluster recorded as finished successfully for the window's slots, how late the
+ * requests arrived against their slot, the leader's RSS at the start and end of the window, and its
+ * commit rate. Baseline, same run: one process firing N requests every second to the same server
+ * through a pooled undici Agent (what this host can push without any scheduler or Raft).
+ *
+ * Run: node --import tsx bench/executions-throughput.ts [jobs = 1000] [seconds = 60] [profile = default]
+ */
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Agent, request } from "undici";
+import { getJson, TestCluster } from "../test/helpers/cluster";
+import { tempDir } from "../test/helpers/tmp";
+import { benchArgs } from "./args";
+import { createJobs } from "./create-jobs";
+import { hostLine } from "./host";
+import { reportFigures } from "./report";
+import { percentile } from "./stats";
+
+const args = benchArgs(
+  "Usage: node --import tsx bench/executions-throughput.ts [jobs = 1000] [seconds = 60] [profile = default | fast]",
+);
+const JOBS = args.int(0, "jobs", 1000);
+const SECONDS = args.int(1, "seconds", 60);
+const profile = args.choice(2, "profile", ["default", "fast"] as const, "default");
+const TARGET = 1000;
+
+const wall = () => performance.timeOrigin + performance.now();
+
+/** A server counting requests per wall-clock second and how late each came against its slot. */
+async function server() {
+  const perSecond = new Map<number, number>();
+  const lateness: number[] = [];
+  let counting = false;
+  const s = createServer((req, res) => {
+    const at = wall();
+    if (counting) {
+      const sec = Math.floor(at / 1000);
+      perSecond.set(sec, (perSecond.get(sec) ?? 0) + 1);
+      const slot = req.headers["x-dkron-scheduled-at"];
+      const q = req.url?.indexOf("slot=") ?? -1;
+      const t =
+        typeof slot === "string" ? Date.parse(slot) : q >= 0 ? Number(req.url!.slice(q + 5)) : Number.NaN;
+      if (Number.isFinite(t)) lateness.push(at - t);
+    }
+    res.end("ok");
+  });
+  s.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+  return {
+    url,
+    perSecond,
+    lateness,
+    count(on: boolean) {
+      counting = on;
+    },
+    reset() {
+      perSecond.clear();
+      lateness.length = 0;
+    },
+    close: () => s.close(),
+  };
+}
+
+/** Per-second counts of the whole seconds in [from, to). */
+function seconds(perSecond: Map<number, number>, from: number, to: number): number[] {
+  const xs: number[] = [];
+  for (let s = Math.ceil(from / 1000); s < Math.floor(to / 1000); s++) xs.push(perSecond.get(s) ?? 0);
+  return xs;
+}
+
+const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const dir = tempDir("dkron-exec-tput-");
+const hit = await server();
+const cluster = await TestCluster.start({ size: 3, baseDir: dir.path, profile });
+try {
+  console.log(`executions-throughput: ${JOBS} http jobs @every 1s, ${SECONDS} s, 3 nodes (${profile})`);
+  console.log(await hostLine(dir.path));
+
+  // Baseline: this process fires JOBS requests at every second, for a third of the window.
+  const baseSeconds = Math.max(5, Math.round(SECONDS / 3));
+  const pool = new Agent({ connections: 256 });
+  hit.reset();
+  hit.count(true);
+  const b0 = Math.ceil((Date.now() + 300) / 1000) * 1000;
+  for (let k = 0; k < baseSeconds; k++) {
+    const slot = b0 + k * 1000;
+    await sleepUntil(slot);
+    void Promise.all(
+      Array.from({ length: JOBS }, (_, i) =>
+        request(`${hit.url}/base/${i}?slot=${slot}`, { dispatcher: pool }).then((r) => r.body.text()),
+      ),
+    );
+  }
+  await sleepUntil(b0 + baseSeconds * 1000 + 1500);
+  hit.count(false);
+  const base = seconds(hit.perSecond, b0, b0 + baseSeconds * 1000);
+  const baseLate = [...hit.lateness];
+  await pool.close();
+
+  const leader = await cluster.waitForLeader();
+  const pid = leader.proc?.pid as number;
+  const agent = new Agent({ connections: 40, keepAliveTimeout: 60_000 });
+  const t0 = performance.now();
+  await createJobs({
+    base: leader.url,
+    n: JOBS,
+    clients: 32,
+    agent,
+    body: (i) =>
+      JSON.stringify({
+        name: `tput-${i}`,
+        schedule: "@every 1s",
+        executor: "http",
+        executor_config: { url: `${hit.url}/job/${i}`, method: "GET" },
+      }),
+  });
+  console.log(`created ${JOBS} jobs in ${((performance.now() - t0) / 1000).toFixed(1)} s; warming up 5 s`);
+  await new Promise((r) => setTimeout(r, 5000));
+
+  type St = { raft: { commit_index: number } };
+  const from = Math.ceil((Date.now() + 100) / 1000) * 1000;
+  const to = from + SECONDS * 1000;
+  await sleepUntil(from);
+  hit.reset();
+  hit.count(true);
+  const rssStart = rssMb(pid);
+  const commitStart = (await getJson<St>(`${leader.url}/v1`))?.raft.commit_index ?? 0;
+  const rss: number[] = [rssStart];
+  while (Date.now() < to) {
+    await new Promise((r) => setTimeout(r, 5000));
+    rss.push(rssMb(pid));
+  }
+  await sleepUntil(to);
+  const commitEnd = (await getJson<St>(`${leader.url}/v1`))?.raft.commit_index ?? 0;
+  const rssEnd = rssMb(pid);
+  hit.count(false);
+  const ours = seconds(hit.perSecond, from, to);
+  const oursLate = [...hit.lateness];
+
+  // Stop the jobs, then count the executions the cluster recorded for the window's slots.
+  const stillLeader = (await cluster.leader()) ?? leader;
+  for (let i = 0; i < JOBS; i += 50)
+    await Promise.all(
+      Array.from({ length: Math.min(50, JOBS - i) }, (_, k) =>
+        request(`${stillLeader.url}/v1/jobs/tput-${i + k}/toggle`, {
+          method: "POST",
+          dispatcher: agent,
+        }).then((r) => r.body.text()),
+      ),
+    );
+  await new Promise((r) => setTimeout(r, 3000));
+  let recorded = 0;
+  const others = new Map<string, number>();
+  for (let i = 0; i < JOBS; i += 25) {
+    const lists = await Promise.all(
+      Array.from({ length: Math.min(25, JOBS - i) }, (_, k) =>
+        getJson<{ scheduled_at?: string; state: string }[]>(
+          `${stillLeader.url}/v1/jobs/tput-${i + k}/executions`,
+          10_000,
+        ),
+      ),
+    );
+    for (const l of lists)
+      for (const e of l ?? []) {
+        const slot = e.scheduled_at ? Date.parse(e.scheduled_at) : Number.NaN;
+        if (!(slot >= from && slot < to)) continue;
+        if (e.state === "success") recorded++;
+        else others.set(e.state, (others.get(e.state) ?? 0) + 1);
+      }
+  }
+  await agent.close();
+
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const oursRate = sum(ours) / SECONDS;
+  const baseRate = sum(base) / baseSeconds;
+  console.log(
+    `\nper-second requests, ours: p50 ${percentile(ours, 50)}, lowest ${Math.min(...ours)}; baseline p50 ${percentile(base, 50)}, lowest ${Math.min(...base)}`,
+  );
+  console.log(
+    `recorded successful executions for the window's slots: ${recorded} of ${JOBS * SECONDS} (others: ${[...others].map(([k, v]) => `${v} ${k}`).join(", ") || "none"})`,
+  );
+  console.log(
+    `leader commits: ${((commitEnd - commitStart) / SECONDS).toFixed(0)} entries/s; RSS ${rss.map((x) => x.toFixed(0)).join(" → ")} MB`,
+  );
+  console.log(await hostLine(dir.path));
+  const reproduce = `node --import tsx bench/executions-throughput.ts ${JOBS} ${SECONDS} ${profile}`;
+  reportFigures("executions-throughput", [
+    {
+      figure: `executions/s reaching the server, ${JOBS} http jobs @every 1s, 3 nodes, ${SECONDS} s`,
+      ours: oursRate,
+      unit: "/s",
+      baseline: baseRate,
+      baselineWhat: "one process, N requests a second",
+      target: { min: TARGET },
+      reproduce,
+    },
+    {
+      figure: "executions recorded successful, per second of the window",
+      ours: recorded / SECONDS,
+      unit: "/s",
+      target: { min: TARGET },
+      reproduce,
+    },
+    {
+      figure: "request lateness against the slot, p99",
+      ours: percentile(oursLate, 99),
+      unit: "ms",
+      baseline: percentile(baseLate, 99),
+      baselineWhat: "one process, N requests a second",
+      reproduce,
+    },
+    {
+      figure: "leader RSS, end / start of the window",
+      ours: rssEnd / rssStart,
+      unit: "×",
+      target: { max: 1.1 },
+      reproduce,
+    },
+  ]);
+} finally {
+  await cluster.stop();
+  hit.close();
+  dir.cleanup();
+}

@@ -1,0 +1,1 @@
+ALTER TABLE `raft_snapshot` ADD `file` text;

@@ -1,0 +1,224 @@
+import { EventEmitter } from "node:events";
+import { describe, expect, it } from "vitest";
+import type WebSocket from "ws";
+import { type ControlMessage, decodeRunnerFrame, encodeFrame, type RunnerMessage } from "../shared";
+import { silentLogger } from "../shared/logger";
+import { T0 } from "../test/helpers/builders";
+import { FakeClock } from "../test/helpers/fake-clock";
+import { RunnerAgent } from "./agent";
+import type { ExecuteRequest, ExecuteResult, Executor } from "./executors";
+
+// The stream's promises on virtual time: back-off between failed connects, a silent (half-open)
+// leader left after three heartbeats, results kept and re-sent until acknowledged across
+// reconnects, and live output skipped (and counted) while the socket is backed up.
+
+/** Stands in for the ws client socket; the test opens, feeds and closes it. */
+class FakeSocket extends EventEmitter {
+  readyState = 0;
+  bufferedAmount = 0;
+  terminated = false;
+  readonly sent: RunnerMessage[] = [];
+
+  constructor(readonly openedAt: number) {
+    super();
+  }
+
+  send(data: string): void {
+    const d = decodeRunnerFrame(data);
+    if (!d.ok) throw new Error(d.error);
+    this.sent.push(d.msg);
+  }
+
+  open(): void {
+    this.readyState = 1;
+    this.emit("open");
+  }
+
+  close(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.emit("close", 1006);
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    this.close();
+  }
+
+  deliver(msg: ControlMessage): void {
+    this.emit("message", encodeFrame(msg));
+  }
+
+  welcome(heartbeatMs = 1000): void {
+    this.open();
+    this.deliver({ type: "welcome", node: "c1", unknown: [], heartbeat_ms: heartbeatMs });
+  }
+}
+
+/** An executor the test drives. */
+class ManualExecutor implements Executor {
+  readonly name = "shell";
+  readonly runs: { req: ExecuteRequest; end: (r: ExecuteResult) => void }[] = [];
+
+  execute(req: ExecuteRequest): Promise<ExecuteResult> {
+    return new Promise((end) => this.runs.push({ req, end }));
+  }
+}
+
+function agent(opts: { maxBacklogBytes?: number } = {}) {
+  const clock = new FakeClock(T0);
+  const sockets: FakeSocket[] = [];
+  const executor = new ManualExecutor();
+  const a = new RunnerAgent({
+    url: "ws://control/_runner/ws",
+    token: "t",
+    name: "r1",
+    tags: {},
+    executors: new Map([["shell", executor]]),
+    clock,
+    logger: silentLogger,
+    webSocket: () => {
+      const s = new FakeSocket(clock.now());
+      sockets.push(s);
+      return s as unknown as WebSocket;
+    },
+    // The middle of the jitter: each delay is the back-off base itself.
+    random: () => 0.5,
+    ...opts,
+  });
+  return { a, clock, sockets, executor, last: () => sockets[sockets.length - 1]! };
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+const run = (id: string): ControlMessage => ({
+  type: "run",
+  execution_id: id,
+  job_name: "job",
+  scheduled_at: new Date(T0).toISOString(),
+  attempt: 1,
+  executor: "shell",
+  config: { command: "true" },
+});
+
+describe("RunnerAgent stream", () => {
+  it("backs off between failed connects, doubling up to the cap, and starts over after a welcome", async () => {
+    const { a, clock, sockets, last } = agent();
+    void a.start();
+    const closedAt: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      closedAt.push(clock.now());
+      last().close(); // refused: no open, no welcome
+      clock.advance(10_000);
+    }
+    const gaps = sockets.slice(1).map((s, i) => s.openedAt - closedAt[i]!);
+    // 100 ms first, then doubling, never above 5 s (what a dead leader costs a fleet's connects).
+    expect(gaps.slice(0, 7)).toEqual([100, 200, 400, 800, 1600, 3200, 5000]);
+    expect(gaps.every((g) => g <= 5000)).toBe(true);
+    // Once a leader welcomes it, a later drop reconnects quickly again.
+    last().welcome();
+    await settle();
+    const before = sockets.length;
+    last().close();
+    clock.advance(99);
+    expect(sockets.length).toBe(before);
+    clock.advance(1);
+    expect(sockets.length).toBe(before + 1);
+    await a.stop(0);
+  });
+
+  it("leaves a leader that has said nothing for three heartbeats (a half-open connection) and reconnects", async () => {
+    const { a, clock, sockets, last } = agent();
+    const ready = a.start();
+    last().welcome(1000);
+    await ready;
+    const first = last();
+    // The leader answers pings: the connection stays.
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      first.deliver({ type: "pong", ts: clock.now() });
+    }
+    expect(first.terminated).toBe(false);
+    expect(first.sent.filter((m) => m.type === "ping").length).toBeGreaterThanOrEqual(4);
+    // Silence (the socket stays "open", as a frozen or partitioned leader's does).
+    clock.advance(4000);
+    expect(first.terminated).toBe(true);
+    expect(a.status().connected).toBe(false);
+    clock.advance(200);
+    expect(sockets.length).toBe(2);
+    await a.stop(0);
+  });
+
+  it("keeps a result made while the stream was down and sends it in the next hello, then again until acknowledged", async () => {
+    const { a, clock, executor, last } = agent();
+    const ready = a.start();
+    last().welcome(1000);
+    await ready;
+    last().deliver(run("e1"));
+    await settle();
+    expect(executor.runs).toHaveLength(1);
+    // The leader goes away mid-run; the run finishes meanwhile.
+    last().close();
+    executor.runs[0]!.end({ success: true, output: "done\n", exitCode: 0 });
+    await settle();
+    expect(a.status().pendingResults).toBe(1);
+    clock.advance(100);
+    const next = last();
+    next.open();
+    const hello = next.sent.find((m) => m.type === "hello");
+    expect(hello?.type === "hello" && hello.pending_results.map((r) => r.execution_id)).toEqual(["e1"]);
+    next.deliver({ type: "welcome", node: "c2", unknown: [], heartbeat_ms: 1000 });
+    // Not acknowledged yet: re-sent with the next heartbeat.
+    clock.advance(1000);
+    expect(
+      next.sent.filter((m) => m.type === "result" && m.execution_id === "e1").length,
+    ).toBeGreaterThanOrEqual(1);
+    next.deliver({ type: "result_ack", execution_id: "e1" });
+    expect(a.status().pendingResults).toBe(0);
+    const sentBefore = next.sent.length;
+    clock.advance(1000);
+    next.deliver({ type: "pong", ts: clock.now() });
+    expect(next.sent.slice(sentBefore).some((m) => m.type === "result")).toBe(false);
+    // The same run sent again (a new leader re-dispatching) is acknowledged, never started twice.
+    next.deliver(run("e1"));
+    await settle();
+    expect(executor.runs).toHaveLength(1);
+    await a.stop(0);
+  });
+
+  it("skips live output while the socket is backed up, counts it, and still delivers the output in the result", async () => {
+    const { a, clock, executor, last } = agent({ maxBacklogBytes: 1000 });
+    const ready = a.start();
+    last().welcome(60_000);
+    await ready;
+    const s = last();
+    s.deliver(run("e2"));
+    await settle();
+    const req = executor.runs[0]!.req;
+    req.onOutput("a".repeat(300));
+    clock.advance(50);
+    expect(s.sent.filter((m) => m.type === "output")).toHaveLength(1);
+    // The leader stops reading: the socket's buffer fills beyond the backlog bound.
+    s.bufferedAmount = 5000;
+    req.onOutput("b".repeat(400));
+    clock.advance(50);
+    expect(s.sent.filter((m) => m.type === "output")).toHaveLength(1);
+    s.bufferedAmount = 0;
+    req.onOutput("c".repeat(100));
+    clock.advance(50);
+    const outputs = s.sent.filter((m) => m.type === "output");
+    expect(outputs).toHaveLength(2);
+    expect(outputs.map((m) => (m.type === "output" ? m.seq : -1))).toEqual([0, 1]);
+    executor.runs[0]!.end({
+      success: true,
+      output: `${"a".repeat(300)}${"b".repeat(400)}${"c".repeat(100)}`,
+      exitCode: 0,
+    });
+    await settle();
+    expect(a.status().droppedLiveBytes).toBe(400);
+    const result = s.sent.find((m) => m.type === "result");
+    expect(result?.type === "result" && result.output.length).toBe(800);
+    s.deliver({ type: "result_ack", execution_id: "e2" });
+    await a.stop(0);
+  });
+});
