@@ -85,11 +85,6 @@ export interface AgentStatus {
   state: "idle" | "running" | "draining" | "stopped";
 }
 
-/** The line an execution's output starts with when some of it never reached the leader. */
-export function droppedOutputNote(bytes: number): string {
-  return `[dkron: ${bytes} bytes of output dropped]\n`;
-}
-
 interface Running {
   abort: AbortController;
   /** When the executor said the run really started (`onStarted`), by this runner's clock. */
@@ -434,7 +429,8 @@ export class RunnerAgent {
         this.flush(id, entry);
         this.running.delete(id);
         // The result carries the tail: what came before it (live chunks skipped while the socket was
-        // backed up are in the tail when it is short enough) is gone, and the output says how much.
+        // backed up are in the tail when it is short enough) is gone, and `dropped_bytes` says how
+        // much; the leader writes the one note about it (with whatever it cuts itself).
         const truncated = "truncated" in res && res.truncated === true;
         const dropped = truncated ? Math.max(0, entry.total - Buffer.byteLength(res.output, "utf8")) : 0;
         this.droppedLiveBytes += entry.droppedLive;
@@ -443,7 +439,7 @@ export class RunnerAgent {
           type: "result",
           execution_id: id,
           success: res.success,
-          output: dropped > 0 ? droppedOutputNote(dropped) + res.output : res.output,
+          output: res.output,
           ...(dropped > 0 ? { dropped_bytes: dropped } : {}),
           ...(res.error ? { error: res.error } : {}),
           exit_code: res.exitCode ?? null,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Agent, fetch as undiciFetch } from "undici";
 import WebSocket from "ws";
-import { createLogger, type RunnerJoinedJson, systemClock } from "../shared";
+import { createLogger, RESERVED_RUNNER_TAGS, type RunnerJoinedJson, systemClock } from "../shared";
 
 type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -34,6 +34,13 @@ import {
   writePrivateFile,
 } from "./service";
 
+/**
+ * Exit status when the control node rejects this runner's credential (revoked, or unknown):
+ * EX_CONFIG, so a service manager can tell it from a crash and not restart it forever
+ * (systemd: `RestartPreventExitStatus=78`). A fresh join is the only way back.
+ */
+export const EXIT_REJECTED = 78;
+
 /** This package's version, gossiped in the member's meta (keep in step with runner/package.json). */
 const RUNNER_VERSION = "0.1.0";
 
@@ -47,17 +54,19 @@ const GOSSIP_OPTIONS_HELP = `  --gossip-bind H:P       UDP address of this runne
                           first; the control nodes' keys). Once <data-dir>/keyring.json exists it
                           wins: the cluster's key rotations rewrite it ('dkron keys')`;
 
-const JOIN_HELP = `Usage: dkron-runner join <control-url> --token <drj.id.secret> [options]
+const JOIN_HELP = `Usage: dkron-runner join <control-url> (--token <drj.id.secret> | --token-file F) [options]
 
 Exchanges the join token (from 'dkron runner-token create') for this runner's own credential,
 saves it to <data-dir>/${CREDENTIAL_FILE} (mode 0600) and runs as a service. Later starts need no
 token: dkron-runner start --data-dir D.
 
 Options:
-  --token T               the join token (required)
+  --token T               the join token (visible in 'ps' while join runs: prefer --token-file)
+  --token-file F          read the join token from file F instead
   --name N                this runner's name (default: the host name)
   --tags k=v[,k=v]        tags jobs target this runner by (repeatable); the join token's
-                          tags win over these
+                          tags win over these; control-node tags (${RESERVED_RUNNER_TAGS.join(", ")})
+                          are reserved
   --data-dir D            where the credential and status live (default dkron-runner.data)
   --ca-file F             PEM CA bundle to trust for an https:// control URL
   --max-concurrent N      most executions run at once (told to the leader)
@@ -73,6 +82,9 @@ rotation ('dkron keys install/use/remove'); the runner re-keys at once and rewri
 The leader's welcome also names every control node: they are saved to <data-dir>/${CONTROLS_FILE}
 (mode 0600), and when the stream drops and the control URL's node is down the runner reconnects
 through the others (any of them sends it on to the leader).
+
+Exit status: 0 after a drain (SIGTERM), 1 on a mistake or a refused join, ${EXIT_REJECTED} when the control
+node rejects the runner's credential (revoked or unknown: join again with a new token).
 `;
 
 const START_HELP = `Usage: dkron-runner start [--data-dir D] [--shutdown-grace MS] [gossip options] [--log-level L]
@@ -83,6 +95,8 @@ the other control nodes saved in <data-dir>/${CONTROLS_FILE}. SIGTERM drains: th
 leader, which sends it no new run; running ones finish within --shutdown-grace, results are
 delivered, then the runner leaves the gossip pool and exits 0.
 While running it rewrites <data-dir>/${STATUS_FILE} (mode 0600) every ${STATUS_EVERY_MS / 1000} s.
+Exit status: 0 after a drain, 1 on a mistake, ${EXIT_REJECTED} when the control node rejects the saved
+credential (revoked or unknown): restarting cannot help, join again with a new token.
 
 Options:
   --data-dir D            (default dkron-runner.data)
@@ -183,7 +197,12 @@ function tagPairs(values: readonly string[]): Record<string, string> {
     if (!p) continue;
     const eq = p.indexOf("=");
     if (eq <= 0) throw new UserError(`--tags: "${p}" is not k=v`);
-    tags[p.slice(0, eq)] = p.slice(eq + 1);
+    const key = p.slice(0, eq);
+    if (RESERVED_RUNNER_TAGS.includes(key))
+      throw new UserError(
+        `--tags: "${key}" is reserved for control nodes (${RESERVED_RUNNER_TAGS.join(", ")})`,
+      );
+    tags[key] = p.slice(eq + 1);
   }
   return tags;
 }
@@ -198,6 +217,7 @@ function positiveInt(v: unknown, flag: string): number | undefined {
 async function joinCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parse(argv, "join", {
     token: { type: "string" },
+    "token-file": { type: "string" },
     name: { type: "string" },
     tags: { type: "string", multiple: true },
     "data-dir": { type: "string" },
@@ -224,8 +244,7 @@ async function joinCommand(argv: string[]): Promise<void> {
   } catch {
     throw new UserError(`"${url}" is not an http:// or https:// URL of a control node`);
   }
-  if (typeof v.token !== "string" || !v.token)
-    throw new UserError("join needs --token <join token> (dkron runner-token create)");
+  const token = joinTokenOf(v.token as string | undefined, v["token-file"] as string | undefined);
   const dataDir = String(v["data-dir"] ?? "dkron-runner.data");
   const caFile = v["ca-file"] as string | undefined;
   const maxConcurrent = positiveInt(v["max-concurrent"], "--max-concurrent");
@@ -245,7 +264,7 @@ async function joinCommand(argv: string[]): Promise<void> {
   const level = logLevel(v["log-level"] as string | undefined);
   const ca = caFile ? readCaFile(caFile) : undefined;
 
-  const joined = await postJoin(control, ca, { token: v.token, name, tags: asked });
+  const joined = await postJoin(control, ca, { token, name, tags: asked });
   const saved: SavedCredential = {
     version: 1,
     control_url: control.origin,
@@ -272,6 +291,27 @@ async function joinCommand(argv: string[]): Promise<void> {
     `dkron-runner: joined as "${joined.name}"; credential saved to ${join(dataDir, CREDENTIAL_FILE)}\n`,
   );
   await runService(dataDir, saved, level, {});
+}
+
+/** The join token from --token or --token-file (one of them), or a one-line error. */
+function joinTokenOf(token: string | undefined, file: string | undefined): string {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (e) {
+      throw new UserError(
+        `--token-file: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+    if (token !== undefined) throw new UserError("--token-file: give it or --token, not both");
+    const t = text.trim();
+    if (!t) throw new UserError(`--token-file: ${file} is empty`);
+    return t;
+  }
+  if (!token)
+    throw new UserError("join needs --token <join token> or --token-file F (dkron runner-token create)");
+  return token;
 }
 
 /** The --log-level value, or a one-line error naming it. */
@@ -410,8 +450,8 @@ async function runService(
       rejected = true;
       process.stderr.write(`dkron-runner: ${reason}; join again with a new join token\n`);
       // Its runs cannot report any more: cancel them, leave the pool (listed left, not failed), exit.
-      setTimeout(() => process.exit(1), 8000).unref();
-      void service.stop(0).finally(() => process.exit(1));
+      setTimeout(() => process.exit(EXIT_REJECTED), 8000).unref();
+      void service.stop(0).finally(() => process.exit(EXIT_REJECTED));
     },
   });
   let stopping = false;

@@ -28,6 +28,7 @@ export type {
   SelfJson,
   TailJson,
 } from "./dashboard";
+export { droppedOutputNote } from "./dropped-output";
 export { AppError, httpStatusOf, isAppError, toAppError } from "./errors";
 export {
   type Execution,
@@ -95,6 +96,7 @@ export {
   mergeRunnerTags,
   parseJoinToken,
   parseRunnerCredential,
+  RESERVED_RUNNER_TAGS,
   RUNNER_CREDENTIAL_PATTERN,
   RUNNER_NAME,
   RUNNER_TAG_LIMITS,

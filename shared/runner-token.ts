@@ -34,6 +34,22 @@ export const RUNNER_NAME = z
   .max(100, "at most 100 characters")
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "use letters, digits and _ . - (starting with a letter or digit)");
 
+/**
+ * Tag keys that say "control node" (control/node-tags.ts; docs/api.md "Node tags"). A job tagged
+ * `server: "true:1"` or Dkron 1.x's `dkron_server` is meant for a control node, so no remote runner
+ * may carry them: a join or a join token asking for one is refused, and the hub drops them from a
+ * remote runner's hello.
+ */
+export const RESERVED_RUNNER_TAGS: readonly string[] = [
+  "server",
+  "dkron_server",
+  "role",
+  "rpc_addr",
+  "dkron_rpc_addr",
+  "bootstrap",
+  "expect",
+];
+
 /** A map of runner tags (`k=v` on the command line). */
 export const RunnerTagsSchema = z
   .record(
@@ -50,6 +66,15 @@ export const RunnerTagsSchema = z
   )
   .refine((t) => Object.keys(t).length <= RUNNER_TAG_LIMITS.count, {
     message: `at most ${RUNNER_TAG_LIMITS.count} tags`,
+  })
+  .superRefine((t, ctx) => {
+    for (const key of Object.keys(t))
+      if (RESERVED_RUNNER_TAGS.includes(key))
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          message: `"${key}" is reserved for control nodes and cannot be a runner's tag (reserved: ${RESERVED_RUNNER_TAGS.join(", ")})`,
+        });
   });
 
 /** The body of POST /v1/runner-tokens. */
@@ -133,10 +158,16 @@ export interface RunnerJoinedJson {
   gossip?: string[];
 }
 
-/** Tags a runner runs with: its own, with the join token's over them (the operator's say wins). */
+/**
+ * Tags a runner runs with: its own, with the join token's over them (the operator's say wins), and
+ * never a reserved one (RESERVED_RUNNER_TAGS), whoever asks: a hand-edited credential file's or a
+ * join token made before they were refused.
+ */
 export function mergeRunnerTags(
   own: Record<string, string>,
   fromToken: Record<string, string>,
 ): Record<string, string> {
-  return { ...own, ...fromToken };
+  const tags = { ...own, ...fromToken };
+  for (const key of RESERVED_RUNNER_TAGS) delete tags[key];
+  return tags;
 }

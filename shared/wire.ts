@@ -107,8 +107,8 @@ export const ResultSchema = z.object({
   started_at: z.number(),
   finished_at: z.number(),
   /**
-   * Output bytes that did not reach the leader: older than the tail the runner keeps, or live chunks
-   * skipped while the socket was backed up. `output` then starts with a line saying so.
+   * Output bytes that did not reach the leader: older than the tail the runner keeps. `output` is
+   * the tail alone; the leader writes the one note saying how much was dropped (with what it cut).
    */
   dropped_bytes: z.number().int().min(0).optional(),
 });

@@ -1,8 +1,16 @@
+import { EventEmitter } from "node:events";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type WebSocket from "ws";
+import { RunnerAgent } from "../../runner/agent";
+import { createExecutors } from "../../runner/executors";
+import { systemClock } from "../../shared/clock";
+import { silentLogger } from "../../shared/logger";
+import { decodeRunnerFrame, encodeFrame, type Result, type RunnerMessage } from "../../shared/wire";
 import { finishExecution, T0 } from "../../test/helpers/builders";
 import { ControlHarness, type HarnessOptions } from "../../test/helpers/control-harness";
 import { tempDir } from "../../test/helpers/tmp";
+import { RunnerSessions } from "../hub/runner-sessions";
 import { owedRuns } from "../store/owed-run-queries";
 import { retryBackoffMs } from "./backoff";
 
@@ -132,17 +140,69 @@ describe("Dispatcher: one run", () => {
 });
 
 describe("Dispatcher: output kept", () => {
-  it("keeps the last 256,000 characters of a result a runner did not trim, saying what was cut", async () => {
+  it("keeps the last 256,000 bytes of a result a runner did not trim, saying how many were dropped", async () => {
     const h = await harness();
     await h.put({ schedule: "@manually" });
     const [id] = await runNow(h);
     await h.finish(id!, { output: `${"a".repeat(100_000)}${"z".repeat(256_000)}` });
     const out = h.executions()[0]!.output;
-    expect(out.startsWith("[output cut: 100000 earlier characters dropped, the last 256000 kept]\n")).toBe(
-      true,
+    expect(out).toBe(`[dkron: 100000 bytes of output dropped]\n${"z".repeat(256_000)}`);
+  });
+
+  it("a 1 MB output through a real runner is stored as its 256,000-byte tail after one note with every byte dropped", async () => {
+    const h = await harness();
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    // The real agent and shell executor, over a socket that hands the frames to this test.
+    const frames: RunnerMessage[] = [];
+    const socket = Object.assign(new EventEmitter(), {
+      readyState: 1,
+      bufferedAmount: 0,
+      send(d: string) {
+        const f = decodeRunnerFrame(d);
+        if (f.ok) frames.push(f.msg);
+      },
+      close() {},
+      terminate() {},
+    });
+    const agent = new RunnerAgent({
+      url: "ws://control/_runner/ws",
+      token: "t",
+      name: "r1",
+      tags: {},
+      executors: createExecutors(),
+      clock: systemClock,
+      logger: silentLogger,
+      webSocket: () => socket as unknown as WebSocket,
+      random: () => 0,
+    });
+    const ready = agent.start();
+    socket.emit("open");
+    socket.emit("message", encodeFrame({ type: "welcome", node: "c1", unknown: [], heartbeat_ms: 60_000 }));
+    await ready;
+    // 100,000 lines of "abcdefghi\n": 1,000,000 bytes.
+    socket.emit(
+      "message",
+      encodeFrame({
+        ...h.hub.runs()[0]!,
+        config: { command: "yes abcdefghi | head -c 1000000", shell: "true" },
+      }),
     );
-    expect(out.endsWith("z".repeat(256_000))).toBe(true);
-    expect(out.split("\n")[1]).toBe("z".repeat(256_000));
+    const result = await vi.waitFor(
+      () => {
+        const r = frames.find((f) => f.type === "result");
+        if (!r) throw new Error("no result yet");
+        return r as Result;
+      },
+      { timeout: 20_000, interval: 20 },
+    );
+    await agent.stop(0);
+    expect(result.dropped_bytes).toBe(744_000);
+    h.dispatcher.onResult("r1", result);
+    await h.settle();
+    const out = h.executions()[0]!.output;
+    expect(out).toBe(`[dkron: 744000 bytes of output dropped]\n${"abcdefghi\n".repeat(25_600)}`);
+    expect(h.executions()[0]).toMatchObject({ id, state: "success" });
   });
 });
 
@@ -741,5 +801,82 @@ describe("Dispatcher: starts and results of one turn in one entry", () => {
     expect(new Set(h.hub.acks())).toEqual(new Set([a1, a2, b1, b2, "gone-1-r1"]));
     expect(h.job("a")).toMatchObject({ status: "success", successCount: 2 });
     expect(h.job("b")).toMatchObject({ status: "success", successCount: 2 });
+  });
+});
+
+describe("Dispatcher: max_concurrent with starts planned together", () => {
+  /** A runner's socket as RunnerSessions sees it: open, recording the run frames sent to it. */
+  function runnerSocket(runs: string[]) {
+    return {
+      readyState: 1,
+      OPEN: 1,
+      send(d: string) {
+        const f = JSON.parse(d) as { type: string; job_name?: string };
+        if (f.type === "run") runs.push(f.job_name!);
+      },
+    };
+  }
+
+  /** Sessions "a" (max_concurrent 1) and "b" (max_concurrent `bMax`), and the jobs each was sent. */
+  async function twoRunners(bMax?: number) {
+    const sessions = new RunnerSessions();
+    const sent = { a: [] as string[], b: [] as string[] };
+    const s = (name: string, max?: number) => ({
+      name,
+      tags: { pool: "p" },
+      addr: "",
+      connectedAt: 0,
+      lastSeen: 0,
+      ...(max === undefined ? {} : { maxConcurrent: max }),
+    });
+    sessions.add(s("a", 1), runnerSocket(sent.a));
+    sessions.add(s("b", bMax), runnerSocket(sent.b));
+    const h = await harness({ sessions });
+    for (const name of ["j1", "j2", "j3"])
+      await h.put({ name, schedule: "@manually", tags: { pool: "p:1" } });
+    return { h, sessions, sent };
+  }
+
+  it("three starts planned in one tick spread over the runners instead of all going to the first", async () => {
+    const { h, sent } = await twoRunners();
+    // As a scheduler tick fires jobs due the same second: every start planned before any commits.
+    const res = await Promise.all(
+      ["j1", "j2", "j3"].map((j) => h.dispatcher.run(j, "manual", h.clock.now())),
+    );
+    await h.settle();
+    expect(res.every((r) => r.ok)).toBe(true);
+    expect(sent).toEqual({ a: ["j1"], b: ["j2", "j3"] });
+    expect(["j1", "j2", "j3"].map((j) => h.executions(j)[0]?.state)).toEqual([
+      "running",
+      "running",
+      "running",
+    ]);
+  });
+
+  it("a start that finds every runner full (counting the ones planned with it) fails naming why", async () => {
+    const { h, sent } = await twoRunners(1);
+    await Promise.all(["j1", "j2", "j3"].map((j) => h.dispatcher.run(j, "manual", h.clock.now())));
+    await h.settle();
+    expect(sent).toEqual({ a: ["j1"], b: ["j2"] });
+    expect(h.executions("j3")).toMatchObject([
+      {
+        state: "failed",
+        node_name: "",
+        output:
+          'no target nodes found to run job j3 (tags {"pool":"p:1"}; connected runners: a (at max_concurrent 1), b (at max_concurrent 1))',
+      },
+    ]);
+  });
+
+  it("a slot held for a start that is refused is given back", async () => {
+    const { h, sessions, sent } = await twoRunners(1);
+    // A scheduled slot of a job with no schedule: planned on "a", refused by apply.
+    const refused = await h.dispatcher.run("j1", "schedule", h.clock.now());
+    await h.settle();
+    expect(refused).toMatchObject({ ok: false, error: { code: "CONFLICT" } });
+    expect(sessions.load("a")).toBe(0);
+    await h.dispatcher.run("j2", "manual", h.clock.now());
+    await h.settle();
+    expect(sent.a).toEqual(["j2"]);
   });
 });

@@ -34,7 +34,7 @@ import {
 } from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
-import { keptOutput, LiveOutput } from "./live-output";
+import { LiveOutput, resultOutput } from "./live-output";
 import { nextGroup, planMissed, planRetry, planRun, runFrame, toDispatch } from "./start-plan";
 import { type StartReport, StartReports } from "./start-reports";
 import {
@@ -237,6 +237,7 @@ export class Dispatcher implements RunnerEvents {
           at: this.deps.clock.now(),
           retain: this.opts.retain,
           candidates: this.deps.runners.candidates(job.spec.executor),
+          connected: () => this.deps.runners.connected(job.spec.executor),
           random: this.deps.random,
           ...(owed === undefined ? {} : { owed }),
         }),
@@ -317,7 +318,7 @@ export class Dispatcher implements RunnerEvents {
       id: r.execution_id,
       state: r.success ? "success" : "failed",
       success: r.success,
-      output: keptOutput(r.error && !r.output.startsWith(r.error) ? `${r.error}\n${r.output}` : r.output),
+      output: resultOutput(r),
       exitCode: r.exit_code,
       startedAt: r.started_at,
       finishedAt: r.finished_at,
@@ -347,16 +348,24 @@ export class Dispatcher implements RunnerEvents {
 
   /**
    * Proposes a start (with the others of this turn, unless audited: an audit record is per entry)
-   * and, once committed here, sends its runs with `spec`, the job the start was planned from.
+   * and, once committed here, sends its runs with `spec`, the job the start was planned from. Its
+   * targets' slots are held from the plan until the runs are sent (or the start fails), so the other
+   * starts planned meanwhile (a scheduler tick's) see them taken and go to other runners.
    */
   private async start(
     cmd: ExecutionStartCommand & { audit?: AuditStamp },
     spec?: StoredJob["spec"],
   ): Promise<StartResult> {
-    const res = await (cmd.audit ? this.commit(cmd) : this.track(this.startBatch.add(cmd)));
-    if (res.ok && this.leading)
-      for (const e of toDispatch(res.value)) this.send(e, spec ? { spec, payload: cmd.payload } : undefined);
-    return res;
+    const release = this.deps.runners.reserve(plannedTargets(cmd));
+    try {
+      const res = await (cmd.audit ? this.commit(cmd) : this.track(this.startBatch.add(cmd)));
+      if (res.ok && this.leading)
+        for (const e of toDispatch(res.value))
+          this.send(e, spec ? { spec, payload: cmd.payload } : undefined);
+      return res;
+    } finally {
+      release();
+    }
   }
 
   /** One start alone as `execution.start`, several as one `executions.start` entry. */
@@ -634,6 +643,11 @@ export class Dispatcher implements RunnerEvents {
     this.lastGroup = nextGroup(this.deps.clock.now(), this.lastGroup);
     return this.lastGroup;
   }
+}
+
+/** The runners a start will send runs to once it commits (its records planned as running). */
+function plannedTargets(cmd: ExecutionStartCommand): string[] {
+  return cmd.executions.flatMap((e) => (e.state === undefined || e.state === "running" ? [e.node] : []));
 }
 
 function findExecution(state: StateDb, id: string): Execution | undefined {

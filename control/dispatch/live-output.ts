@@ -1,3 +1,5 @@
+import { droppedOutputNote, type Result } from "../../shared";
+
 /** Bytes of live output kept per running execution (the same tail the runner keeps). */
 export const LIVE_TAIL_BYTES = 256_000;
 
@@ -41,11 +43,33 @@ export class LiveOutput {
 }
 
 /**
- * The output an execution keeps: its last LIVE_TAIL_BYTES characters, with a first line saying what
- * was cut. The runner keeps the same tail; this holds for a runner that does not (an old or a broken
- * one), so no result can make the state or the Raft log heavy.
+ * The output an execution keeps from its result: the last LIVE_TAIL_BYTES bytes (UTF-8) of what the
+ * runner sent, its error line before them, and, when anything was dropped, one first line saying how
+ * many bytes in all: the runner's `dropped_bytes` (older than the tail it keeps) plus what is cut
+ * here (a runner that did not trim: an old or a broken one), so no result makes the state or the
+ * Raft log heavy and none hides that it lost output.
  */
-export function keptOutput(text: string, max: number = LIVE_TAIL_BYTES): string {
-  if (text.length <= max) return text;
-  return `[output cut: ${text.length - max} earlier characters dropped, the last ${max} kept]\n${text.slice(text.length - max)}`;
+export function resultOutput(
+  r: Pick<Result, "output" | "error" | "dropped_bytes">,
+  max: number = LIVE_TAIL_BYTES,
+): string {
+  const runnerDropped = r.dropped_bytes ?? 0;
+  // Runners before this leader put their own note in the output: one note is written, here.
+  const own = runnerDropped > 0 ? droppedOutputNote(runnerDropped) : "";
+  const output = own && r.output.startsWith(own) ? r.output.slice(own.length) : r.output;
+  const { tail, cut } = tailBytes(output, max);
+  const dropped = runnerDropped + cut;
+  const error = r.error && !output.startsWith(r.error) ? `${r.error}\n` : "";
+  return `${dropped > 0 ? droppedOutputNote(dropped) : ""}${error}${tail}`;
+}
+
+/** The last `max` bytes (UTF-8) of `text`, starting on a whole character, and how many bytes were cut. */
+export function tailBytes(text: string, max: number): { tail: string; cut: number } {
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short text needs no encoding to know it fits.
+  if (text.length * 3 <= max) return { tail: text, cut: 0 };
+  const buf = Buffer.from(text, "utf8");
+  if (buf.length <= max) return { tail: text, cut: 0 };
+  let start = buf.length - max;
+  while (start < buf.length && (buf[start]! & 0xc0) === 0x80) start++;
+  return { tail: buf.subarray(start).toString("utf8"), cut: start };
 }

@@ -91,11 +91,34 @@ describe("start-plan: a new run", () => {
         id: "9-1-none",
         node: "",
         state: "failed",
-        output: 'no target nodes found to run job job (tags {"zone":"c"}; connected runners: r1, r2, r3)',
+        output:
+          'no target nodes found to run job job (tags {"zone":"c"}; connected runners: r1 (tags differ), r2 (tags differ), r3 (tags differ))',
       },
     ]);
     expect(noTargetNote("j", undefined, [])).toBe(
       "no target nodes found to run job j (tags {}; connected runners: none)",
+    );
+  });
+
+  it("names each connected runner with why it was not picked: tags, capacity, executor, draining", () => {
+    const connected = [
+      { name: "r1", tags: { zone: "a" }, unavailable: "at max_concurrent 1" },
+      { name: "r2", tags: { zone: "b" } },
+      { name: "r3", tags: { zone: "a" }, unavailable: "no http executor" },
+      { name: "r4", tags: { zone: "a" }, unavailable: "draining" },
+    ];
+    const cmd = planRun({
+      ...base,
+      candidates: [runners[1]!],
+      connected: () => connected,
+      spec: { tags: { zone: "a" } },
+    });
+    expect(cmd.executions[0]?.output).toBe(
+      'no target nodes found to run job job (tags {"zone":"a"}; connected runners: r1 (at max_concurrent 1), r2 (tags differ), r3 (no http executor), r4 (draining))',
+    );
+    // A count of 0 picks nobody, matching or not.
+    expect(noTargetNote("j", { zone: "a:0" }, [runners[0]!, runners[1]!])).toBe(
+      'no target nodes found to run job j (tags {"zone":"a:0"}; connected runners: r1 (the tags ask for 0 nodes), r2 (tags differ))',
     );
   });
 

@@ -1,6 +1,7 @@
 import type { Execution, JobSpec, NotRunState, Run, Trigger } from "../../shared";
-import { type Candidate, selectTargets } from "../../shared";
+import { type Candidate, parseTargetTags, qualifying, selectTargets } from "../../shared";
 import type { ExecutionStartCommand, StartValue } from "../fsm";
+import type { ConnectedRunner } from "../hub";
 
 // The dispatcher's decisions, pure: which runners a run goes to, where a retry lands, how execution
 // ids and group numbers are made, and what is recorded when no runner can take a run. The
@@ -29,8 +30,13 @@ export interface RunPlanInput {
   /** The proposer's clock, stamped into the command. */
   at: number;
   retain: number;
-  /** Runners connected now. */
+  /** Runners that can take the run now. */
   candidates: readonly Candidate[];
+  /**
+   * Every runner connected now, with why each that cannot take the run cannot (read only when there
+   * is no target, for the note that says why); default: `candidates`.
+   */
+  connected?: () => readonly ConnectedRunner[];
   random: () => number;
   /** The mark of the owed dependent run this start settles. */
   owed?: number;
@@ -49,7 +55,7 @@ export function planRun(p: RunPlanInput): ExecutionStartCommand {
           id: executionId(p.group, 1, "none"),
           node: "",
           state: "failed",
-          output: noTargetNote(p.jobName, p.spec.tags, p.candidates),
+          output: noTargetNote(p.jobName, p.spec.tags, p.connected ? p.connected() : p.candidates),
         },
       ];
   return {
@@ -66,14 +72,31 @@ export function planRun(p: RunPlanInput): ExecutionStartCommand {
   };
 }
 
-/** Why a run has no target: the tags asked for and the runners connected. */
+/**
+ * Why a run has no target: the tags asked for and each connected runner with why it was not
+ * picked (it cannot take a run now, or its tags differ).
+ */
 export function noTargetNote(
   jobName: string,
   tags: Record<string, string> | null | undefined,
-  candidates: readonly Candidate[],
+  connected: readonly ConnectedRunner[],
 ): string {
-  const connected = candidates.map((c) => c.name).join(", ") || "none";
-  return `no target nodes found to run job ${jobName} (tags ${JSON.stringify(tags ?? {})}; connected runners: ${connected})`;
+  const { match, count } = parseTargetTags(tags);
+  const why = (c: ConnectedRunner) =>
+    c.unavailable ??
+    (qualifying([c], match).length === 0
+      ? "tags differ"
+      : count <= 0
+        ? `the tags ask for ${count} nodes`
+        : "");
+  const list =
+    connected
+      .map((c) => {
+        const w = why(c);
+        return w ? `${c.name} (${w})` : c.name;
+      })
+      .join(", ") || "none";
+  return `no target nodes found to run job ${jobName} (tags ${JSON.stringify(tags ?? {})}; connected runners: ${list})`;
 }
 
 /**

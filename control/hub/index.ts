@@ -2,4 +2,4 @@
 
 export type { RunnerEvents } from "./runner-events";
 export { REVOKED_CLOSE_CODE, RUNNER_WS_PATH, RunnerHub } from "./runner-hub";
-export { type RunnerSession, RunnerSessions, type Runners } from "./runner-sessions";
+export { type ConnectedRunner, type RunnerSession, RunnerSessions, type Runners } from "./runner-sessions";

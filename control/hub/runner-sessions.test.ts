@@ -42,6 +42,35 @@ describe("RunnerSessions targeting", () => {
     // A reconnecting runner's hello says what it holds.
     s.setHeld("a", ["e2"]);
     expect(s.candidates("shell").map((c) => c.name)).toEqual(["b"]);
+    // What a run with no target reports: every connected runner, and why it cannot take one.
+    s.add(session("c", { draining: true }), socket());
+    expect(s.connected("http")).toEqual([
+      { name: "a", tags: {}, unavailable: "no http executor" },
+      { name: "b", tags: {} },
+      { name: "c", tags: {}, unavailable: "draining" },
+    ]);
+    expect(s.connected("shell")[0]).toEqual({ name: "a", tags: {}, unavailable: "at max_concurrent 1" });
+    // With no executor named, only draining keeps a runner from being a target.
+    expect(s.connected().map((c) => c.unavailable)).toEqual([undefined, undefined, "draining"]);
+  });
+});
+
+describe("RunnerSessions reservations", () => {
+  it("a slot held for a planned run counts against max_concurrent until released, once", () => {
+    const s = new RunnerSessions();
+    s.add(session("a", { maxConcurrent: 2 }), socket());
+    const first = s.reserve(["a"]);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["a"]);
+    const second = s.reserve(["a"]);
+    expect(s.candidates("shell")).toEqual([]);
+    // Sent (now load), then released: still full; released twice: the second call does nothing.
+    s.send("a", run("e1"));
+    first();
+    first();
+    expect(s.load("a")).toBe(2);
+    second();
+    expect(s.load("a")).toBe(1);
+    expect(s.candidates("shell").map((c) => c.name)).toEqual(["a"]);
   });
 });
 

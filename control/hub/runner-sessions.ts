@@ -19,6 +19,12 @@ export interface RunnerSession {
   draining?: boolean;
 }
 
+/** A connected runner as a target of a run: its tags and, when it cannot take the run now, why. */
+export interface ConnectedRunner extends Candidate {
+  /** "draining", "no http executor", "at max_concurrent 2"; absent when it can take a run. */
+  unavailable?: string;
+}
+
 /** The runners the dispatcher can target and send frames to (RunnerSessions; a fake in tests). */
 export interface Runners {
   /**
@@ -26,6 +32,18 @@ export interface Runners {
    * run it and have room for one more execution (below their `max_concurrent`).
    */
   candidates(executor?: string): Candidate[];
+  /**
+   * Every runner connected now; with `executor`, each that cannot take a run of it says why (what
+   * a run with no target reports).
+   */
+  connected(executor?: string): ConnectedRunner[];
+  /**
+   * Holds one slot on each runner named (twice named: two) for a run planned on it and not sent
+   * yet, so starts planned before the first is sent count it against `max_concurrent` and spread
+   * over other runners. Returns the release, called once the runs are sent (sent ones count as
+   * load from then on) or the start did not commit; calling it again does nothing.
+   */
+  reserve(runners: readonly string[]): () => void;
   /** Sessions connected now. */
   sessions(): RunnerSession[];
   /** Whether a runner is connected. */
@@ -50,6 +68,8 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
   private readonly conns = new Map<string, { session: RunnerSession; socket: S }>();
   /** Executions sent to (or reported held by) each runner and not finished yet: its load. */
   private readonly inflight = new Map<string, Set<string>>();
+  /** Slots held per runner for runs planned on it and not sent yet (see `reserve`). */
+  private readonly reserved = new Map<string, number>();
   private readonly addedListeners = new Set<(session: RunnerSession) => void>();
 
   /** Registers a session, returning the one it replaces (same runner name), if any. */
@@ -84,15 +104,24 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
   }
 
   candidates(executor?: string): Candidate[] {
-    return [...this.conns.values()]
-      .filter(
-        ({ session: s }) =>
-          !s.draining &&
-          (executor === undefined ||
-            ((s.executors === undefined || s.executors.includes(executor)) &&
-              (s.maxConcurrent === undefined || this.load(s.name) < s.maxConcurrent))),
-      )
-      .map((c) => ({ name: c.session.name, tags: c.session.tags }));
+    return this.connected(executor).flatMap((c) => (c.unavailable ? [] : [{ name: c.name, tags: c.tags }]));
+  }
+
+  connected(executor?: string): ConnectedRunner[] {
+    return [...this.conns.values()].map(({ session: s }) => {
+      const why = this.unavailable(s, executor);
+      return { name: s.name, tags: s.tags, ...(why ? { unavailable: why } : {}) };
+    });
+  }
+
+  /** Why a runner cannot take a run (of `executor`, when given) now; undefined when it can. */
+  private unavailable(s: RunnerSession, executor: string | undefined): string | undefined {
+    if (s.draining) return "draining";
+    if (executor === undefined) return undefined;
+    if (s.executors !== undefined && !s.executors.includes(executor)) return `no ${executor} executor`;
+    if (s.maxConcurrent !== undefined && this.load(s.name) >= s.maxConcurrent)
+      return `at max_concurrent ${s.maxConcurrent}`;
+    return undefined;
   }
 
   /** The runner said it is draining: it stays attached but is no target any more. */
@@ -101,9 +130,23 @@ export class RunnerSessions<S extends SessionSocket = SessionSocket> implements 
     if (c) c.session.draining = true;
   }
 
-  /** Executions in flight on a runner, as far as this leader knows. */
+  /** Executions in flight on a runner, as far as this leader knows, and runs planned on it not sent yet. */
   load(name: string): number {
-    return this.inflight.get(name)?.size ?? 0;
+    return (this.inflight.get(name)?.size ?? 0) + (this.reserved.get(name) ?? 0);
+  }
+
+  reserve(runners: readonly string[]): () => void {
+    for (const n of runners) this.reserved.set(n, (this.reserved.get(n) ?? 0) + 1);
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      for (const n of runners) {
+        const left = (this.reserved.get(n) ?? 0) - 1;
+        if (left > 0) this.reserved.set(n, left);
+        else this.reserved.delete(n);
+      }
+    };
   }
 
   /** The runner holds exactly these executions (its hello). */

@@ -2,9 +2,10 @@
  * Join tokens and revocation with the real `dkron-runner` CLI against a three-node cluster (real
  * processes, gossip over real UDP on loopback):
  * - a bad and an expired join token: one clear line, exit 1, nothing registered;
- * - a bad --shutdown-grace, --log-level or --ca-file: one line, exit 1, and the token is not spent;
+ * - a bad --shutdown-grace, --log-level, --ca-file or --token-file, or a reserved tag (--tags
+ *   server=true): one line, exit 1, and the token is not spent; --token-file then joins;
  * - one single-use token, two `dkron-runner join` processes at once: exactly one joins;
- * - `dkron runner revoke NAME` cuts that runner's stream at once: it says it was revoked and exits 1,
+ * - `dkron runner revoke NAME` cuts that runner's stream at once: it says it was revoked and exits 78,
  *   and a restart with `dkron-runner start` from its saved credential fails the same way;
  * - SIGTERM drains: the running execution finishes and its result is delivered, the runner leaves
  *   the gossip pool (listed `left`) and exits 0;
@@ -12,7 +13,7 @@
  *   the new leader refuses it.
  */
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -118,14 +119,23 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
       ["--shutdown-grace", "abc"],
       ["--log-level", "verbose"],
       ["--ca-file", join(dir.path, "no-such-ca.pem")],
+      ["--tags", "server=true"],
+      ["--token-file", join(dir.path, "no-such-token")],
     ] as const) {
       const mistake = runner([...joinArgs(follower.url, once, "careful"), flag, value]);
       expect(await refused(mistake)).toMatch(new RegExp(`^dkron-runner: ${flag}`));
     }
     expect(await registered(leader.url)).toEqual([]);
 
-    // That single-use token, two joins at once (one through a follower): exactly one succeeds.
-    const a = joinRunner(follower.url, once, "twin-a");
+    // That single-use token, two joins at once (one through a follower, reading it from a file
+    // so it is not on its command line): exactly one succeeds.
+    const tokenFile = join(dir.path, "join-token");
+    writeFileSync(tokenFile, `${once}\n`, { mode: 0o600 });
+    const a = runner(
+      joinArgs(follower.url, once, "twin-a").map((x, i, all) =>
+        x === "--token" ? "--token-file" : all[i - 1] === "--token" ? tokenFile : x,
+      ),
+    );
     const b = joinRunner(leader.url, once, "twin-b");
     const first = await Promise.race([
       waitForLine(a, /connected to/).then(() => ({ ok: a, no: b })),
@@ -141,7 +151,8 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     };
     expect(saved.seeds.sort()).toEqual(c.nodes.map((n) => `127.0.0.1:${n.gossipPort}`).sort());
 
-    // Revoke: the stream is cut at once, the process says it was revoked and exits 1.
+    // Revoke: the stream is cut at once, the process says it was revoked and exits 78 (EX_CONFIG:
+    // the systemd unit in docs/runners.md does not restart it).
     await run(process.execPath, [
       DKRON,
       "runner",
@@ -150,11 +161,11 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
       "--http-addr",
       `127.0.0.1:${leader.port}`,
     ]);
-    expect(await first.ok.exited).toBe(1);
+    expect(await first.ok.exited).toBe(78);
     expect(first.ok.stderr()).toMatch(/revoked/);
     // Its credential never works again: a restart from the data dir fails the same way.
     const again = runner(["start", "--data-dir", join(dir.path, winner), "--gossip-bind", "127.0.0.1:0"]);
-    expect(await again.exited).toBe(1);
+    expect(await again.exited).toBe(78);
     expect(again.stderr()).toMatch(/revoked/);
     expect(await registered(leader.url)).toEqual([]);
 

@@ -75,6 +75,7 @@ async function startRunner(
   url: string,
   tags: string[],
   gossipJoin?: string,
+  extra: string[] = [],
 ): Promise<RunnerProc> {
   const token = await createJoinToken(cluster!.nodes[0]!.url);
   const runner = spawnRunner([
@@ -90,6 +91,7 @@ async function startRunner(
     "--gossip-bind",
     "127.0.0.1:0",
     ...(gossipJoin ? ["--gossip-join", gossipJoin] : []),
+    ...extra,
   ]);
   const r = { name, runner };
   runners.push(r);
@@ -150,8 +152,8 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
     const seed = `127.0.0.1:${c.nodes[0]!.gossipPort}`;
     proxy = await tcpProxy(leader.port);
     const follower = c.nodes.find((n) => n !== leader)!;
-    await startRunner("ra", follower.url, ["zone=a"]);
-    await startRunner("rb", follower.url, ["zone=b"]);
+    await startRunner("ra", follower.url, ["zone=a", "pool=x"], undefined, ["--max-concurrent", "1"]);
+    await startRunner("rb", follower.url, ["zone=b", "pool=x"]);
     // rc reaches the cluster only through the proxy in front of the leader (no redirect to follow).
     await startRunner("rc", `http://127.0.0.1:${proxy.port}`, ["zone=c"], seed);
 
@@ -191,6 +193,28 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
     await runJob(leader.url, "on-server");
     const [onServer] = await settled(c, "on-server", 1);
     expect(["n1", "n2", "n3"]).toContain(onServer!.node_name);
+
+    // Capacity: three @at jobs due the same second, each for one runner of pool x. ra takes at most
+    // one (--max-concurrent 1): the starts planned in that tick count each other, so none is sent
+    // to a full ra and refused there.
+    const due = new Date(Math.ceil((Date.now() + 3000) / 1000) * 1000).toISOString();
+    for (const name of ["burst-1", "burst-2", "burst-3"]) {
+      const r = await fetch(`${leader.url}/v1/jobs`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          name,
+          schedule: `@at ${due}`,
+          executor: "shell",
+          executor_config: { command: "sleep 1", shell: "true" },
+          tags: { pool: "x:1" },
+        }),
+      });
+      expect(r.status, await r.text()).toBeLessThan(300);
+    }
+    const burst = await Promise.all(["burst-1", "burst-2", "burst-3"].map((j) => settled(c, j, 1)));
+    expect(burst.map(([e]) => [e!.state, e!.output])).toEqual(burst.map(() => ["success", ""]));
+    expect(burst.filter(([e]) => e!.node_name === "ra").length).toBeLessThanOrEqual(1);
 
     // Stream cut: gossip still says alive, the leader says stream down, and no run goes to rc.
     await proxy.cut();

@@ -43,12 +43,20 @@ export class FakeHub implements Runners {
     return [...this.runners].map(([name, tags]) => ({ name, tags }));
   }
 
+  connected(): Candidate[] {
+    return this.candidates();
+  }
+
   sessions(): RunnerSession[] {
     return [...this.runners].map(([name, tags]) => ({ name, tags, addr: "", connectedAt: 0, lastSeen: 0 }));
   }
 
   isConnected(name: string): boolean {
     return this.runners.has(name);
+  }
+
+  reserve(): () => void {
+    return () => {};
   }
 
   send(runner: string, msg: ControlMessage): boolean {
@@ -90,6 +98,11 @@ export interface HarnessOptions {
   auth?: "tokens" | "off";
   /** How long audit records are kept (default 90 days, as a node). */
   auditRetentionMs?: number;
+  /**
+   * The runners the dispatcher and API use instead of `hub` (a real RunnerSessions over sockets the
+   * test fakes, for capacity and targeting as the node does them); `runners` is then ignored.
+   */
+  sessions?: Runners;
 }
 
 /**
@@ -123,7 +136,7 @@ export class ControlHarness {
       {
         consensus: this.consensus,
         state: this.state,
-        runners: this.hub,
+        runners: opts.sessions ?? this.hub,
         clock: this.clock,
         logger: silentLogger,
         random: () => 0,
@@ -147,7 +160,7 @@ export class ControlHarness {
       state: this.state,
       consensus: this.consensus,
       dispatcher: this.dispatcher,
-      runners: this.hub,
+      runners: opts.sessions ?? this.hub,
       clock: this.clock,
       peers: new PeerBook(this.state),
       node: { name: "control-1", version: "test", advertise: "127.0.0.1:8080", tags: {} },
