@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
 import type WebSocket from "ws";
 import { type ControlMessage, decodeRunnerFrame, encodeFrame, type RunnerMessage } from "../shared";
-import { silentLogger } from "../shared/logger";
+import { createLogger, type Logger, silentLogger } from "../shared/logger";
 import { T0 } from "../test/helpers/builders";
 import { FakeClock } from "../test/helpers/fake-clock";
 import { RunnerAgent } from "./agent";
@@ -65,7 +65,7 @@ class ManualExecutor implements Executor {
   }
 }
 
-function agent(opts: { maxBacklogBytes?: number } = {}) {
+function agent(opts: { maxBacklogBytes?: number; logger?: Logger } = {}) {
   const clock = new FakeClock(T0);
   const sockets: FakeSocket[] = [];
   const executor = new ManualExecutor();
@@ -76,7 +76,7 @@ function agent(opts: { maxBacklogBytes?: number } = {}) {
     tags: {},
     executors: new Map([["shell", executor]]),
     clock,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     webSocket: () => {
       const s = new FakeSocket(clock.now());
       sockets.push(s);
@@ -219,6 +219,32 @@ describe("RunnerAgent stream", () => {
     const result = s.sent.find((m) => m.type === "result");
     expect(result?.type === "result" && result.output.length).toBe(800);
     s.deliver({ type: "result_ack", execution_id: "e2" });
+    await a.stop(0);
+  });
+
+  it("logs each run's start and finish with the job and execution keys (STYLE.md's fixed keys)", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: "info",
+      write: (l) => lines.push(JSON.parse(l)),
+      fields: { runner: "r1" },
+    });
+    const { a, executor, last } = agent({ logger });
+    const ready = a.start();
+    last().welcome(60_000);
+    await ready;
+    last().deliver(run("e3"));
+    await settle();
+    executor.runs[0]!.end({ success: false, output: "", exitCode: 2 });
+    await settle();
+    last().deliver({ type: "result_ack", execution_id: "e3" });
+    const runLines = lines.filter((l) => typeof l.msg === "string" && /^run /.test(l.msg as string));
+    expect(runLines.map((l) => [l.msg, l.job, l.execution, l.runner])).toEqual([
+      ["run started", "job", "e3", "r1"],
+      ["run finished", "job", "e3", "r1"],
+    ]);
+    expect(runLines[1]).toMatchObject({ success: false, exitCode: 2 });
+    expect(lines.some((l) => l.msg === "connected to the leader" && l.leader === "c1")).toBe(true);
     await a.stop(0);
   });
 });

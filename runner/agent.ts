@@ -327,6 +327,7 @@ export class RunnerAgent {
         this.welcomedOn = this.ws;
         this.reconnectDelay = 100;
         this.heartbeatMs = msg.heartbeat_ms;
+        if (this.leader !== msg.node) this.opts.logger.info("connected to the leader", { leader: msg.node });
         this.leader = msg.node;
         for (const id of msg.unknown) this.running.get(id)?.abort.abort();
         this.schedulePing();
@@ -381,6 +382,7 @@ export class RunnerAgent {
         : full
           ? `runner ${this.opts.name} is at its max_concurrent (${this.opts.maxConcurrent})`
           : "runner is draining and takes no new work";
+      this.opts.logger.warn("run refused", { job: run.job_name, execution: id, reason: error });
       this.complete(id, {
         type: "result",
         execution_id: id,
@@ -405,6 +407,7 @@ export class RunnerAgent {
       done: Promise.resolve(),
     };
     this.running.set(id, entry);
+    this.opts.logger.info("run started", { job: run.job_name, execution: id, attempt: run.attempt });
     entry.done = executor
       .execute({
         identity: { jobName: run.job_name, executionId: id, scheduledAt: run.scheduled_at },
@@ -435,6 +438,14 @@ export class RunnerAgent {
         const dropped = truncated ? Math.max(0, entry.total - Buffer.byteLength(res.output, "utf8")) : 0;
         this.droppedLiveBytes += entry.droppedLive;
         this.droppedBytes += dropped;
+        this.opts.logger.info("run finished", {
+          job: run.job_name,
+          execution: id,
+          success: res.success,
+          exitCode: res.exitCode ?? null,
+          ms: this.opts.clock.now() - (entry.startedAt ?? tookAt),
+          ...(dropped > 0 ? { droppedBytes: dropped } : {}),
+        });
         this.complete(id, {
           type: "result",
           execution_id: id,

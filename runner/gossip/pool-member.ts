@@ -107,7 +107,7 @@ export class PoolMember {
   setKeys(keys: readonly string[]): boolean {
     if (!this.keyring) {
       this.opts.logger.warn("gossip keyring update ignored: this member runs without --encrypt", {
-        node: this.opts.name,
+        member: this.opts.name,
       });
       return false;
     }
@@ -115,7 +115,7 @@ export class PoolMember {
     this.keyring.replace(keys);
     const after = this.keyring.fingerprints();
     if (after.join() === before) return true;
-    this.opts.logger.info("gossip keyring changed", { node: this.opts.name, keys: after });
+    this.opts.logger.info("gossip keyring changed", { member: this.opts.name, keys: after });
     if (this.meta) this.gossip?.setMeta(this.withKeys(this.meta));
     return true;
   }
