@@ -166,10 +166,12 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   let recorded = 0;
   const others = new Map<string, number>();
+  /** Executions per (job, slot): a slot run twice would be a bug the bench must show. */
+  const perSlot = new Map<string, { id: string; attempt?: number; state: string }[]>();
   for (let i = 0; i < JOBS; i += 25) {
     const lists = await Promise.all(
       Array.from({ length: Math.min(25, JOBS - i) }, (_, k) =>
-        getJson<{ scheduled_at?: string; state: string }[]>(
+        getJson<{ id: string; job_name: string; attempt?: number; scheduled_at?: string; state: string }[]>(
           `${stillLeader.url}/v1/jobs/tput-${i + k}/executions`,
           10_000,
         ),
@@ -179,11 +181,16 @@ try {
       for (const e of l ?? []) {
         const slot = e.scheduled_at ? Date.parse(e.scheduled_at) : Number.NaN;
         if (!(slot >= from && slot < to)) continue;
+        const key = `${e.job_name} ${e.scheduled_at}`;
+        perSlot.set(key, [...(perSlot.get(key) ?? []), { id: e.id, attempt: e.attempt, state: e.state }]);
         if (e.state === "success") recorded++;
         else others.set(e.state, (others.get(e.state) ?? 0) + 1);
       }
   }
   await agent.close();
+  const twice = [...perSlot].filter(([, xs]) => xs.length > 1);
+  console.log(`slots with more than one execution: ${twice.length} of ${perSlot.size}`);
+  for (const [k, xs] of twice.slice(0, 3)) console.log(`  ${k}: ${JSON.stringify(xs)}`);
 
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const oursRate = sum(ours) / SECONDS;
