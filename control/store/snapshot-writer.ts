@@ -53,6 +53,8 @@ parentPort.on("message", ({ id, source, dir, tmp }) => {
 export class StateSnapshotWriter {
   private worker: Worker | undefined;
   private seq = 0;
+  /** Snapshots asked for and not answered yet (close waits for them). */
+  private readonly inFlight = new Set<Promise<WrittenSnapshot>>();
   private readonly waiting = new Map<
     number,
     { resolve: (s: WrittenSnapshot) => void; reject: (e: Error) => void }
@@ -68,7 +70,7 @@ export class StateSnapshotWriter {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const id = ++this.seq;
     const w = this.start();
-    return new Promise((resolve, reject) => {
+    const p = new Promise<WrittenSnapshot>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       w.postMessage({
         id,
@@ -77,13 +79,22 @@ export class StateSnapshotWriter {
         tmp: `tmp-${randomBytes(6).toString("hex")}.db`,
       });
     });
+    this.inFlight.add(p);
+    const done = () => this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
   }
 
-  /** Stops the worker; snapshots still being taken fail. */
+  /**
+   * Stops the worker after the snapshot it is writing (if any) is done: its native copy cannot be
+   * interrupted, so terminating mid-copy would leave it writing into the directory after close.
+   */
   async close(): Promise<void> {
     const w = this.worker;
+    if (!w) return;
+    if (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
     this.worker = undefined;
-    if (w) await w.terminate();
+    await w.terminate();
   }
 
   private start(): Worker {
