@@ -1,7 +1,7 @@
 import type { Clock, Logger, TimerHandle } from "../../shared";
 import { AppError } from "../../shared";
 import type { Command, ResultOf } from "../fsm";
-import { type ApplyResult, apply, lastApplied } from "../fsm";
+import { type ApplyResult, apply, isStorageFault, lastApplied } from "../fsm";
 import type { HardState, LogStore, Message, RaftTunablesInput, Random } from "../raft";
 import { type ConfChangeRequest, persistBatch, RaftNode, type Ready } from "../raft";
 import type { StateDb } from "../store";
@@ -464,6 +464,15 @@ export class RaftConsensus implements Consensus {
         try {
           result = apply(this.d.state, e.index, cmd);
         } catch (err) {
+          if (isStorageFault(err)) {
+            // Skipping the entry here would leave this node's state behind the others' for good. The
+            // transaction rolls back and the node stops; restarted, it applies again from its log.
+            this.d.logger.error(
+              "the state database refused a write while applying a committed entry; stopping this node so its state cannot diverge (free disk space or repair the data dir, then restart: it applies again from its log)",
+              { index: e.index, err: String(err) },
+            );
+            throw err;
+          }
           this.d.logger.error("apply failed (bug); entry skipped", { index: e.index, err: String(err) });
           result = { ok: false, error: { code: "INTERNAL", message: String(err) } };
         }

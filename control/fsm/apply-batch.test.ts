@@ -199,3 +199,23 @@ describe("apply: old single entries and new batch entries", () => {
     expect(dumpTables(mixed, [...TABLES, "meta"])).toEqual(before);
   });
 });
+
+describe("a storage fault inside a batch", () => {
+  it("fails the whole apply (nothing of the entry, not even last_applied) instead of refusing one item", () => {
+    const s = db();
+    applyAll(s, [putJob({ name: "a" }), putJob({ name: "b" })]);
+    const before = lastApplied(s);
+    const tables = dumpTables(s, TABLES);
+    // A full disk, for real: the file may not grow past the pages it has now.
+    const pages = s.sqlite.pragma("page_count", { simple: true }) as number;
+    s.sqlite.pragma(`max_page_count = ${pages}`);
+    const big = (job: string, group: number) => {
+      const c = slot(job, group);
+      c.executions = [{ id: `${group}-1-r1`, node: "r1", state: "failed", output: "x".repeat(64 * 1024) }];
+      return c;
+    };
+    expect(() => apply(s, before + 1, starts(big("a", 1), big("b", 2)))).toThrow(/full/i);
+    expect(lastApplied(s)).toBe(before);
+    expect(dumpTables(s, TABLES)).toEqual(tables);
+  });
+});

@@ -461,12 +461,30 @@ function applyItems<I, T extends "execution.start" | "execution.finish">(
     try {
       r = sp(() => one(item)) as CommandResult<T>;
     } catch (e) {
+      // A storage fault may hit one replica only: refusing the item here would commit the rest of
+      // the entry without it on this node alone. It fails the whole apply instead.
+      if (isStorageFault(e)) throw e;
       r = { ok: false, error: rejection(e) };
     }
     if (r.ok) events.push(...r.events);
     results.push(r);
   }
   return { ok: true, value: { results }, events };
+}
+
+/**
+ * Whether an error came from the disk or the database file (full, I/O, corrupt, read-only, busy) rather
+ * than from the entry: such an error is not the same on every replica, so no entry may be skipped or
+ * refused for it. A constraint failure is a property of the entry and the state, the same everywhere.
+ */
+export function isStorageFault(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return (
+    e instanceof Error &&
+    e.name === "SqliteError" &&
+    typeof code === "string" &&
+    !code.startsWith("SQLITE_CONSTRAINT")
+  );
 }
 
 /** A refused item as its proposer hears it; an error that is not ours (a bug) is INTERNAL. */

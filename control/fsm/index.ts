@@ -1,6 +1,6 @@
 // The public face of control/fsm/: what other folders use. Import from the folder, not its files.
 
-export { type ApplyResult, apply, lastApplied } from "./apply";
+export { type ApplyResult, apply, isStorageFault, lastApplied } from "./apply";
 export { refuseJoin } from "./apply-runners";
 export type {
   AuditStamp,
