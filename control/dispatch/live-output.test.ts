@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LIVE_TAIL_BYTES, LiveOutput, resultOutput, tailBytes } from "./live-output";
+import { ERROR_LINE_BYTES, LIVE_TAIL_BYTES, LiveOutput, resultOutput, tailBytes } from "./live-output";
 
 describe("LiveOutput.since: a log tail resumes from its last offset", () => {
   it("gives what arrived after the offset, and the offset to resume from", () => {
@@ -50,6 +50,13 @@ describe("resultOutput: what a result keeps, and one note on what was dropped", 
     expect(resultOutput({ output: "exit status 2\nshort", error: "exit status 2" })).toBe(
       "exit status 2\nshort",
     );
+  });
+
+  it("keeps the start of a huge error line, so a result stays small whatever its runner sends", () => {
+    const kept = resultOutput({ output: "tail", error: `é${"x".repeat(8 * 1024 * 1024)}` });
+    expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(ERROR_LINE_BYTES + 16);
+    expect(kept.startsWith("éxxx")).toBe(true);
+    expect(kept.endsWith("…\ntail")).toBe(true);
   });
 
   it("replaces the note an older runner put in the output with the one total", () => {

@@ -59,8 +59,21 @@ export function resultOutput(
   const output = own && r.output.startsWith(own) ? r.output.slice(own.length) : r.output;
   const { tail, cut } = tailBytes(output, max);
   const dropped = runnerDropped + cut;
-  const error = r.error && !output.startsWith(r.error) ? `${r.error}\n` : "";
+  const error = r.error && !output.startsWith(r.error) ? `${headBytes(r.error, ERROR_LINE_BYTES)}\n` : "";
   return `${dropped > 0 ? droppedOutputNote(dropped) : ""}${error}${tail}`;
+}
+
+/** The most of a result's error line kept (its start: an error says what went wrong first). */
+export const ERROR_LINE_BYTES = 1024;
+
+/** The first `max` bytes (UTF-8) of `text`, ending on a whole character, with "…" when cut. */
+function headBytes(text: string, max: number): string {
+  if (text.length * 3 <= max) return text;
+  const buf = Buffer.from(text, "utf8");
+  if (buf.length <= max) return text;
+  let end = max;
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--;
+  return `${buf.subarray(0, end).toString("utf8")}…`;
 }
 
 /** The last `max` bytes (UTF-8) of `text`, starting on a whole character, and how many bytes were cut. */
