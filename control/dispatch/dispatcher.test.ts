@@ -374,6 +374,26 @@ describe("Dispatcher: leases", () => {
     expect(h.executions()[0]).toMatchObject({ id, state: "lost" });
   });
 
+  it("leases a lost run again when its lost-finish does not commit, and marks it lost on a later check", async () => {
+    const h = await harness({ dispatcher: { leaseMs: 30_000 } });
+    await h.put({ schedule: "@manually" });
+    const [id] = await runNow(h);
+    // The first lost-finish proposal times out (the one thing no real part here can be made to do).
+    const propose = h.consensus.propose.bind(h.consensus);
+    let refused = 0;
+    const spy = vi.spyOn(h.consensus, "propose").mockImplementation((cmd) => {
+      if (cmd.type === "execution.finish" && refused++ === 0)
+        return Promise.reject(new Error("proposal timed out"));
+      return propose(cmd);
+    });
+    await h.advance(31_000);
+    expect(refused).toBe(1);
+    expect(h.executions()[0]?.state).toBe("running");
+    await h.advance(31_000);
+    expect(h.executions()[0]).toMatchObject({ id, state: "lost" });
+    spy.mockRestore();
+  });
+
   it("keeps a run alive while its runner reports it (ack, ping, output)", async () => {
     const h = await harness({ dispatcher: { leaseMs: 30_000 } });
     await h.put({ schedule: "@manually" });

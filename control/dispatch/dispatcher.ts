@@ -23,15 +23,7 @@ import type {
 } from "../fsm";
 import type { RunnerEvents, RunnerSession, Runners } from "../hub";
 import type { OwedRun, StateDb, StoredJob } from "../store";
-import {
-  executionPayload,
-  getExecution,
-  getStoredJob,
-  isOwed,
-  owedRuns,
-  runningExecutions,
-  statements,
-} from "../store";
+import { executionPayload, getStoredJob, isOwed, owedRuns, runningExecutions, statements } from "../store";
 import { retryBackoffMs } from "./backoff";
 import { Leases, lostFinish } from "./leases";
 import { LiveOutput, resultOutput } from "./live-output";
@@ -611,12 +603,18 @@ export class Dispatcher implements RunnerEvents {
     if (!this.leading) return;
     this.leaseTimer = this.deps.clock.setTimeout(() => {
       const now = this.deps.clock.now();
+      const byId = statements(this.deps.state).executionById;
       for (const { id, lease } of this.leases.takeExpired(now)) {
-        if (findExecution(this.deps.state, id)?.state !== "running") continue;
+        if (byId.get({ id })?.state !== "running") continue;
         this.deps.logger.warn("execution lost: its runner stopped reporting", {
           execution: id,
           runner: lease.node,
         });
+        // A lost-finish that does not commit (a proposal timed out, a batch refused) leases the
+        // execution again, so a later check tries once more: it is never left running for good.
+        const again = () => {
+          if (this.leading) this.leases.grant(id, lease.node, this.deps.clock.now());
+        };
         void this.finish(
           lostFinish({
             id,
@@ -625,7 +623,9 @@ export class Dispatcher implements RunnerEvents {
             leaseMs: this.opts.leaseMs,
             now,
           }),
-        ).catch(() => undefined);
+        ).then((res) => {
+          if (!res.ok && res.error.code !== "CONFLICT" && res.error.code !== "NOT_FOUND") again();
+        }, again);
       }
       this.armLeaseCheck();
     }, this.leases.checkEveryMs());
@@ -648,11 +648,4 @@ export class Dispatcher implements RunnerEvents {
 /** The runners a start will send runs to once it commits (its records planned as running). */
 function plannedTargets(cmd: ExecutionStartCommand): string[] {
   return cmd.executions.flatMap((e) => (e.state === undefined || e.state === "running" ? [e.node] : []));
-}
-
-function findExecution(state: StateDb, id: string): Execution | undefined {
-  const row = state.sqlite.prepare("select job_name from executions where id = ?").get(id) as
-    | { job_name: string }
-    | undefined;
-  return row ? getExecution(state, row.job_name, id) : undefined;
 }
