@@ -20,7 +20,8 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
-import { getJson, postShellJob, runJob, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { getJson, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { postShellJob, runJob } from "../helpers/cluster-jobs";
 import {
   createJoinToken,
   type RealRunner,

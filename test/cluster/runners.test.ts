@@ -15,16 +15,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { resolveGossipConfig, suspicionMaxMs } from "../../runner/gossip";
 import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
-import {
-  type ClusterNode,
-  getJson,
-  leaderExecutions,
-  postShellJob,
-  runJob,
-  settledExecutions,
-  startGossipCluster,
-  type TestCluster,
-} from "../helpers/cluster";
+import { type ClusterNode, getJson, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { leaderExecutions, postShellJob, runJob, settledExecutions } from "../helpers/cluster-jobs";
 import { killRunner, type RealRunner, RunnerProcs } from "../helpers/real-runner";
 import { type TcpProxy, tcpProxy } from "../helpers/tcp-proxy";
 import { tempDir } from "../helpers/tmp";
