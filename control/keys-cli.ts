@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import { AppError, GossipKeySchema, type KeyringListJson } from "../shared";
 import { API_OPTIONS_HELP, apiCall, apiTarget } from "./api-cli";
+import { isSubcommand, jsonText, parseApiArgs, table, toStdout } from "./api-command";
 
 /** Help for `dkron keys`. */
 export const KEYS_HELP = `Usage: dkron keys <list|install|use|remove> [KEY] [options]
@@ -32,11 +32,11 @@ const VERB = { install: "POST", use: "PUT", remove: "DELETE" } as const;
 export async function keysCommand(
   argv: string[],
   env: Record<string, string | undefined>,
-  out: (text: string) => void = (t) => process.stdout.write(t),
+  out: (text: string) => void = toStdout,
 ): Promise<void> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h" || sub === "help") return out(KEYS_HELP);
-  const { values: v, positionals } = parse(rest);
+  if (!isSubcommand(sub)) return out(KEYS_HELP);
+  const { values: v, positionals } = parseApiArgs(rest, {}, "see dkron keys --help");
   if (v.help) return out(KEYS_HELP);
   if (sub !== "list" && !(sub in VERB))
     throw new AppError("VALIDATION", `unknown keys command "${sub}" (use list, install, use or remove)`);
@@ -54,7 +54,7 @@ export async function keysCommand(
       ? await apiCall(target, "GET", "/v1/keys")
       : await apiCall(target, VERB[sub as keyof typeof VERB], "/v1/keys", { key })
   ) as KeyringListJson;
-  if (v.json) return out(`${JSON.stringify(ring, null, 2)}\n`);
+  if (v.json) return out(jsonText(ring));
   if (key !== undefined) {
     const done = { install: "installed", use: "now primary:", remove: "removed" }[sub as keyof typeof VERB];
     // Name the key by fingerprint: the terminal's scrollback is no place for it.
@@ -78,32 +78,6 @@ export function keyTable(ring: KeyringListJson): string {
       k.missing.length ? k.missing.join(",") : "-",
     ]),
   ];
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) =>
-    r
-      .map((c, i) => c.padEnd(w[i]!))
-      .join("  ")
-      .trimEnd(),
-  );
   const note = ring.source === "flags" ? "(from --encrypt: no keys operation yet)\n" : "";
-  return `${lines.join("\n")}\n${note}`;
-}
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        "http-addr": { type: "string" },
-        token: { type: "string" },
-        "data-dir": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new AppError("VALIDATION", `${(e as Error).message} (see dkron keys --help)`);
-  }
+  return `${table(rows)}${note}`;
 }

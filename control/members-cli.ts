@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import { AppError, type Member } from "../shared";
 import { API_OPTIONS_HELP, apiCall, apiTarget } from "./api-cli";
+import { parseApiArgs, tableLines } from "./api-command";
 
 /** Help for `dkron members`. */
 export const MEMBERS_HELP = `Usage: dkron members [options]
@@ -22,22 +22,7 @@ Prints a new gossip encryption key (32 random bytes, base64) for --encrypt.
 
 /** `dkron members`: one line per member, or the JSON of GET /v1/members. */
 export async function membersCommand(argv: string[], env: Record<string, string | undefined>): Promise<void> {
-  let v: Record<string, string | boolean | undefined>;
-  try {
-    v = parseArgs({
-      args: argv,
-      options: {
-        "http-addr": { type: "string" },
-        token: { type: "string" },
-        "data-dir": { type: "string" },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }).values;
-  } catch (e) {
-    throw new AppError("VALIDATION", `${(e as Error).message} (see --help)`);
-  }
+  const v = parseApiArgs(argv, {}, "see --help", false).values;
   if (v.help) {
     process.stdout.write(MEMBERS_HELP);
     return;
@@ -58,9 +43,7 @@ export async function membersCommand(argv: string[], env: Record<string, string 
       return [m.Name, gossip_addr ?? `${m.Addr}:${m.Port}`, m.statusText, role, version, stream || "-", own];
     }),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    console.log(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
+  for (const line of tableLines(rows, false)) console.log(line);
 }
 
 /** `dkron keygen`: prints a fresh key (the gossip library makes it; passed in by the CLI's root). */

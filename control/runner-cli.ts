@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import { AppError, type CreatedJoinTokenJson, type JoinTokenJson, type RunnerJson } from "../shared";
 import { API_OPTIONS_HELP, apiCall, apiTarget } from "./api-cli";
+import { isSubcommand, jsonText, parseApiArgs, table, toStdout } from "./api-command";
 
 /** Help for `dkron runner-token`. */
 export const RUNNER_TOKEN_HELP = `Usage: dkron runner-token <create|list|revoke> [options]
@@ -51,10 +51,10 @@ export function parseTagPairs(values: readonly string[]): Record<string, string>
 export async function runnerTokenCommand(
   argv: string[],
   env: Record<string, string | undefined>,
-  out: (text: string) => void = (t) => process.stdout.write(t),
+  out: (text: string) => void = toStdout,
 ): Promise<void> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h" || sub === "help") return out(RUNNER_TOKEN_HELP);
+  if (!isSubcommand(sub)) return out(RUNNER_TOKEN_HELP);
   const { values: v, positionals } = parse(rest, "runner-token");
   if (v.help) return out(RUNNER_TOKEN_HELP);
   const target = apiTarget(v, env);
@@ -66,7 +66,7 @@ export async function runnerTokenCommand(
         ...(v.tags && { tags: parseTagPairs(v.tags) }),
       };
       const t = (await apiCall(target, "POST", "/v1/runner-tokens", body)) as CreatedJoinTokenJson;
-      if (v.json) return out(`${JSON.stringify(t, null, 2)}\n`);
+      if (v.json) return out(jsonText(t));
       const tags = Object.entries(t.tags).map(([k, val]) => `${k}=${val}`);
       return out(
         `${t.token}\n\ncreated join token ${t.id} (${t.single_use ? "single-use, " : ""}expires ${t.expires_at}${tags.length ? `, tags ${tags.join(",")}` : ""}).\nThis is the only time it is shown. On the runner's host:\n  npx dkron-runner join ${target.url} --token ${t.token}\n`,
@@ -74,7 +74,7 @@ export async function runnerTokenCommand(
     }
     case "list": {
       const list = (await apiCall(target, "GET", "/v1/runner-tokens")) as JoinTokenJson[];
-      if (v.json) return out(`${JSON.stringify(list, null, 2)}\n`);
+      if (v.json) return out(jsonText(list));
       return out(
         table([
           ["ID", "SINGLE-USE", "TAGS", "EXPIRES", "USES", "LAST USED BY"],
@@ -112,17 +112,17 @@ export async function runnerTokenCommand(
 export async function runnerCommand(
   argv: string[],
   env: Record<string, string | undefined>,
-  out: (text: string) => void = (t) => process.stdout.write(t),
+  out: (text: string) => void = toStdout,
 ): Promise<void> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h" || sub === "help") return out(RUNNER_HELP);
+  if (!isSubcommand(sub)) return out(RUNNER_HELP);
   const { values: v, positionals } = parse(rest, "runner");
   if (v.help) return out(RUNNER_HELP);
   const target = apiTarget(v, env);
   switch (sub) {
     case "list": {
       const list = (await apiCall(target, "GET", "/v1/runners")) as RunnerJson[];
-      if (v.json) return out(`${JSON.stringify(list, null, 2)}\n`);
+      if (v.json) return out(jsonText(list));
       return out(
         table([
           ["NAME", "CONNECTED", "TAGS", "JOINED", "JOIN TOKEN"],
@@ -153,36 +153,13 @@ function tagText(tags: Record<string, string>): string {
   return t.length ? t.join(",") : "-";
 }
 
-function table(rows: string[][]): string {
-  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return `${rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(w[i]!))
-        .join("  ")
-        .trimEnd(),
-    )
-    .join("\n")}\n`;
-}
+/** The options of both commands (runner takes runner-token's create flags too, and ignores them). */
+const OPTIONS = {
+  ttl: { type: "string" },
+  "single-use": { type: "boolean" },
+  tags: { type: "string", multiple: true },
+} as const;
 
 function parse(argv: string[], cmd: string) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        "http-addr": { type: "string" },
-        token: { type: "string" },
-        "data-dir": { type: "string" },
-        ttl: { type: "string" },
-        "single-use": { type: "boolean" },
-        tags: { type: "string", multiple: true },
-        json: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      allowPositionals: true,
-      strict: true,
-    });
-  } catch (e) {
-    throw new AppError("VALIDATION", `${(e as Error).message} (see dkron ${cmd} --help)`);
-  }
+  return parseApiArgs(argv, OPTIONS, `see dkron ${cmd} --help`);
 }

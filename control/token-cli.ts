@@ -1,6 +1,6 @@
-import { parseArgs } from "node:util";
 import { AppError, type CreatedTokenJson, type TokenJson } from "../shared";
 import { API_OPTIONS_HELP, apiCall, apiTarget } from "./api-cli";
+import { isSubcommand, jsonText, parseApiArgs, table, toStdout } from "./api-command";
 
 /** Help for `dkron token`. */
 export const TOKEN_HELP = `Usage: dkron token <create|list|revoke> [options]
@@ -24,17 +24,20 @@ ${API_OPTIONS_HELP}
 export async function tokenCommand(
   argv: string[],
   env: Record<string, string | undefined>,
-  out: (text: string) => void = (t) => process.stdout.write(t),
+  out: (text: string) => void = toStdout,
 ): Promise<void> {
   const [sub, ...rest] = argv;
-  if (!sub || sub === "--help" || sub === "-h" || sub === "help") return out(TOKEN_HELP);
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(rest);
-  } catch (e) {
-    throw new AppError("VALIDATION", `${(e as Error).message} (see dkron token --help)`);
-  }
-  const { values: v, positionals } = parsed;
+  if (!isSubcommand(sub)) return out(TOKEN_HELP);
+  const { values: v, positionals } = parseApiArgs(
+    rest,
+    {
+      name: { type: "string" },
+      scopes: { type: "string" },
+      prefix: { type: "string" },
+      "expires-in": { type: "string" },
+    },
+    "see dkron token --help",
+  );
   if (v.help) return out(TOKEN_HELP);
   const target = apiTarget(v, env);
   switch (sub) {
@@ -52,35 +55,26 @@ export async function tokenCommand(
         ...(v["expires-in"] !== undefined && { expires_in: v["expires-in"] }),
       };
       const t = (await apiCall(target, "POST", "/v1/tokens", body)) as CreatedTokenJson;
-      if (v.json) return out(`${JSON.stringify(t, null, 2)}\n`);
+      if (v.json) return out(jsonText(t));
       return out(
         `${t.token}\n\ncreated token ${t.id} "${t.name}" (${t.scopes.join(",")}${t.prefix ? `, jobs ${t.prefix}*` : ""}${t.expires_at ? `, expires ${t.expires_at}` : ""}).\nThis is the only time it is shown: store it now.\n`,
       );
     }
     case "list": {
       const list = (await apiCall(target, "GET", "/v1/tokens")) as TokenJson[];
-      if (v.json) return out(`${JSON.stringify(list, null, 2)}\n`);
-      const rows = [
-        ["ID", "NAME", "SCOPES", "PREFIX", "EXPIRES", "LAST USED"],
-        ...list.map((t) => [
-          t.id,
-          t.name,
-          t.scopes.join(","),
-          t.prefix || "-",
-          t.expires_at ?? "never",
-          t.last_used_at ?? "-",
-        ]),
-      ];
-      const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+      if (v.json) return out(jsonText(list));
       return out(
-        `${rows
-          .map((r) =>
-            r
-              .map((c, i) => c.padEnd(w[i]!))
-              .join("  ")
-              .trimEnd(),
-          )
-          .join("\n")}\n`,
+        table([
+          ["ID", "NAME", "SCOPES", "PREFIX", "EXPIRES", "LAST USED"],
+          ...list.map((t) => [
+            t.id,
+            t.name,
+            t.scopes.join(","),
+            t.prefix || "-",
+            t.expires_at ?? "never",
+            t.last_used_at ?? "-",
+          ]),
+        ]),
       );
     }
     case "revoke": {
@@ -92,23 +86,4 @@ export async function tokenCommand(
     default:
       throw new AppError("VALIDATION", `unknown token command "${sub}" (use create, list or revoke)`);
   }
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    options: {
-      "http-addr": { type: "string" },
-      token: { type: "string" },
-      "data-dir": { type: "string" },
-      name: { type: "string" },
-      scopes: { type: "string" },
-      prefix: { type: "string" },
-      "expires-in": { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
 }

@@ -1,109 +1,20 @@
-import { EventEmitter } from "node:events";
 import { describe, expect, it } from "vitest";
-import type WebSocket from "ws";
-import { type ControlMessage, decodeRunnerFrame, encodeFrame, type RunnerMessage } from "../shared";
-import { createLogger, type Logger, silentLogger } from "../shared/logger";
-import { T0 } from "../test/helpers/builders";
-import { FakeClock } from "../test/helpers/fake-clock";
-import { RunnerAgent } from "./agent";
-import type { ExecuteRequest, ExecuteResult, Executor } from "./executors";
+import { createLogger, type Logger } from "../shared/logger";
+import { fakeAgent, runFrame, settle } from "../test/helpers/runner-agent-fakes";
 
 // The stream's promises on virtual time: back-off between failed connects, a silent (half-open)
 // leader left after three heartbeats, results kept and re-sent until acknowledged across
 // reconnects, and live output skipped (and counted) while the socket is backed up.
 
-/** Stands in for the ws client socket; the test opens, feeds and closes it. */
-class FakeSocket extends EventEmitter {
-  readyState = 0;
-  bufferedAmount = 0;
-  terminated = false;
-  readonly sent: RunnerMessage[] = [];
-
-  constructor(readonly openedAt: number) {
-    super();
-  }
-
-  send(data: string): void {
-    const d = decodeRunnerFrame(data);
-    if (!d.ok) throw new Error(d.error);
-    this.sent.push(d.msg);
-  }
-
-  open(): void {
-    this.readyState = 1;
-    this.emit("open");
-  }
-
-  close(): void {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.emit("close", 1006);
-  }
-
-  terminate(): void {
-    this.terminated = true;
-    this.close();
-  }
-
-  deliver(msg: ControlMessage): void {
-    this.emit("message", encodeFrame(msg));
-  }
-
-  welcome(heartbeatMs = 1000): void {
-    this.open();
-    this.deliver({ type: "welcome", node: "c1", unknown: [], heartbeat_ms: heartbeatMs });
-  }
-}
-
-/** An executor the test drives. */
-class ManualExecutor implements Executor {
-  readonly name = "shell";
-  readonly runs: { req: ExecuteRequest; end: (r: ExecuteResult) => void }[] = [];
-
-  execute(req: ExecuteRequest): Promise<ExecuteResult> {
-    return new Promise((end) => this.runs.push({ req, end }));
-  }
-}
-
 function agent(opts: { maxBacklogBytes?: number; logger?: Logger } = {}) {
-  const clock = new FakeClock(T0);
-  const sockets: FakeSocket[] = [];
-  const executor = new ManualExecutor();
-  const a = new RunnerAgent({
-    url: "ws://control/_runner/ws",
-    token: "t",
-    name: "r1",
-    tags: {},
-    executors: new Map([["shell", executor]]),
-    clock,
-    logger: opts.logger ?? silentLogger,
-    webSocket: () => {
-      const s = new FakeSocket(clock.now());
-      sockets.push(s);
-      return s as unknown as WebSocket;
-    },
-    // The middle of the jitter: each delay is the back-off base itself.
-    random: () => 0.5,
-    ...opts,
-  });
-  return { a, clock, sockets, executor, last: () => sockets[sockets.length - 1]! };
+  // random 0.5, the middle of the jitter: each delay is the back-off base itself.
+  const { agent: a, clock, executor, dials } = fakeAgent(opts);
+  return { a, clock, dials, executor, last: () => dials.at(-1)!.socket };
 }
-
-const settle = () => new Promise((r) => setImmediate(r));
-
-const run = (id: string): ControlMessage => ({
-  type: "run",
-  execution_id: id,
-  job_name: "job",
-  scheduled_at: new Date(T0).toISOString(),
-  attempt: 1,
-  executor: "shell",
-  config: { command: "true" },
-});
 
 describe("RunnerAgent stream", () => {
   it("backs off between failed connects, doubling up to the cap, and starts over after a welcome", async () => {
-    const { a, clock, sockets, last } = agent();
+    const { a, clock, dials, last } = agent();
     void a.start();
     const closedAt: number[] = [];
     for (let i = 0; i < 9; i++) {
@@ -111,24 +22,24 @@ describe("RunnerAgent stream", () => {
       last().close(); // refused: no open, no welcome
       clock.advance(10_000);
     }
-    const gaps = sockets.slice(1).map((s, i) => s.openedAt - closedAt[i]!);
+    const gaps = dials.slice(1).map(({ socket }, i) => socket.openedAt - closedAt[i]!);
     // 100 ms first, then doubling, never above 5 s (what a dead leader costs a fleet's connects).
     expect(gaps.slice(0, 7)).toEqual([100, 200, 400, 800, 1600, 3200, 5000]);
     expect(gaps.every((g) => g <= 5000)).toBe(true);
     // Once a leader welcomes it, a later drop reconnects quickly again.
     last().welcome();
     await settle();
-    const before = sockets.length;
+    const before = dials.length;
     last().close();
     clock.advance(99);
-    expect(sockets.length).toBe(before);
+    expect(dials.length).toBe(before);
     clock.advance(1);
-    expect(sockets.length).toBe(before + 1);
+    expect(dials.length).toBe(before + 1);
     await a.stop(0);
   });
 
   it("leaves a leader that has said nothing for three heartbeats (a half-open connection) and reconnects", async () => {
-    const { a, clock, sockets, last } = agent();
+    const { a, clock, dials, last } = agent();
     const ready = a.start();
     last().welcome(1000);
     await ready;
@@ -145,7 +56,7 @@ describe("RunnerAgent stream", () => {
     expect(first.terminated).toBe(true);
     expect(a.status().connected).toBe(false);
     clock.advance(200);
-    expect(sockets.length).toBe(2);
+    expect(dials.length).toBe(2);
     await a.stop(0);
   });
 
@@ -154,7 +65,7 @@ describe("RunnerAgent stream", () => {
     const ready = a.start();
     last().welcome(1000);
     await ready;
-    last().deliver(run("e1"));
+    last().deliver(runFrame("e1"));
     await settle();
     expect(executor.runs).toHaveLength(1);
     // The leader goes away mid-run; the run finishes meanwhile.
@@ -180,7 +91,7 @@ describe("RunnerAgent stream", () => {
     next.deliver({ type: "pong", ts: clock.now() });
     expect(next.sent.slice(sentBefore).some((m) => m.type === "result")).toBe(false);
     // The same run sent again (a new leader re-dispatching) is acknowledged, never started twice.
-    next.deliver(run("e1"));
+    next.deliver(runFrame("e1"));
     await settle();
     expect(executor.runs).toHaveLength(1);
     await a.stop(0);
@@ -192,7 +103,7 @@ describe("RunnerAgent stream", () => {
     last().welcome(60_000);
     await ready;
     const s = last();
-    s.deliver(run("e2"));
+    s.deliver(runFrame("e2"));
     await settle();
     const req = executor.runs[0]!.req;
     req.onOutput("a".repeat(300));
@@ -233,7 +144,7 @@ describe("RunnerAgent stream", () => {
     const ready = a.start();
     last().welcome(60_000);
     await ready;
-    last().deliver(run("e3"));
+    last().deliver(runFrame("e3"));
     await settle();
     executor.runs[0]!.end({ success: false, output: "", exitCode: 2 });
     await settle();

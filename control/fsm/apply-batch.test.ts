@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   dumpTables,
   finishExecution,
@@ -9,34 +8,15 @@ import {
   startExecution,
   T0,
 } from "../../test/helpers/builders";
-import { tempDir } from "../../test/helpers/tmp";
+import { applyAll, stateDbsPerTest } from "../../test/helpers/state-db";
 import type { StateDb } from "../store/db";
-import { openStateDb } from "../store/db";
 import { listExecutions } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
 import { owedRuns } from "../store/owed-run-queries";
 import { type ApplyResult, apply, lastApplied } from "./apply";
 import type { Command, ExecutionFinishCommand, ExecutionStartCommand } from "./commands";
 
-let dir: ReturnType<typeof tempDir>;
-const open: StateDb[] = [];
-beforeEach(() => {
-  dir = tempDir("dkron-apply-batch-");
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  dir.cleanup();
-});
-
-function db(name = "state.db"): StateDb {
-  const s = openStateDb(join(dir.path, name));
-  open.push(s);
-  return s;
-}
-
-function applyAll(s: StateDb, cmds: Command[]): ApplyResult[] {
-  return cmds.map((c) => apply(s, lastApplied(s) + 1, c));
-}
+const { db } = stateDbsPerTest("dkron-apply-batch-");
 
 const starts = (...cmds: ExecutionStartCommand[]): Command => ({
   type: "executions.start",

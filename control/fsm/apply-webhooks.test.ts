@@ -1,32 +1,12 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { WEBHOOK_DELIVERY_RETENTION_MS } from "../../shared/webhook";
 import { dumpTables, MINUTE, putJob, startExecution, T0 } from "../../test/helpers/builders";
-import { tempDir } from "../../test/helpers/tmp";
-import { openStateDb, type StateDb } from "../store/db";
+import { applyAll, stateDbsPerTest } from "../../test/helpers/state-db";
+import type { StateDb } from "../store/db";
 import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
-import { type ApplyResult, apply, lastApplied } from "./apply";
 import type { Command, ExecutionStartCommand } from "./commands";
 
-let dir: ReturnType<typeof tempDir>;
-const open: StateDb[] = [];
-beforeEach(() => {
-  dir = tempDir("dkron-apply-hooks-");
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  dir.cleanup();
-});
-
-function db(name = "state.db"): StateDb {
-  const s = openStateDb(join(dir.path, name));
-  open.push(s);
-  return s;
-}
-
-function applyAll(s: StateDb, cmds: Command[]): ApplyResult[] {
-  return cmds.map((c) => apply(s, lastApplied(s) + 1, c));
-}
+const { db } = stateDbsPerTest("dkron-apply-hooks-");
 
 const TABLES = ["jobs", "executions", "webhooks", "webhook_deliveries"];
 const rows = (s: StateDb, table: string) => s.sqlite.prepare(`select * from ${table} order by 1, 2`).all();

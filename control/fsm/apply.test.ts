@@ -1,5 +1,4 @@
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   dumpTables,
   finishExecution,
@@ -9,38 +8,16 @@ import {
   startExecution,
   T0,
 } from "../../test/helpers/builders";
-import { tempDir } from "../../test/helpers/tmp";
+import { applyAll, stateDbsPerTest } from "../../test/helpers/state-db";
 import type { StateDb } from "../store/db";
-import { openStateDb } from "../store/db";
 import { listExecutions } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
 import { owedRuns } from "../store/owed-run-queries";
 import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
-import { type ApplyResult, apply, lastApplied } from "./apply";
+import { apply, lastApplied } from "./apply";
 import type { Command, ExecutionStartCommand } from "./commands";
 
-let dir: ReturnType<typeof tempDir>;
-let open: StateDb[] = [];
-
-beforeEach(() => {
-  dir = tempDir("dkron-apply-");
-});
-afterEach(() => {
-  for (const s of open.splice(0)) s.close();
-  dir.cleanup();
-});
-
-/** A real SQLite file in the test's temp dir, migrated as the node opens it. */
-function db(name = "state.db"): StateDb {
-  const s = openStateDb(join(dir.path, name));
-  open.push(s);
-  return s;
-}
-
-/** Applies commands at consecutive indexes after last_applied; returns the results. */
-function applyAll(s: StateDb, cmds: Command[]): ApplyResult[] {
-  return cmds.map((c) => apply(s, lastApplied(s) + 1, c));
-}
+const { db, close } = stateDbsPerTest("dkron-apply-");
 
 const ids = (s: StateDb, job: string) => listExecutions(s, job, "started_at", "ASC").map((e) => e.id);
 /** The replicated tables the job and execution commands write. */
@@ -103,8 +80,7 @@ describe("apply: one transaction with last_applied", () => {
   it("keeps last_applied across a reopen of the database file", () => {
     const s = db("reopen.db");
     applyAll(s, [putJob(), { type: "job.toggle", at: T0, name: "job" }]);
-    s.close();
-    open = open.filter((x) => x !== s);
+    close(s);
     const again = db("reopen.db");
     expect(lastApplied(again)).toBe(2);
     expect(apply(again, 2, { type: "job.toggle", at: T0, name: "job" })).toMatchObject({
@@ -246,8 +222,7 @@ describe("apply: determinism", () => {
     const cmds = script();
     let b = db("b.db");
     for (const [i, c] of cmds.slice(0, 12).entries()) apply(b, i + 1, c);
-    b.close();
-    open = open.filter((x) => x !== b);
+    close(b);
     b = db("b.db");
     // Replay from the start, as a restarted node would from an older snapshot of its log.
     for (const [i, c] of cmds.entries()) apply(b, i + 1, c);
@@ -970,8 +945,7 @@ describe("apply: dependent runs owed by a parent's success", () => {
   it("owed runs survive a reopen and a snapshot restore; the start settles them there", () => {
     const s = family();
     const mark = parentRun(s, 1);
-    s.close();
-    open = open.filter((x) => x !== s);
+    close(s);
     const reopened = db();
     expect(owed(reopened)).toEqual([
       ["a", mark],

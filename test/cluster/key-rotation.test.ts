@@ -19,25 +19,19 @@ import { generateGossipKey, KEYRING_FILE, keyFingerprint } from "../../runner/go
 import type { KeyringListJson } from "../../shared/gossip-keyring";
 import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
-import { type ClusterNode, getJson, TestCluster } from "../helpers/cluster";
-import {
-  createJoinToken,
-  killRunner,
-  type RealRunner,
-  spawnRunner,
-  waitForLine,
-} from "../helpers/real-runner";
+import { type ClusterNode, getJson, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { type RealRunner, RunnerProcs } from "../helpers/real-runner";
 import { tempDir } from "../helpers/tmp";
 
 const MEMBER = fileURLToPath(new URL("../integration/gossip/member-process.ts", import.meta.url));
 const [A, B] = [generateGossipKey(), generateGossipKey()];
 const dir = tempDir("dkron-key-rotation-");
 let cluster: TestCluster | undefined;
-const runners: RealRunner[] = [];
+const runners = new RunnerProcs();
 const raw: ChildProcess[] = [];
 
 afterAll(async () => {
-  for (const r of runners) killRunner(r);
+  runners.killAll();
   for (const p of raw)
     try {
       process.kill(-(p.pid as number), "SIGKILL");
@@ -49,25 +43,8 @@ afterAll(async () => {
 });
 
 /** `dkron-runner join --encrypt A`, gossip on a free loopback port; resolves once connected. */
-async function joinRunner(url: string, name: string): Promise<RealRunner> {
-  const token = await createJoinToken(url);
-  const r = spawnRunner([
-    "join",
-    url,
-    "--token",
-    token,
-    "--name",
-    name,
-    "--data-dir",
-    join(dir.path, name),
-    "--gossip-bind",
-    "127.0.0.1:0",
-    "--encrypt",
-    A,
-  ]);
-  runners.push(r);
-  await waitForLine(r, /connected to/, 30_000);
-  return r;
+function joinRunner(url: string, name: string): Promise<RealRunner> {
+  return runners.join(url, name, join(dir.path, name), { extra: ["--encrypt", A], timeoutMs: 30_000 });
 }
 
 /** A bare gossip member process (test/integration/gossip/member-process.ts) with one key. */
@@ -114,13 +91,7 @@ function keyringReaches(
 
 describe("gossip key rotation (real processes)", () => {
   it("install → use → remove keeps every member alive; runners follow and save keyring.json; A is shut out", async () => {
-    cluster = await TestCluster.start({
-      size: 3,
-      baseDir: dir.path,
-      profile: "fast",
-      gossip: true,
-      extraArgs: ["--encrypt", A],
-    });
+    cluster = await startGossipCluster(dir.path, ["--encrypt", A]);
     const c = cluster;
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n !== leader)!;

@@ -15,96 +15,28 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Member } from "../../shared/member";
 import type { RunnerJson } from "../../shared/runner-token";
 import { waitFor } from "../helpers/agent-process";
-import { type ClusterNode, getJson, TestCluster } from "../helpers/cluster";
-import {
-  createJoinToken,
-  killRunner,
-  type RealRunner,
-  spawnRunner,
-  waitForLine,
-} from "../helpers/real-runner";
+import { type ClusterNode, getJson, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { leaderExecutions, postShellJob, runJob, settledExecutions } from "../helpers/cluster-jobs";
+import { killRunner, type RealRunner, RunnerProcs, waitForLine } from "../helpers/real-runner";
 import { tempDir } from "../helpers/tmp";
-
-interface Exec {
-  id: string;
-  node_name: string;
-  state: string;
-  output: string;
-}
 
 const dir = tempDir("dkron-runner-failover-");
 let cluster: TestCluster | undefined;
-const procs: RealRunner[] = [];
+const runners = new RunnerProcs();
 
 afterAll(async () => {
-  for (const r of procs) killRunner(r);
+  runners.killAll();
   await cluster?.stop();
   dir.cleanup();
 });
 
-function runner(args: string[]): RealRunner {
-  const r = spawnRunner(args);
-  procs.push(r);
-  return r;
-}
-
 /** `dkron-runner join` of `name` through `url` (gossip on a free loopback port); resolves once connected. */
-async function joinRunner(url: string, name: string, tags: string[], grace = "20000"): Promise<RealRunner> {
-  const token = await createJoinToken(url);
-  const r = runner([
-    "join",
-    url,
-    "--token",
-    token,
-    "--name",
-    name,
-    "--data-dir",
-    join(dir.path, name),
-    "--gossip-bind",
-    "127.0.0.1:0",
-    "--shutdown-grace",
-    grace,
-    ...tags.flatMap((t) => ["--tags", t]),
-  ]);
-  await waitForLine(r, /connected to/, 30_000);
-  return r;
-}
-
-async function postJob(url: string, name: string, tags: Record<string, string>, command: string) {
-  const r = await fetch(`${url}/v1/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      name,
-      schedule: "@manually",
-      executor: "shell",
-      executor_config: { command, shell: "true" },
-      tags,
-    }),
+function joinRunner(url: string, name: string, tags: string[], grace = "20000"): Promise<RealRunner> {
+  return runners.join(url, name, join(dir.path, name), {
+    tags,
+    extra: ["--shutdown-grace", grace],
+    timeoutMs: 30_000,
   });
-  expect(r.status, await r.text()).toBeLessThan(300);
-}
-
-async function runJob(url: string, name: string): Promise<void> {
-  const r = await fetch(`${url}/v1/jobs/${name}`, { method: "POST" });
-  expect(r.status, await r.text()).toBeLessThan(300);
-}
-
-async function executions(c: TestCluster, job: string): Promise<Exec[] | undefined> {
-  const l = await c.leader();
-  return l ? getJson<Exec[]>(`${l.url}/v1/jobs/${job}/executions`, 5000) : undefined;
-}
-
-/** Waits for the job's executions to number `count`, none running, and returns them. */
-function settled(c: TestCluster, job: string, count: number, timeoutMs = 30_000): Promise<Exec[]> {
-  return waitFor(
-    `${count} finished executions of ${job}`,
-    async () => {
-      const es = await executions(c, job);
-      return es && es.length >= count && es.every((e) => e.state !== "running") ? es : undefined;
-    },
-    timeoutMs,
-  );
 }
 
 /** The runner's entry in the leader's /v1/runners. */
@@ -128,16 +60,10 @@ async function connectedOnLeader(c: TestCluster, name: string, timeoutMs = 40_00
 
 describe("runner failover and drain (real processes)", () => {
   it("a runner joined through the leader follows a new leader after a SIGKILL, also across a restart while that node is dead", async () => {
-    cluster = await TestCluster.start({
-      size: 3,
-      baseDir: dir.path,
-      profile: "fast",
-      gossip: true,
-      extraArgs: ["--heartbeat", "500ms", "--lease-timeout", "3000ms"],
-    });
+    cluster = await startGossipCluster(dir.path, ["--heartbeat", "500ms", "--lease-timeout", "3000ms"]);
     const c = cluster;
     const leader = await c.waitForLeader();
-    await joinRunner(leader.url, "rf", ["zone=f"]);
+    const first = await joinRunner(leader.url, "rf", ["zone=f"]);
     // The welcome named every control node; the runner saved them next to its credential.
     const saved = await waitFor("controls.json with three nodes", async () => {
       try {
@@ -152,9 +78,9 @@ describe("runner failover and drain (real processes)", () => {
     expect(saved[0]).toBe(leader.url);
     expect([...saved].sort()).toEqual(c.nodes.map((n) => n.url).sort());
 
-    await postJob(leader.url, "on-f", { zone: "f" }, "echo ran-on-f");
+    await postShellJob(leader.url, "on-f", { zone: "f" }, "echo ran-on-f");
     await runJob(leader.url, "on-f");
-    expect((await settled(c, "on-f", 1))[0]).toMatchObject({ node_name: "rf", state: "success" });
+    expect((await settledExecutions(c, "on-f", 1))[0]).toMatchObject({ node_name: "rf", state: "success" });
 
     // The node it joined through (and saved) dies: it finds the new leader through the others.
     await c.kill(leader);
@@ -162,18 +88,23 @@ describe("runner failover and drain (real processes)", () => {
     expect(next).not.toBe(leader);
     const leading = await connectedOnLeader(c, "rf");
     await runJob(leading.url, "on-f");
-    const afterKill = await settled(c, "on-f", 2);
+    const afterKill = await settledExecutions(c, "on-f", 2);
     expect(afterKill.filter((e) => e.node_name === "rf" && e.state === "success")).toHaveLength(2);
 
     // Restarted from its data dir while the saved control URL's node is still dead.
-    const first = procs.at(-1)!;
     killRunner(first);
     await first.exited;
-    const again = runner(["start", "--data-dir", join(dir.path, "rf"), "--gossip-bind", "127.0.0.1:0"]);
+    const again = runners.spawn([
+      "start",
+      "--data-dir",
+      join(dir.path, "rf"),
+      "--gossip-bind",
+      "127.0.0.1:0",
+    ]);
     await waitForLine(again, /connected to/, 40_000);
     const l2 = await connectedOnLeader(c, "rf");
     await runJob(l2.url, "on-f");
-    const afterRestart = await settled(c, "on-f", 3);
+    const afterRestart = await settledExecutions(c, "on-f", 3);
     expect(afterRestart.filter((e) => e.node_name === "rf" && e.state === "success")).toHaveLength(3);
   }, 180_000);
 
@@ -186,10 +117,12 @@ describe("runner failover and drain (real processes)", () => {
     await connectedOnLeader(c, "d1");
     await connectedOnLeader(c, "d2");
 
-    await postJob(leader.url, "drain-long", { pool: "d:1" }, "sleep 4; echo finished");
+    await postShellJob(leader.url, "drain-long", { pool: "d:1" }, "sleep 4; echo finished");
     await runJob(leader.url, "drain-long");
     const long = await waitFor("drain-long running on a pool=d runner", async () =>
-      (await executions(c, "drain-long"))?.find((e) => e.state === "running" && e.node_name.startsWith("d")),
+      (await leaderExecutions(c, "drain-long"))?.find(
+        (e) => e.state === "running" && e.node_name.startsWith("d"),
+      ),
     );
     const drainer = long.node_name as "d1" | "d2";
     const other = drainer === "d1" ? "d2" : "d1";
@@ -202,14 +135,14 @@ describe("runner failover and drain (real processes)", () => {
     expect(m?.Tags.stream).toBe("draining");
 
     // Runs triggered during the drain all go to the other runner and succeed.
-    await postJob(leader.url, "drain-short", { pool: "d:1" }, "echo short");
+    await postShellJob(leader.url, "drain-short", { pool: "d:1" }, "echo short");
     for (let i = 0; i < 6; i++) await runJob(leader.url, "drain-short");
-    const shorts = await settled(c, "drain-short", 6);
+    const shorts = await settledExecutions(c, "drain-short", 6);
     expect(shorts.map((e) => `${e.node_name}:${e.state}`)).toEqual(Array(6).fill(`${other}:success`));
 
     // The draining runner's job finished there, its result was delivered, and it exited 0.
     expect(await byName[drainer].exited).toBe(0);
-    const [done] = await settled(c, "drain-long", 1);
+    const [done] = await settledExecutions(c, "drain-long", 1);
     expect(done).toMatchObject({ node_name: drainer, state: "success" });
     expect(done!.output).toContain("finished");
   }, 120_000);

@@ -20,12 +20,13 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
-import { getJson, TestCluster } from "../helpers/cluster";
+import { getJson, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { postShellJob, runJob } from "../helpers/cluster-jobs";
 import {
   createJoinToken,
-  killRunner,
   type RealRunner,
-  spawnRunner,
+  RunnerProcs,
+  joinArgs as runnerJoinArgs,
   waitForLine,
 } from "../helpers/real-runner";
 import { tempDir } from "../helpers/tmp";
@@ -34,42 +35,25 @@ const DKRON = fileURLToPath(new URL("../../control/bin/dkron.mjs", import.meta.u
 const run = promisify(execFile);
 const dir = tempDir("dkron-runner-join-");
 let cluster: TestCluster | undefined;
-const procs: RealRunner[] = [];
+const runners = new RunnerProcs();
 
 afterAll(async () => {
-  for (const r of procs) killRunner(r);
+  runners.killAll();
   await cluster?.stop();
   dir.cleanup();
 });
 
-function runner(args: string[]): RealRunner {
-  const r = spawnRunner(args);
-  procs.push(r);
-  return r;
-}
-
 /** `dkron-runner join` of `name` through `url` with `token`, gossip on a free loopback port. */
 function joinRunner(url: string, token: string, name: string, tags: string[] = []): RealRunner {
-  return runner(joinArgs(url, token, name, tags));
+  return runners.spawn(joinArgs(url, token, name, tags));
 }
 
 /** The arguments of `joinRunner`'s command. */
 function joinArgs(url: string, token: string, name: string, tags: string[] = []): string[] {
-  return [
-    "join",
-    url,
-    "--token",
-    token,
-    "--name",
-    name,
-    "--data-dir",
-    join(dir.path, name),
-    "--gossip-bind",
-    "127.0.0.1:0",
-    "--shutdown-grace",
-    "5000",
-    ...tags.flatMap((t) => ["--tags", t]),
-  ];
+  return runnerJoinArgs(url, token, name, join(dir.path, name), {
+    tags,
+    extra: ["--shutdown-grace", "5000"],
+  });
 }
 
 /** The refusal a runner printed: exactly one line, exit 1. */
@@ -80,15 +64,6 @@ async function refused(r: RealRunner): Promise<string> {
   return lines[0]!;
 }
 
-async function call(url: string, method: string, body?: object): Promise<void> {
-  const r = await fetch(url, {
-    method,
-    headers: { "content-type": "application/json" },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  expect(r.status, await r.text()).toBeLessThan(300);
-}
-
 async function registered(url: string): Promise<string[]> {
   const list = await getJson<{ name: string }[]>(`${url}/v1/runners`, 5000);
   return (list ?? []).map((r) => r.name).sort();
@@ -96,7 +71,7 @@ async function registered(url: string): Promise<string[]> {
 
 describe("dkron-runner join tokens and revocation (real processes)", () => {
   it("refuses bad, expired and spent tokens (also across a leader kill); revoke ends a runner; SIGTERM drains and leaves", async () => {
-    cluster = await TestCluster.start({ size: 3, baseDir: dir.path, profile: "fast", gossip: true });
+    cluster = await startGossipCluster(dir.path);
     const c = cluster;
     const leader = await c.waitForLeader();
     const follower = c.nodes.find((n) => n !== leader)!;
@@ -122,7 +97,7 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
       ["--tags", "server=true"],
       ["--token-file", join(dir.path, "no-such-token")],
     ] as const) {
-      const mistake = runner([...joinArgs(follower.url, once, "careful"), flag, value]);
+      const mistake = runners.spawn([...joinArgs(follower.url, once, "careful"), flag, value]);
       expect(await refused(mistake)).toMatch(new RegExp(`^dkron-runner: ${flag}`));
     }
     expect(await registered(leader.url)).toEqual([]);
@@ -131,7 +106,7 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     // so it is not on its command line): exactly one succeeds.
     const tokenFile = join(dir.path, "join-token");
     writeFileSync(tokenFile, `${once}\n`, { mode: 0o600 });
-    const a = runner(
+    const a = runners.spawn(
       joinArgs(follower.url, once, "twin-a").map((x, i, all) =>
         x === "--token" ? "--token-file" : all[i - 1] === "--token" ? tokenFile : x,
       ),
@@ -164,7 +139,13 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
     expect(await first.ok.exited).toBe(78);
     expect(first.ok.stderr()).toMatch(/revoked/);
     // Its credential never works again: a restart from the data dir fails the same way.
-    const again = runner(["start", "--data-dir", join(dir.path, winner), "--gossip-bind", "127.0.0.1:0"]);
+    const again = runners.spawn([
+      "start",
+      "--data-dir",
+      join(dir.path, winner),
+      "--gossip-bind",
+      "127.0.0.1:0",
+    ]);
     expect(await again.exited).toBe(78);
     expect(again.stderr()).toMatch(/revoked/);
     expect(await registered(leader.url)).toEqual([]);
@@ -176,14 +157,8 @@ describe("dkron-runner join tokens and revocation (real processes)", () => {
       const ms = await getJson<Member[]>(`${leader.url}/v1/members`);
       return ms?.find((m) => m.Name === "drainer")?.statusText === "alive" ? true : undefined;
     });
-    await call(`${leader.url}/v1/jobs`, "POST", {
-      name: "drain-me",
-      schedule: "@manually",
-      executor: "shell",
-      executor_config: { command: "sleep 1; echo finished", shell: "true" },
-      tags: { zone: "d" },
-    });
-    await call(`${leader.url}/v1/jobs/drain-me`, "POST");
+    await postShellJob(leader.url, "drain-me", { zone: "d" }, "sleep 1; echo finished");
+    await runJob(leader.url, "drain-me");
     type Exec = { state: string; node_name: string; output: string };
     const execs = () => getJson<Exec[]>(`${leader.url}/v1/jobs/drain-me/executions`, 5000);
     await waitFor("drain-me running on drainer", async () =>

@@ -15,14 +15,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { resolveGossipConfig, suspicionMaxMs } from "../../runner/gossip";
 import type { Member } from "../../shared/member";
 import { waitFor } from "../helpers/agent-process";
-import { type ClusterNode, getJson, TestCluster } from "../helpers/cluster";
-import {
-  createJoinToken,
-  killRunner,
-  type RealRunner,
-  spawnRunner,
-  waitForLine,
-} from "../helpers/real-runner";
+import { type ClusterNode, getJson, startGossipCluster, type TestCluster } from "../helpers/cluster";
+import { leaderExecutions, postShellJob, runJob, settledExecutions } from "../helpers/cluster-jobs";
+import { killRunner, type RealRunner, RunnerProcs } from "../helpers/real-runner";
 import { type TcpProxy, tcpProxy } from "../helpers/tcp-proxy";
 import { tempDir } from "../helpers/tmp";
 
@@ -33,28 +28,16 @@ const cfg = resolveGossipConfig();
 /** A crashed member is dead everywhere within the unconfirmed suspicion timeout plus a probe round or two. */
 const GOSSIP_BOUND_MS = suspicionMaxMs(cfg, POOL) + 3 * cfg.probeInterval;
 
-interface Exec {
-  id: string;
-  node_name: string;
-  state: string;
-  output: string;
-}
-
-interface RunnerProc {
-  name: string;
-  runner: RealRunner;
-}
-
 const dir = tempDir("dkron-runners-");
 let cluster: TestCluster | undefined;
-const runners: RunnerProc[] = [];
+const runners = new RunnerProcs();
 let proxy: TcpProxy | undefined;
 
 /** Where slow-b's shell writes its pid: the SIGKILLed runner leaves that job running. */
 const jobPidFile = join(dir.path, "slow-b.pid");
 
 afterAll(async () => {
-  for (const r of runners) killRunner(r.runner);
+  runners.killAll();
   try {
     process.kill(-Number(readFileSync(jobPidFile, "utf8").trim()), "SIGKILL");
   } catch {
@@ -70,90 +53,41 @@ afterAll(async () => {
  * joined through `gossipJoin` or else the control nodes' addresses the join answer carries);
  * resolves once it is connected to the leader.
  */
-async function startRunner(
+function startRunner(
   name: string,
   url: string,
   tags: string[],
   gossipJoin?: string,
   extra: string[] = [],
-): Promise<RunnerProc> {
-  const token = await createJoinToken(cluster!.nodes[0]!.url);
-  const runner = spawnRunner([
-    "join",
-    url,
-    "--token",
-    token,
-    "--name",
-    name,
-    ...tags.flatMap((t) => ["--tags", t]),
-    "--data-dir",
-    join(dir.path, name),
-    "--gossip-bind",
-    "127.0.0.1:0",
-    ...(gossipJoin ? ["--gossip-join", gossipJoin] : []),
-    ...extra,
-  ]);
-  const r = { name, runner };
-  runners.push(r);
-  await waitForLine(runner, /connected to/);
-  return r;
+): Promise<RealRunner> {
+  return runners.join(url, name, join(dir.path, name), {
+    tags,
+    extra: [...(gossipJoin ? ["--gossip-join", gossipJoin] : []), ...extra],
+    tokenUrl: cluster!.nodes[0]!.url,
+  });
 }
 
 const members = (n: ClusterNode) => getJson<Member[]>(`${n.url}/v1/members`);
 
-async function postJob(url: string, name: string, tags: Record<string, string>, command: string) {
-  const r = await fetch(`${url}/v1/jobs`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      name,
-      schedule: "@manually",
-      executor: "shell",
-      executor_config: { command, shell: "true" },
-      tags,
-    }),
-  });
-  expect(r.status, await r.text()).toBeLessThan(300);
-}
-
-async function runJob(url: string, name: string): Promise<void> {
-  const r = await fetch(`${url}/v1/jobs/${name}`, { method: "POST" });
-  expect(r.status, await r.text()).toBeLessThan(300);
-}
-
-async function executions(c: TestCluster, job: string): Promise<Exec[] | undefined> {
-  const l = await c.leader();
-  return l ? getJson<Exec[]>(`${l.url}/v1/jobs/${job}/executions`, 5000) : undefined;
-}
-
-/** Waits for the job's executions to number `count`, none running, and returns them. */
-function settled(c: TestCluster, job: string, count: number, timeoutMs = 20_000): Promise<Exec[]> {
-  return waitFor(
-    `${count} finished executions of ${job}`,
-    async () => {
-      const es = await executions(c, job);
-      return es && es.length >= count && es.every((e) => e.state !== "running") ? es : undefined;
-    },
-    timeoutMs,
-  );
-}
+/** The job's settled executions, waiting at most 20 s unless told. */
+const settled = (c: TestCluster, job: string, count: number, timeoutMs = 20_000) =>
+  settledExecutions(c, job, count, timeoutMs);
 
 describe("remote runners in one gossip pool with a three-node cluster (real processes)", () => {
   it("targets by tags over live members, survives a stream cut, a leader kill and a runner kill", async () => {
-    cluster = await TestCluster.start({
-      size: 3,
-      baseDir: dir.path,
-      profile: "fast",
-      gossip: true,
-      extraArgs: ["--heartbeat", "500ms", "--lease-timeout", `${LEASE_MS}ms`],
-    });
+    cluster = await startGossipCluster(dir.path, [
+      "--heartbeat",
+      "500ms",
+      "--lease-timeout",
+      `${LEASE_MS}ms`,
+    ]);
     const c = cluster;
     const leader = await c.waitForLeader();
     const seed = `127.0.0.1:${c.nodes[0]!.gossipPort}`;
     proxy = await tcpProxy(leader.port);
     const follower = c.nodes.find((n) => n !== leader)!;
     await startRunner("ra", follower.url, ["zone=a", "pool=x"], undefined, ["--max-concurrent", "1"]);
-    await startRunner("rb", follower.url, ["zone=b", "pool=x"]);
+    const rb = await startRunner("rb", follower.url, ["zone=b", "pool=x"]);
     // rc reaches the cluster only through the proxy in front of the leader (no redirect to follow).
     await startRunner("rc", `http://127.0.0.1:${proxy.port}`, ["zone=c"], seed);
 
@@ -184,12 +118,12 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
     });
 
     // Tag targeting: zone=b runs on rb only; a control-node tag on a control node.
-    await postJob(leader.url, "on-b", { zone: "b" }, "true");
+    await postShellJob(leader.url, "on-b", { zone: "b" }, "true");
     for (let i = 0; i < 3; i++) await runJob(leader.url, "on-b");
     const onB = await settled(c, "on-b", 3);
     expect(onB.map((e) => e.node_name)).toEqual(["rb", "rb", "rb"]);
     expect(onB.every((e) => e.state === "success")).toBe(true);
-    await postJob(leader.url, "on-server", { server: "true:1" }, "true");
+    await postShellJob(leader.url, "on-server", { server: "true:1" }, "true");
     await runJob(leader.url, "on-server");
     const [onServer] = await settled(c, "on-server", 1);
     expect(["n1", "n2", "n3"]).toContain(onServer!.node_name);
@@ -222,7 +156,7 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
       const m = (await members(leader))?.find((x) => x.Name === "rc");
       return m?.statusText === "alive" && m.Tags.stream === "down" ? true : undefined;
     });
-    await postJob(leader.url, "on-c", { zone: "c" }, "true");
+    await postShellJob(leader.url, "on-c", { zone: "c" }, "true");
     await runJob(leader.url, "on-c");
     const [cut] = await settled(c, "on-c", 1);
     expect(cut!.node_name).not.toBe("rc");
@@ -243,10 +177,10 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
 
     // SIGKILL of the leader while ra runs a job: the result is not lost and nothing runs twice.
     const file = join(dir.path, "slow-a.txt");
-    await postJob(leader.url, "slow-a", { zone: "a" }, `sleep 2; echo ran >> ${file}`);
+    await postShellJob(leader.url, "slow-a", { zone: "a" }, `sleep 2; echo ran >> ${file}`);
     await runJob(leader.url, "slow-a");
     await waitFor("slow-a running on ra", async () => {
-      const es = await executions(c, "slow-a");
+      const es = await leaderExecutions(c, "slow-a");
       return es?.some((e) => e.state === "running" && e.node_name === "ra") ? true : undefined;
     });
     await c.kill(leader);
@@ -261,13 +195,13 @@ describe("remote runners in one gossip pool with a three-node cluster (real proc
     // the gossip bound (as seen from a surviving node).
     // The job's shell is its own process group (the executor spawns it detached) and outlives the
     // runner's SIGKILL; it writes its pid so afterAll ends it.
-    await postJob(next.url, "slow-b", { zone: "b" }, `echo $$ > ${jobPidFile}; exec sleep 60`);
+    await postShellJob(next.url, "slow-b", { zone: "b" }, `echo $$ > ${jobPidFile}; exec sleep 60`);
     await runJob(next.url, "slow-b");
     await waitFor("slow-b running on rb", async () => {
-      const es = await executions(c, "slow-b");
+      const es = await leaderExecutions(c, "slow-b");
       return es?.some((e) => e.state === "running" && e.node_name === "rb") ? true : undefined;
     });
-    killRunner(runners.find((r) => r.name === "rb")!.runner);
+    killRunner(rb);
     const killedAt = Date.now();
     await waitFor(
       "rb failed in gossip",

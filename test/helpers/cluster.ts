@@ -245,8 +245,19 @@ export class TestCluster {
   }
 }
 
-/** POST /v1/jobs of a small `@manually` shell job named `name` through the node at `url`. */
-export function postManualJob(url: string, name: string): Promise<Response> {
+/** The three-node cluster the runner tests start: fast Raft profile, gossip on, `extraArgs` given to every node. */
+export function startGossipCluster(baseDir: string, extraArgs: string[] = []): Promise<TestCluster> {
+  return TestCluster.start({ size: 3, baseDir, profile: "fast", gossip: true, extraArgs });
+}
+
+/** Fields of a job that postManualJob sends in place of (or beside) its defaults. */
+export interface ManualJobFields {
+  executor_config?: Record<string, string>;
+  tags?: Record<string, string>;
+}
+
+/** POST /v1/jobs of a small `@manually` shell job named `name` (command `true` unless `fields` say) through the node at `url`. */
+export function postManualJob(url: string, name: string, fields: ManualJobFields = {}): Promise<Response> {
   return fetch(`${url}/v1/jobs`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -255,6 +266,7 @@ export function postManualJob(url: string, name: string): Promise<Response> {
       schedule: "@manually",
       executor: "shell",
       executor_config: { command: "true" },
+      ...fields,
     }),
   });
 }

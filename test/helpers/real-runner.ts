@@ -58,6 +58,68 @@ export function killRunner(r: RealRunner): void {
   }
 }
 
+/**
+ * The arguments of `dkron-runner join <url> --token <token>` as `name` on `dataDir`, gossip on a free
+ * loopback port, then each of `tags` as `--tags` and `extra`.
+ */
+export function joinArgs(
+  url: string,
+  token: string,
+  name: string,
+  dataDir: string,
+  opts: { tags?: string[]; extra?: string[] } = {},
+): string[] {
+  return [
+    "join",
+    url,
+    "--token",
+    token,
+    "--name",
+    name,
+    "--data-dir",
+    dataDir,
+    "--gossip-bind",
+    "127.0.0.1:0",
+    ...(opts.tags ?? []).flatMap((t) => ["--tags", t]),
+    ...(opts.extra ?? []),
+  ];
+}
+
+/** Options of RunnerProcs.join. */
+export interface JoinOptions {
+  tags?: string[];
+  extra?: string[];
+  /** The node that mints the join token (default: the one joined through). */
+  tokenUrl?: string;
+  /** How long to wait for "connected to" (waitForLine's default when absent). */
+  timeoutMs?: number;
+}
+
+/** The dkron-runner processes one test file started, so its afterAll can SIGKILL every one. */
+export class RunnerProcs {
+  private readonly started: RealRunner[] = [];
+
+  /** spawnRunner, remembered for killAll. */
+  spawn(args: string[]): RealRunner {
+    const r = spawnRunner(args);
+    this.started.push(r);
+    return r;
+  }
+
+  /** `dkron-runner join` of `name` through `url` with a fresh join token; resolves once it is connected. */
+  async join(url: string, name: string, dataDir: string, opts: JoinOptions = {}): Promise<RealRunner> {
+    const token = await createJoinToken(opts.tokenUrl ?? url);
+    const r = this.spawn(joinArgs(url, token, name, dataDir, opts));
+    await waitForLine(r, /connected to/, opts.timeoutMs);
+    return r;
+  }
+
+  /** SIGKILLs every runner started (see killRunner). */
+  killAll(): void {
+    for (const r of this.started) killRunner(r);
+  }
+}
+
 /** Mints a join token through a control node's API (the test cluster runs --insecure-no-auth). */
 export async function createJoinToken(
   url: string,
