@@ -82,17 +82,21 @@ export function scheduleOf(spec: JobSpec): Schedule | null {
   if (spec.parent_job || isEmptySchedule(spec.schedule)) return null;
   // Parsed once per job and schedule, not on every fire and every start's apply (a burst of a
   // thousand jobs parsed each schedule twice). parseSchedule is pure, so a cached one is the same.
-  const key = `${spec.name}\0${spec.schedule}\0${spec.timezone}\0${spec.dst}`;
+  // The job's name only counts for `~` fields (Dkron's name hash): jobs sharing a schedule share
+  // one entry, so a hundred thousand jobs on a few schedules stay in the cache.
+  const named = spec.schedule.includes("~") ? spec.name : "";
+  const key = `${named}\0${spec.schedule}\0${spec.timezone}\0${spec.dst}`;
   let s = parsed.get(key);
   if (!s) {
     s = parseSchedule(spec.schedule, { jobName: spec.name, timezone: spec.timezone, dst: spec.dst });
-    if (parsed.size >= PARSED_MAX) parsed.clear();
+    // The oldest entry makes room (a Map keeps insertion order): a full cache is not thrown away.
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value as string);
     parsed.set(key, s);
   }
   return s.kind === "manual" ? null : s;
 }
 
-/** Schedules parsed by scheduleOf; emptied when full (a simple bound: refilling costs one parse each). */
+/** Schedules parsed by scheduleOf, oldest first; bounded (refilling costs one parse each). */
 const parsed = new Map<string, Schedule>();
 const PARSED_MAX = 20_000;
 

@@ -162,6 +162,36 @@ describe("RaftNode", () => {
     expect(st.snapshot?.meta.conf.voters).toEqual(["a"]);
   });
 
+  it("asks for a snapshot by the log's size too, and keeps only as many trailing characters as allowed", () => {
+    const store = new MemoryLogStore();
+    // Entries of 1,000 characters: 64 of them fill the 64,000-character budget long before the count.
+    const n = fresh("a", ["a"], {
+      snapshotThreshold: 100_000,
+      snapshotThresholdChars: 64_000,
+      trailingEntries: 1024,
+      trailingChars: 3_500,
+    });
+    tickUntil(n, store, () => n.role === "leader");
+    const asked: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      n.propose("x".repeat(1000));
+      for (let rd = n.ready(); rd; rd = n.ready()) {
+        store.save(persistBatch(rd));
+        n.advance(rd);
+        if (rd.wantSnapshot) {
+          asked.push(n.appliedIndex);
+          expect(n.compact(n.appliedIndex, `state@${n.appliedIndex}`)).toBe(true);
+        }
+      }
+    }
+    // About every 61 entries (64 held minus the 3 trailing kept), never on every Ready.
+    expect(asked.length).toBeGreaterThanOrEqual(3);
+    expect(asked.length).toBeLessThanOrEqual(4);
+    const st = store.load();
+    // The entry at the snapshot and two before it: the fourth would pass 3,500 characters.
+    expect(st.logStart.index).toBe((st.snapshot?.meta.index ?? 0) - 3);
+  });
+
   it("rejects membership changes from followers and invalid ones from leaders", () => {
     const n = fresh("a", ["a"]);
     expect(n.proposeConfChange({ type: "addVoter", node: "b" })).toEqual({ ok: false, reason: "not-leader" });

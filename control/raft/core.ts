@@ -28,6 +28,9 @@ import { handleSnapChunk, takeSnapshot } from "./snapshot-transfer";
 import { RaftState, type Role } from "./state";
 import type { SnapshotFile, StoredState } from "./storage-types";
 
+/** Entries applied since the last snapshot request before the log's size alone asks for another. */
+const MIN_ENTRIES_PER_SNAPSHOT = 16;
+
 export { type PeerProgress, persistBatch, type RaftStatus, type Ready, type SoftState } from "./ready";
 export type { ConfChangeRequest, ProposeResult, ReadState, Role };
 
@@ -382,7 +385,12 @@ export class RaftNode {
     const t = s.cfg.snapshotThreshold;
     if (t === 0) return false;
     const applying = Math.max(s.log.applying, s.log.commit);
-    return applying - Math.max(s.snapshot.meta.index, s.snapshotAskedAt) >= t;
+    const since = applying - Math.max(s.snapshot.meta.index, s.snapshotAskedAt);
+    if (since >= t) return true;
+    // By size too; a few entries at least since the last ask, so entries not yet applied (which no
+    // snapshot can drop) do not make it ask on every Ready.
+    const c = s.cfg.snapshotThresholdChars;
+    return c > 0 && since >= MIN_ENTRIES_PER_SNAPSHOT && s.log.heldChars() >= c;
   }
 }
 

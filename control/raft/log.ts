@@ -13,6 +13,8 @@ export class RaftInvariantError extends Error {
  */
 export class RaftLog {
   private entries: Entry[];
+  /** Characters of data in `entries`, kept as they change: what the log costs in memory. */
+  private chars = 0;
   private offset: number;
   private offsetTerm: number;
   commit: number;
@@ -28,6 +30,7 @@ export class RaftLog {
     for (let i = 0; i < entries.length; i++) {
       if (entries[i]?.index !== start.index + 1 + i)
         throw new RaftInvariantError("stored log is not contiguous");
+      this.chars += entries[i]!.data.length;
     }
     this.stable = this.handed = this.lastIndex();
     this.applied = this.applying = Math.max(applied, start.index);
@@ -37,6 +40,27 @@ export class RaftLog {
   /** Index of the last compacted entry (the log holds entries after it). */
   get start(): LogPosition {
     return { index: this.offset, term: this.offsetTerm };
+  }
+
+  /** Characters of entry data held in memory. */
+  heldChars(): number {
+    return this.chars;
+  }
+
+  /**
+   * The highest index ≤ `index` to compact to so that at most `maxEntries` entries, and no more than
+   * `maxChars` characters of data beyond the first, stay held up to `index` (trailing a snapshot).
+   */
+  trailingStart(index: number, maxEntries: number, maxChars: number): number {
+    let from = index;
+    let chars = 0;
+    while (from > this.offset && index - from < maxEntries) {
+      const e = this.entries[from - this.offset - 1];
+      if (!e || (index > from && chars + e.data.length > maxChars)) break;
+      chars += e.data.length;
+      from--;
+    }
+    return from;
   }
 
   /** First index still held in memory. */
@@ -108,10 +132,15 @@ export class RaftLog {
       throw new RaftInvariantError(`truncating committed entry ${first.index} (commit ${this.commit})`);
     }
     if (first.index > this.lastIndex() + 1) throw new RaftInvariantError(`gap appending at ${first.index}`);
+    for (let i = first.index - this.offset - 1; i < this.entries.length; i++)
+      this.chars -= this.entries[i]!.data.length;
     this.entries.length = first.index - this.offset - 1;
     this.stable = Math.min(this.stable, first.index - 1);
     this.handed = Math.min(this.handed, first.index - 1);
-    for (const e of ents) this.entries.push(e);
+    for (const e of ents) {
+      this.entries.push(e);
+      this.chars += e.data.length;
+    }
   }
 
   /**
@@ -181,6 +210,7 @@ export class RaftLog {
     this.offset = pos.index;
     this.offsetTerm = pos.term;
     this.entries = [];
+    this.chars = 0;
     this.commit = pos.index;
     this.handed = this.stable = pos.index;
     this.applying = Math.max(this.applying, pos.index);
@@ -193,6 +223,7 @@ export class RaftLog {
       throw new RaftInvariantError(`compacting unapplied ${index}`);
     const term = this.term(index);
     if (term === undefined) throw new RaftInvariantError(`compacting missing ${index}`);
+    for (let i = 0; i < index - this.offset; i++) this.chars -= this.entries[i]!.data.length;
     this.entries = this.entries.slice(index - this.offset);
     this.offset = index;
     this.offsetTerm = term;

@@ -33,8 +33,24 @@ export const raftTunablesSchema = z
       .default(64 * 1024),
     /** Ask the driver for a snapshot once this many entries were applied since the last one; 0 = never. */
     snapshotThreshold: z.number().int().min(0).default(8192),
+    /**
+     * Also ask for one once the log held in memory reaches this many characters of entry data (0 =
+     * only by count): a log of big entries (a burst's thousand starts in one) would otherwise hold
+     * hundreds of megabytes before the count is reached.
+     */
+    snapshotThresholdChars: z
+      .number()
+      .int()
+      .min(0)
+      .default(64 * 1024 * 1024),
     /** Entries kept behind a snapshot so slightly lagging followers catch up without one. */
     trailingEntries: z.number().int().min(0).default(1024),
+    /** At most this many characters of them (a follower further behind gets the snapshot). */
+    trailingChars: z
+      .number()
+      .int()
+      .min(0)
+      .default(8 * 1024 * 1024),
     /** Ticks without an acknowledgement before a pipelined follower or snapshot transfer is retried. */
     resendTicks: z.number().int().min(1).optional(),
   })

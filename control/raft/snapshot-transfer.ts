@@ -122,7 +122,7 @@ export function installSnapshot(s: RaftState, snap: Snapshot): number {
 
 /**
  * Takes a snapshot the driver produced at `index` (≤ what was handed out for applying): keeps it for
- * lagging followers and compacts the log, keeping `trailingEntries` behind it. Returns false if it is
+ * lagging followers and compacts the log, keeping `trailingEntries` (at most `trailingChars`) behind it. Returns false if it is
  * stale or arrives while an installed snapshot is still waiting to be persisted.
  */
 export function takeSnapshot(s: RaftState, index: number, data: string | SnapshotFile): boolean {
@@ -131,7 +131,10 @@ export function takeSnapshot(s: RaftState, index: number, data: string | Snapsho
   if (term === undefined) return false;
   const meta = { index, term, conf: s.confAt(index) };
   s.snapshot = typeof data === "string" ? { meta, data } : fileSnapshot(meta, data);
-  const compactIndex = Math.max(s.log.start.index, index - s.cfg.trailingEntries);
+  const compactIndex = Math.max(
+    s.log.start.index,
+    s.log.trailingStart(index, s.cfg.trailingEntries, s.cfg.trailingChars),
+  );
   s.log.compact(compactIndex);
   let keep = 0;
   s.confHistory.forEach((h, i) => {
