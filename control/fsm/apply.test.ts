@@ -629,6 +629,23 @@ describe("apply: when a run was dispatched and when it started on its runner", (
     ]);
   });
 
+  it("a finish returns the record as stored, with and without the runner's start", () => {
+    const s = db();
+    applyAll(s, [putJob(), start()]);
+    const [a, b] = applyAll(s, [
+      finishExecution("1-1-r1", {
+        startedAt: T0 + MINUTE + 40,
+        exitCode: 3,
+        success: false,
+        state: "failed",
+      }),
+      finishExecution("1-1-r2"),
+    ]);
+    const stored = new Map(listExecutions(s, "job").map((e) => [e.id, e]));
+    expect(a?.ok && "execution" in a.value && a.value.execution).toEqual(stored.get("1-1-r1"));
+    expect(b?.ok && "execution" in b.value && b.value.execution).toEqual(stored.get("1-1-r2"));
+  });
+
   it("a lost run keeps what it knew: reported start or none", () => {
     const s = db();
     applyAll(s, [

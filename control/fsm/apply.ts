@@ -582,9 +582,17 @@ function finishExecution(
   const jobRow = getJobRow(s, row.jobName);
   const spec = jobRow ? (JSON.parse(jobRow.spec) as JobSpec) : undefined;
   const retries = spec?.retries ?? 0;
-  // Read before the group settles: an ephemeral job's success deletes the job and its executions,
-  // and the proposer still gets the committed record.
-  const execution = executionFromRow(st.executionById.get({ id: cmd.id })!);
+  // The committed record, from the row read above and what this finish wrote (not read again); made
+  // before the group settles: an ephemeral job's success deletes the job and its executions.
+  const execution = executionFromRow({
+    ...row,
+    state: cmd.state,
+    success: cmd.success,
+    output: cmd.output,
+    exitCode: cmd.exitCode,
+    finishedAt: cmd.finishedAt,
+    ...(cmd.startedAt === undefined ? {} : { startedAt: cmd.startedAt, startReported: true }),
+  });
   const { outcome, events } = settleGroup(s, index, cmd.at, row.jobName, row.group, spec);
   return {
     ok: true,
