@@ -152,6 +152,8 @@ async function main() {
     return out;
   };
   const rows: { figure: string; ours: number; baseline: number; target: string; n: number }[] = [];
+  /** The http case's starts as the executions record them (the runner's start of each run). */
+  const startRows: { within: number; of: number; p99: number; max: number }[] = [];
   const report = (figure: string, ours: number[], base: number[], target: string) => {
     console.log(summary(`  baseline`, base));
     console.log(summary(`  dkron agent`, ours));
@@ -178,7 +180,29 @@ async function main() {
       console.log(`\n${httpJobs} http jobs due at the same second (request arrival − slot)`);
       report(`${httpJobs} http jobs due at once, p99 lateness`, ours, baseHttp, "≤ 1.25× and < 1000 ms");
       const within = ours.filter((d) => d < 1000).length;
-      console.log(`  started within the second: ${within} of ${httpJobs} (arrived: ${ours.length})`);
+      console.log(`  requests arrived within the second: ${within} of ${httpJobs} (arrived: ${ours.length})`);
+      // The start as the execution records it (the runner's start of the run, before its request):
+      // what the API and the dashboard show as start_lateness_ms.
+      const started: number[] = [];
+      for (let i = 0; i < httpJobs; i += 50) {
+        const lists = await Promise.all(
+          Array.from({ length: Math.min(50, httpJobs - i) }, (_, k) =>
+            getJson<{ start_lateness_ms: number | null }[]>(`/v1/jobs/burst-http-${i + k}/executions`),
+          ),
+        );
+        for (const l of lists)
+          for (const e of l) if (e.start_lateness_ms !== null) started.push(e.start_lateness_ms);
+      }
+      const startedWithin = started.filter((d) => d < 1000).length;
+      console.log(
+        `  runs started within the second (execution records, start_lateness_ms): ${startedWithin} of ${httpJobs}; p50 ${percentile(started, 50).toFixed(0)} ms, p99 ${percentile(started, 99).toFixed(0)} ms, max ${Math.max(...started).toFixed(0)} ms`,
+      );
+      startRows.push({
+        within: startedWithin,
+        of: httpJobs,
+        p99: percentile(started, 99),
+        max: Math.max(...started),
+      });
     }
     // ---- 2. M shell jobs due at once ----
     if (cases.has("shell")) {
@@ -227,6 +251,10 @@ async function main() {
     for (const r of rows)
       console.log(
         `${r.figure} | ${r.ours.toFixed(1)} ms | ${r.baseline.toFixed(1)} ms | ${(r.ours / r.baseline).toFixed(2)} | ${r.target}`,
+      );
+    for (const r of startRows)
+      console.log(
+        `http runs started within their second (execution records) | ${r.within} of ${r.of} | p99 ${r.p99.toFixed(1)} ms, max ${r.max.toFixed(1)} ms | | all < 1000 ms`,
       );
     if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
   } finally {

@@ -14,7 +14,7 @@ import { listExecutions } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
 import { owedRuns } from "../store/owed-run-queries";
 import { restoreStateSnapshot, takeStateSnapshot } from "../store/snapshot";
-import { apply, lastApplied } from "./apply";
+import { type ApplyResult, apply, lastApplied } from "./apply";
 import type { Command, ExecutionStartCommand } from "./commands";
 
 const { db, close } = stateDbsPerTest("dkron-apply-");
@@ -642,8 +642,10 @@ describe("apply: when a run was dispatched and when it started on its runner", (
       finishExecution("1-1-r2"),
     ]);
     const stored = new Map(listExecutions(s, "job").map((e) => [e.id, e]));
-    expect(a?.ok && "execution" in a.value && a.value.execution).toEqual(stored.get("1-1-r1"));
-    expect(b?.ok && "execution" in b.value && b.value.execution).toEqual(stored.get("1-1-r2"));
+    const record = (r: ApplyResult | undefined) =>
+      r?.ok && r.value && "execution" in r.value ? r.value.execution : undefined;
+    expect(record(a)).toEqual(stored.get("1-1-r1"));
+    expect(record(b)).toEqual(stored.get("1-1-r2"));
   });
 
   it("a lost run keeps what it knew: reported start or none", () => {
