@@ -42,7 +42,7 @@ export const raftTunablesSchema = z
       .number()
       .int()
       .min(0)
-      .default(64 * 1024 * 1024),
+      .default(24 * 1024 * 1024),
     /** Entries kept behind a snapshot so slightly lagging followers catch up without one. */
     trailingEntries: z.number().int().min(0).default(1024),
     /** At most this many characters of them (a follower further behind gets the snapshot). */
