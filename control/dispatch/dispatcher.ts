@@ -104,9 +104,11 @@ export class Dispatcher implements RunnerEvents {
   private readonly inflight = new Set<Promise<unknown>>();
   /**
    * Starts proposed inside `batchStarts` (a scheduler tick fires every due job in it) go in one
-   * `executions.start` entry: one entry to write, parse and apply instead of one per job.
+   * `executions.start` entry: one entry to write, parse and apply instead of one per job. So do the
+   * others of one event-loop turn: a scheduler behind by a slot starts each job's next slot when its
+   * previous start commits, a thousand at once, and one entry each kept it behind for good.
    */
-  private readonly startBatch = new TurnBatch<ExecutionStartCommand, StartResult>(null, (cmds) =>
+  private readonly startBatch = new TurnBatch<ExecutionStartCommand, StartResult>(setImmediate, (cmds) =>
     this.proposeStarts(cmds),
   );
   /** Results reported in one turn of the event loop go in one `executions.finish` entry. */
@@ -360,15 +362,31 @@ export class Dispatcher implements RunnerEvents {
     }
   }
 
-  /** One start alone as `execution.start`, several as one `executions.start` entry. */
+  /**
+   * One start alone as `execution.start`, several in as few `executions.start` entries as keep one
+   * start per job in each (a start that fails at once settles its group and marks the dependent
+   * runs it owes with its entry's index, as a finish does).
+   */
   private proposeStarts(cmds: ExecutionStartCommand[]): Promise<StartResult>[] {
     if (cmds.length === 1) return [this.commit(cmds[0]!)];
-    const batch = this.commit({
-      type: "executions.start",
-      at: this.deps.clock.now(),
-      starts: cmds.map(({ type: _, ...start }) => start),
-    });
-    return cmds.map((_, i) => batch.then((res): StartResult => (res.ok ? res.value.results[i]! : res)));
+    const results = new Map<ExecutionStartCommand, Promise<StartResult>>();
+    for (const round of roundsByKey(cmds, (c) => c.job)) {
+      if (round.length === 1) {
+        results.set(round[0]!, this.commit(round[0]!));
+        continue;
+      }
+      const batch = this.commit({
+        type: "executions.start",
+        at: this.deps.clock.now(),
+        starts: round.map(({ type: _, ...start }) => start),
+      });
+      for (const [i, c] of round.entries())
+        results.set(
+          c,
+          batch.then((res): StartResult => (res.ok ? res.value.results[i]! : res)),
+        );
+    }
+    return cmds.map((c) => results.get(c)!);
   }
 
   /**
