@@ -56,7 +56,7 @@ export interface RunnerServiceConfig {
   webSocket: WebSocketFactory;
   /** Random source for the reconnect jitter. */
   random: () => number;
-  /** Called when the credential is refused for good (revoked): the CLI exits 1. */
+  /** Called when the credential is refused for good (revoked): the CLI exits 78 (EXIT_REJECTED). */
   onRejected?: (reason: string) => void;
   /** Re-keys the runner's gossip member with the leader's keyring frames (gossip's followKeyring). */
   onKeyring?: (keys: string[]) => void;
