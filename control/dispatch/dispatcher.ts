@@ -483,7 +483,10 @@ export class Dispatcher implements RunnerEvents {
 
   /**
    * Sends a run to its runner, leased from now. `planned` is the job and payload the start was
-   * planned with (a start of our own); without it they are read from the state.
+   * planned with (a start of our own); without it they are read from the state. A planned run goes
+   * out with the spec its start was planned from: a job update that commits between the plan and
+   * the start's commit (a few milliseconds) takes effect from the next run, as in Dkron, where a run
+   * uses the job it was fired with.
    */
   private send(e: Execution, planned?: { spec: StoredJob["spec"]; payload: string | undefined }): void {
     this.leases.grant(e.id, e.node_name, this.deps.clock.now());
