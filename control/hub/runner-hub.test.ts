@@ -135,6 +135,35 @@ describe("RunnerHub: who answers a runner's upgrade", () => {
     });
     expect(await dial(other)).toMatchObject({ status: 401, headers: { "dkron-runner-rejected": "revoked" } });
   });
+
+  it("unknown credentials arriving together share one read barrier", async () => {
+    let barriers = 0;
+    let release = () => {};
+    let arrived = 0;
+    let allArrived = () => {};
+    const five = new Promise<void>((r) => {
+      allArrived = r;
+    });
+    const { url } = await hubOn({
+      redirect: () => undefined,
+      // Called once as each credential arrives (before it waits).
+      authenticate: () => {
+        if (++arrived === 5) allArrived();
+        return undefined;
+      },
+      settled: () => {
+        barriers++;
+        return new Promise<void>((r) => {
+          release = r;
+        });
+      },
+    });
+    const dials = Array.from({ length: 5 }, () => dial(url));
+    await five;
+    release();
+    for (const r of await Promise.all(dials)) expect(r).toMatchObject({ status: 401 });
+    expect(barriers).toBe(1);
+  });
 });
 
 describe("RunnerHub: welcome and drain", () => {

@@ -152,7 +152,7 @@ export class RunnerHub {
     const timeout = new Promise<"late">((r) => {
       timer = this.opts.clock.setTimeout(() => r("late"), SETTLE_MS);
     });
-    void Promise.race([this.opts.settled().then(() => "settled" as const), timeout])
+    void Promise.race([this.settledShared().then(() => "settled" as const), timeout])
       .catch(() => "late" as const)
       .then((outcome) => {
         if (timer) this.opts.clock.clearTimeout(timer);
@@ -164,6 +164,19 @@ export class RunnerHub {
       });
     return true;
   }
+
+  /**
+   * One read barrier for every unknown credential waiting at once: anyone can send a `drc.` token,
+   * and a barrier each would let a flood of them cost the leader a round of heartbeats apiece. A
+   * barrier already under way covers them too: what they wait for was committed before this term.
+   */
+  private settledShared(): Promise<void> {
+    this.settling ??= this.opts.settled!().finally(() => {
+      this.settling = undefined;
+    });
+    return this.settling;
+  }
+  private settling: Promise<void> | undefined;
 
   /** Answers a runner this node must not take (no leader: 503; another node leads: 307); true when it did. */
   private sendOn(socket: Duplex, url: URL): boolean {
