@@ -39,4 +39,10 @@ export { type RaftTunables, type RaftTunablesInput, resolveTunables } from "./op
 /** The seeded randomness the core needs. */
 export { forkRandom, type Random, seededRandom } from "./random";
 /** An empty store's state, for a node that has never run. */
-export { emptyStoredState, fileSnapshot, type SnapshotFile, snapshotFileOf } from "./storage-types";
+export {
+  emptyStoredState,
+  fileSnapshot,
+  lazySnapshot,
+  type SnapshotFile,
+  snapshotFileOf,
+} from "./storage-types";

@@ -52,16 +52,21 @@ const FILE = Symbol("snapshot file");
 
 /** A snapshot backed by a file: `data` is read on first use and kept. */
 export function fileSnapshot(meta: Snapshot["meta"], src: SnapshotFile): Snapshot {
+  const snap = lazySnapshot(meta, src.read);
+  Object.defineProperty(snap, FILE, { value: src.file, enumerable: false });
+  return snap;
+}
+
+/** A snapshot whose data is read on first use (and kept): a blob nobody asks for is never loaded. */
+export function lazySnapshot(meta: Snapshot["meta"], read: () => string): Snapshot {
   let data: string | undefined;
-  const snap = {
+  return {
     meta,
     get data() {
-      data ??= src.read();
+      data ??= read();
       return data;
     },
   };
-  Object.defineProperty(snap, FILE, { value: src.file, enumerable: false });
-  return snap;
 }
 
 /** The file a snapshot made by `fileSnapshot` lives in; undefined for one that holds its data. */

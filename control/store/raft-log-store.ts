@@ -12,9 +12,9 @@ import {
   fileSnapshot,
   type LogPosition,
   type LogStore,
+  lazySnapshot,
   type PersistBatch,
   RaftInvariantError,
-  type Snapshot,
   type StoredState,
   snapshotFileOf,
 } from "../raft";
@@ -38,18 +38,6 @@ export function snapshotFileName(index: number): string {
 function snapshotFileIndex(name: string): number | undefined {
   const m = /^state-(\d+)\.db$/.exec(name);
   return m ? Number(m[1]) : undefined;
-}
-
-/** A stored snapshot whose blob is read on first use. */
-function fileless(meta: Snapshot["meta"], read: () => string): Snapshot {
-  let data: string | undefined;
-  return {
-    meta,
-    get data() {
-      data ??= read();
-      return data;
-    },
-  };
 }
 
 /**
@@ -196,7 +184,7 @@ export class SqliteLogStore implements LogStore {
       const file = snap.file;
       st.snapshot = file
         ? fileSnapshot(meta, { file, read: () => this.readSnapshotFile(file) })
-        : fileless(meta, () => this.snapshotData(snap.idx));
+        : lazySnapshot(meta, () => this.snapshotData(snap.idx));
     }
     st.entries = this.db
       .select()
