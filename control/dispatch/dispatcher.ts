@@ -368,25 +368,19 @@ export class Dispatcher implements RunnerEvents {
    * runs it owes with its entry's index, as a finish does).
    */
   private proposeStarts(cmds: ExecutionStartCommand[]): Promise<StartResult>[] {
-    if (cmds.length === 1) return [this.commit(cmds[0]!)];
-    const results = new Map<ExecutionStartCommand, Promise<StartResult>>();
-    for (const round of roundsByKey(cmds, (c) => c.job)) {
-      if (round.length === 1) {
-        results.set(round[0]!, this.commit(round[0]!));
-        continue;
-      }
-      const batch = this.commit({
-        type: "executions.start",
-        at: this.deps.clock.now(),
-        starts: round.map(({ type: _, ...start }) => start),
-      });
-      for (const [i, c] of round.entries())
-        results.set(
-          c,
-          batch.then((res): StartResult => (res.ok ? res.value.results[i]! : res)),
-        );
-    }
-    return cmds.map((c) => results.get(c)!);
+    return inRounds(
+      cmds,
+      (c) => c.job,
+      (c) => this.commit(c),
+      (round) => {
+        const batch = this.commit({
+          type: "executions.start",
+          at: this.deps.clock.now(),
+          starts: round.map(({ type: _, ...start }) => start),
+        });
+        return round.map((_, i) => batch.then((res): StartResult => (res.ok ? res.value.results[i]! : res)));
+      },
+    );
   }
 
   /**
@@ -394,25 +388,19 @@ export class Dispatcher implements RunnerEvents {
    * (apply marks the dependent runs a finish owes with its entry's index).
    */
   private proposeFinishes(cmds: ExecutionFinishCommand[]): Promise<FinishResult>[] {
-    if (cmds.length === 1) return [this.commit(cmds[0]!)];
-    const results = new Map<ExecutionFinishCommand, Promise<FinishResult>>();
-    for (const round of roundsByKey(cmds, (c) => this.jobOf(c.id) ?? "")) {
-      if (round.length === 1) {
-        results.set(round[0]!, this.commit(round[0]!));
-        continue;
-      }
-      const batch = this.commit({
-        type: "executions.finish",
-        at: this.deps.clock.now(),
-        finishes: round.map(({ type: _, ...finish }) => finish),
-      });
-      for (const [i, c] of round.entries())
-        results.set(
-          c,
-          batch.then((res): FinishResult => (res.ok ? res.value.results[i]! : res)),
-        );
-    }
-    return cmds.map((c) => results.get(c)!);
+    return inRounds(
+      cmds,
+      (c) => this.jobOf(c.id) ?? "",
+      (c) => this.commit(c),
+      (round) => {
+        const batch = this.commit({
+          type: "executions.finish",
+          at: this.deps.clock.now(),
+          finishes: round.map(({ type: _, ...finish }) => finish),
+        });
+        return round.map((_, i) => batch.then((res): FinishResult => (res.ok ? res.value.results[i]! : res)));
+      },
+    );
   }
 
   /** Commits a batch of reported starts; one that does not commit is recorded with its finish. */
@@ -669,4 +657,23 @@ export class Dispatcher implements RunnerEvents {
 /** The runners a start will send runs to once it commits (its records planned as running). */
 function plannedTargets(cmd: ExecutionStartCommand): string[] {
   return cmd.executions.flatMap((e) => (e.state === undefined || e.state === "running" ? [e.node] : []));
+}
+
+/**
+ * Proposes items in rounds holding at most one per key (roundsByKey): a round of one as its own
+ * entry (`one`), a larger one as one batch entry (`many`, a result per item). Results in input order.
+ */
+function inRounds<C, R>(
+  cmds: C[],
+  key: (c: C) => string,
+  one: (c: C) => Promise<R>,
+  many: (round: C[]) => Promise<R>[],
+): Promise<R>[] {
+  if (cmds.length === 1) return [one(cmds[0]!)];
+  const results = new Map<C, Promise<R>>();
+  for (const round of roundsByKey(cmds, key)) {
+    const rs = round.length === 1 ? [one(round[0]!)] : many(round);
+    for (const [i, c] of round.entries()) results.set(c, rs[i]!);
+  }
+  return cmds.map((c) => results.get(c)!);
 }
