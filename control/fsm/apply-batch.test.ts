@@ -13,7 +13,7 @@ import type { StateDb } from "../store/db";
 import { listExecutions } from "../store/execution-queries";
 import { getStoredJob } from "../store/job-queries";
 import { owedRuns } from "../store/owed-run-queries";
-import { type ApplyResult, apply, lastApplied } from "./apply";
+import { type ApplyResult, apply, isStorageFault, lastApplied } from "./apply";
 import type { Command, ExecutionFinishCommand, ExecutionStartCommand } from "./commands";
 
 const { db } = stateDbsPerTest("dkron-apply-batch-");
@@ -181,6 +181,25 @@ describe("apply: old single entries and new batch entries", () => {
 });
 
 describe("a storage fault inside a batch", () => {
+  it("tells a fault of the disk from an error of the entry (the same on every replica)", () => {
+    const s = db();
+    const thrown = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return e;
+      }
+      throw new Error("did not throw");
+    };
+    const badJson = thrown(() => s.sqlite.prepare("SELECT json_extract('not json', '$')").get());
+    expect(badJson).toMatchObject({ code: "SQLITE_ERROR" });
+    expect(isStorageFault(badJson)).toBe(false);
+    s.sqlite.exec("CREATE TABLE u (k TEXT PRIMARY KEY)");
+    s.sqlite.exec("INSERT INTO u VALUES ('a')");
+    expect(isStorageFault(thrown(() => s.sqlite.exec("INSERT INTO u VALUES ('a')")))).toBe(false);
+    expect(isStorageFault(new Error("a bug"))).toBe(false);
+  });
+
   it("fails the whole apply (nothing of the entry, not even last_applied) instead of refusing one item", () => {
     const s = db();
     applyAll(s, [putJob({ name: "a" }), putJob({ name: "b" })]);

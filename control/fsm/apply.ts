@@ -475,17 +475,22 @@ function applyItems<I, T extends "execution.start" | "execution.finish">(
 /**
  * Whether an error came from the disk or the database file (full, I/O, corrupt, read-only, busy) rather
  * than from the entry: such an error is not the same on every replica, so no entry may be skipped or
- * refused for it. A constraint failure is a property of the entry and the state, the same everywhere.
+ * refused for it.
  */
 export function isStorageFault(e: unknown): boolean {
   const code = (e as { code?: unknown } | null)?.code;
   return (
-    e instanceof Error &&
-    e.name === "SqliteError" &&
-    typeof code === "string" &&
-    !code.startsWith("SQLITE_CONSTRAINT")
+    e instanceof Error && e.name === "SqliteError" && typeof code === "string" && STORAGE_FAULT.test(code)
   );
 }
+
+/**
+ * The primary result codes that say the disk, the file or the process failed (extended codes add a
+ * suffix: SQLITE_IOERR_WRITE). Any other (SQLITE_ERROR from a bad JSON value, TOOBIG, MISMATCH, a
+ * constraint) comes from the entry and the state, the same on every replica.
+ */
+const STORAGE_FAULT =
+  /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN|BUSY|LOCKED|NOMEM|PROTOCOL|PERM)(_|$)/;
 
 /** A refused item as its proposer hears it; an error that is not ours (a bug) is INTERNAL. */
 function rejection(e: unknown): Rejection {

@@ -171,12 +171,17 @@ export class RunnerHub {
    * barrier already under way covers them too: what they wait for was committed before this term.
    */
   private settledShared(): Promise<void> {
-    this.settling ??= this.opts.settled!().finally(() => {
-      this.settling = undefined;
-    });
-    return this.settling;
+    // Only a recent one: a barrier from before a leadership change may never resolve.
+    const now = this.opts.clock.now();
+    if (!this.settling || now - this.settling.since > SETTLE_MS) {
+      const p = this.opts.settled!().finally(() => {
+        if (this.settling?.p === p) this.settling = undefined;
+      });
+      this.settling = { p, since: now };
+    }
+    return this.settling.p;
   }
-  private settling: Promise<void> | undefined;
+  private settling: { p: Promise<void>; since: number } | undefined;
 
   /** Answers a runner this node must not take (no leader: 503; another node leads: 307); true when it did. */
   private sendOn(socket: Duplex, url: URL): boolean {
