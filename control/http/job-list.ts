@@ -83,7 +83,7 @@ function pageByNext(
 ): StoredJob[] {
   if (limit === 0) return [];
   const now = d.now;
-  const overdue = overdueJobs(d.state, filter, now)
+  const overdue = overdueJobs(d.state, filter, now, total)
     .map((job) => ({ job, key: d.nextOf(job) }))
     .sort(compare(order));
   const k = overdue.length;

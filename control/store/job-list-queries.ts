@@ -62,7 +62,7 @@ interface Where {
   params: Record<string, unknown>;
 }
 
-function where(f: JobFilter, due?: DueSplit): Where {
+function where(f: JobFilter, due?: DueSplit, probeAll = false): Where {
   const parts: string[] = [];
   const params: Record<string, unknown> = {};
   if (f.prefix) {
@@ -89,13 +89,15 @@ function where(f: JobFilter, due?: DueSplit): Where {
     parts.push("disabled = @disabled");
     params.disabled = f.disabled ? 1 : 0;
   }
+  // The first metadata (else tag) entry drives: its jobs by the key/value index, as an IN list. The
+  // other entries, and all of them when the due range drives (`probeAll`), are probed per job on the
+  // covering key/value index, rather than each building a list of all the jobs with that entry.
+  const drives = !probeAll;
   for (const [i, [k, v]] of Object.entries(f.metadata ?? {}).entries()) {
-    // The first entry drives (its jobs by the key/value index); the others are probed per job by
-    // the primary key, rather than each building a list of all the jobs with that entry.
     parts.push(
-      i === 0
+      i === 0 && drives
         ? `name IN (SELECT job FROM job_metadata WHERE key = @mk${i} AND value = @mv${i})`
-        : `EXISTS (SELECT 1 FROM job_metadata m WHERE m.job = jobs.name AND m.key = @mk${i} AND m.value = @mv${i})`,
+        : `EXISTS (SELECT 1 FROM job_metadata m INDEXED BY job_metadata_kv_idx WHERE m.key = @mk${i} AND m.value = @mv${i} AND m.job = jobs.name)`,
     );
     params[`mk${i}`] = k;
     params[`mv${i}`] = v;
@@ -105,17 +107,18 @@ function where(f: JobFilter, due?: DueSplit): Where {
     params.owner = f.owner;
   }
   for (const [i, [k, v]] of Object.entries(f.tags ?? {}).entries()) {
-    // As metadata: the first tag drives by the key/value index, the others are probed per job.
     parts.push(
-      i === 0 && !f.metadata
+      i === 0 && drives && !f.metadata
         ? `name IN (SELECT job FROM job_tags WHERE key = @tk${i} AND value = @tv${i})`
-        : `EXISTS (SELECT 1 FROM job_tags t WHERE t.job = jobs.name AND t.key = @tk${i} AND t.value = @tv${i})`,
+        : `EXISTS (SELECT 1 FROM job_tags t INDEXED BY job_tags_kv_idx WHERE t.key = @tk${i} AND t.value = @tv${i} AND t.job = jobs.name)`,
     );
     params[`tk${i}`] = k;
     params[`tv${i}`] = v;
   }
   if (due) {
-    parts.push(due.overdue ? "next_fire <= @now" : "(next_fire IS NULL OR next_fire > @now)");
+    // Not due: as an expression no index serves, so it is tested per row and never turns the query
+    // into an OR over two index ranges.
+    parts.push(due.overdue ? "next_fire <= @now" : "ifnull(next_fire, @now + 1) > @now");
     params.now = due.now;
   }
   return { sql: parts.length ? `WHERE ${parts.join(" AND ")}` : "", params };
@@ -152,19 +155,39 @@ export function pageJobs(s: StateDb, f: JobFilter, q: JobPageQuery): StoredJob[]
   const col = SORT_COLUMNS[q.sort];
   const dir = q.order === "DESC" ? "DESC" : "ASC";
   const order = col === "name" ? `name ${dir}` : `${col} ${dir}, name ${dir}`;
-  const rows = prepared(s, `SELECT * FROM jobs ${w.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`).all({
-    ...w.params,
-    limit: q.limit,
-    offset: q.offset,
-  }) as RawJobRow[];
+  // Sorted by next and driven by an entry's list of jobs: the page's names are found on the covering
+  // (name, next_fire) index, so only the page's rows are read, not every matching job's.
+  const sql =
+    q.sort === "next" && drivenByEntries(f)
+      ? `SELECT * FROM jobs WHERE name IN (SELECT name FROM jobs INDEXED BY jobs_name_next_fire_idx ${w.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset) ORDER BY ${order}`
+      : `SELECT * FROM jobs ${w.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`;
+  const rows = prepared(s, sql).all({ ...w.params, limit: q.limit, offset: q.offset }) as RawJobRow[];
   return withDependents(s, rows.map(fromRaw));
 }
 
-/** Jobs whose first slot after their cursor is at or before `now`: due, not yet started. */
-export function overdueJobs(s: StateDb, f: JobFilter, now: number): StoredJob[] {
-  const w = where(f, { overdue: true, now });
-  const rows = prepared(s, `SELECT * FROM jobs ${w.sql}`).all(w.params) as RawJobRow[];
+/** Whether the filter's jobs are found by a metadata or tag entry's list (see where). */
+function drivenByEntries(f: JobFilter): boolean {
+  return Object.keys(f.metadata ?? {}).length + Object.keys(f.tags ?? {}).length > 0;
+}
+
+/**
+ * Jobs passing the filter whose first slot after their cursor is at or before `now`: due, not yet
+ * started. `matching` (the filter's count, if known) picks the cheaper drive: the due jobs of the
+ * next_fire index, probed against the filter, unless there are more of them than matching jobs.
+ */
+export function overdueJobs(s: StateDb, f: JobFilter, now: number, matching?: number): StoredJob[] {
+  const byDue = matching === undefined || countDueUpTo(s, now, matching) < matching;
+  const w = where(f, { overdue: true, now }, byDue);
+  const from = byDue ? "jobs INDEXED BY jobs_next_fire_idx" : "jobs";
+  const rows = prepared(s, `SELECT * FROM ${from} ${w.sql}`).all(w.params) as RawJobRow[];
   return withDependents(s, rows.map(fromRaw));
+}
+
+/** How many jobs are due at `now` (next_fire <= now), counted on the index up to `cap`. */
+function countDueUpTo(s: StateDb, now: number, cap: number): number {
+  const sql =
+    "SELECT count(*) AS n FROM (SELECT 1 FROM jobs INDEXED BY jobs_next_fire_idx WHERE next_fire <= @now LIMIT @cap)";
+  return (prepared(s, sql).get({ now, cap }) as { n: number }).n;
 }
 
 /** StoredJobs of rows, with their children looked up in one query. */

@@ -52,6 +52,9 @@ export const jobs = sqliteTable(
     index("jobs_last_success_idx").on(t.lastSuccess, t.name),
     index("jobs_last_error_idx").on(t.lastError, t.name),
     index("jobs_next_fire_idx").on(t.nextFire, t.name),
+    // Covering for a list filtered by metadata or tags and sorted by next: each matching job's
+    // next_fire is read from here rather than from its row (jobs-list queries).
+    index("jobs_name_next_fire_idx").on(t.name, t.nextFire),
     index("jobs_status_idx").on(t.status, t.name),
     index("jobs_disabled_idx").on(t.disabled, t.name),
     index("jobs_wake_idx").on(t.wakeAt),

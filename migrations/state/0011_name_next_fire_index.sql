@@ -1,0 +1,1 @@
+CREATE INDEX `jobs_name_next_fire_idx` ON `jobs` (`name`,`next_fire`);
