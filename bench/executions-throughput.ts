@@ -92,6 +92,37 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/** The snapshot, snapshot-install, leadership and re-send lines of a node's log in the window. */
+function clusterEvents(log: string, from: number, to: number): string {
+  const wanted: Record<string, string> = {
+    "snapshot taken": "snapshots",
+    "installed a snapshot from the leader": "snapshots installed",
+    "became leader": "became leader",
+    "not leader": "stepped down",
+    "re-sending an execution the runner never received": "executions re-sent",
+  };
+  const seen = new Map<string, number[]>();
+  for (const line of log.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    let e: { t: string; msg: string };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue; // not one of the node's log lines
+    }
+    const what = wanted[e.msg];
+    const at = Date.parse(e.t);
+    if (what && at >= from && at < to) seen.set(what, [...(seen.get(what) ?? []), (at - from) / 1000]);
+  }
+  if (!seen.size) return "no snapshot, install, leadership change or re-send in the window";
+  const at = (xs: number[]) =>
+    xs
+      .slice(0, 8)
+      .map((x) => x.toFixed(1))
+      .join(", ") + (xs.length > 8 ? ", …" : "");
+  return [...seen].map(([what, xs]) => `${xs.length} ${what} (at ${at(xs)} s)`).join("; ");
+}
+
 const dir = tempDir("dkron-exec-tput-");
 const hit = await server();
 // History for the job creation, the warm-up and the window, with room to spare.
@@ -100,7 +131,8 @@ const cluster = await TestCluster.start({
   size: 3,
   baseDir: dir.path,
   profile,
-  extraArgs: ["--execution-retention", String(retention)],
+  // info: the nodes' snapshot, snapshot-install and leadership lines, counted after the window.
+  extraArgs: ["--execution-retention", String(retention), "--log-level", "info"],
 });
 try {
   console.log(`executions-throughput: ${JOBS} http jobs @every 1s, ${SECONDS} s, 3 nodes (${profile})`);
@@ -162,9 +194,15 @@ try {
   const rssStart = rssMb(pid);
   const commitStart = (await getJson<St>(`${leader.url}/v1`))?.raft.commit_index ?? 0;
   const rss: number[] = [rssStart];
-  while (Date.now() < to) {
-    await new Promise((r) => setTimeout(r, 5000));
-    rss.push(rssMb(pid));
+  // Commits each second of the window: a stall shows as seconds with few, and when they were.
+  const commits: number[] = [];
+  let lastCommit = commitStart;
+  for (let k = 1; Date.now() < to; k++) {
+    await sleepUntil(from + k * 1000);
+    const c = (await getJson<St>(`${leader.url}/v1`, 900))?.raft.commit_index ?? lastCommit;
+    commits.push(c - lastCommit);
+    lastCommit = c;
+    if (k % 5 === 0) rss.push(rssMb(pid));
   }
   await sleepUntil(to);
   const commitEnd = (await getJson<St>(`${leader.url}/v1`))?.raft.commit_index ?? 0;
@@ -225,6 +263,11 @@ try {
   console.log(
     `leader commits: ${((commitEnd - commitStart) / SECONDS).toFixed(0)} entries/s; RSS ${rss.map((x) => x.toFixed(0)).join(" → ")} MB`,
   );
+  const stalls = commits.flatMap((c, k) => (c === 0 ? [k] : []));
+  console.log(
+    `leader commits per second of the window: p50 ${percentile(commits, 50)}, lowest ${Math.min(...commits)}; seconds with none: ${stalls.length ? stalls.join(", ") : "none"}`,
+  );
+  for (const n of cluster.nodes) console.log(`  ${n.name}: ${clusterEvents(n.log, from, to)}`);
   console.log(await hostLine(dir.path));
   const reproduce = `node --import tsx bench/executions-throughput.ts ${JOBS} ${SECONDS} ${profile}`;
   reportFigures("executions-throughput", [

@@ -183,6 +183,15 @@ try {
     const r = await request(`${base}/v1/jobs/${runJob}/run`, { method: "POST", dispatcher: agent });
     await r.body.text();
   }
+  // The runs finish first: their starts and finishes are not the list queries' neighbours.
+  const settle = Date.now() + 30_000;
+  for (;;) {
+    const r = await request(`${base}/v1/jobs/${runJob}/executions`, { dispatcher: agent });
+    const xs = (await r.body.json()) as { state: string }[];
+    if (xs.length >= 30 && xs.every((e) => e.state !== "running")) break;
+    if (Date.now() > settle) throw new Error(`the 30 runs of ${runJob} did not all finish in 30 s`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
 
   out(`\n-- list queries at ${N} jobs (p50 / p99 over ${REPEATS})`);
   out(

@@ -8,11 +8,12 @@ import {
   type JobSort,
   overdueJobs,
   pageJobs,
+  qMatches,
   type StateDb,
   type StoredJob,
 } from "../store";
 
-const FEW_MATCHES = 2000;
+const Q_BY_NAME = 2000;
 
 /** What listing needs besides the query: the state, one instant for the page, and how jobs render. */
 export interface JobListDeps {
@@ -22,6 +23,8 @@ export interface JobListDeps {
   render: (j: StoredJob) => JobJson;
   /** The job's `next` at `now` (what render shows), for jobs due but not started yet. */
   nextOf: (j: StoredJob) => number | null;
+  /** Up to how many jobs a `q` may match to be tested by name (default 2,000; tests vary it). */
+  qByName?: number;
 }
 
 /**
@@ -52,14 +55,15 @@ export function listJobs(
     owner: q.owner,
     tags: q.tags,
   };
+  // A `q` matching few jobs is tested by name (the count and the page then read only those jobs);
+  // one matching many is tested row by row, and the page's scan in sort order stops at the page.
+  if (filter.q !== undefined) filter.qNames = qMatches(d.state, filter.q, d.qByName ?? Q_BY_NAME);
   const total = countJobs(d.state, filter);
   const end = Math.min(q.end ?? total, total);
   if (q.start > end && q.start < total) {
     throw new AppError("VALIDATION", `_start: ${q.start} is after _end ${end}`, { field: "_start" });
   }
   const limit = Math.max(0, end - q.start);
-  // See JobFilter.fewMatches: below this many matches, reading them by name beats a scan in order.
-  if (filter.q !== undefined && total <= FEW_MATCHES) filter.fewMatches = true;
   const jobs =
     sort === "next"
       ? pageByNext(d, filter, q.order, q.start, limit, total)

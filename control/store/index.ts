@@ -30,6 +30,7 @@ export {
   type JobSort,
   overdueJobs,
   pageJobs,
+  qMatches,
 } from "./job-list-queries";
 export { dependentsOf, getJobRow, getStoredJob, jobsWaking, listStoredJobs } from "./job-queries";
 export { getGossipKeyring, setGossipKeyring } from "./keyring-queries";

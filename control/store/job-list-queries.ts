@@ -17,8 +17,8 @@ export interface JobFilter {
   owner?: string | undefined;
   /** Every entry must be one of the job's target tags (the value without its `:count`). */
   tags?: Record<string, string> | undefined;
-  /** A hint for `q`: the filter matches few jobs (the count says so), so find them by index first. */
-  fewMatches?: boolean;
+  /** Every name `q` matches, when they are few (see qMatches): tested by name instead of row by row. */
+  qNames?: string[] | undefined;
 }
 
 /** Sortable fields and their columns; `next` sorts by next_fire (exact for jobs not yet due). */
@@ -71,14 +71,12 @@ function where(f: JobFilter, due?: DueSplit, probeAll = false): Where {
     params.prefix = f.prefix;
     params.prefixEnd = `${f.prefix}\u{10FFFF}`;
   }
-  if (f.q !== undefined) {
-    // Few matches: found over the (displayname, name) index alone, then read by name. Many: tested
-    // row by row in the sort order, which stops at the page (a list of them all would cost more).
-    parts.push(
-      f.fewMatches
-        ? "name IN (SELECT name FROM jobs INDEXED BY jobs_displayname_idx WHERE instr(name, @q) > 0 OR instr(displayname, @q) > 0)"
-        : "(instr(name, @q) > 0 OR instr(displayname, @q) > 0)",
-    );
+  if (f.qNames) {
+    parts.push("name IN (SELECT value FROM json_each(@qNames))");
+    params.qNames = JSON.stringify(f.qNames);
+  } else if (f.q !== undefined) {
+    // Tested row by row in the sort order, which stops at the page (a list of them all would cost more).
+    parts.push("(instr(name, @q) > 0 OR instr(displayname, @q) > 0)");
     params.q = f.q;
   }
   if (f.status !== undefined) {
@@ -140,6 +138,20 @@ function prepared(s: StateDb, sql: string): Database.Statement {
     m.set(sql, st);
   }
   return st;
+}
+
+/**
+ * The names `q` matches (in the name or the display name) if there are at most `cap`, else undefined:
+ * one scan of the (displayname, name) index, which no b-tree can narrow for a substring.
+ */
+export function qMatches(s: StateDb, q: string, cap: number): string[] | undefined {
+  const names = prepared(
+    s,
+    "SELECT name FROM jobs INDEXED BY jobs_displayname_idx WHERE instr(name, @q) > 0 OR instr(displayname, @q) > 0 LIMIT @limit",
+  )
+    .pluck()
+    .all({ q, limit: cap + 1 }) as string[];
+  return names.length <= cap ? names : undefined;
 }
 
 /** How many jobs pass the filter (X-Total-Count). */
