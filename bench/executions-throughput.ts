@@ -85,6 +85,21 @@ function seconds(perSecond: Map<number, number>, from: number, to: number): numb
   return xs;
 }
 
+/** Least-squares slope of samples taken every `everyS` seconds, in units per minute (a leak is a steady one). */
+function slopePerMinute(ys: number[], everyS: number): number {
+  const n = ys.length;
+  if (n < 2) return 0;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [i, y] of ys.entries()) {
+    num += (i - mx) * (y - my);
+    den += (i - mx) ** 2;
+  }
+  return (num / den) * (60 / everyS);
+}
+
 const sleepUntil = (t: number) => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
 function rssMb(pid: number): number {
@@ -92,7 +107,10 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** The snapshot, snapshot-install, leadership and re-send lines of a node's log in the window. */
+/**
+ * The snapshot, snapshot-install, leadership and re-send lines of a node's log up to the window's
+ * end, at seconds from the window's start (negative: before it, e.g. the first election).
+ */
 function clusterEvents(log: string, from: number, to: number): string {
   const wanted: Record<string, string> = {
     "snapshot taken": "snapshots",
@@ -112,9 +130,9 @@ function clusterEvents(log: string, from: number, to: number): string {
     }
     const what = wanted[e.msg];
     const at = Date.parse(e.t);
-    if (what && at >= from && at < to) seen.set(what, [...(seen.get(what) ?? []), (at - from) / 1000]);
+    if (what && at < to) seen.set(what, [...(seen.get(what) ?? []), (at - from) / 1000]);
   }
-  if (!seen.size) return "no snapshot, install, leadership change or re-send in the window";
+  if (!seen.size) return "no snapshot, install, leadership change or re-send";
   const at = (xs: number[]) =>
     xs
       .slice(0, 8)
@@ -261,7 +279,7 @@ try {
     `recorded successful executions for the window's slots: ${recorded} of ${JOBS * SECONDS} (others: ${[...others].map(([k, v]) => `${v} ${k}`).join(", ") || "none"})`,
   );
   console.log(
-    `leader commits: ${((commitEnd - commitStart) / SECONDS).toFixed(0)} entries/s; RSS ${rss.map((x) => x.toFixed(0)).join(" → ")} MB`,
+    `leader commits: ${((commitEnd - commitStart) / SECONDS).toFixed(0)} entries/s; RSS ${rss.map((x) => x.toFixed(0)).join(" → ")} MB (every 5 s); trend ${slopePerMinute(rss, 5).toFixed(1)} MB/min, second half ${slopePerMinute(rss.slice(Math.floor(rss.length / 2)), 5).toFixed(1)} MB/min`,
   );
   const stalls = commits.flatMap((c, k) => (c === 0 ? [k] : []));
   console.log(
