@@ -7,16 +7,18 @@
  * Printed: requests the server received per second over the window (p50 and the lowest second),
  * executions the cluster recorded as finished successfully for the window's slots, how late the
  * requests arrived against their slot, the leader's RSS every 5 s of the window (which starts after
- * 30 s of load: V8 sizes its heap meanwhile), slots that got more than one execution, and its
- * commit rate. Baseline, same run: one process firing N requests every second to the same server
- * through a pooled undici Agent (what this host can push without any scheduler or Raft).
+ * `warmup` seconds of load, default 120: V8 and the allocator size the process meanwhile), its live
+ * heap after a full GC in the warm-up and after the window, each just after a snapshot (through the
+ * inspector: a leak grows it), each node's snapshots and term changes, slots that got more than one
+ * execution, and its commit rate. Baseline, same run: one process firing N requests every second to
+ * the same server through a pooled undici Agent (what this host can push without any scheduler or Raft).
  *
  * Each job carries `"server": "true:1"`, so every slot runs on one node: a job without tags runs on
  * every alive node (Dkron's default), which would make 1,000 jobs 3,000 executions a second here.
  * The nodes keep enough history (--execution-retention) that no slot of the window is pruned
  * before it is counted.
  *
- * Run: node --import tsx bench/executions-throughput.ts [jobs = 1000] [seconds = 60] [profile = default]
+ * Run: node --import tsx bench/executions-throughput.ts [jobs = 1000] [seconds = 60] [profile = default] [warmup = 120]
  */
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -27,18 +29,23 @@ import { tempDir } from "../test/helpers/tmp";
 import { benchArgs } from "./args";
 import { createJobs } from "./create-jobs";
 import { hostLine } from "./host";
+import { inspectorUrl, liveHeapMb, memoryMb } from "./live-heap";
 import { reportFigures } from "./report";
 import { percentile } from "./stats";
 
 const args = benchArgs(
-  "Usage: node --import tsx bench/executions-throughput.ts [jobs = 1000] [seconds = 60] [profile = default | fast]",
+  "Usage: node --import tsx bench/executions-throughput.ts [jobs = 1000] [seconds = 60] [profile = default | fast] [warmup s = 120]",
 );
 const JOBS = args.int(0, "jobs", 1000);
 const SECONDS = args.int(1, "seconds", 60);
 const profile = args.choice(2, "profile", ["default", "fast"] as const, "default");
 const TARGET = 1000;
-/** Seconds of load before the window (the leader's heap grows to its working size meanwhile). */
-const WARMUP_S = 30;
+/**
+ * Seconds of load before the window. The leader's RSS grows to its working size over the first
+ * ~2 minutes at 1,000 executions/s (V8's heapTotal ~65 → 160-270 MB, SQLite's caches, the snapshot
+ * thread) while its live heap stays ~55 MB; a 300 s window after 30 s showed thirds of 323, 375, 366 MB.
+ */
+const WARMUP_S = args.int(3, "warmup", 120);
 
 const wall = () => performance.timeOrigin + performance.now();
 
@@ -107,38 +114,23 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/**
- * The snapshot, snapshot-install, leadership and re-send lines of a node's log up to the window's
- * end, at seconds from the window's start (negative: before it, e.g. the first election).
- */
-function clusterEvents(log: string, from: number, to: number): string {
-  const wanted: Record<string, string> = {
-    "snapshot taken": "snapshots",
-    "installed a snapshot from the leader": "snapshots installed",
-    "became leader": "became leader",
-    "not leader": "stepped down",
-    "re-sending an execution the runner never received": "executions re-sent",
-  };
-  const seen = new Map<string, number[]>();
-  for (const line of log.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    let e: { t: string; msg: string };
-    try {
-      e = JSON.parse(line);
-    } catch {
-      continue; // not one of the node's log lines
-    }
-    const what = wanted[e.msg];
-    const at = Date.parse(e.t);
-    if (what && at < to) seen.set(what, [...(seen.get(what) ?? []), (at - from) / 1000]);
-  }
-  if (!seen.size) return "no snapshot, install, leadership change or re-send";
-  const at = (xs: number[]) =>
-    xs
-      .slice(0, 8)
-      .map((x) => x.toFixed(1))
-      .join(", ") + (xs.length > 8 ? ", …" : "");
-  return [...seen].map(([what, xs]) => `${xs.length} ${what} (at ${at(xs)} s)`).join("; ");
+/** One node's raft status at one second of the window (undefined: it did not answer). */
+type RaftSample = { at: number; snapshot: number; term: number; held: number } | undefined;
+
+/** What one node's samples show: its snapshots and term changes (seconds into the window), the log it held. */
+function raftEvents(xs: RaftSample[], from: number): string {
+  const seen = xs.filter((x): x is NonNullable<RaftSample> => x !== undefined);
+  if (!seen.length) return "no status answered";
+  const at = (x: NonNullable<RaftSample>) => ((x.at - from) / 1000).toFixed(0);
+  const snaps = seen.filter((x, i) => i > 0 && x.snapshot !== seen[i - 1]!.snapshot).map(at);
+  const terms = seen.filter((x, i) => i > 0 && x.term !== seen[i - 1]!.term).map(at);
+  const held = seen.map((x) => x.held);
+  return [
+    `${snaps.length} snapshots${snaps.length ? ` (at ${snaps.join(", ")} s)` : ""}`,
+    `${terms.length} term changes${terms.length ? ` (at ${terms.join(", ")} s)` : ""}`,
+    `entries after the snapshot ${Math.min(...held)}-${Math.max(...held)}`,
+    `${xs.length - seen.length} seconds without an answer`,
+  ].join("; ");
 }
 
 const dir = tempDir("dkron-exec-tput-");
@@ -149,8 +141,9 @@ const cluster = await TestCluster.start({
   size: 3,
   baseDir: dir.path,
   profile,
-  // info: the nodes' snapshot, snapshot-install and leadership lines, counted after the window.
-  extraArgs: ["--execution-retention", String(retention), "--log-level", "info"],
+  extraArgs: ["--execution-retention", String(retention)],
+  // The inspector on a random port: the leader's live heap after a full GC, at the window's start and end.
+  nodeArgs: ["--inspect=127.0.0.1:0"],
 });
 try {
   console.log(`executions-throughput: ${JOBS} http jobs @every 1s, ${SECONDS} s, 3 nodes (${profile})`);
@@ -195,15 +188,37 @@ try {
         executor_config: { url: `${hit.url}/job/${i}`, method: "GET" },
       }),
   });
-  // V8 grows the leader's heap to this load's working size over its first ~30 s (heapTotal from ~65
-  // to ~250 MB at 1,000 executions/s, while the live heap stays ~60-200 MB): the window starts after.
+  // The window starts once the leader's RSS has reached this load's working size (see WARMUP_S).
   const rssBefore = rssMb(leader.proc?.pid as number);
   console.log(
     `created ${JOBS} jobs in ${((performance.now() - t0) / 1000).toFixed(1)} s; leader RSS ${rssBefore.toFixed(0)} MB; warming up ${WARMUP_S} s`,
   );
-  await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
+  type St = {
+    raft: { commit_index: number; last_snapshot_index: number; term: number; last_log_index: number };
+  };
+  // The live heap is first measured halfway through the warm-up: its full GC stalls the leader and
+  // shrinks its RSS for a while, so it must not fall in the window. The Raft log held since the
+  // last snapshot is live heap too (a snapshot every ~45 s here), so both measurements are taken
+  // just after a snapshot, and the entries held then are printed beside them.
+  const inspector = inspectorUrl(leader.log);
+  if (!inspector)
+    console.log("the leader's inspector URL is not in its log: the live-heap figures will be NaN");
+  const heapAt = async () => {
+    const first = (await getJson<St>(`${leader.url}/v1`))?.raft.last_snapshot_index;
+    for (const end = Date.now() + 90_000; Date.now() < end; ) {
+      const st = await getJson<St>(`${leader.url}/v1`);
+      if (st && st.raft.last_snapshot_index !== first) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const heap = inspector ? await liveHeapMb(inspector) : Number.NaN;
+    const st = await getJson<St>(`${leader.url}/v1`);
+    return { heap, held: st ? st.raft.last_log_index - st.raft.last_snapshot_index : Number.NaN };
+  };
+  const warmEnd = Date.now() + WARMUP_S * 1000;
+  await new Promise((r) => setTimeout(r, (WARMUP_S * 1000) / 2));
+  const heapStart = await heapAt();
+  await sleepUntil(Math.max(warmEnd, Date.now() + 20_000));
 
-  type St = { raft: { commit_index: number } };
   const from = Math.ceil((Date.now() + 100) / 1000) * 1000;
   const to = from + SECONDS * 1000;
   await sleepUntil(from);
@@ -214,18 +229,37 @@ try {
   const rss: number[] = [rssStart];
   // Commits each second of the window: a stall shows as seconds with few, and when they were.
   const commits: number[] = [];
+  const raft: RaftSample[][] = cluster.nodes.map(() => []);
   let lastCommit = commitStart;
   for (let k = 1; Date.now() < to; k++) {
     await sleepUntil(from + k * 1000);
-    const c = (await getJson<St>(`${leader.url}/v1`, 900))?.raft.commit_index ?? lastCommit;
+    const at = Date.now();
+    const sts = await Promise.all(cluster.nodes.map((n) => getJson<St>(`${n.url}/v1`, 900)));
+    for (const [i, st] of sts.entries())
+      raft[i]!.push(
+        st && {
+          at,
+          snapshot: st.raft.last_snapshot_index,
+          term: st.raft.term,
+          held: st.raft.last_log_index - st.raft.last_snapshot_index,
+        },
+      );
+    const c = sts[cluster.nodes.indexOf(leader)]?.raft.commit_index ?? lastCommit;
     commits.push(c - lastCommit);
     lastCommit = c;
     if (k % 5 === 0) rss.push(rssMb(pid));
+    if (k % 30 === 0 && inspector) {
+      const m = await memoryMb(inspector, false);
+      console.log(
+        `  at ${k} s: leader rss ${m.rss.toFixed(0)} MB, V8 heap ${m.heapUsed.toFixed(0)} used of ${m.heapTotal.toFixed(0)} MB, external ${m.external.toFixed(0)} MB`,
+      );
+    }
   }
   await sleepUntil(to);
+  hit.count(false);
   const commitEnd = (await getJson<St>(`${leader.url}/v1`))?.raft.commit_index ?? 0;
   const rssEnd = rssMb(pid);
-  hit.count(false);
+  const heapEnd = await heapAt();
   const ours = seconds(hit.perSecond, from, to);
   const oursLate = [...hit.lateness];
 
@@ -281,13 +315,16 @@ try {
   console.log(
     `leader commits: ${((commitEnd - commitStart) / SECONDS).toFixed(0)} entries/s; RSS ${rss.map((x) => x.toFixed(0)).join(" → ")} MB (every 5 s); trend ${slopePerMinute(rss, 5).toFixed(1)} MB/min, second half ${slopePerMinute(rss.slice(Math.floor(rss.length / 2)), 5).toFixed(1)} MB/min`,
   );
+  console.log(
+    `leader live heap after a full GC: ${heapStart.heap.toFixed(0)} MB in the warm-up and ${heapEnd.heap.toFixed(0)} MB after the window, each just after a snapshot (Raft log held: ${heapStart.held} and ${heapEnd.held} entries)`,
+  );
   const stalls = commits.flatMap((c, k) => (c === 0 ? [k] : []));
   console.log(
     `leader commits per second of the window: p50 ${percentile(commits, 50)}, lowest ${Math.min(...commits)}; seconds with none: ${stalls.length ? stalls.join(", ") : "none"}`,
   );
-  for (const n of cluster.nodes) console.log(`  ${n.name}: ${clusterEvents(n.log, from, to)}`);
+  for (const [i, n] of cluster.nodes.entries()) console.log(`  ${n.name}: ${raftEvents(raft[i]!, from)}`);
   console.log(await hostLine(dir.path));
-  const reproduce = `node --import tsx bench/executions-throughput.ts ${JOBS} ${SECONDS} ${profile}`;
+  const reproduce = `node --import tsx bench/executions-throughput.ts ${JOBS} ${SECONDS} ${profile} ${WARMUP_S}`;
   reportFigures("executions-throughput", [
     {
       figure: `executions/s reaching the server, ${JOBS} http jobs @every 1s, 3 nodes, ${SECONDS} s`,
@@ -320,8 +357,18 @@ try {
       reproduce,
     },
     {
-      figure: "leader RSS, end / start of the window (growth)",
-      ours: rssEnd / rssStart,
+      figure: "leader live heap after a full GC, after the window / in the warm-up (a leak grows it)",
+      ours: heapEnd.heap / heapStart.heap,
+      unit: "×",
+      target: { max: 1.1 },
+      reproduce,
+    },
+    {
+      // Medians of thirds, not two samples: GC's sawtooth puts any one sample anywhere in its swing.
+      figure: "leader RSS, median of the window's last third / first third (growth)",
+      ours:
+        percentile(rss.slice(-Math.ceil(rss.length / 3)), 50) /
+        percentile(rss.slice(0, Math.ceil(rss.length / 3)), 50),
       unit: "×",
       target: { max: 1.1 },
       reproduce,

@@ -34,6 +34,8 @@ export const NodeStatusSchema = z.object({
     commit_index: z.number(),
     applied_index: z.number(),
     last_log_index: z.number(),
+    /** The index the latest snapshot covers (0: none yet); the log holds the entries after it. */
+    last_snapshot_index: z.number(),
     /** Fsynced Raft log writes since this node started, and the entries they carried. */
     log_syncs: z.number(),
     log_synced_entries: z.number(),

@@ -8,6 +8,8 @@ export interface ConsensusStatus {
   commitIndex: number;
   appliedIndex: number;
   lastLogIndex: number;
+  /** The index the latest snapshot covers (0: none yet). */
+  snapshotIndex: number;
   /** Log writes this node fsynced since it started, and the entries they carried (group commit: many a write). */
   logSyncs: number;
   logSyncedEntries: number;

@@ -250,6 +250,7 @@ export class RaftConsensus implements Consensus {
         commitIndex: 0,
         appliedIndex: 0,
         lastLogIndex: 0,
+        snapshotIndex: 0,
         logSyncs: 0,
         logSyncedEntries: 0,
       };
@@ -270,6 +271,7 @@ export class RaftConsensus implements Consensus {
       commitIndex: s.commitIndex,
       appliedIndex: this.applied,
       lastLogIndex: s.lastIndex,
+      snapshotIndex: s.snapshotIndex,
       logSyncs: this.syncs,
       logSyncedEntries: this.syncedEntries,
     };

@@ -62,6 +62,8 @@ describe("snapshots written off the event loop", () => {
     for (let i = 0; i < 3 * THRESHOLD; i++)
       expect((await n.raft.propose(putJob({ name: `j${i}` }))).ok).toBe(true);
     await until("a snapshot recorded", () => (storedRow(d.path)?.idx ?? 0) > 0);
+    // The status (GET /v1's raft.last_snapshot_index) names the recorded snapshot.
+    await until("the status names it", () => n.raft.status().snapshotIndex === storedRow(d.path)?.idx);
     // Stopped, so no later snapshot replaces this one (and prunes its file) while it is read.
     await n.close();
     nodes.splice(0);

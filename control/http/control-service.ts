@@ -369,6 +369,7 @@ export class ControlService {
         commit_index: s.commitIndex,
         applied_index: s.appliedIndex,
         last_log_index: s.lastLogIndex,
+        last_snapshot_index: s.snapshotIndex,
         log_syncs: s.logSyncs,
         log_synced_entries: s.logSyncedEntries,
       },

@@ -173,7 +173,10 @@ function randomQuery(
     order: r.pick(["ASC", "DESC"] as const),
     start,
     ...(r.next() < 0.7 ? { end: start + r.int(40) } : {}),
-    ...(r.next() < 0.3 ? { q: r.next() < 0.5 ? r.pick(WORDS) : name.slice(1, 3) } : {}),
+    // "zz" matches no job: `q` tested by name over an empty list.
+    ...(r.next() < 0.3
+      ? { q: r.next() < 0.1 ? "zz" : r.next() < 0.5 ? r.pick(WORDS) : name.slice(1, 3) }
+      : {}),
     ...(r.next() < 0.3
       ? { status: r.pick(["success", "failed", "untriggered", "running", "partially_failed"]) }
       : {}),
@@ -250,13 +253,28 @@ describe("GET /v1/jobs in SQL against the in-memory listing", () => {
 
   it("sorting by next merges the jobs due now into the page at their real next", () => {
     const { s } = randomJobs(9, 200);
-    // A day later every scheduled job's next_fire has passed: all of them are merged in JavaScript.
-    const now = T0 + 24 * 60 * MINUTE + 1234;
-    for (const order of ["ASC", "DESC"] as const) {
-      for (const start of [0, 1, 5, 50, 120, 190, 199, 200, 250]) {
-        for (const len of [1, 3, 25, 100]) {
-          const { sql, oracle } = both(s, { sort: "next", order, start, end: start + len }, "", now);
-          expect(sql, `${order} ${start}+${len}`).toEqual(oracle);
+    // 45 minutes on some jobs are due; a day later every scheduled job's next_fire has passed, so all
+    // of them are merged in JavaScript. The filters take each way to the due jobs and the page: by
+    // the next_fire index or by the entry's list, the page by the (name, next_fire) index or by rows.
+    const filters: Partial<ControlParamsOf<"jobs.list">>[] = [
+      {},
+      { metadata: { team: "a" } },
+      { metadata: { team: "a", env: "p" } },
+      { metadata: { env: "p", team: "b" }, tags: { role: "db" } },
+      { tags: { role: "web" } },
+      { tags: { role: "web" }, status: "untriggered" },
+      { metadata: { team: "c" }, disabled: "false" },
+    ];
+    for (const now of [T0 + 45 * MINUTE + 1234, T0 + 24 * 60 * MINUTE + 1234]) {
+      for (const filter of filters) {
+        for (const order of ["ASC", "DESC"] as const) {
+          for (const start of [0, 1, 5, 50, 120, 190, 199, 200, 250]) {
+            for (const len of [1, 3, 25, 100]) {
+              const q = { ...filter, sort: "next", order, start, end: start + len };
+              const { sql, oracle } = both(s, q, "", now);
+              expect(sql, `${JSON.stringify(filter)} at ${now} ${order} ${start}+${len}`).toEqual(oracle);
+            }
+          }
         }
       }
     }

@@ -2,6 +2,7 @@ import type { ControlParamsOf, JobJson } from "../../shared";
 import { AppError } from "../../shared";
 import {
   countJobs,
+  fewestFirst,
   isJobSort,
   JOB_SORTS,
   type JobFilter,
@@ -13,6 +14,7 @@ import {
   type StoredJob,
 } from "../store";
 
+/** Up to this many `q` matches, finding them once and testing by name beats a scan in sort order. */
 const Q_BY_NAME = 2000;
 
 /** What listing needs besides the query: the state, one instant for the page, and how jobs render. */
@@ -51,9 +53,9 @@ export function listJobs(
     q: q.q,
     status: q.status === undefined ? undefined : q.status === "untriggered" ? "" : q.status,
     disabled: q.disabled === undefined ? undefined : q.disabled === "true",
-    metadata: q.metadata,
+    metadata: fewestFirst(d.state, "job_metadata", q.metadata),
     owner: q.owner,
-    tags: q.tags,
+    tags: fewestFirst(d.state, "job_tags", q.tags),
   };
   // A `q` matching few jobs is tested by name (the count and the page then read only those jobs);
   // one matching many is tested row by row, and the page's scan in sort order stops at the page.

@@ -23,6 +23,7 @@ export { backfillJobIndex, INDEX_VERSION, indexJob, indexJobTimes, insertIndexed
 export {
   countJobs,
   type DueSplit,
+  fewestFirst,
   isJobSort,
   JOB_SORTS,
   type JobFilter,

@@ -87,13 +87,14 @@ function where(f: JobFilter, due?: DueSplit, probeAll = false): Where {
     parts.push("disabled = @disabled");
     params.disabled = f.disabled ? 1 : 0;
   }
-  // The first metadata (else tag) entry drives: its jobs by the key/value index, as an IN list. The
-  // other entries, and all of them when the due range drives (`probeAll`), are probed per job on the
-  // covering key/value index, rather than each building a list of all the jobs with that entry.
-  const drives = !probeAll;
-  for (const [i, [k, v]] of Object.entries(f.metadata ?? {}).entries()) {
+  // The first metadata (else tag) entry drives: its jobs by the key/value index, as an IN list (the
+  // caller puts the entry with the fewest jobs first). The other entries, and all of them when the
+  // due range drives (`probeAll`), are probed per job on the covering key/value index, rather than
+  // each building a list of all the jobs with that entry.
+  const metadata = Object.entries(f.metadata ?? {});
+  for (const [i, [k, v]] of metadata.entries()) {
     parts.push(
-      i === 0 && drives
+      i === 0 && !probeAll
         ? `name IN (SELECT job FROM job_metadata WHERE key = @mk${i} AND value = @mv${i})`
         : `EXISTS (SELECT 1 FROM job_metadata m INDEXED BY job_metadata_kv_idx WHERE m.key = @mk${i} AND m.value = @mv${i} AND m.job = jobs.name)`,
     );
@@ -106,7 +107,7 @@ function where(f: JobFilter, due?: DueSplit, probeAll = false): Where {
   }
   for (const [i, [k, v]] of Object.entries(f.tags ?? {}).entries()) {
     parts.push(
-      i === 0 && drives && !f.metadata
+      i === 0 && !probeAll && metadata.length === 0
         ? `name IN (SELECT job FROM job_tags WHERE key = @tk${i} AND value = @tv${i})`
         : `EXISTS (SELECT 1 FROM job_tags t INDEXED BY job_tags_kv_idx WHERE t.key = @tk${i} AND t.value = @tv${i} AND t.job = jobs.name)`,
     );
@@ -154,6 +155,26 @@ export function qMatches(s: StateDb, q: string, cap: number): string[] | undefin
   return names.length <= cap ? names : undefined;
 }
 
+/**
+ * The entries with the fewest jobs first (counted on the key/value index): the first one drives the
+ * query (see where), so the order a client wrote them in does not decide its cost.
+ */
+export function fewestFirst(
+  s: StateDb,
+  table: "job_metadata" | "job_tags",
+  entries: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!entries || Object.keys(entries).length < 2) return entries;
+  const count = prepared(s, `SELECT count(*) FROM ${table} WHERE key = @key AND value = @value`).pluck();
+  const sized = Object.entries(entries).map(([key, value]) => ({
+    key,
+    value,
+    n: count.get({ key, value }) as number,
+  }));
+  sized.sort((a, b) => a.n - b.n);
+  return Object.fromEntries(sized.map((e) => [e.key, e.value]));
+}
+
 /** How many jobs pass the filter (X-Total-Count). */
 export function countJobs(s: StateDb, f: JobFilter, due?: DueSplit): number {
   const w = where(f, due);
@@ -168,18 +189,29 @@ export function pageJobs(s: StateDb, f: JobFilter, q: JobPageQuery): StoredJob[]
   const dir = q.order === "DESC" ? "DESC" : "ASC";
   const order = col === "name" ? `name ${dir}` : `${col} ${dir}, name ${dir}`;
   // Sorted by next and driven by an entry's list of jobs: the page's names are found on the covering
-  // (name, next_fire) index, so only the page's rows are read, not every matching job's.
+  // (name, next_fire) index, so only the page's rows are read, not every matching job's. INDEXED BY:
+  // the planner would read each row through the primary key instead.
   const sql =
-    q.sort === "next" && drivenByEntries(f)
+    q.sort === "next" && coveredByNameNext(f)
       ? `SELECT * FROM jobs WHERE name IN (SELECT name FROM jobs INDEXED BY jobs_name_next_fire_idx ${w.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset) ORDER BY ${order}`
       : `SELECT * FROM jobs ${w.sql} ORDER BY ${order} LIMIT @limit OFFSET @offset`;
   const rows = prepared(s, sql).all({ ...w.params, limit: q.limit, offset: q.offset }) as RawJobRow[];
   return withDependents(s, rows.map(fromRaw));
 }
 
-/** Whether the filter's jobs are found by a metadata or tag entry's list (see where). */
-function drivenByEntries(f: JobFilter): boolean {
-  return Object.keys(f.metadata ?? {}).length + Object.keys(f.tags ?? {}).length > 0;
+/**
+ * Whether the filter's jobs are found by a metadata or tag entry's list (see where) and every other
+ * test is on the name: then the (name, next_fire) index answers it without reading rows. A status,
+ * disabled or owner test reads each row there, which its own (column, name) index avoids.
+ */
+function coveredByNameNext(f: JobFilter): boolean {
+  const entries = Object.keys(f.metadata ?? {}).length + Object.keys(f.tags ?? {}).length;
+  const rowTests =
+    f.status !== undefined ||
+    f.disabled !== undefined ||
+    f.owner !== undefined ||
+    (f.q !== undefined && !f.qNames);
+  return entries > 0 && !rowTests;
 }
 
 /**

@@ -153,6 +153,7 @@ export class FakeControl implements ControlClient {
         commit_index: 1,
         applied_index: 1,
         last_log_index: 1,
+        last_snapshot_index: 0,
         log_syncs: 1,
         log_synced_entries: 1,
       },

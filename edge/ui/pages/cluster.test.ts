@@ -21,6 +21,7 @@ function render(members: Member[]): string {
           commit_index: 9,
           applied_index: 9,
           last_log_index: 9,
+          last_snapshot_index: 0,
           log_syncs: 0,
           log_synced_entries: 0,
         },
