@@ -215,6 +215,11 @@ try {
       "metadata[team]=t7&metadata[env]=prod, _sort=next",
       "metadata[team]=t7&metadata[env]=prod&_sort=next&_start=0&_end=25",
     ],
+    // The same entries the other way round: the one with fewer jobs drives either way.
+    [
+      "metadata[env]=prod&metadata[team]=t7, _sort=next",
+      "metadata[env]=prod&metadata[team]=t7&_sort=next&_start=0&_end=25",
+    ],
   ];
   const repro = `node --import tsx bench/jobs-at-scale.ts ${N} ${nodes}`;
   const figures: Figure[] = [

@@ -156,8 +156,9 @@ export function qMatches(s: StateDb, q: string, cap: number): string[] | undefin
 }
 
 /**
- * The entries with the fewest jobs first (counted on the key/value index): the first one drives the
- * query (see where), so the order a client wrote them in does not decide its cost.
+ * The entry with the fewest jobs first (counted on the key/value index, each count stopping once it
+ * passes the smallest so far): the first one drives the query (see where), so the order a client
+ * wrote the entries in does not decide its cost.
  */
 export function fewestFirst(
   s: StateDb,
@@ -165,14 +166,21 @@ export function fewestFirst(
   entries: Record<string, string> | undefined,
 ): Record<string, string> | undefined {
   if (!entries || Object.keys(entries).length < 2) return entries;
-  const count = prepared(s, `SELECT count(*) FROM ${table} WHERE key = @key AND value = @value`).pluck();
-  const sized = Object.entries(entries).map(([key, value]) => ({
-    key,
-    value,
-    n: count.get({ key, value }) as number,
-  }));
-  sized.sort((a, b) => a.n - b.n);
-  return Object.fromEntries(sized.map((e) => [e.key, e.value]));
+  const count = prepared(
+    s,
+    `SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE key = @key AND value = @value LIMIT @cap)`,
+  ).pluck();
+  const list = Object.entries(entries);
+  let best = 0;
+  let fewest = Number.POSITIVE_INFINITY;
+  for (const [i, [key, value]] of list.entries()) {
+    const n = count.get({ key, value, cap: Number.isFinite(fewest) ? fewest : -1 }) as number;
+    if (n < fewest) {
+      fewest = n;
+      best = i;
+    }
+  }
+  return Object.fromEntries([list[best]!, ...list.filter((_, i) => i !== best)]);
 }
 
 /** How many jobs pass the filter (X-Total-Count). */
