@@ -152,14 +152,24 @@ async function main() {
     }
     return out;
   };
-  const rows: { figure: string; ours: number; baseline: number; target: string; n: number }[] = [];
+  const rows: { figure: string; ours: number; baseline: number; target: string; n: number; what: string }[] =
+    [];
   /** The http case's starts as the executions record them (the runner's start of each run). */
   const startRows: { within: number; of: number; p99: number; max: number }[] = [];
-  const report = (figure: string, ours: number[], base: number[], target: string) => {
+  const report = (figure: string, ours: number[], base: number[], target: string, what: string) => {
     console.log(summary(`  baseline`, base));
     console.log(summary(`  dkron agent`, ours));
-    rows.push({ figure, ours: percentile(ours, 99), baseline: percentile(base, 99), target, n: ours.length });
+    rows.push({
+      figure,
+      ours: percentile(ours, 99),
+      baseline: percentile(base, 99),
+      target,
+      n: ours.length,
+      what,
+    });
   };
+  /** Requests that reached the server within their second, ours and the bare baseline's. */
+  const arrivals: { ours: number; baseline: number; of: number }[] = [];
   try {
     console.log(await hostLine(dir.path));
 
@@ -179,8 +189,15 @@ async function main() {
       await sleepUntil(slotA + 3000 + httpJobs * 2);
       const ours = hit.hits.map((h) => h.at - h.slot);
       console.log(`\n${httpJobs} http jobs due at the same second (request arrival − slot)`);
-      report(`${httpJobs} http jobs due at once, p99 lateness`, ours, baseHttp, "≤ 1.25× and < 1000 ms");
+      report(
+        `${httpJobs} http jobs due at once, p99 lateness`,
+        ours,
+        baseHttp,
+        "≤ 1.25× and < 1000 ms",
+        "setTimeout + fetches",
+      );
       const within = ours.filter((d) => d < 1000).length;
+      arrivals.push({ ours: within, baseline: baseHttp.filter((d) => d < 1000).length, of: httpJobs });
       console.log(`  requests arrived within the second: ${within} of ${httpJobs} (arrived: ${ours.length})`);
       // The start as the execution records it (the runner's start of the run, before its request):
       // what the API and the dashboard show as start_lateness_ms.
@@ -219,7 +236,13 @@ async function main() {
       await sleepUntil(slotB + 3000 + shellJobs * 10);
       const oursShell = await shellDelays(shellNames);
       console.log(`\n${shellJobs} shell jobs due at once (process running − slot)`);
-      report(`${shellJobs} shell jobs due at once, p99 lateness`, oursShell, baseShell, "≤ 1.25×");
+      report(
+        `${shellJobs} shell jobs due at once, p99 lateness`,
+        oursShell,
+        baseShell,
+        "≤ 1.25×",
+        "bare spawns",
+      );
     }
     // ---- 3. K jobs @every 1s ----
     if (cases.has("every")) {
@@ -244,7 +267,13 @@ async function main() {
       }
       const oursEvery = await shellDelays(everyNames, from, from + (seconds - 1) * 1000);
       console.log(`\n${everyJobs} jobs @every 1s for ${seconds} s (process running − slot)`);
-      report(`${everyJobs} jobs @every 1s, p99 lateness`, oursEvery, await baseEvery, "≤ 1.25×");
+      report(
+        `${everyJobs} jobs @every 1s, p99 lateness`,
+        oursEvery,
+        await baseEvery,
+        "≤ 1.25×",
+        "bare spawns each second",
+      );
     }
     console.log(await hostLine(dir.path));
 
@@ -255,7 +284,7 @@ async function main() {
       ours: r.ours,
       unit: "ms",
       baseline: r.baseline,
-      baselineWhat: "bare baseline, same run",
+      baselineWhat: r.what,
       target: { maxRatio: 1.25 },
       reproduce,
     }));
@@ -276,6 +305,17 @@ async function main() {
           reproduce,
         },
       );
+    // Requests reach the server after the run started (a fresh connection each): on this host even
+    // the bare baseline's arrive late, so this line has no target; the starts above have one.
+    for (const a of arrivals)
+      figures.push({
+        figure: `http requests that reached the server within their second, of ${a.of}`,
+        ours: a.ours,
+        unit: "requests",
+        baseline: a.baseline,
+        baselineWhat: "setTimeout + fetches",
+        reproduce,
+      });
     reportFigures("burst", figures);
     if (process.env.BENCH_JSON) writeFileSync(process.env.BENCH_JSON, JSON.stringify(rows, null, 2));
   } finally {

@@ -43,7 +43,7 @@ const TARGET = 1000;
 /**
  * Seconds of load before the window. The leader's RSS grows to its working size over the first
  * ~2 minutes at 1,000 executions/s (V8's heapTotal ~65 → 160-270 MB, SQLite's caches, the snapshot
- * thread) while its live heap stays ~55 MB; a 300 s window after 30 s showed thirds of 323, 375, 366 MB.
+ * thread) while its live heap stays ~55 MB; a 300 s window after 30 s showed thirds of 323, 369, 366 MB.
  */
 const WARMUP_S = args.int(3, "warmup", 120);
 

@@ -2,6 +2,9 @@ import type Database from "better-sqlite3";
 import type { StateDb } from "./db";
 import { type JobRow, type StoredJob, storedJobFromRow } from "./rows";
 
+/** A metadata or tag entry a list filters by: key, value. */
+export type Entry = readonly [key: string, value: string];
+
 /** The jobs-list filter (GET /v1/jobs), as SQL over indexed columns. */
 export interface JobFilter {
   /** Only jobs whose name starts with this (a prefix-limited token's); "" for all. */
@@ -11,12 +14,12 @@ export interface JobFilter {
   /** The stored status ("" for untriggered). */
   status?: string | undefined;
   disabled?: boolean | undefined;
-  /** Every entry must be in the job's metadata. */
-  metadata?: Record<string, string> | undefined;
+  /** Every entry (key, value) must be in the job's metadata; the first drives (see fewestFirst). */
+  metadata?: readonly Entry[] | undefined;
   /** The job's owner, exactly. */
   owner?: string | undefined;
   /** Every entry must be one of the job's target tags (the value without its `:count`). */
-  tags?: Record<string, string> | undefined;
+  tags?: readonly Entry[] | undefined;
   /** Every name `q` matches, when they are few (see qMatches): tested by name instead of row by row. */
   qNames?: string[] | undefined;
 }
@@ -91,7 +94,7 @@ function where(f: JobFilter, due?: DueSplit, probeAll = false): Where {
   // caller puts the entry with the fewest jobs first). The other entries, and all of them when the
   // due range drives (`probeAll`), are probed per job on the covering key/value index, rather than
   // each building a list of all the jobs with that entry.
-  const metadata = Object.entries(f.metadata ?? {});
+  const metadata = f.metadata ?? [];
   for (const [i, [k, v]] of metadata.entries()) {
     parts.push(
       i === 0 && !probeAll
@@ -105,7 +108,7 @@ function where(f: JobFilter, due?: DueSplit, probeAll = false): Where {
     parts.push("owner = @owner");
     params.owner = f.owner;
   }
-  for (const [i, [k, v]] of Object.entries(f.tags ?? {}).entries()) {
+  for (const [i, [k, v]] of (f.tags ?? []).entries()) {
     parts.push(
       i === 0 && !probeAll && metadata.length === 0
         ? `name IN (SELECT job FROM job_tags WHERE key = @tk${i} AND value = @tv${i})`
@@ -164,23 +167,25 @@ export function fewestFirst(
   s: StateDb,
   table: "job_metadata" | "job_tags",
   entries: Record<string, string> | undefined,
-): Record<string, string> | undefined {
-  if (!entries || Object.keys(entries).length < 2) return entries;
+): Entry[] | undefined {
+  if (!entries) return undefined;
+  const list = Object.entries(entries);
+  if (list.length < 2) return list;
   const count = prepared(
     s,
     `SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE key = @key AND value = @value LIMIT @cap)`,
   ).pluck();
-  const list = Object.entries(entries);
   let best = 0;
   let fewest = Number.POSITIVE_INFINITY;
   for (const [i, [key, value]] of list.entries()) {
+    // LIMIT -1 is no limit: the first entry is counted whole.
     const n = count.get({ key, value, cap: Number.isFinite(fewest) ? fewest : -1 }) as number;
     if (n < fewest) {
       fewest = n;
       best = i;
     }
   }
-  return Object.fromEntries([list[best]!, ...list.filter((_, i) => i !== best)]);
+  return [list[best]!, ...list.filter((_, i) => i !== best)];
 }
 
 /** How many jobs pass the filter (X-Total-Count). */
@@ -213,7 +218,7 @@ export function pageJobs(s: StateDb, f: JobFilter, q: JobPageQuery): StoredJob[]
  * disabled or owner test reads each row there, which its own (column, name) index avoids.
  */
 function coveredByNameNext(f: JobFilter): boolean {
-  const entries = Object.keys(f.metadata ?? {}).length + Object.keys(f.tags ?? {}).length;
+  const entries = (f.metadata?.length ?? 0) + (f.tags?.length ?? 0);
   const rowTests =
     f.status !== undefined ||
     f.disabled !== undefined ||
