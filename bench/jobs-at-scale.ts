@@ -229,7 +229,8 @@ try {
       unit: "jobs/s",
       baseline: bare,
       baselineWhat: "bare SQLite rows/s",
-      target: { min: 1000 },
+      // The 1,000 jobs/s is one node's; a cluster is held to writes costing the same at N (below).
+      ...(nodes === 1 ? { target: { min: 1000 } } : {}),
       reproduce: repro,
     },
     {
