@@ -3,6 +3,7 @@
  * SQLite commit takes in the bench's data directory. Cluster figures depend on all three, so the
  * benches print them beside their results.
  */
+import { rmSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -10,7 +11,8 @@ import { percentile } from "./stats";
 
 /** p50/p99 of `n` one-row commits (WAL, synchronous=FULL) in `dir`, with a short pause between. */
 export async function fsyncProbe(dir: string, n = 100): Promise<{ p50: number; p99: number }> {
-  const db = new Database(join(dir, "fsync-probe.db"));
+  const file = join(dir, "fsync-probe.db");
+  const db = new Database(file);
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
@@ -26,6 +28,8 @@ export async function fsyncProbe(dir: string, n = 100): Promise<{ p50: number; p
     return { p50: percentile(xs, 50), p99: percentile(xs, 99) };
   } finally {
     db.close();
+    // Gone after: a bench may probe a shared directory (the system temp dir).
+    for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });
   }
 }
 
