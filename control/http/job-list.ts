@@ -55,7 +55,11 @@ export function listJobs(
     disabled: q.disabled === undefined ? undefined : q.disabled === "true",
     metadata: fewestFirst(d.state, "job_metadata", q.metadata),
     owner: q.owner,
-    tags: fewestFirst(d.state, "job_tags", q.tags),
+    // A metadata entry drives when there is one (see where), so the tags' order is then left as is.
+    tags:
+      q.metadata && Object.keys(q.metadata).length
+        ? Object.entries(q.tags ?? {})
+        : fewestFirst(d.state, "job_tags", q.tags),
   };
   // A `q` matching few jobs is tested by name (the count and the page then read only those jobs);
   // one matching many is tested row by row, and the page's scan in sort order stops at the page.

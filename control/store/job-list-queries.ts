@@ -171,15 +171,10 @@ export function fewestFirst(
   if (!entries) return undefined;
   const list = Object.entries(entries);
   if (list.length < 2) return list;
-  const count = prepared(
-    s,
-    `SELECT count(*) FROM (SELECT 1 FROM ${table} WHERE key = @key AND value = @value LIMIT @cap)`,
-  ).pluck();
   let best = 0;
   let fewest = Number.POSITIVE_INFINITY;
   for (const [i, [key, value]] of list.entries()) {
-    // LIMIT -1 is no limit: the first entry is counted whole.
-    const n = count.get({ key, value, cap: Number.isFinite(fewest) ? fewest : -1 }) as number;
+    const n = countUpTo(s, `${table} WHERE key = @key AND value = @value`, { key, value }, fewest);
     if (n < fewest) {
       fewest = n;
       best = i;
@@ -229,22 +224,23 @@ function coveredByNameNext(f: JobFilter): boolean {
 
 /**
  * Jobs passing the filter whose first slot after their cursor is at or before `now`: due, not yet
- * started. `matching` (the filter's count, if known) picks the cheaper drive: the due jobs of the
+ * started. `matching` (the filter's count) picks the cheaper drive: the due jobs of the
  * next_fire index, probed against the filter, unless there are more of them than matching jobs.
  */
-export function overdueJobs(s: StateDb, f: JobFilter, now: number, matching?: number): StoredJob[] {
-  const byDue = matching === undefined || countDueUpTo(s, now, matching) < matching;
+export function overdueJobs(s: StateDb, f: JobFilter, now: number, matching: number): StoredJob[] {
+  const byDue =
+    countUpTo(s, "jobs INDEXED BY jobs_next_fire_idx WHERE next_fire <= @now", { now }, matching) < matching;
   const w = where(f, { overdue: true, now }, byDue);
   const from = byDue ? "jobs INDEXED BY jobs_next_fire_idx" : "jobs";
   const rows = prepared(s, `SELECT * FROM ${from} ${w.sql}`).all(w.params) as RawJobRow[];
   return withDependents(s, rows.map(fromRaw));
 }
 
-/** How many jobs are due at `now` (next_fire <= now), counted on the index up to `cap`. */
-function countDueUpTo(s: StateDb, now: number, cap: number): number {
-  const sql =
-    "SELECT count(*) AS n FROM (SELECT 1 FROM jobs INDEXED BY jobs_next_fire_idx WHERE next_fire <= @now LIMIT @cap)";
-  return (prepared(s, sql).get({ now, cap }) as { n: number }).n;
+/** How many rows `FROM <from>` holds, counting no further than `cap` (Infinity: all of them). */
+function countUpTo(s: StateDb, from: string, params: Record<string, unknown>, cap: number): number {
+  const sql = `SELECT count(*) AS n FROM (SELECT 1 FROM ${from} LIMIT @cap)`;
+  // LIMIT -1 is no limit in SQLite.
+  return (prepared(s, sql).get({ ...params, cap: Number.isFinite(cap) ? cap : -1 }) as { n: number }).n;
 }
 
 /** StoredJobs of rows, with their children looked up in one query. */
